@@ -1,0 +1,100 @@
+"""Reads and single statements on accounts and login sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import RowMapping
+
+from flaskr.auth.tables import user, user_session
+from flaskr.db import connection
+
+#: What the rest of the app may know about a user: never the password hash.
+PUBLIC_COLUMNS = (user.c.id, user.c.username, user.c.bio, user.c.is_admin, user.c.created)
+
+
+def find_credentials(username: str) -> RowMapping | None:
+    """The account with this username, with its password hash, for signing in."""
+    query = sa.select(user.c.id, user.c.password, user.c.disabled).where(
+        user.c.username == username
+    )
+    return connection().execute(query).mappings().first()
+
+
+def find_password_hash(user_id: int) -> str | None:
+    """The stored password hash of a user."""
+    query = sa.select(user.c.password).where(user.c.id == user_id)
+    return connection().execute(query).scalar()
+
+
+def find_user_by_name(username: str) -> RowMapping | None:
+    """A user's public profile by username."""
+    query = sa.select(*PUBLIC_COLUMNS).where(user.c.username == username)
+    return connection().execute(query).mappings().first()
+
+
+def username_taken(username: str) -> bool:
+    """True when an account already uses this username."""
+    query = sa.select(user.c.id).where(user.c.username == username)
+    return connection().execute(query).first() is not None
+
+
+def insert_user(username: str, password_hash: str, *, is_admin: bool = False) -> int:
+    """Add an account; return its id."""
+    query = sa.insert(user).values(username=username, password=password_hash, is_admin=is_admin)
+    return connection().execute(query.returning(user.c.id)).scalar_one()
+
+
+def update_password(user_id: int, password_hash: str) -> None:
+    """Store a new password hash for a user."""
+    connection().execute(sa.update(user).where(user.c.id == user_id).values(password=password_hash))
+
+
+def update_disabled(user_id: int, disabled: bool) -> None:
+    """Disable or re-enable an account."""
+    connection().execute(sa.update(user).where(user.c.id == user_id).values(disabled=disabled))
+
+
+def delete_user(user_id: int) -> None:
+    """Remove an account (its posts and sessions go with it)."""
+    connection().execute(sa.delete(user).where(user.c.id == user_id))
+
+
+def insert_session(user_id: int, token_hash: str, created: datetime) -> None:
+    """Record a signed-in browser."""
+    connection().execute(
+        sa.insert(user_session).values(user_id=user_id, token_hash=token_hash, created=created)
+    )
+
+
+def find_session_user(token_hash: str, not_before: datetime) -> RowMapping | None:
+    """The enabled user a live session belongs to, or None."""
+    query = (
+        sa.select(*PUBLIC_COLUMNS)
+        .select_from(user_session.join(user, user.c.id == user_session.c.user_id))
+        .where(
+            user_session.c.token_hash == token_hash,
+            user_session.c.created >= not_before,
+            user.c.disabled == sa.false(),
+        )
+    )
+    return connection().execute(query).mappings().first()
+
+
+def delete_session(token_hash: str) -> None:
+    """Sign one browser out."""
+    connection().execute(sa.delete(user_session).where(user_session.c.token_hash == token_hash))
+
+
+def delete_sessions(user_id: int, keep_hash: str | None = None) -> None:
+    """Sign a user out everywhere, except (optionally) the current browser."""
+    query = sa.delete(user_session).where(user_session.c.user_id == user_id)
+    if keep_hash is not None:
+        query = query.where(user_session.c.token_hash != keep_hash)
+    connection().execute(query)
+
+
+def count_users() -> int:
+    """How many accounts exist."""
+    return connection().execute(sa.select(sa.func.count()).select_from(user)).scalar_one()

@@ -1,0 +1,113 @@
+"""Account rules: registration, signing in and out, password changes, deletion."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy.engine import RowMapping
+
+from flaskr.auth import queries
+from flaskr.auth.passwords import (
+    check_policy,
+    hash_password,
+    spend_verify_time,
+    verify_password,
+)
+from flaskr.auth.tables import USERNAME_MAX
+from flaskr.db import transaction, utcnow
+from flaskr.validation import ValidationError, require_text
+
+
+def _policy() -> dict:
+    config = current_app.config
+    return {"min_length": config["PASSWORD_MIN_LENGTH"], "enforce": config["PASSWORD_POLICY"]}
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def register_user(username: str, password: str, *, is_admin: bool = False) -> int:
+    """Create an account; return its id."""
+    username = require_text(username, "Username", max_len=USERNAME_MAX)
+    if username != username.strip():
+        raise ValidationError("Username cannot start or end with spaces.")
+    check_policy(password, **_policy())
+    password_hash = hash_password(password)
+    with transaction():
+        if queries.username_taken(username):
+            raise ValidationError(f"User {username} is already registered.")
+        return queries.insert_user(username, password_hash, is_admin=is_admin)
+
+
+def authenticate(username: str, password: str) -> int:
+    """Return the id of the account these credentials open, or raise ValidationError."""
+    if not username:
+        raise ValidationError("Username is required.")
+    if not password:
+        raise ValidationError("Password is required.")
+    account = queries.find_credentials(username[: USERNAME_MAX + 1])
+    if account is None:
+        spend_verify_time(password)  # an unknown name costs what a wrong password does
+        raise ValidationError("Incorrect username.")
+    ok, upgrade = verify_password(account["password"], password[:2048])
+    if not ok:
+        raise ValidationError("Incorrect password.")
+    if account["disabled"]:
+        raise ValidationError("This account is disabled.")
+    if upgrade:
+        with transaction():
+            queries.update_password(account["id"], hash_password(password))
+    return account["id"]
+
+
+def start_session(user_id: int) -> str:
+    """Record a new signed-in browser; return the token its cookie carries."""
+    token = secrets.token_urlsafe(32)
+    with transaction():
+        queries.insert_session(user_id, _token_hash(token), utcnow())
+    return token
+
+
+def session_user(token: str) -> RowMapping | None:
+    """The user a session token belongs to, if the session is still valid."""
+    max_age = timedelta(days=current_app.config["SESSION_MAX_DAYS"])
+    return queries.find_session_user(_token_hash(token), utcnow() - max_age)
+
+
+def end_session(token: str) -> None:
+    """Sign this browser out on the server, so its cookie no longer works."""
+    with transaction():
+        queries.delete_session(_token_hash(token))
+
+
+def _check_password(user_id: int, password: str) -> None:
+    stored = queries.find_password_hash(user_id)
+    if stored is None or not verify_password(stored, password or "")[0]:
+        raise ValidationError("Incorrect password.")
+
+
+def change_password(user_id: int, current: str, new: str, keep_token: str | None) -> None:
+    """Replace a password after checking the current one; other sessions end."""
+    _check_password(user_id, current)
+    check_policy(new, **_policy())
+    with transaction():
+        queries.update_password(user_id, hash_password(new))
+        queries.delete_sessions(user_id, keep_hash=keep_token and _token_hash(keep_token))
+
+
+def disable_user(user_id: int) -> None:
+    """Stop an account from signing in, and end all its sessions."""
+    with transaction():
+        queries.update_disabled(user_id, True)
+        queries.delete_sessions(user_id)
+
+
+def delete_account(user_id: int, password: str) -> None:
+    """Delete an account and everything it wrote, after checking its password."""
+    _check_password(user_id, password)
+    with transaction():
+        queries.delete_user(user_id)

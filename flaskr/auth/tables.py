@@ -1,0 +1,31 @@
+"""Accounts and their server-side login sessions."""
+
+import sqlalchemy as sa
+
+from flaskr.db import metadata
+
+USERNAME_MAX = 150
+
+user = sa.Table(
+    "user",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(USERNAME_MAX), nullable=False, unique=True),
+    sa.Column("password", sa.Text, nullable=False),
+    sa.Column("created", sa.DateTime, nullable=False, server_default=sa.func.current_timestamp()),
+    sa.Column("bio", sa.Text, nullable=False, server_default=""),
+    sa.Column("is_admin", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+#: One row per signed-in browser; deleting it signs that browser out.
+user_session = sa.Table(
+    "user_session",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column(
+        "user_id", sa.Integer, sa.ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("created", sa.DateTime, nullable=False),
+)

@@ -1,0 +1,180 @@
+"""Register, sign in and out, and the account page."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from flaskr.auth import services
+from flaskr.extensions import limiter
+from flaskr.security import audit, safe_path
+from flaskr.validation import ValidationError
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+#: Refresh the idle timer in the cookie at most this often (seconds).
+SEEN_GRANULARITY = 60
+
+
+def _login_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN"]
+
+
+def _account_limit() -> str:
+    return current_app.config["RATELIMIT_ACCOUNT"]
+
+
+def _form_username() -> str:
+    return "account:" + (request.form.get("username") or "").lower()[:200]
+
+
+def _session_account() -> str:
+    return f"user:{session.get('user_id')}"
+
+
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Send visitors who are not signed in to the login page, then back here."""
+
+    @functools.wraps(view)
+    def wrapped_view(**kwargs: Any) -> Any:
+        if g.user is None:
+            if request.method == "GET":
+                session["next"] = safe_path(request.full_path.rstrip("?"))
+            return redirect(url_for("auth.login"))
+        return view(**kwargs)
+
+    return wrapped_view
+
+
+@bp.before_app_request
+def load_logged_in_user() -> None:
+    """Put the signed-in user (or None) in g.user, ending expired or revoked sessions."""
+    g.user = None
+    user_id, token = session.get("user_id"), session.get("sid")
+    if user_id is None:
+        return
+    now = int(time.time())
+    idle_limit = current_app.config["SESSION_IDLE_MINUTES"] * 60
+    user = services.session_user(token) if token else None
+    if user is None or user["id"] != user_id or now - session.get("seen", 0) > idle_limit:
+        session.clear()
+        return
+    if now - session.get("seen", 0) > SEEN_GRANULARITY:
+        session["seen"] = now
+    g.user = dict(user)
+
+
+def _sign_in(user_id: int) -> None:
+    next_path = session.get("next")
+    # A new session at sign-in: nothing from before (a planted id) carries over.
+    session.clear()
+    session.permanent = True
+    session["user_id"] = user_id
+    session["sid"] = services.start_session(user_id)
+    session["seen"] = int(time.time())
+    if next_path:
+        session["next"] = next_path
+
+
+@bp.route("/register", methods=("GET", "POST"))
+@limiter.limit(_login_limit, methods=["POST"])
+def register():
+    """Create an account with a username and password."""
+    if request.method == "POST":
+        username = request.form.get("username", "")
+        try:
+            user_id = services.register_user(username, request.form.get("password", ""))
+        except ValidationError as error:
+            flash(str(error))
+        else:
+            audit("register", user_id=user_id)
+            return redirect(url_for("auth.login"))
+    return render_template("auth/register.html")
+
+
+@bp.route("/login", methods=("GET", "POST"))
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_form_username)
+def login():
+    """Sign in with a username and password."""
+    if request.method == "POST":
+        username = request.form.get("username", "")
+        try:
+            user_id = services.authenticate(username, request.form.get("password", ""))
+        except ValidationError as error:
+            audit("login-failed", username=username[:200], reason=str(error))
+            flash(str(error))
+        else:
+            _sign_in(user_id)
+            audit("login", user_id=user_id)
+            return redirect(safe_path(session.pop("next", None)))
+    return render_template("auth/login.html")
+
+
+@bp.route("/logout", methods=("GET", "POST"))
+def logout():
+    """Sign out, ending this session on the server too."""
+    token = session.get("sid")
+    if token:
+        services.end_session(token)
+    session.clear()
+    return redirect(url_for("index"))
+
+
+@bp.route("/account", methods=("GET",))
+@login_required
+def account():
+    """The signed-in user's account page."""
+    return render_template("auth/account.html")
+
+
+@bp.route("/account/password", methods=("POST",))
+@login_required
+@limiter.limit(_account_limit, key_func=_session_account)
+def change_password():
+    """Change the password; every other session of this user ends."""
+    try:
+        services.change_password(
+            g.user["id"],
+            request.form.get("current_password", ""),
+            request.form.get("new_password", ""),
+            keep_token=session.get("sid"),
+        )
+    except ValidationError as error:
+        audit("password-change-failed", reason=str(error))
+        flash(str(error))
+        return render_template("auth/account.html"), 400
+    audit("password-changed")
+    flash("Your password has been changed. Other sessions were signed out.")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/delete", methods=("POST",))
+@login_required
+@limiter.limit(_account_limit, key_func=_session_account)
+def delete_account():
+    """Delete the account and all its posts."""
+    user_id = g.user["id"]
+    try:
+        services.delete_account(user_id, request.form.get("password", ""))
+    except ValidationError as error:
+        flash(str(error))
+        return render_template("auth/account.html"), 400
+    audit("account-deleted", user_id=user_id)
+    session.clear()
+    flash("Your account and its posts have been deleted.")
+    return redirect(url_for("index"))

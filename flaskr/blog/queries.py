@@ -1,0 +1,86 @@
+"""Reads and single statements on posts; every reader uses visible() for who sees what."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import RowMapping
+
+from flaskr.auth.tables import user
+from flaskr.blog.tables import post
+from flaskr.db import connection, utcnow
+
+COLUMNS = (
+    post.c.id,
+    post.c.title,
+    post.c.body,
+    post.c.body_html,
+    post.c.render_version,
+    post.c.created,
+    post.c.published_at,
+    post.c.updated,
+    post.c.status,
+    post.c.version,
+    post.c.author_id,
+    user.c.username,
+)
+NEWEST_FIRST = (post.c.published_at.desc(), post.c.id.desc())
+
+
+def visible(now: datetime | None = None) -> sa.ColumnElement[bool]:
+    """The one rule for what readers see: published, and its time has come."""
+    return sa.and_(post.c.status == "published", post.c.published_at <= (now or utcnow()))
+
+
+def _with_author() -> sa.FromClause:
+    return post.join(user, user.c.id == post.c.author_id)
+
+
+def list_posts(
+    *, page: int, per_page: int, where: sa.ColumnElement[bool] | None = None
+) -> list[RowMapping]:
+    """One page of visible posts, newest first, plus one extra row telling if more exist."""
+    # Page through the narrow index first, then fetch the few full rows: deep
+    # pages skip index entries, not post bodies.
+    ids = (
+        sa.select(post.c.id)
+        .where(visible(), *(() if where is None else (where,)))
+        .order_by(*NEWEST_FIRST)
+        .limit(per_page + 1)
+        .offset((page - 1) * per_page)
+    )
+    query = (
+        sa.select(*COLUMNS)
+        .select_from(_with_author())
+        .where(post.c.id.in_(ids.scalar_subquery()))
+        .order_by(*NEWEST_FIRST)
+    )
+    return list(connection().execute(query).mappings())
+
+
+def find_post(post_id: int) -> RowMapping | None:
+    """A post with its author's name, whatever its status."""
+    query = sa.select(*COLUMNS).select_from(_with_author()).where(post.c.id == post_id)
+    return connection().execute(query).mappings().first()
+
+
+def insert_post(**values: Any) -> int:
+    """Add a post; return its id."""
+    return connection().execute(sa.insert(post).values(**values).returning(post.c.id)).scalar_one()
+
+
+def update_post(post_id: int, **values: Any) -> None:
+    """Change a post's columns."""
+    connection().execute(sa.update(post).where(post.c.id == post_id).values(**values))
+
+
+def update_rendered(post_id: int, body_html: str, render_version: int) -> None:
+    """Cache a post's rendered HTML."""
+    update_post(post_id, body_html=body_html, render_version=render_version)
+
+
+def delete_post(post_id: int) -> None:
+    """Remove a post."""
+    connection().execute(sa.delete(post).where(post.c.id == post_id))

@@ -1,0 +1,31 @@
+"""Posts."""
+
+import sqlalchemy as sa
+
+from flaskr.db import metadata
+
+TITLE_MAX = 200
+BODY_MAX = 100_000
+
+post = sa.Table(
+    "post",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "author_id", sa.Integer, sa.ForeignKey("user.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("created", sa.DateTime, nullable=False, server_default=sa.func.current_timestamp()),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    # 'draft' or 'published'; a published post with a future published_at is scheduled.
+    sa.Column("status", sa.String(10), nullable=False, server_default="published"),
+    sa.Column("published_at", sa.DateTime),
+    sa.Column("updated", sa.DateTime),
+    # Rendered Markdown, rebuilt when NULL or when render_version is behind the renderer.
+    sa.Column("body_html", sa.Text),
+    sa.Column("render_version", sa.Integer, nullable=False, server_default="0"),
+    # Bumped on every save: optimistic concurrency for the editor.
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Index("ix_post_published", "status", "published_at", "id"),
+    sa.Index("ix_post_author", "author_id", "published_at", "id"),
+)

@@ -1,0 +1,108 @@
+"""Settings: defaults, then instance/config.py, then FLASKR_* variables, then test_config."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+#: Every setting flaskr reads, with its default. The README's table mirrors this.
+DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": None,  # generated and kept in the instance folder when unset
+    "DATABASE": None,  # SQLite file; defaults to instance/flaskr.sqlite
+    "DATABASE_URL": None,  # e.g. postgresql+psycopg://user@host/db; wins over DATABASE
+    "AUTO_MIGRATE": True,  # apply pending migrations before the first request
+    "POSTS_PER_PAGE": 10,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "TRUSTED_HOSTS": None,  # list of host names; None accepts any Host header
+    "REDIS_URL": None,  # shared rate-limit storage for multi-server deployments
+    "RATELIMIT_LOGIN": "10 per minute;50 per hour",
+    "RATELIMIT_ACCOUNT": "20 per hour",
+    "PASSWORD_MIN_LENGTH": 8,
+    "SESSION_IDLE_MINUTES": 60 * 24 * 7,
+    "SESSION_MAX_DAYS": 30,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "PREFERRED_URL_SCHEME": "http",
+    "PROXY_FIX": None,  # e.g. {"x_for": 1, "x_proto": 1, "x_host": 1}
+    "FEED_FULL_CONTENT": True,
+    "FEED_ITEMS": 20,
+    "SITE_NAME": "Flaskr",
+    "SITE_DESCRIPTION": "A blog",
+}
+
+#: Settings that protect production but get in the tutorial's way: off under
+#: TESTING unless a test (or config file) sets them explicitly.
+TESTING_RELAXED = ("WTF_CSRF_ENABLED", "RATELIMIT_ENABLED", "PASSWORD_POLICY")
+
+WEAK_SECRETS = {"", "dev", "development", "secret", "changeme", "change-me", "test", "flask"}
+MIN_SECRET_LENGTH = 24
+
+
+class ConfigError(RuntimeError):
+    """A setting that makes the app unsafe or unable to start."""
+
+
+def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
+    """Fill app.config from defaults, instance/config.py, FLASKR_* variables and test_config."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("FLASKR")
+    explicit = set(test_config or ()) | _explicit_keys(app)
+    if test_config:
+        app.config.from_mapping(test_config)
+    for key in TESTING_RELAXED:
+        if key not in explicit:
+            app.config[key] = not app.config["TESTING"]
+    if not app.config["DATABASE"]:
+        app.config["DATABASE"] = os.path.join(app.instance_path, "flaskr.sqlite")
+    app.config["SECRET_KEY"] = _secret_key(app)
+    # Secure cookies follow the scheme unless set: behind HTTPS they must be on.
+    app.config.setdefault("SESSION_COOKIE_SECURE", app.config["PREFERRED_URL_SCHEME"] == "https")
+
+
+def _explicit_keys(app: Flask) -> set[str]:
+    """Keys set by instance/config.py or the environment, as opposed to defaults."""
+    keys = {k[len("FLASKR_") :] for k in os.environ if k.startswith("FLASKR_")}
+    return keys | {k for k in TESTING_RELAXED if k in app.config}
+
+
+def _secret_key(app: Flask) -> str:
+    """Return the configured key, or one generated once and kept in the instance folder."""
+    key = app.config.get("SECRET_KEY")
+    if key is not None:
+        key = str(key)
+        if not app.config["TESTING"] and (
+            key.lower() in WEAK_SECRETS or len(key) < MIN_SECRET_LENGTH
+        ):
+            raise ConfigError(
+                "SECRET_KEY is too weak: use at least "
+                f"{MIN_SECRET_LENGTH} random characters, or unset it and flaskr "
+                "will generate one in the instance folder."
+            )
+        return key
+    if app.config["TESTING"]:
+        # Tests must not write into the instance folder; a fresh key per app is fine.
+        return secrets.token_hex(32)
+    return _instance_secret(app.instance_path)
+
+
+def _instance_secret(instance_path: str) -> str:
+    """Read the instance folder's secret key, creating it (mode 0600) on first start."""
+    path = os.path.join(instance_path, "secret_key")
+    os.makedirs(instance_path, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        with open(path, encoding="ascii") as f:
+            key = f.read().strip()
+        if len(key) >= MIN_SECRET_LENGTH:
+            return key
+        raise ConfigError(f"{path} holds a key that is too short; delete it to regenerate.")
+    key = secrets.token_hex(32)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(key + "\n")
+    return key

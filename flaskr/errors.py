@@ -1,0 +1,54 @@
+"""Error pages in the site's layout; never a traceback."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+from flaskr.db import UNAVAILABLE
+
+#: What each error means to a reader, shown under its title.
+EXPLANATIONS = {
+    400: "The request could not be understood. Check what you entered and try again.",
+    403: "You do not have permission to do that.",
+    404: "There is nothing at this address.",
+    405: "This page does not accept that kind of request.",
+    413: "What you sent is too large.",
+    429: "Too many attempts. Please wait a moment before trying again.",
+    500: "Something went wrong on our side. It has been logged; please try again later.",
+    503: "The blog is briefly unavailable. Please try again in a few seconds.",
+}
+RETRY_AFTER_SECONDS = 5
+
+
+def init_app(app: Flask) -> None:
+    """Answer HTTP errors and database outages with readable pages."""
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(UNAVAILABLE, _database_unavailable)
+    app.register_error_handler(InternalServerError, _http_error)
+
+
+def _http_error(error: HTTPException):
+    code = error.code or 500
+    explanation = EXPLANATIONS.get(code, "")
+    if code == 400 and error.description and not error.description.startswith("The browser"):
+        # Our own 400s carry a message written for people; show it.
+        explanation = error.description
+    response = error.get_response()
+    body = render_template(
+        "errors/error.html", code=code, name=error.name, explanation=explanation
+    )
+    response.set_data(body)
+    response.content_type = "text/html; charset=utf-8"
+    return response
+
+
+def _database_unavailable(error: Exception):
+    current_app.logger.error("database unavailable on %s: %s", request.path, error)
+    unavailable = ServiceUnavailable()
+    # A plain page: the layout may need the database, which is what failed.
+    body = (
+        "<!doctype html><html lang=en><meta charset=utf-8><title>503 Service Unavailable</title>"
+        f"<h1>Service Unavailable</h1><p>{EXPLANATIONS[503]}</p></html>"
+    )
+    return body, 503, {"Retry-After": str(RETRY_AFTER_SECONDS), "Content-Type": unavailable.get_response().content_type}
