@@ -13,6 +13,7 @@ from typing import Any
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app, g
+from flask.cli import with_appcontext
 
 #: One MetaData for every capability's tables.py; constraint names are stable
 #: so migrations can refer to them on both databases.
@@ -63,6 +64,7 @@ def _make_engine(url: str) -> sa.Engine:
         engine = sa.create_engine(parsed, connect_args={"timeout": 15})
         sa.event.listen(engine, "connect", _sqlite_on_connect)
         sa.event.listen(engine, "begin", _sqlite_on_begin)
+        sa.event.listen(engine, "checkout", _forget_write_flag)
         return engine
     engine = sa.create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10)
     sa.event.listen(engine, "connect", _postgres_on_connect)
@@ -85,6 +87,12 @@ def _sqlite_on_begin(conn: sa.Connection) -> None:
     # Writers take the write lock up front, so a reader never has to upgrade to
     # a writer mid-transaction (the cause of instant "database is locked").
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+
+
+def _forget_write_flag(_dbapi: Any, record: Any, _proxy: Any) -> None:
+    # Connection.info lives as long as the pooled connection: a write flag left
+    # by one user (a migration, a CLI command) must not leak into the next.
+    record.info.pop("write", None)
 
 
 def _postgres_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -307,6 +315,7 @@ def backup_sqlite() -> str:
     is_flag=True,
     help="PostgreSQL only: clear a database that holds data (SQLite always backs up first).",
 )
+@with_appcontext
 def init_db_command(force: bool) -> None:
     """Clear the existing data and create new tables."""
     if has_data():
@@ -322,6 +331,7 @@ def init_db_command(force: bool) -> None:
 
 
 @click.command("upgrade")
+@with_appcontext
 def upgrade_command() -> None:
     """Apply pending schema migrations, keeping all data."""
     if upgrade_db():

@@ -24,7 +24,8 @@ RETRY_AFTER_SECONDS = 5
 def init_app(app: Flask) -> None:
     """Answer HTTP errors and database outages with readable pages."""
     app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(UNAVAILABLE, _database_unavailable)
+    for error_class in UNAVAILABLE:
+        app.register_error_handler(error_class, _database_unavailable)
     app.register_error_handler(InternalServerError, _http_error)
 
 

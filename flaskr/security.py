@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, abort, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from flaskr.validation import has_control_characters
 
 CSP = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -13,8 +16,30 @@ CSP = (
 
 
 def init_app(app: Flask) -> None:
-    """Add the security headers to every response."""
+    """Trust the configured proxies, refuse control characters, add security headers."""
+    if app.config["PROXY_FIX"]:
+        # Only as many hops as the operator says: X-Forwarded-* is forgeable otherwise.
+        app.wsgi_app = ProxyFix(app.wsgi_app, **app.config["PROXY_FIX"])  # type: ignore[method-assign]
+    app.before_request(_reject_control_characters)
     app.after_request(_headers)
+
+
+def _reject_control_characters() -> None:
+    # A NUL byte is legal in a URL but not in PostgreSQL text, and no person
+    # types one: refuse it (and its kin) up front, the same on every database.
+    # Newlines and tabs are fine in form values; bodies are multi-line.
+    for key, value in request.args.items(multi=True):
+        if has_control_characters(key) or has_control_characters(value):
+            abort(400, "The address contains characters that are not allowed.")
+    if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        for key, value in request.form.items(multi=True):
+            if has_control_characters(key) or has_control_characters(value):
+                abort(400, "The form contains characters that are not allowed.")
+    if has_control_characters(request.path):
+        abort(400, "The address contains characters that are not allowed.")
 
 
 def _headers(response: Response) -> Response:

@@ -64,3 +64,12 @@ def with_html(posts: Iterable[RowMapping]) -> list[dict[str, Any]]:
             for item in stale:
                 queries.update_rendered(item["id"], item["body_html"], markup.RENDER_VERSION)
     return result
+
+
+def is_visible(post: RowMapping) -> bool:
+    """True when readers may see this post (published, its time come): queries.visible() in Python."""
+    return (
+        post["status"] == "published"
+        and post["published_at"] is not None
+        and post["published_at"] <= utcnow()
+    )

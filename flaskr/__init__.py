@@ -1,0 +1,42 @@
+"""flaskr: a self-hosted, multi-user blog. create_app() builds the WSGI application."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+__all__ = ["create_app"]
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the blog application: settings, database, extensions, pages."""
+    app = Flask(__name__, instance_relative_config=True)
+
+    from flaskr import config
+
+    config.load_config(app, test_config)
+
+    from flaskr import db, errors, markup, ratelimit, security
+    from flaskr.extensions import csrf, limiter
+
+    db.init_app(app)
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_URI",
+        ratelimit.storage_uri(app.config["DATABASE"], app.config["REDIS_URL"]),
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    app.add_template_filter(markup.markdown_filter, "markdown")
+
+    from flaskr import auth, blog, cli
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(blog.bp)
+    # The tutorial's url_for("index") names the blog's front page.
+    app.add_url_rule("/", endpoint="index")
+    cli.init_app(app)
+    return app

@@ -1,0 +1,109 @@
+"""The `flaskr` command: the same commands as `flask --app flaskr`, plus operations."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from flaskr.validation import ValidationError
+
+
+def init_app(app: Flask) -> None:
+    """Add flaskr's operational commands to the app's CLI."""
+    from flaskr.demo import demo_data_command
+
+    for command in (serve_command, create_user_command, demo_data_command, check_command):
+        app.cli.add_command(command)
+
+
+def main() -> None:
+    """Entry point of the `flaskr` console script."""
+    from flaskr import create_app
+
+    cli = FlaskGroup(
+        create_app=lambda: create_app(),
+        add_version_option=True,
+        help="flaskr, a self-hosted blog. Start with `flaskr serve`.",
+    )
+    cli.main(prog_name="flaskr")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--workers",
+    default=lambda: min(2 * (os.cpu_count() or 1) + 1, 9),
+    show_default="2 x CPUs + 1",
+    type=click.IntRange(1, 64),
+    help="Worker processes.",
+)
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Threads per worker.")
+@click.option("--access-log/--no-access-log", default=False, help="Log every request to stdout.")
+@with_appcontext
+def serve_command(host: str, port: int, workers: int, threads: int, access_log: bool) -> None:
+    """Run the blog with a production server (gunicorn), after applying migrations."""
+    from flaskr.db import upgrade_db
+    from flaskr.serving import run_gunicorn
+
+    if upgrade_db():
+        click.echo("Applied database migrations.")
+    url = f"http://{host if ':' not in host else f'[{host}]'}:{port}/"
+    click.echo(f"flaskr is serving at {url} with {workers} worker(s). Press Ctrl+C to stop.")
+    run_gunicorn(host, port, workers, threads, access_log)
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--admin", is_flag=True, help="Give the account administrator rights.")
+@click.password_option(help="Asked for when not given; never echoed.")
+@with_appcontext
+def create_user_command(username: str, admin: bool, password: str) -> None:
+    """Create an account from the command line."""
+    from flaskr.auth.services import register_user
+
+    try:
+        user_id = register_user(username, password, is_admin=admin)
+    except ValidationError as error:
+        raise click.ClickException(str(error)) from None
+    role = "administrator" if admin else "user"
+    click.echo(f"Created {role} {username!r} (id {user_id}).")
+
+
+@click.command("check")
+@with_appcontext
+def check_command() -> None:
+    """Report settings that are unsafe in production; exit 1 if any."""
+    from flaskr.config import MIN_SECRET_LENGTH, WEAK_SECRETS
+
+    config = current_app.config
+    problems = []
+    key = str(config.get("SECRET_KEY") or "")
+    if key.lower() in WEAK_SECRETS or len(key) < MIN_SECRET_LENGTH:
+        problems.append("SECRET_KEY is weak: use at least 24 random characters.")
+    if config.get("DEBUG") or current_app.debug:
+        problems.append("DEBUG is on: it shows code and lets visitors run it.")
+    if config.get("TESTING"):
+        problems.append("TESTING is on: CSRF, rate limits and the password policy are off.")
+    if not config.get("TRUSTED_HOSTS"):
+        problems.append("TRUSTED_HOSTS is not set: any Host header is accepted.")
+    if not config.get("SESSION_COOKIE_SECURE"):
+        problems.append(
+            "SESSION_COOKIE_SECURE is off: serve over HTTPS and set "
+            "FLASKR_PREFERRED_URL_SCHEME=https (or FLASKR_SESSION_COOKIE_SECURE=true)."
+        )
+    for name in ("WTF_CSRF_ENABLED", "RATELIMIT_ENABLED", "PASSWORD_POLICY"):
+        if not config.get(name):
+            problems.append(f"{name} is off.")
+    if not problems:
+        click.echo("No problems found.")
+        return
+    for problem in problems:
+        click.echo(f"- {problem}", err=True)
+    click.echo(f"{len(problems)} problem(s) found.", err=True)
+    sys.exit(1)

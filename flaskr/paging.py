@@ -1,0 +1,45 @@
+"""Page numbers from the query string, and the page of rows a list shows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask import abort, request
+
+#: No list goes deeper than this; beyond it a page number is a 404, not a slow scan.
+MAX_PAGE = 1_000_000
+
+
+def page_number() -> int:
+    """The ?page=N of this request (1 when absent); anything that is not a page is a 404."""
+    raw = request.args.get("page")
+    if raw is None:
+        return 1
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 7:
+        abort(404)
+    number = int(raw)
+    if not 1 <= number <= MAX_PAGE:
+        abort(404)
+    return number
+
+
+@dataclass
+class Page:
+    """One page of a list: its rows and whether newer/older pages exist."""
+
+    items: list[Any]
+    number: int
+    has_next: bool
+
+    @property
+    def has_prev(self) -> bool:
+        return self.number > 1
+
+
+def make_page(rows: Sequence[Any], number: int, per_page: int) -> Page:
+    """Cut the per_page+1 rows a query fetched into a page; an empty page past 1 is a 404."""
+    if number > 1 and not rows:
+        abort(404)
+    return Page(items=list(rows[:per_page]), number=number, has_next=len(rows) > per_page)
