@@ -68,6 +68,7 @@ def _make_engine(url: str) -> sa.Engine:
         return engine
     engine = sa.create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10)
     sa.event.listen(engine, "connect", _postgres_on_connect)
+    sa.event.listen(engine, "checkout", _forget_write_flag)
     return engine
 
 
@@ -222,14 +223,20 @@ def upgrade_db() -> bool:
 
     with engine().connect() as conn:
         conn.info["write"] = True
-        with conn.begin():
-            if conn.dialect.name == "postgresql":
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
-            before = current_revision(conn)
-            if before == _head_revision():
-                return False
-            command.upgrade(_alembic_config(conn), "head")
-        return True
+        try:
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.execute(
+                        sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID}
+                    )
+                if current_revision(conn) == _head_revision():
+                    return False
+                command.upgrade(_alembic_config(conn), "head")
+            return True
+        finally:
+            # The pooled connection goes on to serve requests: it must not look
+            # like it is inside a write transaction (transaction() would not commit).
+            conn.info.pop("write", None)
 
 
 def _migrate_once() -> None:

@@ -1,0 +1,304 @@
+"""Fixtures shared by every test: the database (SQLite or PostgreSQL), apps, clients, factories.
+
+FLASKR_TEST_DATABASE_URL picks the database: unset, each test gets its own SQLite
+file in tmp_path (copied from one migrated template); set to a PostgreSQL URL, the
+run gets its own schema, migrated once and emptied before each test.
+In CI (FLASKR_CI=1) a skipped test fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from flask import Flask
+from flask.testing import FlaskClient
+
+from flaskr import create_app
+from flaskr.auth import passwords
+
+TEST_DATABASE_URL = os.environ.get("FLASKR_TEST_DATABASE_URL", "").strip()
+IN_CI = os.environ.get("FLASKR_CI", "") not in ("", "0", "false")
+#: Settings from the developer's shell must not leak into tests; these two steer the run.
+KEEP_ENV = {"FLASKR_TEST_DATABASE_URL", "FLASKR_CI"}
+#: argon2id at the library's cost takes ~0.1 s a hash; tests that don't measure
+#: hashing use the same algorithm at minimal cost (mark real_hashing to opt out).
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+_CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register this suite's own markers."""
+    config.addinivalue_line("markers", "real_hashing: use argon2id at production cost")
+
+
+# --- database selection -------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def db_kind() -> str:
+    """'sqlite' or 'postgresql': the database this run tests against."""
+    if not TEST_DATABASE_URL:
+        return "sqlite"
+    return sa.make_url(TEST_DATABASE_URL).get_backend_name()
+
+
+def _schema_url(base: str, schema: str) -> str:
+    """The base URL with every connection's search_path set to schema."""
+    url = sa.make_url(base)
+    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False
+    )
+
+
+@pytest.fixture(scope="session")
+def _pg_database(db_kind: str) -> Iterator[dict[str, Any] | None]:
+    """On PostgreSQL: this run's own migrated schema, dropped at the end."""
+    if db_kind != "postgresql":
+        yield None
+        return
+    schema = f"flaskr_t_{os.getpid()}"
+    admin = sa.create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = _schema_url(TEST_DATABASE_URL, schema)
+    state = {"url": url, "schema": schema, "engine": sa.create_engine(url, pool_size=1)}
+    _pg_rebuild(state)
+    try:
+        yield state
+    finally:
+        state["engine"].dispose()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        admin.dispose()
+
+
+def _pg_rebuild(state: dict[str, Any]) -> None:
+    """Create the schema from scratch and remember its tables and head revision."""
+    from flaskr.db import current_revision, init_db
+
+    app = create_app({"TESTING": True, "DATABASE_URL": state["url"], "AUTO_MIGRATE": False})
+    with app.app_context():
+        init_db()
+    app.extensions["flaskr.engine"].dispose()
+    with state["engine"].connect() as conn:
+        state["revision"] = current_revision(conn)
+        state["tables"] = _pg_tables(conn)
+
+
+def _pg_tables(conn: sa.Connection) -> set[str]:
+    """The schema's tables, alembic_version excluded."""
+    names = conn.execute(
+        sa.text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+    ).scalars()
+    return set(names) - {"alembic_version"}
+
+
+def _pg_reset(state: dict[str, Any]) -> None:
+    """Empty every table, or rebuild the schema if a test changed it."""
+    from flaskr.db import current_revision
+
+    with state["engine"].connect() as conn:
+        intact = (
+            _pg_tables(conn) == state["tables"] and current_revision(conn) == state["revision"]
+        )
+        if intact:
+            conn.exec_driver_sql("SET lock_timeout = '10s'")
+            names = ", ".join(f'"{name}"' for name in sorted(state["tables"]))
+            conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+            conn.commit()
+            return
+    _pg_rebuild(state)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> str | None:
+    """On SQLite: one migrated database file that each test copies (cheaper than migrating)."""
+    if db_kind != "sqlite":
+        return None
+    from flaskr.db import upgrade_db
+
+    path = str(tmp_path_factory.mktemp("template") / "flaskr.sqlite")
+    app = create_app({"TESTING": True, "DATABASE": path, "AUTO_MIGRATE": False})
+    with app.app_context():
+        upgrade_db()
+    # Disposing closes the last connection, which checkpoints the WAL into the file.
+    app.extensions["flaskr.engine"].dispose()
+    return path
+
+
+@pytest.fixture
+def database(
+    db_kind: str,
+    _pg_database: dict[str, Any] | None,
+    _sqlite_template: str | None,
+    tmp_path: Any,
+) -> dict[str, Any]:
+    """This test's empty, migrated database: the DATABASE / DATABASE_URL settings to reach it."""
+    sqlite_file = str(tmp_path / "flaskr.sqlite")
+    if _pg_database is not None:
+        _pg_reset(_pg_database)
+        # DATABASE stays a tmp_path file: the rate-limit storage lives beside it.
+        return {"DATABASE": sqlite_file, "DATABASE_URL": _pg_database["url"]}
+    assert _sqlite_template is not None
+    shutil.copyfile(_sqlite_template, sqlite_file)
+    return {"DATABASE": sqlite_file, "DATABASE_URL": None}
+
+
+# --- environment isolation ----------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, request: pytest.FixtureRequest):
+    """No developer settings, an instance folder in tmp_path, and cheap argon2id."""
+    for key in list(os.environ):
+        if key.startswith("FLASKR_") and key not in KEEP_ENV:
+            monkeypatch.delenv(key)
+    instance = str(tmp_path / "instance")
+    monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: instance)
+    if request.node.get_closest_marker("real_hashing") is None:
+        monkeypatch.setattr(passwords, "_hasher", FAST_HASHER)
+    passwords._dummy_hash.cache_clear()
+    yield
+    passwords._dummy_hash.cache_clear()
+
+
+@pytest.fixture
+def instance_path(tmp_path: Any) -> Any:
+    """The instance folder every app of this test uses (not created until needed)."""
+    return tmp_path / "instance"
+
+
+# --- apps and clients ---------------------------------------------------------
+
+
+@pytest.fixture
+def app_config(database: dict[str, Any]) -> dict[str, Any]:
+    """The settings `app` is built from; override this fixture to change them."""
+    return {"TESTING": True, **database}
+
+
+@pytest.fixture
+def make_app(app_config: dict[str, Any]) -> Iterator[Callable[..., Flask]]:
+    """Build another app on this test's database: make_app(SETTING=value, ...)."""
+    built: list[Flask] = []
+
+    def make(**overrides: Any) -> Flask:
+        app = create_app({**app_config, **overrides})
+        built.append(app)
+        return app
+
+    yield make
+    for app in built:
+        # Return every connection, so the next test's reset is not blocked.
+        app.extensions["flaskr.engine"].dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    """The application on an empty, migrated database."""
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    """A CLI runner for the app's commands."""
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    """Register, log in and out through the real forms (tutorial style)."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def register(self, username: str = "test", password: str = "test"):
+        """Post the registration form."""
+        return self._client.post(
+            "/auth/register", data={"username": username, "password": password}
+        )
+
+    def login(self, username: str = "test", password: str = "test"):
+        """Post the login form."""
+        return self._client.post("/auth/login", data={"username": username, "password": password})
+
+    def logout(self):
+        """Log out with the UI's POST form."""
+        return self._client.post("/auth/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    """Log the `client` in and out."""
+    return AuthActions(client)
+
+
+# --- factories ----------------------------------------------------------------
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., int]:
+    """Create an account through the auth services; return its id."""
+    from flaskr.auth.services import register_user
+
+    def make(username: str = "alice", password: str = "a long enough pw", is_admin: bool = False):
+        with app.app_context():
+            return register_user(username, password, is_admin=is_admin)
+
+    return make
+
+
+@pytest.fixture
+def make_post(app: Flask) -> Callable[..., int]:
+    """Create a post through the blog services; return its id."""
+    from flaskr.blog.services import create_post
+
+    def make(author_id: int, title: str = "Hello", body: str = "Body", **extra: Any) -> int:
+        with app.app_context():
+            return create_post(author_id, title, body, **extra)
+
+    return make
+
+
+@pytest.fixture
+def csrf_token() -> Callable[[FlaskClient, str], str]:
+    """Fetch a page with a form and return the CSRF token in it."""
+
+    def fetch(client: FlaskClient, path: str = "/auth/login") -> str:
+        page = client.get(path).get_data(as_text=True)
+        match = _CSRF_RE.search(page)
+        assert match, f"no CSRF token in the form at {path}"
+        return match.group(1)
+
+    return fetch
+
+
+# --- CI: a skipped test is a failure ------------------------------------------
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With FLASKR_CI set, fail the run when any test was skipped."""
+    if not IN_CI:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if reporter:
+            reporter.write_line(
+                f"FLASKR_CI: {skipped} test(s) skipped; in CI every test must run.", red=True
+            )
