@@ -32,10 +32,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     app.add_template_filter(markup.markdown_filter, "markdown")
 
-    from flaskr import auth, blog, cli
+    from flaskr import auth, blog, cli, feeds, search, tags, users
 
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(blog.bp)
+    for blueprint in (auth.bp, blog.bp, tags.bp, users.bp, search.bp, feeds.bp):
+        app.register_blueprint(blueprint)
     # The tutorial's url_for("index") names the blog's front page.
     app.add_url_rule("/", endpoint="index")
     cli.init_app(app)

@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "PROXY_FIX": None,  # e.g. {"x_for": 1, "x_proto": 1, "x_host": 1}
     "FEED_FULL_CONTENT": True,
     "FEED_ITEMS": 20,
+    "SEARCH_CANDIDATES": 2000,  # search ranks among at most this many newest matches
     "SITE_NAME": "Flaskr",
     "SITE_DESCRIPTION": "A blog",
 }
@@ -48,6 +49,8 @@ class ConfigError(RuntimeError):
 
 def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     """Fill app.config from defaults, instance/config.py, FLASKR_* variables and test_config."""
+    # Flask's own default (False) would hide whether anyone chose a value; see the end.
+    app.config.pop("SESSION_COOKIE_SECURE", None)
     app.config.from_mapping(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("FLASKR")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -12,7 +15,8 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 #: Bump when the output of render() changes; cached HTML older than this is rebuilt.
-RENDER_VERSION = 1
+RENDER_VERSION = 2
+SUMMARY_MAX = 280
 
 _FORMATTER = HtmlFormatter(nowrap=True, classprefix="hl-")
 _TAGS = {
@@ -60,6 +64,16 @@ def render(source: str) -> str:
         link_rel="nofollow noopener ugc",
         strip_comments=True,
     )
+
+
+def summarize(source: str) -> str:
+    """The opening words of a post as plain text, for feeds, lists and meta descriptions."""
+    text = html.unescape(nh3.clean(_md.render(source or ""), tags=set()))
+    text = re.sub(r"\s+", " ", text).strip()
+    if len(text) <= SUMMARY_MAX:
+        return text
+    cut = text[:SUMMARY_MAX].rsplit(" ", 1)[0]
+    return cut.rstrip(".,;:") + "…"
 
 
 def markdown_filter(source: str | None) -> Markup:

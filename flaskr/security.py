@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, g, request
+from flask import Flask, Response, abort, g, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from flaskr.validation import has_control_characters
@@ -20,8 +21,18 @@ def init_app(app: Flask) -> None:
     if app.config["PROXY_FIX"]:
         # Only as many hops as the operator says: X-Forwarded-* is forgeable otherwise.
         app.wsgi_app = ProxyFix(app.wsgi_app, **app.config["PROXY_FIX"])  # type: ignore[method-assign]
+    app.session_interface = _SessionInterface()
     app.before_request(_reject_control_characters)
     app.after_request(_headers)
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with a Secure cookie on every HTTPS request."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        # The setting covers a fixed https deployment; request.is_secure covers a
+        # proxy that says X-Forwarded-Proto: https (trusted through PROXY_FIX).
+        return super().get_cookie_secure(app) or (has_request_context() and request.is_secure)
 
 
 def _reject_control_characters() -> None:

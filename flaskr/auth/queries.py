@@ -11,7 +11,9 @@ from flaskr.auth.tables import user, user_session
 from flaskr.db import connection
 
 #: What the rest of the app may know about a user: never the password hash.
-PUBLIC_COLUMNS = (user.c.id, user.c.username, user.c.bio, user.c.is_admin, user.c.created)
+PUBLIC_COLUMNS = (
+    user.c.id, user.c.username, user.c.bio, user.c.is_admin, user.c.created, user.c.timezone
+)
 
 
 def find_credentials(username: str) -> RowMapping | None:

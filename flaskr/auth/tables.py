@@ -16,6 +16,8 @@ user = sa.Table(
     sa.Column("bio", sa.Text, nullable=False, server_default=""),
     sa.Column("is_admin", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    # IANA name; the editor shows and reads scheduled times in it (stored in UTC).
+    sa.Column("timezone", sa.String(64), nullable=False, server_default="UTC"),
 )
 
 #: One row per signed-in browser; deleting it signs that browser out.

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 
 from flaskr.auth.tables import user
-from flaskr.blog.tables import post
+from flaskr.blog.tables import post, post_revision
 from flaskr.db import connection, utcnow
 
 COLUMNS = (
@@ -23,6 +23,7 @@ COLUMNS = (
     post.c.updated,
     post.c.status,
     post.c.version,
+    post.c.summary,
     post.c.author_id,
     user.c.username,
 )
@@ -76,11 +77,68 @@ def update_post(post_id: int, **values: Any) -> None:
     connection().execute(sa.update(post).where(post.c.id == post_id).values(**values))
 
 
-def update_rendered(post_id: int, body_html: str, render_version: int) -> None:
-    """Cache a post's rendered HTML."""
-    update_post(post_id, body_html=body_html, render_version=render_version)
+def update_rendered(post_id: int, body_html: str, summary: str, render_version: int) -> None:
+    """Cache a post's rendered HTML and summary."""
+    update_post(post_id, body_html=body_html, summary=summary, render_version=render_version)
 
 
 def delete_post(post_id: int) -> None:
     """Remove a post."""
     connection().execute(sa.delete(post).where(post.c.id == post_id))
+
+
+def list_own_posts(author_id: int, *, page: int, per_page: int) -> list[RowMapping]:
+    """An author's posts in every state (drafts, scheduled, published), newest first."""
+    query = (
+        sa.select(*COLUMNS)
+        .select_from(_with_author())
+        .where(post.c.author_id == author_id)
+        .order_by(post.c.id.desc())
+        .limit(per_page + 1)
+        .offset((page - 1) * per_page)
+    )
+    return list(connection().execute(query).mappings())
+
+
+def find_neighbours(row: RowMapping) -> dict[str, RowMapping | None]:
+    """The visible posts just newer and just older than this one (two indexed lookups)."""
+    key = sa.tuple_(post.c.published_at, post.c.id)
+    here = sa.tuple_(sa.literal(row["published_at"]), sa.literal(row["id"]))
+    newer = (
+        sa.select(post.c.id, post.c.title).where(visible(), key > here)
+        .order_by(post.c.published_at, post.c.id).limit(1)
+    )
+    older = (
+        sa.select(post.c.id, post.c.title).where(visible(), key < here)
+        .order_by(*NEWEST_FIRST).limit(1)
+    )
+    conn = connection()
+    return {
+        "newer": conn.execute(newer).mappings().first(),
+        "older": conn.execute(older).mappings().first(),
+    }
+
+
+def insert_revision(**values: Any) -> None:
+    """Keep a post's previous version."""
+    connection().execute(sa.insert(post_revision).values(**values))
+
+
+def list_revisions(post_id: int, *, page: int, per_page: int) -> list[RowMapping]:
+    """A page of a post's earlier versions, newest first, plus one extra row for paging."""
+    query = (
+        sa.select(post_revision.c.version, post_revision.c.title, post_revision.c.saved_at)
+        .where(post_revision.c.post_id == post_id)
+        .order_by(post_revision.c.version.desc())
+        .limit(per_page + 1)
+        .offset((page - 1) * per_page)
+    )
+    return list(connection().execute(query).mappings())
+
+
+def find_revision(post_id: int, version: int) -> RowMapping | None:
+    """One earlier version of a post."""
+    query = sa.select(post_revision).where(
+        post_revision.c.post_id == post_id, post_revision.c.version == version
+    )
+    return connection().execute(query).mappings().first()

@@ -1,8 +1,10 @@
-"""Post rules: validation, saving, and keeping rendered HTML current."""
+"""Post rules: validation, drafts and schedules, revisions, and current rendered HTML."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import RowMapping
@@ -11,65 +13,153 @@ from flaskr import markup
 from flaskr.blog import queries
 from flaskr.blog.tables import BODY_MAX, TITLE_MAX
 from flaskr.db import transaction, utcnow
-from flaskr.validation import require_text
+from flaskr.tags import queries as tag_queries
+from flaskr.tags import services as tag_services
+from flaskr.validation import ValidationError, require_text
+
+STATUSES = ("draft", "published")
 
 
-def _clean(title: str, body: str) -> dict[str, Any]:
-    title = require_text(title, "Title", max_len=TITLE_MAX).strip()
-    body = require_text(body, "Body", max_len=BODY_MAX, required=False, multiline=True)
+class ConflictError(ValidationError):
+    """Someone saved the post after the editor was opened; nothing was overwritten."""
+
+    def __init__(self, current: RowMapping) -> None:
+        super().__init__(
+            "Someone else saved this post while you were editing it. Your text is below, "
+            "with theirs beside it: merge them and save again."
+        )
+        self.current = current
+
+
+@dataclass
+class Draft:
+    """What an author submits from the editor, before the rules are applied."""
+
+    title: str
+    body: str
+    tags: str = ""
+    status: str = "published"
+    publish_at: datetime | None = None  # UTC; None means now
+
+
+def _clean(draft: Draft) -> dict[str, Any]:
+    title = require_text(draft.title, "Title", max_len=TITLE_MAX).strip()
+    body = require_text(draft.body, "Body", max_len=BODY_MAX, required=False, multiline=True)
+    if draft.status not in STATUSES:
+        raise ValidationError("Status must be draft or published.")
     return {
         "title": title,
         "body": body,
         "body_html": markup.render(body),
         "render_version": markup.RENDER_VERSION,
+        "summary": markup.summarize(body),
+        "status": draft.status,
     }
 
 
-def create_post(author_id: int, title: str, body: str) -> int:
-    """Publish a new post; return its id."""
-    values = _clean(title, body)
+def create_post(author_id: int, draft: Draft) -> int:
+    """Save a new post (published, scheduled or draft); return its id."""
+    values = _clean(draft)
+    names = tag_services.parse_tags(draft.tags)
     now = utcnow()
     with transaction():
-        return queries.insert_post(
-            author_id=author_id, created=now, published_at=now, status="published", **values
+        post_id = queries.insert_post(
+            author_id=author_id, created=now, published_at=draft.publish_at or now, **values
         )
+        tag_services.set_tags(post_id, names)
+    return post_id
 
 
-def revise_post(post_id: int, title: str, body: str) -> None:
-    """Save new text for a post."""
-    values = _clean(title, body)
+def revise_post(post_id: int, draft: Draft, *, base_version: int | None = None) -> int:
+    """Save new text for a post, keeping the previous version; return the new version number.
+
+    With base_version (the version the editor opened), a save over someone
+    else's newer save raises ConflictError instead of overwriting it.
+    """
+    values = _clean(draft)
+    names = tag_services.parse_tags(draft.tags)
     with transaction():
         current = queries.find_post(post_id)
-        version = (current["version"] if current else 0) + 1
-        queries.update_post(post_id, updated=utcnow(), version=version, **values)
+        if current is None:
+            raise ValidationError("This post no longer exists.")
+        if base_version is not None and base_version != current["version"]:
+            raise ConflictError(current)
+        old_tags = tag_queries.tags_for_posts([post_id]).get(post_id, [])
+        queries.insert_revision(
+            post_id=post_id,
+            version=current["version"],
+            title=current["title"],
+            body=current["body"],
+            tags=", ".join(old_tags),
+            saved_at=current["updated"] or current["created"],
+        )
+        publish_at = draft.publish_at or current["published_at"] or utcnow()
+        if current["status"] == "draft" and draft.status == "published" and not draft.publish_at:
+            publish_at = utcnow()  # publishing a draft makes it new
+        version = current["version"] + 1
+        queries.update_post(
+            post_id, updated=utcnow(), version=version, published_at=publish_at, **values
+        )
+        tag_services.set_tags(post_id, names)
+    return version
+
+
+def restore_revision(post_id: int, version: int) -> int:
+    """Bring back an earlier version; the restore is itself a new version."""
+    revision = queries.find_revision(post_id, version)
+    current = queries.find_post(post_id)
+    if revision is None or current is None:
+        raise ValidationError("That version does not exist.")
+    draft = Draft(
+        title=revision["title"],
+        body=revision["body"],
+        tags=revision["tags"],
+        status=current["status"],
+        publish_at=current["published_at"],
+    )
+    return revise_post(post_id, draft)
 
 
 def delete_post(post_id: int) -> None:
-    """Delete a post."""
+    """Delete a post with its history and tags."""
     with transaction():
         queries.delete_post(post_id)
 
 
-def with_html(posts: Iterable[RowMapping]) -> list[dict[str, Any]]:
-    """The posts with current rendered HTML, rendering (and caching) any that lack it."""
-    result, stale = [], []
-    for row in posts:
-        item = dict(row)
-        if item["body_html"] is None or item["render_version"] != markup.RENDER_VERSION:
-            item["body_html"] = markup.render(item["body"])
-            stale.append(item)
-        result.append(item)
-    if stale:
-        with transaction():
-            for item in stale:
-                queries.update_rendered(item["id"], item["body_html"], markup.RENDER_VERSION)
-    return result
-
-
-def is_visible(post: RowMapping) -> bool:
-    """True when readers may see this post (published, its time come): queries.visible() in Python."""
+def is_visible(post: RowMapping | dict[str, Any]) -> bool:
+    """True when readers may see this post: queries.visible() for one row in hand."""
     return (
         post["status"] == "published"
         and post["published_at"] is not None
         and post["published_at"] <= utcnow()
     )
+
+
+def state(post: RowMapping | dict[str, Any]) -> str:
+    """'draft', 'scheduled' or 'published', as shown to the author."""
+    if post["status"] == "draft":
+        return "draft"
+    return "published" if is_visible(post) else "scheduled"
+
+
+def with_html(posts: Iterable[RowMapping]) -> list[dict[str, Any]]:
+    """The posts with tags and current rendered HTML, rendering (and caching) any that lack it."""
+    result, stale = [], []
+    for row in posts:
+        item = dict(row)
+        if item["body_html"] is None or item["render_version"] != markup.RENDER_VERSION:
+            # Rows written by plain SQL (or by an older renderer) get rendered now.
+            item["body_html"] = markup.render(item["body"])
+            item["summary"] = markup.summarize(item["body"])
+            stale.append(item)
+        result.append(item)
+    tags = tag_queries.tags_for_posts(item["id"] for item in result)
+    for item in result:
+        item["tags"] = tags.get(item["id"], [])
+    if stale:
+        with transaction():
+            for item in stale:
+                queries.update_rendered(
+                    item["id"], item["body_html"], item["summary"], markup.RENDER_VERSION
+                )
+    return result

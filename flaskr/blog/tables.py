@@ -26,6 +26,23 @@ post = sa.Table(
     sa.Column("render_version", sa.Integer, nullable=False, server_default="0"),
     # Bumped on every save: optimistic concurrency for the editor.
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    # Plain-text opening of the body, for feeds, meta descriptions and search-less lists.
+    sa.Column("summary", sa.Text),
     sa.Index("ix_post_published", "status", "published_at", "id"),
     sa.Index("ix_post_author", "author_id", "published_at", "id"),
+    sa.Index("ix_post_status_author", "author_id", "status", "id"),
+)
+
+#: A post as it was before each save; restoring one is itself a new save.
+post_revision = sa.Table(
+    "post_revision",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("post_id", sa.Integer, sa.ForeignKey("post.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("tags", sa.Text, nullable=False, server_default=""),
+    sa.Column("saved_at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("post_id", "version"),
 )

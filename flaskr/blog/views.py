@@ -4,16 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
+from flaskr import markup
 from flaskr.auth import login_required
 from flaskr.blog import queries, services
 from flaskr.blog.slugs import slugify
+from flaskr.db import utcnow
 from flaskr.paging import make_page, page_number
 from flaskr.security import audit
+from flaskr.timezones import parse_local, to_local
 from flaskr.validation import ValidationError
 
 bp = Blueprint("blog", __name__)
+bp.add_app_template_global(to_local, "to_local")
 
 
 def get_post(post_id: int, check_author: bool = True) -> dict[str, Any]:
@@ -27,9 +42,20 @@ def get_post(post_id: int, check_author: bool = True) -> dict[str, Any]:
     return dict(post)
 
 
-def post_form() -> dict[str, str]:
-    """The editor's fields from the submitted form."""
-    return {"title": request.form.get("title", ""), "body": request.form.get("body", "")}
+def post_form() -> services.Draft:
+    """The editor's fields as a Draft; the publish time is read in the author's time zone."""
+    form = request.form
+    return services.Draft(
+        title=form.get("title", ""),
+        body=form.get("body", ""),
+        tags=form.get("tags", ""),
+        status="draft" if form.get("status") == "draft" else "published",
+        publish_at=parse_local(form.get("publish_at"), g.user["timezone"]),
+    )
+
+
+def _preview_requested() -> bool:
+    return request.form.get("action") == "preview"
 
 
 @bp.route("/hello")
@@ -43,8 +69,7 @@ def index():
     """The newest published posts, a page at a time."""
     number = page_number()
     per_page = current_app.config["POSTS_PER_PAGE"]
-    rows = queries.list_posts(page=number, per_page=per_page)
-    page = make_page(rows, number, per_page)
+    page = make_page(queries.list_posts(page=number, per_page=per_page), number, per_page)
     page.items = services.with_html(page.items)
     return render_template("blog/index.html", posts=page.items, page=page)
 
@@ -52,44 +77,79 @@ def index():
 @bp.route("/<int:post_id>/")
 @bp.route("/<int:post_id>/<slug>")
 def detail(post_id: int, slug: str | None = None):
-    """One post on its own page, at its canonical address."""
-    post = queries.find_post(post_id)
-    if post is None or not services.is_visible(post):
+    """One post on its own page, at its canonical address; authors also see their drafts."""
+    row = queries.find_post(post_id)
+    own = row is not None and g.user is not None and row["author_id"] == g.user["id"]
+    if row is None or not (services.is_visible(row) or own):
         abort(404)
-    canonical = slugify(post["title"])
+    canonical = slugify(row["title"])
     if slug != canonical:
         return redirect(url_for("blog.detail", post_id=post_id, slug=canonical), 301)
-    (post,) = services.with_html([post])
-    return render_template("blog/detail.html", post=post)
+    (post,) = services.with_html([row])
+    neighbours = queries.find_neighbours(row) if services.is_visible(row) else {}
+    return render_template(
+        "blog/detail.html", post=post, state=services.state(row), neighbours=neighbours
+    )
 
 
 @bp.route("/create", methods=("GET", "POST"))
 @login_required
 def create():
-    """Write a new post."""
+    """Write a new post, preview it, save it as a draft, schedule or publish it."""
+    preview = None
     if request.method == "POST":
         try:
-            services.create_post(g.user["id"], **post_form())
+            draft = post_form()
+            if _preview_requested():
+                preview = markup.render(draft.body)
+            else:
+                post_id = services.create_post(g.user["id"], draft)
+                flash(_saved_message(draft))
+                return redirect(url_for("blog.detail", post_id=post_id, slug=slugify(draft.title)))
         except ValidationError as error:
             flash(str(error))
-        else:
-            return redirect(url_for("blog.index"))
-    return render_template("blog/create.html")
+    return render_template("blog/create.html", post=None, preview=preview)
 
 
 @bp.route("/<int:post_id>/update", methods=("GET", "POST"))
 @login_required
 def update(post_id: int):
-    """Edit a post; only its author may."""
+    """Edit a post; only its author may. A save over someone else's newer save is refused."""
     post = get_post(post_id)
+    post["tags"] = services.with_html([post])[0]["tags"]
+    preview = conflict = None
+    status = 200
     if request.method == "POST":
         try:
-            services.revise_post(post_id, **post_form())
+            draft = post_form()
+            if _preview_requested():
+                preview = markup.render(draft.body)
+            else:
+                services.revise_post(post_id, draft, base_version=_base_version())
+                flash(_saved_message(draft))
+                return redirect(url_for("blog.detail", post_id=post_id, slug=slugify(draft.title)))
+        except services.ConflictError as error:
+            flash(str(error))
+            conflict, status = dict(error.current), 409
+            post["version"] = conflict["version"]  # the next save deliberately replaces theirs
         except ValidationError as error:
             flash(str(error))
-        else:
-            return redirect(url_for("blog.index"))
-    return render_template("blog/update.html", post=post)
+    return render_template(
+        "blog/update.html", post=post, preview=preview, conflict=conflict
+    ), status
+
+
+def _base_version() -> int | None:
+    raw = request.form.get("version", "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+
+
+def _saved_message(draft: services.Draft) -> str:
+    if draft.status == "draft":
+        return "Saved as a draft. Only you can see it."
+    if draft.publish_at is not None and draft.publish_at > utcnow():
+        return "Scheduled: it will appear at the time you chose."
+    return "Published."
 
 
 @bp.route("/<int:post_id>/delete", methods=("POST",))
@@ -98,10 +158,44 @@ def delete(post_id: int):
     """Delete a post; only its author may."""
     get_post(post_id)
     services.delete_post(post_id)
+    flash("The post was deleted.")
     return redirect(url_for("blog.index"))
 
 
+@bp.route("/me/posts")
+@login_required
+def my_posts():
+    """The signed-in author's posts in every state: drafts, scheduled and published."""
+    number = page_number()
+    per_page = current_app.config["POSTS_PER_PAGE"]
+    rows = queries.list_own_posts(g.user["id"], page=number, per_page=per_page)
+    page = make_page(rows, number, per_page)
+    posts = [dict(row, state=services.state(row)) for row in page.items]
+    return render_template("blog/my_posts.html", posts=posts, page=page)
+
+
+@bp.route("/preview", methods=("POST",))
+@login_required
+def preview() -> Response:
+    """Rendered, sanitized HTML of Markdown text, for the editor's live preview."""
+    body = request.form.get("body", "")
+    if len(body) > 100_000:
+        abort(413)
+    return Response(markup.render(body), mimetype="text/html")
+
+
+@bp.route("/highlight.css")
+def highlight_css() -> Response:
+    """The colours of highlighted code blocks."""
+    response = Response(markup.highlight_css(), mimetype="text/css")
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    return response
+
+
 @bp.app_template_global()
-def post_url(post: Any) -> str:
+def post_url(post: Any, _external: bool = False) -> str:
     """The canonical address of a post."""
-    return url_for("blog.detail", post_id=post["id"], slug=slugify(post["title"]))
+    return url_for(
+        "blog.detail", post_id=post["id"], slug=slugify(post["title"]), _external=_external
+    )

@@ -1,0 +1,144 @@
+"""Revisions, tags, time zones, summaries and full-text search.
+
+Revision ID: 0002
+Revises: 0001
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+# The search document of a post: title, body, tags and author, kept in sync by
+# triggers so rows written by plain SQL are searchable too.
+SQLITE_FTS = [
+    "CREATE VIRTUAL TABLE post_fts USING fts5(title, body, tags, author, tokenize='porter unicode61')",
+    """CREATE TRIGGER post_fts_insert AFTER INSERT ON post BEGIN
+        INSERT INTO post_fts (rowid, title, body, tags, author) VALUES (
+            NEW.id, NEW.title, NEW.body,
+            COALESCE((SELECT group_concat(t.name, ' ') FROM post_tag pt JOIN tag t ON t.id = pt.tag_id
+                      WHERE pt.post_id = NEW.id), ''),
+            COALESCE((SELECT username FROM user WHERE id = NEW.author_id), ''));
+    END""",
+    """CREATE TRIGGER post_fts_update AFTER UPDATE OF title, body, author_id ON post BEGIN
+        DELETE FROM post_fts WHERE rowid = OLD.id;
+        INSERT INTO post_fts (rowid, title, body, tags, author) VALUES (
+            NEW.id, NEW.title, NEW.body,
+            COALESCE((SELECT group_concat(t.name, ' ') FROM post_tag pt JOIN tag t ON t.id = pt.tag_id
+                      WHERE pt.post_id = NEW.id), ''),
+            COALESCE((SELECT username FROM user WHERE id = NEW.author_id), ''));
+    END""",
+    "CREATE TRIGGER post_fts_delete AFTER DELETE ON post BEGIN "
+    "DELETE FROM post_fts WHERE rowid = OLD.id; END",
+    """CREATE TRIGGER post_tag_fts_insert AFTER INSERT ON post_tag BEGIN
+        UPDATE post_fts SET tags = COALESCE((SELECT group_concat(t.name, ' ') FROM post_tag pt
+            JOIN tag t ON t.id = pt.tag_id WHERE pt.post_id = NEW.post_id), '')
+        WHERE rowid = NEW.post_id;
+    END""",
+    """CREATE TRIGGER post_tag_fts_delete AFTER DELETE ON post_tag BEGIN
+        UPDATE post_fts SET tags = COALESCE((SELECT group_concat(t.name, ' ') FROM post_tag pt
+            JOIN tag t ON t.id = pt.tag_id WHERE pt.post_id = OLD.post_id), '')
+        WHERE rowid = OLD.post_id;
+    END""",
+    """INSERT INTO post_fts (rowid, title, body, tags, author)
+        SELECT p.id, p.title, p.body, '', u.username FROM post p JOIN user u ON u.id = p.author_id""",
+]
+
+POSTGRES_FTS = [
+    """CREATE TABLE post_search (
+        post_id INTEGER PRIMARY KEY REFERENCES post (id) ON DELETE CASCADE,
+        document TSVECTOR NOT NULL)""",
+    "CREATE INDEX ix_post_search_document ON post_search USING GIN (document)",
+    """CREATE FUNCTION flaskr_post_document(pid INTEGER) RETURNS TSVECTOR AS $$
+        SELECT setweight(to_tsvector('english', p.title), 'A')
+            || setweight(to_tsvector('english', COALESCE((SELECT string_agg(t.name, ' ')
+                 FROM post_tag pt JOIN tag t ON t.id = pt.tag_id WHERE pt.post_id = p.id), '')), 'B')
+            || setweight(to_tsvector('simple', u.username), 'B')
+            || setweight(to_tsvector('english', p.body), 'D')
+        FROM post p JOIN "user" u ON u.id = p.author_id WHERE p.id = pid
+    $$ LANGUAGE sql STABLE""",
+    """CREATE FUNCTION flaskr_post_search_refresh() RETURNS trigger AS $$
+    DECLARE pid INTEGER;
+    BEGIN
+        IF TG_TABLE_NAME = 'post' THEN pid := NEW.id; ELSIF TG_OP = 'DELETE' THEN pid := OLD.post_id;
+        ELSE pid := NEW.post_id; END IF;
+        INSERT INTO post_search (post_id, document) SELECT pid, flaskr_post_document(pid)
+            WHERE EXISTS (SELECT 1 FROM post WHERE id = pid)
+        ON CONFLICT (post_id) DO UPDATE SET document = EXCLUDED.document;
+        RETURN NULL;
+    END $$ LANGUAGE plpgsql""",
+    "CREATE TRIGGER post_search_refresh AFTER INSERT OR UPDATE OF title, body, author_id ON post "
+    "FOR EACH ROW EXECUTE FUNCTION flaskr_post_search_refresh()",
+    "CREATE TRIGGER post_tag_search_refresh AFTER INSERT OR DELETE ON post_tag "
+    "FOR EACH ROW EXECUTE FUNCTION flaskr_post_search_refresh()",
+    "INSERT INTO post_search (post_id, document) SELECT id, flaskr_post_document(id) FROM post",
+]
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("user") as batch:
+        batch.add_column(sa.Column("timezone", sa.String(64), nullable=False, server_default="UTC"))
+    with op.batch_alter_table("post") as batch:
+        batch.add_column(sa.Column("summary", sa.Text))
+    op.create_index("ix_post_status_author", "post", ["author_id", "status", "id"])
+    op.create_table(
+        "post_revision",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("post_id", sa.Integer, nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("title", sa.Text, nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("tags", sa.Text, nullable=False, server_default=""),
+        sa.Column("saved_at", sa.DateTime, nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_post_revision"),
+        sa.ForeignKeyConstraint(
+            ["post_id"], ["post.id"], name="fk_post_revision_post_id_post", ondelete="CASCADE"
+        ),
+        sa.UniqueConstraint("post_id", "version", name="uq_post_revision_post_id_version"),
+    )
+    op.create_table(
+        "tag",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.String(40), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_tag"),
+        sa.UniqueConstraint("name", name="uq_tag_name"),
+    )
+    op.create_table(
+        "post_tag",
+        sa.Column("post_id", sa.Integer, nullable=False),
+        sa.Column("tag_id", sa.Integer, nullable=False),
+        sa.PrimaryKeyConstraint("post_id", "tag_id", name="pk_post_tag"),
+        sa.ForeignKeyConstraint(
+            ["post_id"], ["post.id"], name="fk_post_tag_post_id_post", ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["tag_id"], ["tag.id"], name="fk_post_tag_tag_id_tag", ondelete="CASCADE"
+        ),
+    )
+    op.create_index("ix_post_tag_tag_id", "post_tag", ["tag_id", "post_id"])
+    statements = SQLITE_FTS if op.get_bind().dialect.name == "sqlite" else POSTGRES_FTS
+    for statement in statements:
+        op.execute(statement)
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        for trigger in ("post_fts_insert", "post_fts_update", "post_fts_delete",
+                        "post_tag_fts_insert", "post_tag_fts_delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        op.execute("DROP TABLE IF EXISTS post_fts")
+    else:
+        op.execute("DROP TABLE IF EXISTS post_search")
+        op.execute("DROP FUNCTION IF EXISTS flaskr_post_search_refresh() CASCADE")
+        op.execute("DROP FUNCTION IF EXISTS flaskr_post_document(INTEGER)")
+    op.drop_table("post_tag")
+    op.drop_table("tag")
+    op.drop_table("post_revision")
+    op.drop_index("ix_post_status_author", "post")
+    with op.batch_alter_table("post") as batch:
+        batch.drop_column("summary")
+    with op.batch_alter_table("user") as batch:
+        batch.drop_column("timezone")

@@ -1,0 +1,116 @@
+"""Search reads: SQLite FTS5 with bm25, PostgreSQL tsvector with ts_rank."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.engine import RowMapping
+
+from flaskr.blog.queries import COLUMNS, visible
+from flaskr.blog.tables import post
+from flaskr.db import connection, is_sqlite
+from flaskr.search import terms
+from flaskr.tags.tables import post_tag, tag
+from flaskr.auth.tables import user
+
+#: Highlight markers put around matched words; turned into <mark> after escaping.
+START, STOP = "\x02", "\x03"
+
+
+def _filters(tag_name: str | None, author: str | None) -> list[sa.ColumnElement[bool]]:
+    where = [visible()]
+    if tag_name:
+        tag_id = sa.select(tag.c.id).where(tag.c.name == tag_name).scalar_subquery()
+        where.append(post.c.id.in_(sa.select(post_tag.c.post_id).where(post_tag.c.tag_id == tag_id)))
+    if author:
+        where.append(
+            post.c.author_id == sa.select(user.c.id).where(user.c.username == author).scalar_subquery()
+        )
+    return where
+
+
+def search_posts(
+    text: str, *, page: int, per_page: int, tag_name: str | None = None, author: str | None = None
+) -> list[RowMapping]:
+    """A page of matching visible posts, best first, with highlighted title and snippet."""
+    if is_sqlite():
+        return _search_sqlite(text, page, per_page, _filters(tag_name, author))
+    return _search_postgres(text, page, per_page, _filters(tag_name, author))
+
+
+def _candidates() -> int:
+    # Ranking every match of a word found in most posts would cost O(posts):
+    # rank among the newest N matches instead, which is what readers want anyway.
+    return current_app.config["SEARCH_CANDIDATES"]
+
+
+def _search_sqlite(text, page, per_page, where) -> list[RowMapping]:
+    match = terms.fts5_query(text)
+    if match is None:
+        return []
+    fts = sa.table("post_fts", sa.column("rowid"), sa.column("post_fts"))
+    matches = fts.c.post_fts.op("MATCH")(sa.bindparam("match", match))
+    newest = sa.select(fts.c.rowid).where(matches).order_by(fts.c.rowid.desc()).limit(_candidates())
+    score = sa.func.bm25(sa.literal_column("post_fts"), 10.0, 1.0, 5.0, 3.0)
+    ranked = (
+        sa.select(post.c.id)
+        .select_from(fts.join(post, post.c.id == fts.c.rowid))
+        .where(matches, fts.c.rowid.in_(newest), *where)
+        .order_by(score, post.c.id.desc())
+        .limit(per_page + 1)
+        .offset((page - 1) * per_page)
+    )
+    conn = connection()
+    ids = list(conn.execute(ranked).scalars())
+    if not ids:
+        return []
+    marks = (sa.literal(START), sa.literal(STOP))
+    details = (
+        sa.select(
+            *COLUMNS,
+            sa.func.highlight(sa.literal_column("post_fts"), 0, *marks).label("title_marked"),
+            sa.func.snippet(sa.literal_column("post_fts"), 1, *marks, "\u2026", 24).label("snippet"),
+        )
+        .select_from(fts.join(post, post.c.id == fts.c.rowid).join(user, user.c.id == post.c.author_id))
+        .where(matches, fts.c.rowid.in_(ids))
+    )
+    rows = {row["id"]: row for row in conn.execute(details).mappings()}
+    return [rows[i] for i in ids if i in rows]
+
+
+def _search_postgres(text, page, per_page, where) -> list[RowMapping]:
+    websearch = terms.websearch_text(text)
+    if websearch is None:
+        return []
+    search = sa.table("post_search", sa.column("post_id"), sa.column("document"))
+    query = sa.func.websearch_to_tsquery("english", sa.bindparam("q", websearch))
+    matches = search.c.document.op("@@")(query)
+    newest = (
+        sa.select(search.c.post_id).where(matches).order_by(search.c.post_id.desc()).limit(_candidates())
+    )
+    ranked = (
+        sa.select(post.c.id)
+        .select_from(search.join(post, post.c.id == search.c.post_id))
+        .where(search.c.post_id.in_(newest), *where)
+        .order_by(sa.func.ts_rank(search.c.document, query).desc(), post.c.id.desc())
+        .limit(per_page + 1)
+        .offset((page - 1) * per_page)
+    )
+    conn = connection()
+    ids = list(conn.execute(ranked).scalars())
+    if not ids:
+        return []
+    options = f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=2"
+    details = (
+        sa.select(
+            *COLUMNS,
+            sa.func.ts_headline("english", post.c.title, query, f"{options}, HighlightAll=true").label(
+                "title_marked"
+            ),
+            sa.func.ts_headline("english", post.c.body, query, options).label("snippet"),
+        )
+        .select_from(post.join(user, user.c.id == post.c.author_id))
+        .where(post.c.id.in_(ids))
+    )
+    rows = {row["id"]: row for row in conn.execute(details).mappings()}
+    return [rows[i] for i in ids if i in rows]

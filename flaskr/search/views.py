@@ -1,0 +1,40 @@
+"""The search page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+from markupsafe import Markup, escape
+
+from flaskr.paging import make_page, page_number
+from flaskr.search import queries
+from flaskr.search.terms import QUERY_MAX
+
+bp = Blueprint("search", __name__)
+
+
+@bp.app_template_filter("marked")
+def marked(text: str | None) -> Markup:
+    """Escape text, then turn the search's match markers into <mark> elements."""
+    safe = str(escape(text or ""))
+    return Markup(  # noqa: S704 - built from escaped text and our own fixed tags
+        safe.replace(queries.START, "<mark>").replace(queries.STOP, "</mark>")
+    )
+
+
+@bp.route("/search")
+def search():
+    """Posts matching the words typed, best first; filter by tag or author."""
+    text = request.args.get("q", "")[:QUERY_MAX]
+    tag_name = request.args.get("tag", "")[:40].strip().lower() or None
+    author = request.args.get("author", "")[:150] or None
+    number = page_number()
+    per_page = current_app.config["POSTS_PER_PAGE"]
+    page = None
+    if text.strip():
+        rows = queries.search_posts(
+            text, page=number, per_page=per_page, tag_name=tag_name, author=author
+        )
+        page = make_page(rows, number, per_page)
+    return render_template(
+        "search/search.html", q=text, tag=tag_name, author=author, page=page
+    )

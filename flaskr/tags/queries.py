@@ -1,0 +1,83 @@
+"""Reads and single statements on tags."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import RowMapping
+
+from flaskr.blog.queries import visible
+from flaskr.blog.tables import post
+from flaskr.db import connection
+from flaskr.tags.tables import post_tag, tag
+
+
+def find_tag(name: str) -> RowMapping | None:
+    """A tag by name."""
+    return connection().execute(sa.select(tag).where(tag.c.name == name)).mappings().first()
+
+
+def tagged(tag_id: int) -> sa.ColumnElement[bool]:
+    """A filter for blog queries: posts carrying this tag."""
+    return post.c.id.in_(sa.select(post_tag.c.post_id).where(post_tag.c.tag_id == tag_id))
+
+
+def tags_for_posts(post_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The tag names of several posts, in one query."""
+    ids = list(post_ids)
+    result: dict[int, list[str]] = defaultdict(list)
+    if not ids:
+        return result
+    query = (
+        sa.select(post_tag.c.post_id, tag.c.name)
+        .join(tag, tag.c.id == post_tag.c.tag_id)
+        .where(post_tag.c.post_id.in_(ids))
+        .order_by(tag.c.name)
+    )
+    for post_id, name in connection().execute(query):
+        result[post_id].append(name)
+    return result
+
+
+def list_tags(*, page: int, per_page: int) -> list[RowMapping]:
+    """Tags in name order with how many visible posts each has, plus one extra row for paging."""
+    count = (
+        sa.select(sa.func.count())
+        .select_from(post_tag.join(post, post.c.id == post_tag.c.post_id))
+        .where(post_tag.c.tag_id == tag.c.id, visible())
+        .scalar_subquery()
+    )
+    query = (
+        sa.select(tag.c.name, count.label("posts"))
+        .order_by(tag.c.name)
+        .limit(per_page + 1)
+        .offset((page - 1) * per_page)
+    )
+    return list(connection().execute(query).mappings())
+
+
+def list_all_tag_names(*, after: str = "", limit: int = 50_000) -> list[str]:
+    """Tag names in order, for the sitemap."""
+    query = sa.select(tag.c.name).where(tag.c.name > after).order_by(tag.c.name).limit(limit)
+    return list(connection().execute(query).scalars())
+
+
+def ensure_tags(names: list[str]) -> list[int]:
+    """The ids of these tags, creating the missing ones."""
+    conn = connection()
+    insert = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert
+    conn.execute(insert(tag).values([{"name": n} for n in names]).on_conflict_do_nothing())
+    return list(conn.execute(sa.select(tag.c.id).where(tag.c.name.in_(names))).scalars())
+
+
+def insert_post_tags(post_id: int, tag_ids: list[int]) -> None:
+    """Label a post with tags."""
+    connection().execute(sa.insert(post_tag), [{"post_id": post_id, "tag_id": t} for t in tag_ids])
+
+
+def delete_post_tags(post_id: int) -> None:
+    """Remove every tag from a post."""
+    connection().execute(sa.delete(post_tag).where(post_tag.c.post_id == post_id))

@@ -1,0 +1,23 @@
+"""Tags and the posts they label."""
+
+import sqlalchemy as sa
+
+from flaskr.db import metadata
+
+TAG_MAX = 40
+TAGS_PER_POST = 10
+
+tag = sa.Table(
+    "tag",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(TAG_MAX), nullable=False, unique=True),
+)
+
+post_tag = sa.Table(
+    "post_tag",
+    metadata,
+    sa.Column("post_id", sa.Integer, sa.ForeignKey("post.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("tag_id", sa.Integer, sa.ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True),
+    sa.Index("ix_post_tag_tag_id", "tag_id", "post_id"),
+)

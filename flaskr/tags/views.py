@@ -1,0 +1,36 @@
+"""A page per tag, and the list of all tags with their post counts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template
+
+from flaskr.blog import queries as blog_queries
+from flaskr.blog import services as blog_services
+from flaskr.paging import make_page, page_number
+from flaskr.tags import queries
+
+bp = Blueprint("tags", __name__)
+
+TAGS_PER_PAGE = 200
+
+
+@bp.route("/tags")
+def index():
+    """Every tag, alphabetically, with how many posts carry it."""
+    number = page_number()
+    page = make_page(queries.list_tags(page=number, per_page=TAGS_PER_PAGE), number, TAGS_PER_PAGE)
+    return render_template("tags/index.html", tags=page.items, page=page)
+
+
+@bp.route("/tag/<name>")
+def tag(name: str):
+    """The posts carrying one tag, newest first."""
+    found = queries.find_tag(name)
+    if found is None:
+        abort(404)
+    number = page_number()
+    per_page = current_app.config["POSTS_PER_PAGE"]
+    rows = blog_queries.list_posts(page=number, per_page=per_page, where=queries.tagged(found["id"]))
+    page = make_page(rows, number, per_page)
+    page.items = blog_services.with_html(page.items)
+    return render_template("tags/tag.html", tag=found, posts=page.items, page=page)

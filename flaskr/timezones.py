@@ -1,0 +1,44 @@
+"""Times as authors see them (their own time zone) and as flaskr stores them (UTC)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from flaskr.validation import ValidationError
+
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends
+
+
+def zone(name: str | None) -> ZoneInfo:
+    """The time zone with this IANA name, UTC when unknown."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def check_timezone(name: str) -> str:
+    """Return the name if it is a known IANA time zone, else raise ValidationError."""
+    if name not in available_timezones() and name != "UTC":
+        raise ValidationError(f"Unknown time zone {name[:64]!r}. Use a name like Europe/Berlin.")
+    return name
+
+
+def parse_local(text: str | None, tz_name: str | None) -> datetime | None:
+    """Read a datetime-local field typed in the author's zone; return naive UTC (None if empty)."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        local = datetime.strptime(text[:16], LOCAL_FORMAT)
+    except ValueError:
+        raise ValidationError("Publish time must look like 2026-12-31T18:30.") from None
+    return local.replace(tzinfo=zone(tz_name)).astimezone(UTC).replace(tzinfo=None)
+
+
+def to_local(value: datetime | None, tz_name: str | None) -> datetime | None:
+    """A stored UTC time in the author's zone (aware)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC).astimezone(zone(tz_name))

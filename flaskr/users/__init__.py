@@ -1,0 +1,5 @@
+"""Author profiles: bio and posts."""
+
+from flaskr.users.views import bp
+
+__all__ = ["bp"]
