@@ -1,0 +1,289 @@
+"""The data layer: get_db(), init-db and upgrade, connection settings, outages."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import stat
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from flaskr.db import connection, current_revision, engine, get_db, init_db, transaction
+
+
+def _head(app) -> str:
+    from flaskr.db import _head_revision
+
+    with app.app_context():
+        return _head_revision()
+
+
+def _count_users(app) -> int:
+    with app.app_context():
+        return connection().execute(sa.text('SELECT count(*) FROM "user"')).scalar()
+
+
+def test_get_db_rows_are_addressable_by_column_name(app, make_user):
+    make_user("alice")
+    with app.app_context():
+        row = get_db().execute('SELECT id, username FROM "user"').fetchone()
+        assert row["username"] == "alice"
+        assert row[1] == "alice"
+        assert get_db() is get_db()
+
+
+def test_get_db_is_closed_after_the_app_context(app, db_kind):
+    with app.app_context():
+        db = get_db()
+    expected = sqlite3.ProgrammingError if db_kind == "sqlite" else Exception
+    with pytest.raises(expected) as error:
+        db.execute("SELECT 1")
+    assert "closed" in str(error.value)
+
+
+def test_init_db_on_an_empty_database_makes_no_backup(runner, tmp_path):
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "Initialized the database." in result.output
+    assert "backup" not in result.output
+    assert not list(tmp_path.glob("flaskr.sqlite.backup-*"))
+
+
+def test_init_db_backs_up_sqlite_data_before_clearing(app, runner, make_user, db_kind, tmp_path):
+    make_user("keepme")
+    result = runner.invoke(args=["init-db"])
+    if db_kind == "postgresql":
+        # PostgreSQL has no file to copy: it refuses instead (next test).
+        assert result.exit_code != 0
+        return
+    assert result.exit_code == 0, result.output
+    (backup,) = tmp_path.glob("flaskr.sqlite.backup-*")
+    assert f"a backup copy is at {backup}" in result.output
+    assert stat.S_IMODE(os.stat(backup).st_mode) == 0o600
+    with sqlite3.connect(backup) as copy:
+        assert copy.execute('SELECT username FROM "user"').fetchall() == [("keepme",)]
+    copy.close()
+    assert _count_users(app) == 0
+
+
+def test_init_db_on_postgresql_refuses_to_clear_data_without_force(
+    app, runner, make_user, db_kind
+):
+    make_user("keepme")
+    result = runner.invoke(args=["init-db"])
+    if db_kind == "sqlite":
+        assert result.exit_code == 0  # SQLite backs up instead (previous test)
+        return
+    assert result.exit_code == 1
+    assert "--force" in result.output
+    assert _count_users(app) == 1
+    result = runner.invoke(args=["init-db", "--force"])
+    assert result.exit_code == 0, result.output
+    assert _count_users(app) == 0
+
+
+def test_upgrade_is_idempotent_and_keeps_data(app, runner, make_user):
+    make_user("keepme")
+    for _ in range(2):
+        result = runner.invoke(args=["upgrade"])
+        assert result.exit_code == 0, result.output
+        assert f"up to date (version {_head(app)})" in result.output
+    assert _count_users(app) == 1
+
+
+def test_upgrade_migrates_an_empty_database(make_app, empty_database):
+    app = make_app(**empty_database)
+    result = app.test_cli_runner().invoke(args=["upgrade"])
+    assert f"Upgraded the database to version {_head(app)}" in result.output
+    result = app.test_cli_runner().invoke(args=["upgrade"])
+    assert "up to date" in result.output
+
+
+def test_first_request_migrates_an_empty_database(make_app, empty_database):
+    app = make_app(**empty_database)
+    with app.app_context():
+        with engine().connect() as conn:
+            assert current_revision(conn) is None
+    assert app.test_client().get("/").status_code == 200
+    with app.app_context():
+        with engine().connect() as conn:
+            assert current_revision(conn) == _head(app)
+
+
+def test_auto_migrate_can_be_turned_off(make_app, empty_database):
+    app = make_app(AUTO_MIGRATE=False, **empty_database)
+    assert app.test_client().get("/hello").status_code == 200
+    with app.app_context():
+        with engine().connect() as conn:
+            assert current_revision(conn) is None
+
+
+def test_connection_settings(app, db_kind):
+    with app.app_context():
+        conn = connection()
+        if db_kind == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+        else:
+            assert conn.exec_driver_sql("SHOW TimeZone").scalar() == "UTC"
+            assert conn.exec_driver_sql("SELECT current_schema()").scalar().startswith("flaskr_t_")
+
+
+def test_write_transactions_take_the_write_lock_up_front(app, db_kind, tmp_path, make_user):
+    make_user("alice")
+    with app.app_context():
+        with transaction() as conn:
+            conn.execute(sa.text('SELECT count(*) FROM "user"')).scalar()
+            if db_kind == "sqlite":
+                # BEGIN IMMEDIATE: a second writer is refused at once, before any write here.
+                other = sqlite3.connect(app.config["DATABASE"], timeout=0)
+                with pytest.raises(sqlite3.OperationalError, match="locked"):
+                    other.execute("BEGIN IMMEDIATE")
+                other.close()
+            else:
+                assert conn.in_transaction()
+
+
+def test_foreign_keys_cascade_user_deletion_to_posts(app, make_user, make_post):
+    user_id = make_user("alice")
+    make_post(user_id)
+    with app.app_context(), transaction() as conn:
+        conn.execute(sa.text('DELETE FROM "user" WHERE id = :id'), {"id": user_id})
+    with app.app_context():
+        assert connection().execute(sa.text("SELECT count(*) FROM post")).scalar() == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/auth/register", {"username": "a\x00b", "password": "x"}),
+        ("/auth/login", {"username": "a", "password": "p\x00"}),
+        ("/auth/register", {"username\x00": "a", "password": "x"}),
+    ],
+)
+def test_nul_byte_in_a_form_is_a_400(client, path, data):
+    response = client.post(path, data=data)
+    assert response.status_code == 400
+    assert b"not allowed" in response.data
+
+
+@pytest.mark.parametrize("query", ["?page=1%00", "?q%00=1", "?x=%1b"])
+def test_nul_byte_in_a_query_string_is_a_400(client, query):
+    response = client.get("/" + query)
+    assert response.status_code == 400
+
+
+def test_nul_byte_in_a_post_form_is_a_400_and_stores_nothing(app, client, auth, make_user):
+    make_user("writer", "a long enough pw")
+    auth.login("writer", "a long enough pw")
+    response = client.post("/create", data={"title": "x\x00", "body": "b"})
+    assert response.status_code == 400
+    with app.app_context():
+        assert connection().execute(sa.text("SELECT count(*) FROM post")).scalar() == 0
+
+
+# --- the database goes away and comes back -------------------------------------
+
+
+class TcpProxy:
+    """A loopback TCP relay to PostgreSQL that can be cut and restored."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self._sockets: list[socket.socket] = []
+        self._listener: socket.socket | None = None
+
+    def start(self) -> None:
+        """Accept and relay connections until stop()."""
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(16)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def stop(self) -> None:
+        """Refuse new connections and break every open one."""
+        assert self._listener is not None
+        # close() alone leaves a thread blocked in accept() listening; shutdown wakes it.
+        self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
+        for sock in self._sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+        self._sockets.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self._sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+def _assert_unavailable(response) -> None:
+    assert response.status_code == 503
+    assert response.headers["Retry-After"].isdigit()
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert "Service Unavailable" in page
+    assert "Traceback" not in page and "sqlalchemy" not in page.lower()
+
+
+def test_database_outage_is_a_503_and_recovers_without_restart(
+    make_app, make_user, make_post, db_kind, tmp_path, app_config
+):
+    if db_kind == "postgresql":
+        url = sa.make_url(app_config["DATABASE_URL"])
+        proxy = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
+        proxy.start()
+        app = make_app(DATABASE_URL=url.set(host="127.0.0.1", port=proxy.port))
+        client = app.test_client()
+        user_id = make_user("alice")
+        make_post(user_id, title="Still here")
+        assert b"Still here" in client.get("/").data
+        proxy.stop()
+        _assert_unavailable(client.get("/"))
+        proxy.start()
+        assert b"Still here" in client.get("/").data
+        proxy.stop()
+        return
+    # SQLite: the database file's folder is replaced by a file, then restored.
+    folder = tmp_path / "volume"
+    app = make_app(DATABASE=str(folder / "flaskr.sqlite"))
+    client = app.test_client()
+    os.rmdir(folder)
+    folder.write_text("not a folder")
+    _assert_unavailable(client.get("/"))
+    folder.unlink()
+    folder.mkdir()
+    assert client.get("/").status_code == 200
