@@ -252,15 +252,26 @@ def _migrate_once() -> None:
 def _drop_everything(conn: sa.Connection) -> None:
     """Remove every table, trigger and function flaskr made (and Alembic's version table)."""
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        names = conn.exec_driver_sql(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "ORDER BY sql LIKE 'CREATE VIRTUAL%' DESC"
-        ).scalars()
-        for name in list(names):
-            # Dropping a virtual table drops its shadow tables; skip those that went with it.
-            conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"')
-        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+        # On the driver connection, outside any transaction: inside one, SQLite
+        # ignores PRAGMA foreign_keys, and dropping a table would then cascade
+        # deletes into tables whose triggers point at tables already gone.
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            for kind in ("trigger", "view"):
+                query = f"SELECT name FROM sqlite_master WHERE type = '{kind}'"  # noqa: S608 - constant
+                for (name,) in raw.execute(query).fetchall():
+                    raw.execute(f'DROP {kind.upper()} IF EXISTS "{name}"')
+            names = raw.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+                "ORDER BY sql LIKE 'CREATE VIRTUAL%' DESC"
+            ).fetchall()
+            for (name,) in names:
+                # Dropping a virtual table drops its shadow tables; skip those that went with it.
+                raw.execute(f'DROP TABLE IF EXISTS "{name}"')
+        finally:
+            raw.execute("PRAGMA foreign_keys=ON")
         return
     with conn.begin():
         tables = conn.execute(
