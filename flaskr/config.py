@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,8 +50,9 @@ class ConfigError(RuntimeError):
 
 def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     """Fill app.config from defaults, instance/config.py, FLASKR_* variables and test_config."""
-    # Flask's own default (False) would hide whether anyone chose a value; see the end.
-    app.config.pop("SESSION_COOKIE_SECURE", None)
+    # Flask's own defaults would hide whether anyone chose a value; see the end.
+    for key in ("SESSION_COOKIE_SECURE", "PERMANENT_SESSION_LIFETIME"):
+        app.config.pop(key, None)
     app.config.from_mapping(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("FLASKR")
@@ -65,6 +67,10 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     app.config["SECRET_KEY"] = _secret_key(app)
     # Secure cookies follow the scheme unless set: behind HTTPS they must be on.
     app.config.setdefault("SESSION_COOKIE_SECURE", app.config["PREFERRED_URL_SCHEME"] == "https")
+    # The cookie lives no longer than the server-side session it carries.
+    app.config.setdefault(
+        "PERMANENT_SESSION_LIFETIME", timedelta(days=app.config["SESSION_MAX_DAYS"])
+    )
 
 
 def _explicit_keys(app: Flask) -> set[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from pathlib import Path
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -314,6 +315,21 @@ def make_post(app: Flask) -> Callable[..., int]:
             return services.create_post(author_id, draft_class(title=title, body=body, **extra))
 
     return make
+
+
+@pytest.fixture
+def data_sql(app: Flask) -> None:
+    """Load tests/data.sql: accounts with the tutorial's legacy hashes, by raw SQL."""
+    from flaskr.db import get_db
+
+    script = (Path(__file__).parent / "data.sql").read_text("utf8")
+    with app.app_context():
+        db = get_db()
+        if hasattr(db, "executescript"):
+            db.executescript(script)
+        else:
+            db.execute(script)
+        db.commit()
 
 
 @pytest.fixture
