@@ -1,0 +1,95 @@
+"""A new user's whole life with a post, through the real pages of a live server."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from playwright.sync_api import expect
+
+
+def test_new_user_registers_writes_edits_deletes_a_post_and_logs_out(page, events, auth):
+    """Register, sign in, write, read, edit, delete and sign out, clicking as a person does."""
+    page.goto("/")
+    page.get_by_role("link", name="Register").click()
+    page.get_by_label("Username").fill(auth.username)
+    page.get_by_label("Password").fill(auth.password)
+    page.get_by_role("button", name="Register").click()
+    expect(page).to_have_url(re.compile(r"/auth/login$"))
+
+    auth.login()
+    expect(page.get_by_role("link", name=auth.username)).to_be_visible()
+
+    title = f"First light {uuid.uuid4().hex[:6]}"
+    page.get_by_role("link", name="New", exact=True).click()
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Body").fill("The *harbor* was quiet this morning.")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("heading", name="New Post")).to_have_count(0)
+
+    page.goto("/")
+    post = page.get_by_role("article").filter(has=page.get_by_role("heading", name=title))
+    expect(post).to_have_count(1)
+    post.get_by_role("link", name=title).click()
+    expect(page).to_have_url(re.compile(r"/\d+/first-light-"))
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+    # Markdown is rendered: the emphasis is an element, not asterisks.
+    expect(page.get_by_role("article").locator("em")).to_have_text("harbor")
+    detail_url = page.url
+
+    page.get_by_role("article").get_by_role("link", name="Edit").click()
+    new_title = f"Second light {uuid.uuid4().hex[:6]}"
+    page.get_by_label("Title").fill(new_title)
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("heading", name="Edit")).to_have_count(0)
+    page.goto("/")
+    expect(page.get_by_role("heading", name=new_title)).to_be_visible()
+    expect(page.get_by_role("heading", name=title)).to_have_count(0)
+
+    page.get_by_role("link", name=new_title).click()
+    page.get_by_role("article").get_by_role("link", name="Edit").click()
+    events.accept_dialogs = True  # the "are you sure?" confirm, where scripts ask one
+    page.get_by_role("button", name="Delete").click()
+    expect(page).to_have_url(re.compile(r"/$"))
+    expect(page.get_by_role("heading", name=new_title)).to_have_count(0)
+    assert page.goto(detail_url).status == 404
+
+    page.goto("/")
+    auth.logout()
+    expect(page.get_by_role("link", name="Log In")).to_be_visible()
+    expect(page.get_by_role("link", name=auth.username)).to_have_count(0)
+    page.goto("/create")
+    expect(page).to_have_url(re.compile(r"/auth/login$"))
+
+
+def test_deleting_asks_first_and_cancel_keeps_the_post(page, events, auth, write_post):
+    """With scripts on, Delete asks for confirmation; answering Cancel deletes nothing."""
+    auth.register()
+    auth.login()
+    title = f"Keep me {uuid.uuid4().hex[:6]}"
+    write_post(title, "Still here.")
+    page.goto("/")
+    page.get_by_role("link", name=title).click()
+    page.get_by_role("article").get_by_role("link", name="Edit").click()
+    page.get_by_role("button", name="Delete").click()
+    assert len(events.dialogs) == 1 and events.dialogs[0].startswith("confirm:")
+    page.goto("/")
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+
+
+def test_other_users_see_the_post_but_no_edit_link(page, auth, write_post, browser, live_server):
+    """A post is public; only its author is offered the Edit link."""
+    auth.register()
+    auth.login()
+    title = f"Open letter {uuid.uuid4().hex[:6]}"
+    write_post(title, "Anyone may read this.")
+
+    context = browser.new_context(base_url=live_server.url)
+    try:
+        stranger = context.new_page()
+        stranger.goto("/")
+        post = stranger.get_by_role("article").filter(has_text=title)
+        expect(post.get_by_role("heading", name=title)).to_be_visible()
+        expect(post.get_by_role("link", name="Edit")).to_have_count(0)
+    finally:
+        context.close()
