@@ -62,6 +62,10 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     for key in TESTING_RELAXED:
         if key not in explicit:
             app.config[key] = not app.config["TESTING"]
+    hosts = app.config["TRUSTED_HOSTS"]
+    if isinstance(hosts, str):
+        # FLASKR_TRUSTED_HOSTS=blog.example,www.blog.example (or a JSON list).
+        app.config["TRUSTED_HOSTS"] = [h.strip() for h in hosts.split(",") if h.strip()]
     if not app.config["DATABASE"]:
         app.config["DATABASE"] = os.path.join(app.instance_path, "flaskr.sqlite")
     app.config["SECRET_KEY"] = _secret_key(app)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, render_template, request
+from flask.globals import request_ctx
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from flaskr.db import UNAVAILABLE
+from flaskr.security import audit
 
 #: What each error means to a reader, shown under its title.
 EXPLANATIONS = {
@@ -31,14 +34,21 @@ def init_app(app: Flask) -> None:
 
 def _http_error(error: HTTPException):
     code = error.code or 500
+    if code == 429:
+        audit("rate-limited", path=request.path, limit=error.description)
     explanation = EXPLANATIONS.get(code, "")
     if code == 400 and error.description and not error.description.startswith("The browser"):
         # Our own 400s carry a message written for people; show it.
         explanation = error.description
     response = error.get_response()
-    body = render_template(
-        "errors/error.html", code=code, name=error.name, explanation=explanation
-    )
+    if request_ctx.url_adapter is None:
+        # No URLs can be built for this request (an untrusted Host): the layout's
+        # links would fail, so answer with a plain page.
+        body = _plain_page(code, error.name, explanation)
+    else:
+        body = render_template(
+            "errors/error.html", code=code, name=error.name, explanation=explanation
+        )
     response.set_data(body)
     response.content_type = "text/html; charset=utf-8"
     return response
@@ -46,10 +56,17 @@ def _http_error(error: HTTPException):
 
 def _database_unavailable(error: Exception):
     current_app.logger.error("database unavailable on %s: %s", request.path, error)
-    unavailable = ServiceUnavailable()
     # A plain page: the layout may need the database, which is what failed.
-    body = (
-        "<!doctype html><html lang=en><meta charset=utf-8><title>503 Service Unavailable</title>"
-        f"<h1>Service Unavailable</h1><p>{EXPLANATIONS[503]}</p></html>"
+    body = _plain_page(503, ServiceUnavailable().name, EXPLANATIONS[503])
+    return body, 503, {
+        "Retry-After": str(RETRY_AFTER_SECONDS),
+        "Content-Type": "text/html; charset=utf-8",
+    }
+
+
+def _plain_page(code: int, name: str, explanation: str) -> str:
+    """An error page that needs neither templates nor the database."""
+    return (
+        f"<!doctype html><html lang=en><meta charset=utf-8><title>{code} {escape(name)}</title>"
+        f"<h1>{escape(name)}</h1><p>{escape(explanation)}</p></html>"
     )
-    return body, 503, {"Retry-After": str(RETRY_AFTER_SECONDS), "Content-Type": unavailable.get_response().content_type}
