@@ -86,7 +86,7 @@ def check_command() -> None:
     key = str(config.get("SECRET_KEY") or "")
     if key.lower() in WEAK_SECRETS or len(key) < MIN_SECRET_LENGTH:
         problems.append("SECRET_KEY is weak: use at least 24 random characters.")
-    if config.get("DEBUG") or current_app.debug:
+    if current_app.extensions.get("flaskr.debug_setting") or current_app.debug:
         problems.append("DEBUG is on: it shows code and lets visitors run it.")
     if config.get("TESTING"):
         problems.append("TESTING is on: CSRF, rate limits and the password policy are off.")

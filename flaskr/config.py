@@ -69,6 +69,9 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     if not app.config["DATABASE"]:
         app.config["DATABASE"] = os.path.join(app.instance_path, "flaskr.sqlite")
     app.config["SECRET_KEY"] = _secret_key(app)
+    # The CLI resets app.debug from FLASK_DEBUG after this; `flaskr check` must
+    # still see what the settings asked for (gunicorn workers will use that).
+    app.extensions["flaskr.debug_setting"] = bool(app.config.get("DEBUG"))
     # Secure cookies follow the scheme unless set: behind HTTPS they must be on.
     app.config.setdefault("SESSION_COOKIE_SECURE", app.config["PREFERRED_URL_SCHEME"] == "https")
     # The cookie lives no longer than the server-side session it carries.

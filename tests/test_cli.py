@@ -1,0 +1,225 @@
+"""The `flaskr` command: create-user, demo-data, check, serve, and the console script."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from flaskr.db import connection, init_db
+
+FLASKR = str(Path(sys.executable).with_name("flaskr"))
+STRONG_KEY = "0123456789abcdef" * 3
+
+
+def _rows(app, sql: str) -> list:
+    with app.app_context():
+        return [tuple(row) for row in connection().execute(sa.text(sql))]
+
+
+def _script_env(app_config, tmp_path, **extra: str) -> dict[str, str]:
+    """Environment for running `flaskr` on this test's database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLASKR_")}
+    env["FLASKR_DATABASE"] = app_config["DATABASE"]
+    if app_config["DATABASE_URL"]:
+        env["FLASKR_DATABASE_URL"] = str(app_config["DATABASE_URL"])
+    env["FLASKR_SECRET_KEY"] = STRONG_KEY
+    env.update(extra)
+    return env
+
+
+def _flaskr(*args: str, env: dict[str, str], cwd) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [FLASKR, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+
+
+# --- create-user ------------------------------------------------------------------
+
+
+def test_create_user_prompts_for_the_password_without_echo(app, runner):
+    result = runner.invoke(args=["create-user", "alice"], input="a long enough pw\n" * 2)
+    assert result.exit_code == 0, result.output
+    assert "Created user 'alice' (id 1)." in result.output
+    assert "a long enough pw" not in result.output
+    ((name, is_admin, password),) = _rows(app, 'SELECT username, is_admin, password FROM "user"')
+    assert (name, bool(is_admin)) == ("alice", False)
+    assert password.startswith("$argon2id$")
+    assert app.test_client().post(
+        "/auth/login", data={"username": "alice", "password": "a long enough pw"}
+    ).headers["Location"] == "/"
+
+
+def test_create_user_admin(app, runner):
+    result = runner.invoke(args=["create-user", "--admin", "root"], input="a long enough pw\n" * 2)
+    assert "Created administrator 'root'" in result.output
+    assert _rows(app, 'SELECT username, is_admin FROM "user"') == [("root", True)]
+
+
+def test_create_user_needs_matching_confirmation(app, runner):
+    result = runner.invoke(
+        args=["create-user", "alice"], input="a long enough pw\nsomething else\n"
+    )
+    assert result.exit_code != 0
+    assert _rows(app, 'SELECT username FROM "user"') == []
+
+
+def test_create_user_reports_rule_violations(app, runner, make_user):
+    make_user("alice")
+    result = runner.invoke(args=["create-user", "alice"], input="a long enough pw\n" * 2)
+    assert result.exit_code == 1
+    assert "User alice is already registered." in result.output
+
+
+def test_create_user_applies_the_password_policy(make_app):
+    runner = make_app(PASSWORD_POLICY=True).test_cli_runner()
+    result = runner.invoke(args=["create-user", "alice"], input="password1\n" * 2)
+    assert result.exit_code == 1
+    assert "most common passwords" in result.output
+
+
+# --- demo-data --------------------------------------------------------------------
+
+
+def _demo_posts(app) -> list:
+    return _rows(app, "SELECT title, body FROM post ORDER BY id")
+
+
+def test_demo_data_counts_and_determinism(app, runner):
+    result = runner.invoke(args=["demo-data", "--users", "3", "--posts", "25", "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"Added 3 users\b.* 25 posts\.", result.output), result.output
+    assert _rows(app, 'SELECT count(*) FROM "user"') == [(3,)]
+    first = _demo_posts(app)
+    assert len(first) == 25 and len(set(first)) > 20
+    with app.app_context():
+        init_db()
+    runner.invoke(args=["demo-data", "--users", "3", "--posts", "25", "--seed", "7"])
+    assert _demo_posts(app) == first
+    with app.app_context():
+        init_db()
+    runner.invoke(args=["demo-data", "--users", "3", "--posts", "25", "--seed", "8"])
+    assert _demo_posts(app) != first
+
+
+def test_demo_data_posts_show_on_the_index_and_demo_users_can_log_in(app, runner):
+    runner.invoke(args=["demo-data", "--users", "2", "--posts", "12"])
+    client = app.test_client()
+    assert client.get("/?page=2").status_code == 200
+    assert client.get("/?page=3").status_code == 404
+    response = client.post(
+        "/auth/login", data={"username": "demo1", "password": "demo-password-1"}
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_demo_data_adds_to_existing_data(app, runner, make_user):
+    make_user("alice")
+    result = runner.invoke(args=["demo-data", "--users", "2", "--posts", "3"])
+    assert result.exit_code == 0, result.output
+    names = [name for (name,) in _rows(app, 'SELECT username FROM "user" ORDER BY id')]
+    assert names == ["alice", "demo2", "demo3"]
+
+
+# --- check ------------------------------------------------------------------------
+
+
+def test_check_reports_every_insecure_setting(runner):
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 1
+    for text in ("TESTING is on", "TRUSTED_HOSTS is not set", "SESSION_COOKIE_SECURE is off"):
+        assert text in result.output
+    assert "WTF_CSRF_ENABLED is off" in result.output
+
+
+def test_check_passes_a_production_configuration(make_app):
+    app = make_app(
+        TESTING=False,
+        SECRET_KEY=STRONG_KEY,
+        TRUSTED_HOSTS=["blog.example"],
+        PREFERRED_URL_SCHEME="https",
+    )
+    result = app.test_cli_runner().invoke(args=["check"])
+    assert result.exit_code == 0, result.output
+    assert "No problems found." in result.output
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("DEBUG", True, "DEBUG is on"),
+        ("TRUSTED_HOSTS", None, "TRUSTED_HOSTS is not set"),
+        ("SESSION_COOKIE_SECURE", False, "SESSION_COOKIE_SECURE is off"),
+        ("RATELIMIT_ENABLED", False, "RATELIMIT_ENABLED is off"),
+    ],
+)
+def test_check_fails_on_each_problem(make_app, setting, value, message):
+    settings = {
+        "TESTING": False,
+        "SECRET_KEY": STRONG_KEY,
+        "TRUSTED_HOSTS": ["blog.example"],
+        "PREFERRED_URL_SCHEME": "https",
+        setting: value,
+    }
+    result = make_app(**settings).test_cli_runner().invoke(args=["check"])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "1 problem(s) found." in result.output
+
+
+def test_check_through_the_console_script(app_config, tmp_path):
+    env = _script_env(app_config, tmp_path)
+    result = _flaskr("check", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "TRUSTED_HOSTS is not set" in result.stderr
+    env.update(FLASKR_TRUSTED_HOSTS="blog.example", FLASKR_PREFERRED_URL_SCHEME="https")
+    result = _flaskr("check", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "No problems found." in result.stdout
+    env["FLASKR_DEBUG"] = "true"  # the CLI resets app.debug; check still sees the setting
+    result = _flaskr("check", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "DEBUG is on" in result.stderr
+
+
+def test_console_script_refuses_a_weak_secret(app_config, tmp_path):
+    env = _script_env(app_config, tmp_path, FLASKR_SECRET_KEY="dev")
+    result = _flaskr("check", env=env, cwd=tmp_path)
+    assert result.returncode != 0
+    assert "SECRET_KEY is too weak" in result.stderr
+
+
+# --- serve and the command list ---------------------------------------------------
+
+
+def test_serve_help(runner):
+    result = runner.invoke(args=["serve", "--help"])
+    assert result.exit_code == 0
+    for option in ("--host", "--port", "--workers", "--threads"):
+        assert option in result.output
+    assert "127.0.0.1" in result.output and "5000" in result.output
+
+
+def test_console_script_lists_every_command(app_config, tmp_path):
+    result = _flaskr("--help", env=_script_env(app_config, tmp_path), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for command in ("serve", "init-db", "upgrade", "create-user", "demo-data", "check"):
+        assert command in result.stdout
+
+
+def test_console_script_runs_upgrade_and_create_user(app, app_config, tmp_path):
+    env = _script_env(app_config, tmp_path)
+    result = _flaskr("upgrade", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "up to date" in result.stdout
+    result = subprocess.run(
+        [FLASKR, "create-user", "bob", "--password", "a long enough pw"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert _rows(app, 'SELECT username FROM "user"') == [("bob",)]
