@@ -68,7 +68,12 @@ def render(source: str) -> str:
 
 def summarize(source: str) -> str:
     """The opening words of a post as plain text, for feeds, lists and meta descriptions."""
-    text = html.unescape(nh3.clean(_md.render(source or ""), tags=set()))
+    return summarize_html(_md.render(source or ""))
+
+
+def summarize_html(rendered: str) -> str:
+    """summarize() for a body already rendered to HTML."""
+    text = html.unescape(nh3.clean(rendered, tags=set()))
     text = re.sub(r"\s+", " ", text).strip()
     if len(text) <= SUMMARY_MAX:
         return text

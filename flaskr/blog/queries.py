@@ -30,9 +30,12 @@ COLUMNS = (
 NEWEST_FIRST = (post.c.published_at.desc(), post.c.id.desc())
 
 
-def visible(now: datetime | None = None) -> sa.ColumnElement[bool]:
-    """The one rule for what readers see: published, and its time has come."""
-    return sa.and_(post.c.status == "published", post.c.published_at <= (now or utcnow()))
+def visible(now: datetime | None = None, table: sa.TableClause = post) -> sa.ColumnElement[bool]:
+    """The one rule for what readers see: published, and its time has come.
+
+    `table` is post, or a table carrying copies of its status and published_at.
+    """
+    return sa.and_(table.c.status == "published", table.c.published_at <= (now or utcnow()))
 
 
 def _with_author() -> sa.FromClause:
@@ -40,18 +43,22 @@ def _with_author() -> sa.FromClause:
 
 
 def list_posts(
-    *, page: int, per_page: int, where: sa.ColumnElement[bool] | None = None
+    *,
+    page: int,
+    per_page: int,
+    where: sa.ColumnElement[bool] | None = None,
+    ids: sa.Select | None = None,
 ) -> list[RowMapping]:
-    """One page of visible posts, newest first, plus one extra row telling if more exist."""
+    """One page of visible posts, newest first, plus one extra row telling if more exist.
+
+    `ids` replaces the page's id query (e.g. a tag's index); it must apply visible().
+    """
     # Page through the narrow index first, then fetch the few full rows: deep
     # pages skip index entries, not post bodies.
-    ids = (
-        sa.select(post.c.id)
-        .where(visible(), *(() if where is None else (where,)))
-        .order_by(*NEWEST_FIRST)
-        .limit(per_page + 1)
-        .offset((page - 1) * per_page)
-    )
+    if ids is None:
+        ids = sa.select(post.c.id).where(visible(), *(() if where is None else (where,)))
+        ids = ids.order_by(*NEWEST_FIRST)
+    ids = ids.limit(per_page + 1).offset((page - 1) * per_page)
     query = (
         sa.select(*COLUMNS)
         .select_from(_with_author())

@@ -42,7 +42,7 @@ def tag(name: str, kind: str) -> Response:
         f"{site_name}: {name}",
         f"Posts tagged {name}",
         url_for("tags.tag", name=name, _external=True),
-        where=tag_queries.tagged(found["id"]),
+        ids=tag_queries.tagged(found["id"]),
     )
 
 
@@ -61,9 +61,11 @@ def author(username: str, kind: str) -> Response:
     )
 
 
-def _feed(kind: str, title: str, description: str, home_url: str, where=None) -> Response:
+def _feed(
+    kind: str, title: str, description: str, home_url: str, where=None, ids=None
+) -> Response:
     config = current_app.config
-    rows = blog_queries.list_posts(page=1, per_page=config["FEED_ITEMS"], where=where)
+    rows = blog_queries.list_posts(page=1, per_page=config["FEED_ITEMS"], where=where, ids=ids)
     rows = rows[: config["FEED_ITEMS"]]
     full = config["FEED_FULL_CONTENT"]
     # The ETag covers everything that changes the document, so unchanged feeds cost one query.

@@ -34,7 +34,7 @@ def search_posts(
 ) -> list[RowMapping]:
     """A page of matching visible posts, best first, with highlighted title and snippet."""
     if is_sqlite():
-        return _search_sqlite(text, page, per_page, _filters(tag_name, author))
+        return _search_sqlite(text, page, per_page, _filters(tag_name, author), tag_name, author)
     return _search_postgres(text, page, per_page, _filters(tag_name, author))
 
 
@@ -44,19 +44,33 @@ def _candidates() -> int:
     return current_app.config["SEARCH_CANDIDATES"]
 
 
-def _search_sqlite(text, page, per_page, where) -> list[RowMapping]:
+def _search_sqlite(text, page, per_page, where, tag_name=None, author=None) -> list[RowMapping]:
     match = terms.fts5_query(text)
     if match is None:
         return []
+    # Narrow by tag and author inside the full-text index too (a superset of the
+    # exact filters applied after), so the newest candidates are relevant ones.
+    for column, value in (("tags", tag_name), ("author", author)):
+        narrowed = terms.fts5_query(f'"{value}"') if value else None
+        if narrowed:
+            match = f"({match}) AND {column} : {narrowed}"
     fts = sa.table("post_fts", sa.column("rowid"), sa.column("post_fts"))
     matches = fts.c.post_fts.op("MATCH")(sa.bindparam("match", match))
-    newest = sa.select(fts.c.rowid).where(matches).order_by(fts.c.rowid.desc()).limit(_candidates())
     score = sa.func.bm25(sa.literal_column("post_fts"), 10.0, 1.0, 5.0, 3.0)
+    # FTS5 walks its index newest-first and stops after N rows; bm25 is computed
+    # only for those (a LIMITed subquery is materialized, never flattened).
+    candidates = (
+        sa.select(fts.c.rowid.label("id"), score.label("score"))
+        .where(matches)
+        .order_by(fts.c.rowid.desc())
+        .limit(_candidates())
+        .subquery("candidates")
+    )
     ranked = (
         sa.select(post.c.id)
-        .select_from(fts.join(post, post.c.id == fts.c.rowid))
-        .where(matches, fts.c.rowid.in_(newest), *where)
-        .order_by(score, post.c.id.desc())
+        .select_from(candidates.join(post, post.c.id == candidates.c.id))
+        .where(*where)
+        .order_by(candidates.c.score, post.c.id.desc())
         .limit(per_page + 1)
         .offset((page - 1) * per_page)
     )
@@ -85,14 +99,18 @@ def _search_postgres(text, page, per_page, where) -> list[RowMapping]:
     search = sa.table("post_search", sa.column("post_id"), sa.column("document"))
     query = sa.func.websearch_to_tsquery("english", sa.bindparam("q", websearch))
     matches = search.c.document.op("@@")(query)
-    newest = (
-        sa.select(search.c.post_id).where(matches).order_by(search.c.post_id.desc()).limit(_candidates())
+    candidates = (
+        sa.select(search.c.post_id.label("id"), sa.func.ts_rank(search.c.document, query).label("score"))
+        .where(matches)
+        .order_by(search.c.post_id.desc())
+        .limit(_candidates())
+        .subquery("candidates")
     )
     ranked = (
         sa.select(post.c.id)
-        .select_from(search.join(post, post.c.id == search.c.post_id))
-        .where(search.c.post_id.in_(newest), *where)
-        .order_by(sa.func.ts_rank(search.c.document, query).desc(), post.c.id.desc())
+        .select_from(candidates.join(post, post.c.id == candidates.c.id))
+        .where(*where)
+        .order_by(candidates.c.score.desc(), post.c.id.desc())
         .limit(per_page + 1)
         .offset((page - 1) * per_page)
     )

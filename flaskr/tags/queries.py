@@ -10,7 +10,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 
 from flaskr.blog.queries import visible
-from flaskr.blog.tables import post
 from flaskr.db import connection
 from flaskr.tags.tables import post_tag, tag
 
@@ -20,9 +19,13 @@ def find_tag(name: str) -> RowMapping | None:
     return connection().execute(sa.select(tag).where(tag.c.name == name)).mappings().first()
 
 
-def tagged(tag_id: int) -> sa.ColumnElement[bool]:
-    """A filter for blog queries: posts carrying this tag."""
-    return post.c.id.in_(sa.select(post_tag.c.post_id).where(post_tag.c.tag_id == tag_id))
+def tagged(tag_id: int) -> sa.Select:
+    """The ids of a tag's visible posts, newest first, straight off the tag's index."""
+    return (
+        sa.select(post_tag.c.post_id)
+        .where(post_tag.c.tag_id == tag_id, visible(table=post_tag))
+        .order_by(post_tag.c.published_at.desc(), post_tag.c.post_id.desc())
+    )
 
 
 def tags_for_posts(post_ids: Iterable[int]) -> dict[int, list[str]]:
@@ -46,8 +49,8 @@ def list_tags(*, page: int, per_page: int) -> list[RowMapping]:
     """Tags in name order with how many visible posts each has, plus one extra row for paging."""
     count = (
         sa.select(sa.func.count())
-        .select_from(post_tag.join(post, post.c.id == post_tag.c.post_id))
-        .where(post_tag.c.tag_id == tag.c.id, visible())
+        .select_from(post_tag)
+        .where(post_tag.c.tag_id == tag.c.id, visible(table=post_tag))
         .scalar_subquery()
     )
     query = (

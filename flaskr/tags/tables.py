@@ -19,5 +19,9 @@ post_tag = sa.Table(
     metadata,
     sa.Column("post_id", sa.Integer, sa.ForeignKey("post.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("tag_id", sa.Integer, sa.ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True),
-    sa.Index("ix_post_tag_tag_id", "tag_id", "post_id"),
+    # The post's status and published_at, copied by triggers so a tag's posts
+    # page and count straight off one index.
+    sa.Column("status", sa.String(10), nullable=False, server_default="published"),
+    sa.Column("published_at", sa.DateTime),
+    sa.Index("ix_post_tag_visible", "tag_id", "status", "published_at", "post_id"),
 )

@@ -30,7 +30,7 @@ def tag(name: str):
         abort(404)
     number = page_number()
     per_page = current_app.config["POSTS_PER_PAGE"]
-    rows = blog_queries.list_posts(page=number, per_page=per_page, where=queries.tagged(found["id"]))
+    rows = blog_queries.list_posts(page=number, per_page=per_page, ids=queries.tagged(found["id"]))
     page = make_page(rows, number, per_page)
     page.items = blog_services.with_html(page.items)
     return render_template("tags/tag.html", tag=found, posts=page.items, page=page)

@@ -45,6 +45,16 @@ SQLITE_FTS = [
     END""",
     """INSERT INTO post_fts (rowid, title, body, tags, author)
         SELECT p.id, p.title, p.body, '', u.username FROM post p JOIN user u ON u.id = p.author_id""",
+    """CREATE TRIGGER post_tag_copy_visibility AFTER INSERT ON post_tag
+    WHEN EXISTS (SELECT 1 FROM post WHERE id = NEW.post_id) BEGIN
+        UPDATE post_tag SET (status, published_at) =
+            (SELECT status, published_at FROM post WHERE id = NEW.post_id)
+        WHERE post_id = NEW.post_id AND tag_id = NEW.tag_id;
+    END""",
+    """CREATE TRIGGER post_visibility_to_tags AFTER UPDATE OF status, published_at ON post BEGIN
+        UPDATE post_tag SET status = NEW.status, published_at = NEW.published_at
+        WHERE post_id = NEW.id;
+    END""",
 ]
 
 POSTGRES_FTS = [
@@ -75,6 +85,24 @@ POSTGRES_FTS = [
     "CREATE TRIGGER post_tag_search_refresh AFTER INSERT OR DELETE ON post_tag "
     "FOR EACH ROW EXECUTE FUNCTION flaskr_post_search_refresh()",
     "INSERT INTO post_search (post_id, document) SELECT id, flaskr_post_document(id) FROM post",
+    """CREATE FUNCTION flaskr_post_tag_copy_visibility() RETURNS trigger AS $$
+    BEGIN
+        IF EXISTS (SELECT 1 FROM post WHERE id = NEW.post_id) THEN
+            SELECT status, published_at INTO NEW.status, NEW.published_at
+            FROM post WHERE id = NEW.post_id;
+        END IF;
+        RETURN NEW;
+    END $$ LANGUAGE plpgsql""",
+    "CREATE TRIGGER post_tag_copy_visibility BEFORE INSERT ON post_tag "
+    "FOR EACH ROW EXECUTE FUNCTION flaskr_post_tag_copy_visibility()",
+    """CREATE FUNCTION flaskr_post_visibility_to_tags() RETURNS trigger AS $$
+    BEGIN
+        UPDATE post_tag SET status = NEW.status, published_at = NEW.published_at
+        WHERE post_id = NEW.id;
+        RETURN NULL;
+    END $$ LANGUAGE plpgsql""",
+    "CREATE TRIGGER post_visibility_to_tags AFTER UPDATE OF status, published_at ON post "
+    "FOR EACH ROW EXECUTE FUNCTION flaskr_post_visibility_to_tags()",
 ]
 
 
@@ -110,6 +138,10 @@ def upgrade() -> None:
         "post_tag",
         sa.Column("post_id", sa.Integer, nullable=False),
         sa.Column("tag_id", sa.Integer, nullable=False),
+        # Copies of the post's visibility columns, so a tag's page and count are
+        # one index range scan (kept in step by triggers).
+        sa.Column("status", sa.String(10), nullable=False, server_default="published"),
+        sa.Column("published_at", sa.DateTime),
         sa.PrimaryKeyConstraint("post_id", "tag_id", name="pk_post_tag"),
         sa.ForeignKeyConstraint(
             ["post_id"], ["post.id"], name="fk_post_tag_post_id_post", ondelete="CASCADE"
@@ -118,7 +150,9 @@ def upgrade() -> None:
             ["tag_id"], ["tag.id"], name="fk_post_tag_tag_id_tag", ondelete="CASCADE"
         ),
     )
-    op.create_index("ix_post_tag_tag_id", "post_tag", ["tag_id", "post_id"])
+    op.create_index(
+        "ix_post_tag_visible", "post_tag", ["tag_id", "status", "published_at", "post_id"]
+    )
     statements = SQLITE_FTS if op.get_bind().dialect.name == "sqlite" else POSTGRES_FTS
     for statement in statements:
         op.execute(statement)
@@ -126,7 +160,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        for trigger in ("post_fts_insert", "post_fts_update", "post_fts_delete",
+        for trigger in ("post_tag_copy_visibility", "post_visibility_to_tags", "post_fts_insert", "post_fts_update", "post_fts_delete",
                         "post_tag_fts_insert", "post_tag_fts_delete"):
             op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
         op.execute("DROP TABLE IF EXISTS post_fts")
@@ -134,6 +168,8 @@ def downgrade() -> None:
         op.execute("DROP TABLE IF EXISTS post_search")
         op.execute("DROP FUNCTION IF EXISTS flaskr_post_search_refresh() CASCADE")
         op.execute("DROP FUNCTION IF EXISTS flaskr_post_document(INTEGER)")
+        op.execute("DROP FUNCTION IF EXISTS flaskr_post_tag_copy_visibility() CASCADE")
+        op.execute("DROP FUNCTION IF EXISTS flaskr_post_visibility_to_tags() CASCADE")
     op.drop_table("post_tag")
     op.drop_table("tag")
     op.drop_table("post_revision")
