@@ -18,7 +18,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     config.load_config(app, test_config)
 
-    from flaskr import db, errors, markup, ratelimit, security
+    from flaskr import db, errors, links, markup, ratelimit, security
     from flaskr.extensions import csrf, limiter
 
     db.init_app(app)
@@ -31,6 +31,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     app.add_template_filter(markup.markdown_filter, "markdown")
+    links.init_app(app)
 
     from flaskr import auth, blog, cli, feeds, search, tags, users
 

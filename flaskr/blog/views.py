@@ -22,6 +22,7 @@ from flaskr.auth import login_required
 from flaskr.blog import queries, services
 from flaskr.blog.slugs import slugify
 from flaskr.db import utcnow
+from flaskr.links import link
 from flaskr.paging import make_page, page_number
 from flaskr.security import audit
 from flaskr.timezones import parse_local, to_local
@@ -196,6 +197,8 @@ def highlight_css() -> Response:
 @bp.app_template_global()
 def post_url(post: Any, _external: bool = False) -> str:
     """The canonical address of a post."""
-    return url_for(
-        "blog.detail", post_id=post["id"], slug=slugify(post["title"]), _external=_external
-    )
+    if _external:
+        return url_for(
+            "blog.detail", post_id=post["id"], slug=slugify(post["title"]), _external=True
+        )
+    return link("blog.detail", post_id=post["id"], slug=slugify(post["title"]))
