@@ -88,4 +88,5 @@ def markdown_filter(source: str | None) -> Markup:
 
 def highlight_css() -> str:
     """The stylesheet for highlighted code (class-based, so the CSP holds)."""
-    return _FORMATTER.get_style_defs(".hl")
+    # No ancestor selector: rendered code carries hl-* classes but no wrapper to scope by.
+    return _FORMATTER.get_style_defs("")
