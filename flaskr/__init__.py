@@ -18,7 +18,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     config.load_config(app, test_config)
 
-    from flaskr import db, errors, links, markup, ratelimit, security
+    from flaskr import db, errors, links, markup, pagecache, ratelimit, security
     from flaskr.extensions import csrf, limiter
 
     db.init_app(app)
@@ -32,6 +32,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     app.add_template_filter(markup.markdown_filter, "markdown")
     links.init_app(app)
+    pagecache.init_app(app)
 
     from flaskr import auth, blog, cli, feeds, search, tags, users
 

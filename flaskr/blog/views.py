@@ -23,6 +23,7 @@ from flaskr.blog import queries, services
 from flaskr.blog.slugs import slugify
 from flaskr.db import utcnow
 from flaskr.links import link
+from flaskr.pagecache import cached_page
 from flaskr.paging import make_page, page_number
 from flaskr.security import audit
 from flaskr.timezones import parse_local, to_local
@@ -66,6 +67,7 @@ def hello() -> str:
 
 
 @bp.route("/")
+@cached_page
 def index():
     """The newest published posts, a page at a time."""
     number = page_number()
@@ -77,6 +79,7 @@ def index():
 
 @bp.route("/<int:post_id>/")
 @bp.route("/<int:post_id>/<slug>")
+@cached_page
 def detail(post_id: int, slug: str | None = None):
     """One post on its own page, at its canonical address; authors also see their drafts."""
     row = queries.find_post(post_id)

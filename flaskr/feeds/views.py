@@ -14,6 +14,7 @@ from flaskr.blog import services as blog_services
 from flaskr.blog.slugs import slugify
 from flaskr.blog.tables import post
 from flaskr.feeds.formats import MIMETYPES, WRITERS, Entry, Feed
+from flaskr.pagecache import cached_page
 from flaskr.tags import queries as tag_queries
 
 bp = Blueprint("feeds", __name__)
@@ -24,6 +25,7 @@ KINDS = "<any(atom, rss, json):kind>"
 
 
 @bp.route(f"/feed.{KINDS}")
+@cached_page
 def site(kind: str) -> Response:
     """The newest posts of the whole blog."""
     config = current_app.config
@@ -31,6 +33,7 @@ def site(kind: str) -> Response:
 
 
 @bp.route(f"/tag/<name>/feed.{KINDS}")
+@cached_page
 def tag(name: str, kind: str) -> Response:
     """The newest posts carrying one tag."""
     found = tag_queries.find_tag(name)
@@ -47,6 +50,7 @@ def tag(name: str, kind: str) -> Response:
 
 
 @bp.route(f"/u/<username>/feed.{KINDS}")
+@cached_page
 def author(username: str, kind: str) -> Response:
     """The newest posts of one author."""
     found = auth_queries.find_user_by_name(username)

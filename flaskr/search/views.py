@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 from markupsafe import Markup, escape
 
+from flaskr.pagecache import cached_page
 from flaskr.paging import make_page, page_number
 from flaskr.search import queries
 from flaskr.search.terms import QUERY_MAX
@@ -22,6 +23,7 @@ def marked(text: str | None) -> Markup:
 
 
 @bp.route("/search")
+@cached_page
 def search():
     """Posts matching the words typed, best first; filter by tag or author."""
     text = request.args.get("q", "")[:QUERY_MAX]

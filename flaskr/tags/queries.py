@@ -14,9 +14,16 @@ from flaskr.db import connection
 from flaskr.tags.tables import post_tag, tag
 
 
+def _shown() -> sa.Exists:
+    # A tag that only drafts or scheduled posts carry must not give them away:
+    # to readers it does not exist yet.
+    return sa.exists().where(post_tag.c.tag_id == tag.c.id, visible(table=post_tag))
+
+
 def find_tag(name: str) -> RowMapping | None:
-    """A tag by name."""
-    return connection().execute(sa.select(tag).where(tag.c.name == name)).mappings().first()
+    """A tag by name, if at least one visible post carries it."""
+    query = sa.select(tag).where(tag.c.name == name, _shown())
+    return connection().execute(query).mappings().first()
 
 
 def tagged(tag_id: int) -> sa.Select:
@@ -46,7 +53,7 @@ def tags_for_posts(post_ids: Iterable[int]) -> dict[int, list[str]]:
 
 
 def list_tags(*, page: int, per_page: int) -> list[RowMapping]:
-    """Tags in name order with how many visible posts each has, plus one extra row for paging."""
+    """Tags with visible posts in name order, with how many each has, plus one extra row for paging."""
     count = (
         sa.select(sa.func.count())
         .select_from(post_tag)
@@ -55,6 +62,7 @@ def list_tags(*, page: int, per_page: int) -> list[RowMapping]:
     )
     query = (
         sa.select(tag.c.name, count.label("posts"))
+        .where(_shown())
         .order_by(tag.c.name)
         .limit(per_page + 1)
         .offset((page - 1) * per_page)

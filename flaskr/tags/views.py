@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, render_template
 
 from flaskr.blog import queries as blog_queries
 from flaskr.blog import services as blog_services
+from flaskr.pagecache import cached_page
 from flaskr.paging import make_page, page_number
 from flaskr.tags import queries
 
@@ -15,6 +16,7 @@ TAGS_PER_PAGE = 200
 
 
 @bp.route("/tags")
+@cached_page
 def index():
     """Every tag, alphabetically, with how many posts carry it."""
     number = page_number()
@@ -23,6 +25,7 @@ def index():
 
 
 @bp.route("/tag/<name>")
+@cached_page
 def tag(name: str):
     """The posts carrying one tag, newest first."""
     found = queries.find_tag(name)

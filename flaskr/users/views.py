@@ -9,6 +9,7 @@ from flaskr.auth import queries as auth_queries
 from flaskr.blog import queries as blog_queries
 from flaskr.blog import services as blog_services
 from flaskr.blog.tables import post
+from flaskr.pagecache import cached_page
 from flaskr.paging import make_page, page_number
 from flaskr.users import services
 from flaskr.validation import ValidationError
@@ -17,6 +18,7 @@ bp = Blueprint("users", __name__)
 
 
 @bp.route("/u/<username>")
+@cached_page
 def profile(username: str):
     """An author's bio and posts, newest first."""
     author = auth_queries.find_user_by_name(username)

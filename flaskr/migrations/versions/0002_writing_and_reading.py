@@ -106,6 +106,43 @@ POSTGRES_FTS = [
 ]
 
 
+# What readers can see changes only when these tables change (or a scheduled
+# time passes): the page cache keys on this counter, bumped by triggers so even
+# plain-SQL writes invalidate it.
+WATCHED = {
+    "post": "INSERT OR UPDATE OR DELETE",
+    "post_tag": "INSERT OR UPDATE OR DELETE",
+    "tag": "INSERT OR UPDATE OR DELETE",
+    "user": "INSERT OR UPDATE OF username, bio, disabled OR DELETE",
+}
+
+
+def _content_version_triggers(dialect: str) -> list[str]:
+    statements = []
+    if dialect == "sqlite":
+        for table, events in WATCHED.items():
+            for event in events.split(" OR "):
+                name = event.split()[0].lower()
+                statements.append(
+                    f'CREATE TRIGGER {table}_{name}_bumps_version AFTER {event} ON "{table}" '
+                    "BEGIN UPDATE content_version SET version = version + 1 WHERE id = 1; END"
+                )
+        return statements
+    statements.append(
+        """CREATE FUNCTION flaskr_bump_content_version() RETURNS trigger AS $$
+        BEGIN
+            UPDATE content_version SET version = version + 1 WHERE id = 1;
+            RETURN NULL;
+        END $$ LANGUAGE plpgsql"""
+    )
+    for table, events in WATCHED.items():
+        statements.append(
+            f'CREATE TRIGGER {table}_bumps_version AFTER {events} ON "{table}" '
+            "FOR EACH STATEMENT EXECUTE FUNCTION flaskr_bump_content_version()"
+        )
+    return statements
+
+
 def upgrade() -> None:
     with op.batch_alter_table("user") as batch:
         batch.add_column(sa.Column("timezone", sa.String(64), nullable=False, server_default="UTC"))
@@ -153,23 +190,38 @@ def upgrade() -> None:
     op.create_index(
         "ix_post_tag_visible", "post_tag", ["tag_id", "status", "published_at", "post_id"]
     )
-    statements = SQLITE_FTS if op.get_bind().dialect.name == "sqlite" else POSTGRES_FTS
-    for statement in statements:
+    op.create_table(
+        "content_version",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("version", sa.BigInteger, nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_content_version"),
+    )
+    op.execute("INSERT INTO content_version (id, version) VALUES (1, 1)")
+    dialect = op.get_bind().dialect.name
+    statements = SQLITE_FTS if dialect == "sqlite" else POSTGRES_FTS
+    for statement in statements + _content_version_triggers(dialect):
         op.execute(statement)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
+        for table, events in WATCHED.items():
+            for event in events.split(" OR "):
+                op.execute(f"DROP TRIGGER IF EXISTS {table}_{event.split()[0].lower()}_bumps_version")
         for trigger in ("post_tag_copy_visibility", "post_visibility_to_tags", "post_fts_insert", "post_fts_update", "post_fts_delete",
                         "post_tag_fts_insert", "post_tag_fts_delete"):
             op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
         op.execute("DROP TABLE IF EXISTS post_fts")
     else:
         op.execute("DROP TABLE IF EXISTS post_search")
+        for table in WATCHED:
+            op.execute(f'DROP TRIGGER IF EXISTS {table}_bumps_version ON "{table}"')
+        op.execute("DROP FUNCTION IF EXISTS flaskr_bump_content_version() CASCADE")
         op.execute("DROP FUNCTION IF EXISTS flaskr_post_search_refresh() CASCADE")
         op.execute("DROP FUNCTION IF EXISTS flaskr_post_document(INTEGER)")
         op.execute("DROP FUNCTION IF EXISTS flaskr_post_tag_copy_visibility() CASCADE")
         op.execute("DROP FUNCTION IF EXISTS flaskr_post_visibility_to_tags() CASCADE")
+    op.drop_table("content_version")
     op.drop_table("post_tag")
     op.drop_table("tag")
     op.drop_table("post_revision")

@@ -1,0 +1,138 @@
+"""A small in-process cache of the pages anonymous readers see, always current.
+
+A cached page is served only while nothing it could show has changed: every
+write to posts, tags or users bumps `content_version` (database triggers, so
+plain-SQL writes count too), and an entry never outlives the moment the next
+scheduled post becomes visible. Signed-in users and pages carrying a flash
+message or setting a cookie are never cached.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Response, current_app, g, make_response, request, session
+
+from flaskr.db import connection, utcnow
+
+#: Entries kept per worker process; least recently used go first.
+MAX_ENTRIES = 2000
+#: Pages larger than this are not kept.
+MAX_BODY = 512 * 1024
+
+_CONTENT_VERSION = sa.text("SELECT version FROM content_version WHERE id = 1")
+_NEXT_SCHEDULED = sa.text(
+    "SELECT MIN(published_at) AS next FROM post WHERE status = 'published' AND published_at > :now"
+).columns(sa.column("next", sa.DateTime))
+
+
+@dataclass
+class _Entry:
+    version: int
+    expires: float
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+class _Store:
+    """A thread-safe LRU of rendered pages, plus when the next scheduled post appears."""
+
+    def __init__(self) -> None:
+        self.entries: OrderedDict[Any, _Entry] = OrderedDict()
+        self.lock = threading.Lock()
+        self.scheduled: tuple[int, float] = (-1, 0.0)  # (content version, epoch seconds)
+
+    def get(self, key: Any, version: int) -> _Entry | None:
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None:
+                return None
+            if entry.version != version or entry.expires <= time.time():
+                del self.entries[key]
+                return None
+            self.entries.move_to_end(key)
+            return entry
+
+    def put(self, key: Any, entry: _Entry) -> None:
+        with self.lock:
+            self.entries[key] = entry
+            self.entries.move_to_end(key)
+            while len(self.entries) > MAX_ENTRIES:
+                self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+            self.scheduled = (-1, 0.0)
+
+
+def _store() -> _Store:
+    return current_app.extensions["flaskr.pagecache"]
+
+
+def init_app(app: Any) -> None:
+    """Give the app its page store (one per worker process)."""
+    app.extensions["flaskr.pagecache"] = _Store()
+
+
+def _cacheable() -> bool:
+    return (
+        current_app.config["PAGE_CACHE_SECONDS"] > 0
+        and request.method in ("GET", "HEAD")
+        and g.get("user") is None
+        and "_flashes" not in session
+        and not request.if_none_match
+        and request.if_modified_since is None
+    )
+
+
+def _next_scheduled(version: int) -> float:
+    """Epoch seconds when the next scheduled post becomes visible (inf if none)."""
+    store = _store()
+    known_version, when = store.scheduled
+    if known_version == version and when > time.time():
+        return when
+    found = connection().execute(_NEXT_SCHEDULED, {"now": utcnow()}).scalar()
+    # Stored naive in UTC: measure the wait against utcnow(), not the local clock.
+    when = float("inf") if found is None else time.time() + (found - utcnow()).total_seconds()
+    store.scheduled = (version, when)
+    return when
+
+
+def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Serve this view's anonymous responses from the page cache while they are current."""
+
+    @functools.wraps(view)
+    def wrapper(**kwargs: Any) -> Any:
+        if not _cacheable():
+            return view(**kwargs)
+        version = connection().execute(_CONTENT_VERSION).scalar()
+        if version is None:  # the counter row is gone (a hand-emptied database): no caching
+            return view(**kwargs)
+        key = (request.host, request.full_path)
+        entry = _store().get(key, version)
+        if entry is not None:
+            return Response(entry.body, status=entry.status, headers=entry.headers)
+        response = make_response(view(**kwargs))
+        if (
+            response.status_code == 200
+            and not session.modified
+            and "Set-Cookie" not in response.headers
+            and not response.is_streamed
+            and len(response.get_data()) <= MAX_BODY
+        ):
+            ttl = current_app.config["PAGE_CACHE_SECONDS"]
+            expires = min(time.time() + ttl, _next_scheduled(version))
+            headers = list(response.headers.items())
+            _store().put(key, _Entry(version, expires, 200, headers, response.get_data()))
+        return response
+
+    return wrapper
