@@ -1,0 +1,217 @@
+"""Post history: every save keeps the previous version; diffs, restores, and edit conflicts."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from flaskr.blog.tables import post, post_revision
+from flaskr.db import connection
+
+PW = "a long enough pw"
+_VERSION = re.compile(r'name="version" value="(\d+)"')
+
+
+def flashed(client) -> list[str]:
+    """The messages waiting in the client's session."""
+    with client.session_transaction() as session:
+        return [message for _, message in session.get("_flashes", [])]
+
+
+def current(app, post_id: int = 1) -> dict:
+    """The post's title, body and version as stored."""
+    with app.app_context():
+        query = sa.select(post.c.title, post.c.body, post.c.version).where(post.c.id == post_id)
+        return dict(connection().execute(query).mappings().one())
+
+
+def history(app, post_id: int = 1) -> list[tuple]:
+    """The stored earlier versions: (version, title, body, tags), oldest first."""
+    with app.app_context():
+        query = (
+            sa.select(
+                post_revision.c.version,
+                post_revision.c.title,
+                post_revision.c.body,
+                post_revision.c.tags,
+            )
+            .where(post_revision.c.post_id == post_id)
+            .order_by(post_revision.c.version)
+        )
+        return [tuple(row) for row in connection().execute(query)]
+
+
+def edit(client, post_id: int, title: str, body: str, tags: str = "", version=None):
+    """Submit the editor; version is the one the form was opened at (read from it if None)."""
+    if version is None:
+        version = _VERSION.search(client.get(f"/{post_id}/update").get_data(as_text=True))[1]
+    form = {"title": title, "body": body, "tags": tags, "version": str(version)}
+    return client.post(f"/{post_id}/update", data=form)
+
+
+@pytest.fixture
+def alice_post(app, make_user, make_post, auth) -> int:
+    """Alice's post (version 1), with alice signed in on `client`; bob exists too."""
+    alice = make_user("alice", PW)
+    make_user("bob", PW)
+    post_id = make_post(alice, title="First title", body="line one\nline two", tags="alpha")
+    auth.login("alice", PW)
+    return post_id
+
+
+def test_each_save_keeps_the_previous_version(app, client, alice_post):
+    assert edit(client, alice_post, "Second title", "line one\nline 2", "beta").status_code == 302
+    assert edit(client, alice_post, "Third title", "only line", "beta, gamma").status_code == 302
+    assert current(app) == {"title": "Third title", "body": "only line", "version": 3}
+    assert history(app) == [
+        (1, "First title", "line one\nline two", "alpha"),
+        (2, "Second title", "line one\nline 2", "beta"),
+    ]
+
+
+def test_a_preview_or_a_refused_save_keeps_no_version(app, client, alice_post):
+    form = {"title": "", "body": "x", "version": "1"}
+    response = client.post(f"/{alice_post}/update", data=form)
+    assert response.status_code == 200
+    assert "Title is required." in response.get_data(as_text=True)
+    preview = {"title": "T", "body": "x", "version": "1", "action": "preview"}
+    assert client.post(f"/{alice_post}/update", data=preview).status_code == 200
+    assert history(app) == []
+    assert current(app)["version"] == 1
+
+
+def test_the_history_page_lists_earlier_versions(client, alice_post):
+    edit(client, alice_post, "Second title", "b")
+    edit(client, alice_post, "Third title", "c")
+    response = client.get(f"/{alice_post}/revisions")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Now at version 3." in page
+    assert page.index("<td>Second title</td>") < page.index("<td>First title</td>")
+    assert f'href="/{alice_post}/revisions/1"' in page
+    assert f'href="/{alice_post}/revisions/2"' in page
+
+
+def test_a_post_never_edited_has_no_history_yet(client, alice_post):
+    page = client.get(f"/{alice_post}/revisions").get_data(as_text=True)
+    assert "No earlier versions yet." in page
+
+
+def test_the_history_is_paged(make_app, make_user, make_post):
+    app = make_app(POSTS_PER_PAGE=2)  # four versions a page
+    make_user("alice", PW)
+    client = app.test_client()
+    client.post("/auth/login", data={"username": "alice", "password": PW})
+    with app.app_context():
+        from flaskr.blog import services
+
+        post_id = services.create_post(1, services.Draft(title="v1", body="b"))
+    for number in range(2, 7):
+        assert edit(client, post_id, f"v{number}", "b").status_code == 302
+    first = client.get(f"/{post_id}/revisions").get_data(as_text=True)
+    assert "<td>v5</td>" in first and "<td>v2</td>" in first and "<td>v1</td>" not in first
+    assert f'href="/{post_id}/revisions?page=2"' in first
+    second = client.get(f"/{post_id}/revisions?page=2").get_data(as_text=True)
+    assert "<td>v1</td>" in second and "<td>v2</td>" not in second
+    assert client.get(f"/{post_id}/revisions?page=3").status_code == 404
+
+
+def test_the_diff_shows_removed_and_added_lines(client, alice_post):
+    edit(client, alice_post, "Better title", "line one\nline 2\n<script>x</script>", "alpha, beta")
+    response = client.get(f"/{alice_post}/revisions/1")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert '<span class="del">-# First title</span>' in page
+    assert '<span class="add">+# Better title</span>' in page
+    assert '<span class="del">-line two</span>' in page
+    assert '<span class="add">+line 2</span>' in page
+    assert '<span class="add">+&lt;script&gt;x&lt;/script&gt;</span>' in page
+    assert '<span class="del">-Tags: alpha</span>' in page
+    assert '<span class="add">+Tags: alpha, beta</span>' in page
+    assert "\n line one\n" in page  # unchanged context, unmarked
+    assert "Restore version 1" in page
+
+
+def test_restoring_brings_back_the_old_text_as_a_new_version(app, client, alice_post):
+    edit(client, alice_post, "Second title", "changed body", "beta")
+    response = client.post(f"/{alice_post}/revisions/1/restore")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/{alice_post}/revisions"
+    assert flashed(client)[-1] == "Version 1 restored as version 3."
+    assert current(app) == {"title": "First title", "body": "line one\nline two", "version": 3}
+    assert history(app)[-1] == (2, "Second title", "changed body", "beta")
+    page = client.get(f"/{alice_post}/first-title").get_data(as_text=True)
+    assert '<a href="/tag/alpha">alpha</a>' in page and "/tag/beta" not in page
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/1/revisions"),
+        ("get", "/1/revisions/1"),
+        ("post", "/1/revisions/1/restore"),
+    ],
+)
+def test_only_the_author_sees_or_restores_the_history(app, client, auth, alice_post, method, path):
+    edit(client, alice_post, "Second title", "b")
+    auth.logout()
+    anonymous = getattr(client, method)(path)
+    assert anonymous.status_code == 302
+    assert anonymous.headers["Location"] == "/auth/login"
+    auth.login("bob", PW)
+    assert getattr(client, method)(path).status_code == 403
+    assert current(app)["version"] == 2
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/99/revisions"),
+        ("get", "/99/revisions/1"),
+        ("post", "/99/revisions/1/restore"),
+        ("get", "/1/revisions/7"),
+        ("post", "/1/revisions/7/restore"),
+        ("get", "/1/revisions/1"),  # version 1 is current: no revision is stored for it
+    ],
+)
+def test_missing_posts_and_versions_are_404(app, client, alice_post, method, path):
+    assert getattr(client, method)(path).status_code == 404
+    assert current(app)["version"] == 1
+
+
+def test_a_second_editor_gets_a_conflict_and_loses_nothing(app, make_app, alice_post):
+    """Two tabs open version 1; the first saves; the second is told, keeps both texts."""
+    first, second = app.test_client(), make_app().test_client()
+    for client in (first, second):
+        client.post("/auth/login", data={"username": "alice", "password": PW})
+    for client in (first, second):
+        assert 'name="version" value="1"' in client.get(f"/{alice_post}/update").get_data(as_text=True)
+
+    assert edit(first, alice_post, "Theirs", "text of the first editor", version=1).status_code == 302
+    response = edit(second, alice_post, "Mine", "text of the second editor", version=1)
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "Someone else saved this post while you were editing it." in page
+    assert "text of the first editor" in page  # theirs, to merge from
+    assert "text of the second editor" in page  # mine, still in the editor
+    assert current(app) == {"title": "Theirs", "body": "text of the first editor", "version": 2}
+    # The form now carries their version: saving again deliberately replaces it.
+    assert _VERSION.search(page)[1] == "2"
+    response = edit(second, alice_post, "Merged", "both texts", version=2)
+    assert response.status_code == 302
+    assert current(app) == {"title": "Merged", "body": "both texts", "version": 3}
+    assert [row[:3] for row in history(app)] == [
+        (1, "First title", "line one\nline two"),
+        (2, "Theirs", "text of the first editor"),
+    ]
+
+
+def test_a_stale_restore_target_still_conflicts_with_an_open_editor(app, client, alice_post):
+    """A restore is a save like any other: an editor opened before it gets the conflict."""
+    edit(client, alice_post, "Second title", "b")
+    client.post(f"/{alice_post}/revisions/1/restore")
+    response = edit(client, alice_post, "From an old tab", "x", version=2)
+    assert response.status_code == 409
+    assert current(app)["title"] == "First title"
