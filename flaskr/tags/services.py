@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
-import re
+import unicodedata
 
 from flaskr.tags import queries
 from flaskr.tags.tables import TAG_MAX, TAGS_PER_POST
 from flaskr.validation import ValidationError, has_control_characters
 
-_ALLOWED = re.compile(r"^[\w][\w.+#-]*$")
+_PUNCTUATION = "_.+#-"
+
+
+def _allowed(name: str) -> bool:
+    # A letter, digit or _ first; then those, the punctuation, or combining marks
+    # (lower() turns "İ" into "i" + a combining dot that has no composed form).
+    first, rest = name[0], name[1:]
+    return (first.isalnum() or first == "_") and all(
+        ch.isalnum() or ch in _PUNCTUATION or unicodedata.category(ch) in ("Mn", "Mc")
+        for ch in rest
+    )
 
 
 def parse_tags(text: str | None) -> list[str]:
     """Turn the editor's comma-separated field into clean tag names (trimmed, lower-case, unique)."""
     names: list[str] = []
     for raw in (text or "").split(","):
-        name = "-".join(raw.strip().lower().split())
+        # NFKC: the same word typed decomposed (as macOS sends it), full-width or
+        # with a ligature is the same tag.
+        name = unicodedata.normalize("NFKC", "-".join(raw.strip().lower().split()))
         if not name or name in names:
             continue
-        if has_control_characters(name) or not _ALLOWED.match(name):
+        if has_control_characters(name) or not _allowed(name):
             raise ValidationError(
                 f"Tag {name[:TAG_MAX]!r} may only hold letters, digits and - _ . + #."
             )

@@ -1,0 +1,236 @@
+"""Tags: the editor's field and its rules, a page per tag, the list with counts."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+import sqlalchemy as sa
+
+from flaskr.blog.tables import post
+from flaskr.db import connection
+from flaskr.tags.services import parse_tags
+from flaskr.tags.tables import post_tag, tag
+from flaskr.validation import ValidationError
+
+PW = "a long enough pw"
+
+
+def stored_tags(app) -> dict[int, list[str]]:
+    """Every post's tag names as stored, by post id."""
+    with app.app_context():
+        query = (
+            sa.select(post_tag.c.post_id, tag.c.name)
+            .join(tag, tag.c.id == post_tag.c.tag_id)
+            .order_by(post_tag.c.post_id, tag.c.name)
+        )
+        result: dict[int, list[str]] = {}
+        for post_id, name in connection().execute(query):
+            result.setdefault(post_id, []).append(name)
+        return result
+
+
+def count(app, table) -> int:
+    """How many rows a table has."""
+    with app.app_context():
+        return connection().execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+
+
+@pytest.fixture
+def alice(make_user, auth) -> int:
+    """An author, signed in on `client`."""
+    user_id = make_user("alice", PW)
+    auth.login("alice", PW)
+    return user_id
+
+
+# --- the rules -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        ("", []),
+        (None, []),
+        (" , ,", []),
+        ("python", ["python"]),
+        ("  Python ,python, PYTHON  ", ["python"]),
+        ("Machine   Learning", ["machine-learning"]),
+        ("b, a, b, c", ["b", "a", "c"]),
+        ("c++, c#, node.js, snake_case", ["c++", "c#", "node.js", "snake_case"]),
+        ("Café, STRASSE, Ωmega", ["café", "strasse", "ωmega"]),
+        # The same word typed decomposed (macOS), full-width or with a ligature.
+        ("cafe\u0301, caf\u00e9, CAFÉ", ["caf\u00e9"]),
+        ("\uff26\uff55\uff4c\uff4c, full", ["full"]),
+        ("\ufb01sh", ["fish"]),
+        ("İstanbul", ["i\u0307stanbul"]),  # lower() leaves a combining dot
+        ("x" * 40, ["x" * 40]),
+        (",".join(f"t{n}" for n in range(10)), [f"t{n}" for n in range(10)]),
+        # Duplicates do not count towards the limit.
+        (",".join(["same"] * 30), ["same"]),
+    ],
+)
+def test_tags_are_trimmed_lowercased_deduplicated_and_dashed(field, expected):
+    assert parse_tags(field) == expected
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("x" * 41, "Tags are at most 40 characters long."),
+        (",".join(f"t{n}" for n in range(11)), "A post can have at most 10 tags."),
+        ("good, <script>", "Tag '<script>' may only hold letters, digits and - _ . + #."),
+        ("a/b", "Tag 'a/b' may only hold letters, digits and - _ . + #."),
+        ("what?", "Tag 'what?' may only hold letters, digits and - _ . + #."),
+        (".hidden", "Tag '.hidden' may only hold letters, digits and - _ . + #."),
+        ("-dash", "Tag '-dash' may only hold letters, digits and - _ . + #."),
+        ('"quoted"', "Tag '\"quoted\"' may only hold letters, digits and - _ . + #."),
+        ("100%", "Tag '100%' may only hold letters, digits and - _ . + #."),
+        ("\u202eevil", "may only hold letters, digits and - _ . + #."),
+        ("emoji🙂", "may only hold letters, digits and - _ . + #."),
+    ],
+)
+def test_bad_tags_are_refused_with_a_clear_message(field, message):
+    with pytest.raises(ValidationError) as error:
+        parse_tags(field)
+    assert message in str(error.value)
+
+
+def test_a_bad_tag_in_the_editor_saves_nothing(app, client, alice):
+    form = {"title": "T", "body": "b", "tags": "fine, a/b"}
+    response = client.post("/create", data=form)
+    assert response.status_code == 200
+    page = html.unescape(response.get_data(as_text=True))
+    assert "Tag 'a/b' may only hold letters, digits and - _ . + #." in page
+    assert 'value="fine, a/b"' in page  # what was typed stays in the field
+    assert count(app, post) == 0
+    assert count(app, tag) == 0
+
+
+def test_a_bad_tag_while_editing_changes_nothing(app, client, alice, make_post):
+    post_id = make_post(alice, title="Kept", tags="old")
+    form = {"title": "New", "body": "b", "tags": ",".join(f"t{n}" for n in range(11)), "version": "1"}
+    response = client.post(f"/{post_id}/update", data=form)
+    assert response.status_code == 200
+    assert "A post can have at most 10 tags." in response.get_data(as_text=True)
+    assert stored_tags(app) == {post_id: ["old"]}
+    with app.app_context():
+        assert connection().execute(sa.select(post.c.title)).scalar_one() == "Kept"
+
+
+def test_tags_typed_in_the_editor_are_stored_normalized(app, client, alice):
+    form = {"title": "T", "body": "b", "tags": " Flask, web  dev,flask "}
+    assert client.post("/create", data=form).status_code == 302
+    assert stored_tags(app) == {1: ["flask", "web-dev"]}
+    editor = client.get("/1/update").get_data(as_text=True)
+    assert 'value="flask, web-dev"' in editor
+
+
+def test_editing_tags_moves_the_post_between_tag_pages(app, client, alice, make_post):
+    post_id = make_post(alice, title="Mover", tags="before, stays")
+    form = {"title": "Mover", "body": "b", "tags": "stays, after", "version": "1"}
+    assert client.post(f"/{post_id}/update", data=form).status_code == 302
+    assert stored_tags(app) == {post_id: ["after", "stays"]}
+    assert "Mover" in client.get("/tag/after").get_data(as_text=True)
+    assert "Mover" in client.get("/tag/stays").get_data(as_text=True)
+    assert client.get("/tag/before").status_code == 404  # no visible post carries it now
+
+
+def test_tags_are_shared_between_posts(app, make_user, make_post):
+    alice = make_user("alice", PW)
+    make_post(alice, title="One", tags="common, one")
+    make_post(alice, title="Two", tags="Common, two")
+    assert count(app, tag) == 3
+    assert stored_tags(app) == {1: ["common", "one"], 2: ["common", "two"]}
+
+
+def test_deleting_a_post_removes_its_tags_from_the_lists(app, client, alice, make_post):
+    make_post(alice, title="Stays", tags="kept")
+    post_id = make_post(alice, title="Goes", tags="kept, gone")
+    assert client.post(f"/{post_id}/delete").status_code == 302
+    assert stored_tags(app) == {1: ["kept"]}
+    page = client.get("/tags").get_data(as_text=True)
+    assert '<a href="/tag/kept">kept</a> <span class="meta">(1)</span>' in page
+    assert "/tag/gone" not in page
+
+
+# --- pages -----------------------------------------------------------------------
+
+
+def test_a_post_shows_its_tags_as_links(client, make_user, make_post):
+    make_post(make_user(), title="Tagged", tags="zeta, alpha")
+    for path in ("/", "/1/tagged"):
+        page = client.get(path).get_data(as_text=True)
+        assert '<li><a href="/tag/alpha">alpha</a></li><li><a href="/tag/zeta">zeta</a></li>' in page
+
+
+def test_a_tag_page_lists_its_posts_newest_first(client, make_user, make_post):
+    alice = make_user()
+    make_post(alice, title="Old one", tags="birds")
+    make_post(alice, title="Untagged")
+    make_post(alice, title="New one", tags="birds, fish")
+    response = client.get("/tag/birds")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "<title>Posts tagged birds - Flaskr</title>" in page
+    assert page.index("New one") < page.index("Old one")
+    assert "Untagged" not in page
+
+
+def test_a_tag_page_is_paged(client, make_user, make_post):
+    alice = make_user()
+    for number in range(11):
+        make_post(alice, title=f"Post {number:02}", tags="many")
+    first = client.get("/tag/many").get_data(as_text=True)
+    assert first.count('<article class="post">') == 10
+    assert "Post 10" in first and "Post 00" not in first
+    assert 'href="/tag/many?page=2"' in first
+    second = client.get("/tag/many?page=2")
+    assert second.status_code == 200
+    page = second.get_data(as_text=True)
+    assert page.count('<article class="post">') == 1 and "Post 00" in page
+    assert 'href="/tag/many"' in page  # back to page 1
+    assert client.get("/tag/many?page=3").status_code == 404
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "1.5", "99999999", "", "%F0%9F%99%82"])
+def test_a_bad_page_number_is_404(client, make_user, make_post, page):
+    make_post(make_user(), tags="many")
+    assert client.get(f"/tag/many?page={page}").status_code == 404
+
+
+@pytest.mark.parametrize("name", ["nosuchtag", "Many", "%3Cscript%3E", "a" * 300, "%F0%9F%99%82"])
+def test_an_unknown_tag_is_404(client, make_user, make_post, name):
+    make_post(make_user(), tags="many")
+    assert client.get(f"/tag/{name}").status_code == 404
+
+
+def test_a_unicode_tag_has_a_page(client, make_user, make_post):
+    make_post(make_user(), title="Coffee", tags="café")
+    page = client.get("/1/coffee").get_data(as_text=True)
+    assert 'href="/tag/caf%C3%A9"' in page
+    assert "Coffee" in client.get("/tag/caf%C3%A9").get_data(as_text=True)
+
+
+def test_the_tag_list_shows_counts_alphabetically(client, make_user, make_post):
+    alice = make_user()
+    make_post(alice, tags="python, web")
+    make_post(alice, tags="python")
+    make_post(alice, tags="art")
+    response = client.get("/tags")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    entries = [
+        '<a href="/tag/art">art</a> <span class="meta">(1)</span>',
+        '<a href="/tag/python">python</a> <span class="meta">(2)</span>',
+        '<a href="/tag/web">web</a> <span class="meta">(1)</span>',
+    ]
+    positions = [page.index(entry) for entry in entries]
+    assert positions == sorted(positions)
+
+
+def test_the_tag_list_when_there_are_no_tags(client):
+    response = client.get("/tags")
+    assert response.status_code == 200
+    assert "No tags yet." in response.get_data(as_text=True)
+    assert client.get("/tags?page=2").status_code == 404
