@@ -135,21 +135,34 @@ def test_policy_is_off_under_testing_unless_set(app, auth):
 def test_unknown_username_costs_the_same_as_a_wrong_password(app, make_user):
     make_user("alice", PW)
 
-    def attempt(username: str) -> float:
+    def attempt(username: str) -> tuple[float, float]:
         with app.test_request_context():
-            start = time.perf_counter()
+            wall, cpu = time.perf_counter(), time.process_time()
             with pytest.raises(services.ValidationError):
                 services.authenticate(username, "not the password")
-            return time.perf_counter() - start
+            return time.perf_counter() - wall, time.process_time() - cpu
+
+    def ratios() -> tuple[float, float]:
+        unknown, wrong = [], []
+        for _ in range(7):  # interleaved, so load on the machine hits both alike
+            unknown.append(attempt("nobody"))
+            wrong.append(attempt("alice"))
+        return tuple(  # type: ignore[return-value]
+            statistics.median(u[i] for u in unknown) / statistics.median(w[i] for w in wrong)
+            for i in (0, 1)
+        )
 
     attempt("alice")
     attempt("nobody")  # warm both paths (the dummy hash is made once)
-    unknown, wrong = [], []
-    for _ in range(7):  # interleaved, so load on the machine hits both alike
-        unknown.append(attempt("nobody"))
-        wrong.append(attempt("alice"))
-    ratio = statistics.median(unknown) / statistics.median(wrong)
-    assert 0.8 <= ratio <= 1.2, (unknown, wrong)
+    # Wall time is what an attacker sees, but other processes on a busy machine
+    # add noise: measure again before calling it a failure. A real leak (no hash
+    # for unknown names) is 100 times faster and fails every round.
+    for _ in range(3):
+        wall, cpu = ratios()
+        assert 0.8 <= cpu <= 1.25, cpu
+        if 0.8 <= wall <= 1.2:
+            break
+    assert 0.8 <= wall <= 1.2, wall
 
 
 # --- sessions -------------------------------------------------------------------

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
 
 from flaskr.auth import queries
 from flaskr.auth.passwords import (
@@ -37,10 +38,16 @@ def register_user(username: str, password: str, *, is_admin: bool = False) -> in
         raise ValidationError("Username cannot start or end with spaces.")
     check_policy(password, **_policy())
     password_hash = hash_password(password)
-    with transaction():
-        if queries.username_taken(username):
-            raise ValidationError(f"User {username} is already registered.")
-        return queries.insert_user(username, password_hash, is_admin=is_admin)
+    taken = ValidationError(f"User {username} is already registered.")
+    try:
+        with transaction():
+            if queries.username_taken(username):
+                raise taken
+            return queries.insert_user(username, password_hash, is_admin=is_admin)
+    except IntegrityError:
+        # Two registrations of one name at once (PostgreSQL reads committed data
+        # only): the unique index decides, and the loser hears the usual message.
+        raise taken from None
 
 
 def authenticate(username: str, password: str) -> int:
