@@ -223,3 +223,52 @@ def test_console_script_runs_upgrade_and_create_user(app, app_config, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert _rows(app, 'SELECT username FROM "user"') == [("bob",)]
+
+
+def test_serve_migrates_an_empty_database_and_prints_its_address(empty_database, tmp_path):
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = _script_env(empty_database, tmp_path)
+    process = subprocess.Popen(
+        [FLASKR, "serve", "--workers", "1", "--port", str(port)],
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        lines = [process.stdout.readline() for _ in range(2)]
+        assert lines[0].strip() == "Applied database migrations."
+        assert f"flaskr is serving at http://127.0.0.1:{port}/ with 1 worker(s)" in lines[1]
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port)) as sock:
+                    sock.sendall(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+                    assert sock.recv(100).startswith(b"HTTP/1.0 200")
+                    break
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+
+
+def test_ci_mode_fails_a_run_with_a_skipped_test(tmp_path):
+    (tmp_path / "test_skips.py").write_text(
+        "import pytest\n\ndef test_ok():\n    pass\n\n"
+        "def test_skipped():\n    pytest.skip('no database here')\n"
+    )
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "conftest", "-p", "no:cacheprovider",
+               str(tmp_path / "test_skips.py")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
+    relaxed = subprocess.run(command, env={**env, "FLASKR_CI": ""}, cwd=tmp_path,
+                             capture_output=True, text=True, timeout=120)
+    assert relaxed.returncode == 0, relaxed.stdout
+    strict = subprocess.run(command, env={**env, "FLASKR_CI": "1"}, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert strict.returncode == 1, strict.stdout
+    assert "1 test(s) skipped; in CI every test must run." in strict.stdout

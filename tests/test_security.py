@@ -422,3 +422,41 @@ def test_authorization_failures_are_logged(client, auth, make_user, make_post, c
     assert client.post("/1/update", data={"title": "x", "body": "y"}).status_code == 403
     (line,) = [line for line in _audit_lines(caplog) if "forbidden" in line]
     assert f"user_id={bob}" in line and "ip=127.0.0.1" in line and "post_id=1" in line
+
+
+def _snapshot(app) -> dict[str, int]:
+    """Row counts of every table flaskr defines."""
+    from flaskr.db import metadata
+
+    with app.app_context():
+        conn = connection()
+        return {
+            table.name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
+            for table in metadata.sorted_tables
+        }
+
+
+def test_get_requests_change_nothing_but_the_tutorial_logout(app, client, auth, make_user,
+                                                            make_post):
+    alice = make_user("alice", PW)
+    make_post(alice, title="Hello", tags="x")
+    auth.login("alice", PW)
+    values = {**URL_VALUES, "username": "alice", "name": "x"}
+    before = _snapshot(app)
+    assert before["user_session"] == 1
+    visited = 0
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()) or rule.endpoint in ("static", "auth.logout"):
+            continue
+        path = rule.build({name: values.get(name, "x") for name in rule.arguments})[1]
+        for method in (client.get, client.head):
+            response = method(path)
+            response.close()
+            assert response.status_code < 500, path
+        visited += 1
+    assert visited >= 10
+    for rule in _post_rules(app):
+        if "GET" not in (rule.methods or ()):
+            # 405, or /1/delete read as the post's slug and redirected to its address.
+            assert client.get(_url(rule)).status_code in (301, 405), rule.rule
+    assert _snapshot(app) == before
