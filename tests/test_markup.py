@@ -95,9 +95,7 @@ def test_highlight_stylesheet_styles_the_classes_render_emits(client):
     assert response.mimetype == "text/css"
     css = response.get_data(as_text=True)
     classes = {attrs["class"] for tag, attrs in elements(html) if tag == "span"}
-    ancestors = {
-        name for _, attrs in elements(html) for name in (attrs.get("class") or "").split()
-    }
+    ancestors = {name for _, attrs in elements(html) for name in (attrs.get("class") or "").split()}
     assert "hl-k" in classes  # a keyword, which the stylesheet colours
     styled = 0
     for name in classes:

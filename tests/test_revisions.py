@@ -187,9 +187,13 @@ def test_a_second_editor_gets_a_conflict_and_loses_nothing(app, make_app, alice_
     for client in (first, second):
         client.post("/auth/login", data={"username": "alice", "password": PW})
     for client in (first, second):
-        assert 'name="version" value="1"' in client.get(f"/{alice_post}/update").get_data(as_text=True)
+        assert 'name="version" value="1"' in client.get(f"/{alice_post}/update").get_data(
+            as_text=True
+        )
 
-    assert edit(first, alice_post, "Theirs", "text of the first editor", version=1).status_code == 302
+    assert (
+        edit(first, alice_post, "Theirs", "text of the first editor", version=1).status_code == 302
+    )
     response = edit(second, alice_post, "Mine", "text of the second editor", version=1)
     assert response.status_code == 409
     page = response.get_data(as_text=True)

@@ -109,7 +109,12 @@ def test_a_bad_tag_in_the_editor_saves_nothing(app, client, alice):
 
 def test_a_bad_tag_while_editing_changes_nothing(app, client, alice, make_post):
     post_id = make_post(alice, title="Kept", tags="old")
-    form = {"title": "New", "body": "b", "tags": ",".join(f"t{n}" for n in range(11)), "version": "1"}
+    form = {
+        "title": "New",
+        "body": "b",
+        "tags": ",".join(f"t{n}" for n in range(11)),
+        "version": "1",
+    }
     response = client.post(f"/{post_id}/update", data=form)
     assert response.status_code == 200
     assert "A post can have at most 10 tags." in response.get_data(as_text=True)
@@ -161,7 +166,9 @@ def test_a_post_shows_its_tags_as_links(client, make_user, make_post):
     make_post(make_user(), title="Tagged", tags="zeta, alpha")
     for path in ("/", "/1/tagged"):
         page = client.get(path).get_data(as_text=True)
-        assert '<li><a href="/tag/alpha">alpha</a></li><li><a href="/tag/zeta">zeta</a></li>' in page
+        assert (
+            '<li><a href="/tag/alpha">alpha</a></li><li><a href="/tag/zeta">zeta</a></li>' in page
+        )
 
 
 def test_a_tag_page_lists_its_posts_newest_first(client, make_user, make_post):

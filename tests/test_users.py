@@ -126,7 +126,9 @@ def test_the_profile_links_its_feeds(client, make_user):
         ("rss", "application/rss+xml", "alice (RSS)"),
         ("json", "application/feed+json", "alice (JSON Feed)"),
     ):
-        link = f'<link rel="alternate" type="{mimetype}" title="{title}" href="/u/alice/feed.{kind}">'
+        link = (
+            f'<link rel="alternate" type="{mimetype}" title="{title}" href="/u/alice/feed.{kind}">'
+        )
         assert link in page
         assert f'<a href="/u/alice/feed.{kind}">' in page  # and visible links, without JavaScript
 

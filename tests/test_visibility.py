@@ -174,7 +174,9 @@ def test_my_posts_lists_every_state_for_the_author(client, auth, posts):
         assert title in page
         assert f"<td>{state}</td>" in page
     # Newest first.
-    assert page.index("Scheduled egret") < page.index("Draft heron") < page.index("Published pelican")
+    assert (
+        page.index("Scheduled egret") < page.index("Draft heron") < page.index("Published pelican")
+    )
 
 
 def test_my_posts_shows_nothing_of_other_authors(client, auth, posts):
@@ -218,7 +220,9 @@ def test_a_scheduled_post_appears_when_its_time_comes_without_any_job(app, clien
     for kind in ("atom", "rss", "json"):
         assert "Scheduled egret" in client.get(f"/feed.{kind}").get_data(as_text=True)
         assert "Scheduled egret" in client.get(f"/tag/shared/feed.{kind}").get_data(as_text=True)
-    assert f"/{post_id}/scheduled-egret" in client.get("/sitemap/posts-0.xml").get_data(as_text=True)
+    assert f"/{post_id}/scheduled-egret" in client.get("/sitemap/posts-0.xml").get_data(
+        as_text=True
+    )
     tags = client.get("/tags").get_data(as_text=True)
     assert '<a href="/tag/shared">shared</a> <span class="meta">(2)</span>' in tags
 

@@ -93,7 +93,9 @@ def rss(feed: Feed, entries: list[Entry]) -> bytes:
     ):
         ET.SubElement(channel, tag).text = text
     ET.SubElement(
-        channel, f"{{{ATOM_NS}}}link", {"rel": "self", "href": feed.feed_url, "type": MIMETYPES["rss"]}
+        channel,
+        f"{{{ATOM_NS}}}link",
+        {"rel": "self", "href": feed.feed_url, "type": MIMETYPES["rss"]},
     )
     for entry in entries:
         item = ET.SubElement(channel, "item")

@@ -22,14 +22,18 @@ CHUNK = 10_000
 
 def _xml(root: ET.Element) -> Response:
     ET.register_namespace("", SITEMAP_NS)
-    return Response(ET.tostring(root, encoding="utf-8", xml_declaration=True), mimetype="application/xml")
+    return Response(
+        ET.tostring(root, encoding="utf-8", xml_declaration=True), mimetype="application/xml"
+    )
 
 
 def _url(parent: ET.Element, tag_name: str, loc: str, lastmod=None) -> None:
     element = ET.SubElement(parent, f"{{{SITEMAP_NS}}}{tag_name}")
     ET.SubElement(element, f"{{{SITEMAP_NS}}}loc").text = loc
     if lastmod is not None:
-        ET.SubElement(element, f"{{{SITEMAP_NS}}}lastmod").text = lastmod.strftime("%Y-%m-%dT%H:%M:%SZ")
+        ET.SubElement(element, f"{{{SITEMAP_NS}}}lastmod").text = lastmod.strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
 
 
 @bp.route("/sitemap.xml")
@@ -66,13 +70,23 @@ def sitemap_pages() -> Response:
     latest = sa.func.max(post.c.published_at)
     tags = (
         sa.select(tag.c.name, latest)
-        .select_from(tag.join(post_tag, post_tag.c.tag_id == tag.c.id).join(post, post.c.id == post_tag.c.post_id))
-        .where(visible()).group_by(tag.c.name).order_by(tag.c.name).limit(25_000)
+        .select_from(
+            tag.join(post_tag, post_tag.c.tag_id == tag.c.id).join(
+                post, post.c.id == post_tag.c.post_id
+            )
+        )
+        .where(visible())
+        .group_by(tag.c.name)
+        .order_by(tag.c.name)
+        .limit(25_000)
     )
     authors = (
         sa.select(user.c.username, latest)
         .select_from(user.join(post, post.c.author_id == user.c.id))
-        .where(visible()).group_by(user.c.username).order_by(user.c.username).limit(25_000)
+        .where(visible())
+        .group_by(user.c.username)
+        .order_by(user.c.username)
+        .limit(25_000)
     )
     root = ET.Element(f"{{{SITEMAP_NS}}}urlset")
     _url(root, "url", url_for("index", _external=True))

@@ -2,36 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.engine import RowMapping
 
+from flaskr.auth.tables import user
 from flaskr.blog.queries import COLUMNS, visible
 from flaskr.blog.tables import post
 from flaskr.db import connection, is_sqlite
 from flaskr.search import terms
 from flaskr.tags.tables import post_tag, tag
-from flaskr.auth.tables import user
 
 #: Highlight markers put around matched words; turned into <mark> after escaping.
 START, STOP = "\x02", "\x03"
+#: Stand-ins for < and > while PostgreSQL builds headlines: its parser takes
+#: <...> for markup and drops it from fragments, mangling what the author wrote.
+_LT, _GT = "\x01", "\x04"
 
 
 def _filters(tag_name: str | None, author: str | None) -> list[sa.ColumnElement[bool]]:
     where = [visible()]
     if tag_name:
         tag_id = sa.select(tag.c.id).where(tag.c.name == tag_name).scalar_subquery()
-        where.append(post.c.id.in_(sa.select(post_tag.c.post_id).where(post_tag.c.tag_id == tag_id)))
+        where.append(
+            post.c.id.in_(sa.select(post_tag.c.post_id).where(post_tag.c.tag_id == tag_id))
+        )
     if author:
         where.append(
-            post.c.author_id == sa.select(user.c.id).where(user.c.username == author).scalar_subquery()
+            post.c.author_id
+            == sa.select(user.c.id).where(user.c.username == author).scalar_subquery()
         )
     return where
 
 
 def search_posts(
     text: str, *, page: int, per_page: int, tag_name: str | None = None, author: str | None = None
-) -> list[RowMapping]:
+) -> list[Mapping[str, Any]]:
     """A page of matching visible posts, best first, with highlighted title and snippet."""
     if is_sqlite():
         return _search_sqlite(text, page, per_page, _filters(tag_name, author), tag_name, author)
@@ -44,7 +53,9 @@ def _candidates() -> int:
     return current_app.config["SEARCH_CANDIDATES"]
 
 
-def _search_sqlite(text, page, per_page, where, tag_name=None, author=None) -> list[RowMapping]:
+def _search_sqlite(
+    text, page, per_page, where, tag_name=None, author=None
+) -> list[Mapping[str, Any]]:
     match = terms.fts5_query(text)
     if match is None:
         return []
@@ -83,16 +94,20 @@ def _search_sqlite(text, page, per_page, where, tag_name=None, author=None) -> l
         sa.select(
             *COLUMNS,
             sa.func.highlight(sa.literal_column("post_fts"), 0, *marks).label("title_marked"),
-            sa.func.snippet(sa.literal_column("post_fts"), 1, *marks, "\u2026", 24).label("snippet"),
+            sa.func.snippet(sa.literal_column("post_fts"), 1, *marks, "\u2026", 24).label(
+                "snippet"
+            ),
         )
-        .select_from(fts.join(post, post.c.id == fts.c.rowid).join(user, user.c.id == post.c.author_id))
+        .select_from(
+            fts.join(post, post.c.id == fts.c.rowid).join(user, user.c.id == post.c.author_id)
+        )
         .where(matches, fts.c.rowid.in_(ids))
     )
     rows = {row["id"]: row for row in conn.execute(details).mappings()}
     return [rows[i] for i in ids if i in rows]
 
 
-def _search_postgres(text, page, per_page, where) -> list[RowMapping]:
+def _search_postgres(text, page, per_page, where) -> list[Mapping[str, Any]]:
     websearch = terms.websearch_text(text)
     if websearch is None:
         return []
@@ -100,7 +115,9 @@ def _search_postgres(text, page, per_page, where) -> list[RowMapping]:
     query = sa.func.websearch_to_tsquery("english", sa.bindparam("q", websearch))
     matches = search.c.document.op("@@")(query)
     candidates = (
-        sa.select(search.c.post_id.label("id"), sa.func.ts_rank(search.c.document, query).label("score"))
+        sa.select(
+            search.c.post_id.label("id"), sa.func.ts_rank(search.c.document, query).label("score")
+        )
         .where(matches)
         .order_by(search.c.post_id.desc())
         .limit(_candidates())
@@ -118,17 +135,32 @@ def _search_postgres(text, page, per_page, where) -> list[RowMapping]:
     ids = list(conn.execute(ranked).scalars())
     if not ids:
         return []
-    options = f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=2"
+    marks = f"StartSel={START}, StopSel={STOP}"
+    # The whole title (MaxFragments would cut it to the matching words), a snippet of the body.
+    title = sa.func.ts_headline(
+        "english", _shielded(post.c.title), query, f"{marks}, HighlightAll=true"
+    )
+    snippet = sa.func.ts_headline(
+        "english",
+        _shielded(post.c.body),
+        query,
+        f"{marks}, MaxWords=30, MinWords=12, MaxFragments=2",
+    )
     details = (
-        sa.select(
-            *COLUMNS,
-            sa.func.ts_headline("english", post.c.title, query, f"{options}, HighlightAll=true").label(
-                "title_marked"
-            ),
-            sa.func.ts_headline("english", post.c.body, query, options).label("snippet"),
-        )
+        sa.select(*COLUMNS, title.label("title_marked"), snippet.label("snippet"))
         .select_from(post.join(user, user.c.id == post.c.author_id))
         .where(post.c.id.in_(ids))
     )
-    rows = {row["id"]: row for row in conn.execute(details).mappings()}
+    rows = {row["id"]: _unshielded(row) for row in conn.execute(details).mappings()}
     return [rows[i] for i in ids if i in rows]
+
+
+def _shielded(text: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+    return sa.func.replace(sa.func.replace(text, "<", _LT), ">", _GT)
+
+
+def _unshielded(row: RowMapping) -> dict[str, Any]:
+    result = dict(row)
+    for key in ("title_marked", "snippet"):
+        result[key] = (result[key] or "").replace(_LT, "<").replace(_GT, ">")
+    return result

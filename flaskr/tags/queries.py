@@ -53,7 +53,7 @@ def tags_for_posts(post_ids: Iterable[int]) -> dict[int, list[str]]:
 
 
 def list_tags(*, page: int, per_page: int) -> list[RowMapping]:
-    """Tags with visible posts in name order, with how many each has, plus one extra row for paging."""
+    """Tags that visible posts carry, by name, with their counts; one extra row for paging."""
     count = (
         sa.select(sa.func.count())
         .select_from(post_tag)

@@ -22,7 +22,7 @@ def _allowed(name: str) -> bool:
 
 
 def parse_tags(text: str | None) -> list[str]:
-    """Turn the editor's comma-separated field into clean tag names (trimmed, lower-case, unique)."""
+    """Turn the editor's comma-separated field into clean tag names (trimmed, lower, unique)."""
     names: list[str] = []
     for raw in (text or "").split(","):
         # NFKC: the same word typed decomposed (as macOS sends it), full-width or

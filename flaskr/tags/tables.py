@@ -17,7 +17,9 @@ tag = sa.Table(
 post_tag = sa.Table(
     "post_tag",
     metadata,
-    sa.Column("post_id", sa.Integer, sa.ForeignKey("post.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "post_id", sa.Integer, sa.ForeignKey("post.id", ondelete="CASCADE"), primary_key=True
+    ),
     sa.Column("tag_id", sa.Integer, sa.ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True),
     # The post's status and published_at, copied by triggers so a tag's posts
     # page and count straight off one index.
