@@ -49,7 +49,7 @@ def tag(name: str, kind: str) -> Response:
     )
 
 
-@bp.route(f"/u/<username>/feed.{KINDS}")
+@bp.route(f"/u/<path:username>/feed.{KINDS}")
 @cached_page
 def author(username: str, kind: str) -> Response:
     """The newest posts of one author."""

@@ -17,7 +17,7 @@ from flaskr.validation import ValidationError
 bp = Blueprint("users", __name__)
 
 
-@bp.route("/u/<username>")
+@bp.route("/u/<path:username>")
 @cached_page
 def profile(username: str):
     """An author's bio and posts, newest first."""
