@@ -1,0 +1,333 @@
+"""Post pages: canonical slug URLs, the detail page and its meta tags, and queries per page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html.parser import HTMLParser
+
+import pytest
+import sqlalchemy as sa
+
+from flaskr.blog.slugs import SLUG_MAX, slugify
+from flaskr.blog.tables import post
+from flaskr.db import connection, transaction
+
+PW = "a long enough pw"
+
+
+class _Head(HTMLParser):
+    """The <meta>, <link> and <a rel> tags of a page, by name/property/rel."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.meta: dict[str, list[str]] = {}
+        self.links: dict[str, list[str]] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "meta" and (key := found.get("property") or found.get("name")):
+            self.meta.setdefault(key, []).append(found.get("content") or "")
+        elif tag in ("link", "a") and found.get("rel"):
+            self.links.setdefault(found["rel"], []).append(found.get("href") or "")
+
+
+def head(page: str) -> _Head:
+    """Parse a page's meta and link tags."""
+    parser = _Head()
+    parser.feed(page)
+    return parser
+
+
+def flashed(client) -> list[str]:
+    """The messages waiting in the client's session."""
+    with client.session_transaction() as session:
+        return [message for _, message in session.get("_flashes", [])]
+
+
+def set_times(app, **times: datetime) -> None:
+    """Set published_at of posts by id (p1=..., p2=...) with plain SQL."""
+    with app.app_context(), transaction() as conn:
+        for key, value in times.items():
+            conn.execute(
+                sa.update(post).where(post.c.id == int(key[1:])).values(published_at=value)
+            )
+
+
+# --- slugs ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [
+        ("Hello, World!", "hello-world"),
+        ("  Spaces   and---dashes  ", "spaces-and-dashes"),
+        ("Ünïcödé Çafé Straße", "unicode-cafe-strae"),
+        ("Crème brûlée: 2 ways", "creme-brulee-2-ways"),
+        ("日本語のタイトル", "post"),
+        ("🙂🙂", "post"),
+        ("!!!", "post"),
+        ("C++ & C#", "c-c"),
+        ("x" * 100, "x" * SLUG_MAX),
+        ("word " * 30, ("word-" * 16)[:SLUG_MAX].rstrip("-")),
+    ],
+)
+def test_slugs_are_lowercase_ascii_words(title, slug):
+    assert slugify(title) == slug
+    assert len(slugify(title)) <= SLUG_MAX
+
+
+@pytest.fixture
+def alice(make_user, auth) -> int:
+    """An author, signed in on `client`."""
+    user_id = make_user("alice", PW)
+    auth.login("alice", PW)
+    return user_id
+
+
+def test_creating_a_post_goes_to_its_canonical_page(app, client, alice):
+    response = client.post("/create", data={"title": "My First Post!", "body": "Hi"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/1/my-first-post"
+    assert flashed(client) == ["Published."]
+    assert client.get("/1/my-first-post").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path", ["/1/", "/1/wrong", "/1/My-First-Post", "/1/my-first-post-", "/1/%C3%BC"]
+)
+def test_other_addresses_of_a_post_redirect_permanently(client, make_user, make_post, path):
+    make_post(make_user(), title="My First Post")
+    response = client.get(path)
+    assert response.status_code == 301
+    assert response.headers["Location"] == "/1/my-first-post"
+
+
+def test_a_post_without_ascii_in_its_title_is_at_slug_post(client, make_user, make_post):
+    make_post(make_user(), title="日本語")
+    assert client.get("/1/").headers["Location"] == "/1/post"
+    response = client.get("/1/post")
+    assert response.status_code == 200
+    assert "<title>日本語 - Flaskr</title>" in response.get_data(as_text=True)
+
+
+def test_a_retitled_post_moves_and_its_old_address_redirects(client, alice, make_post):
+    make_post(alice, title="Old name")
+    form = {"title": "New name", "body": "b", "version": "1"}
+    response = client.post("/1/update", data=form)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/1/new-name"
+    old = client.get("/1/old-name")
+    assert old.status_code == 301 and old.headers["Location"] == "/1/new-name"
+
+
+def test_update_and_delete_keep_the_tutorials_addresses(app, client, alice, make_post):
+    make_post(alice, title="Some title")
+    assert client.get("/1/update").status_code == 200
+    assert client.post("/1/delete").status_code == 302
+    assert flashed(client) == ["The post was deleted."]
+    with app.app_context():
+        assert connection().execute(sa.select(sa.func.count()).select_from(post)).scalar() == 0
+    assert client.get("/1/some-title").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path", ["/99/", "/99/anything", "/0/", "/-1/", "/2147483648/", "/99999999999999999999/"]
+)
+def test_missing_posts_are_404(client, make_user, make_post, path):
+    make_post(make_user())
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/2147483648/update"),
+        ("post", "/2147483648/update"),
+        ("post", "/99999999999999999999/delete"),
+        ("get", "/2147483648/revisions"),
+        ("get", "/1/revisions/2147483648"),
+        ("post", "/1/revisions/99999999999999999999/restore"),
+    ],
+)
+def test_ids_beyond_the_database_integer_range_are_404(client, alice, make_post, method, path):
+    make_post(alice)
+    assert getattr(client, method)(path, data={"title": "t", "body": "b"}).status_code == 404
+
+
+# --- the detail page ------------------------------------------------------------------------
+
+
+def test_the_detail_page_shows_the_post_and_its_facts(app, client, make_user, make_post):
+    alice = make_user("alice", PW)
+    make_post(alice, title="Facts", body="The **body**.", tags="zeta, alpha")
+    set_times(app, p1=datetime(2024, 3, 5, 12, 0))
+    response = client.get("/1/facts")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "<title>Facts - Flaskr</title>" in page
+    assert '<h1><a href="/1/facts">Facts</a></h1>' in page
+    assert "by alice on 2024-03-05" in page
+    assert "updated" not in page.split('<div class="about">')[1].split("</div>")[0]
+    assert '<a rel="author" href="/u/alice">' in page
+    assert '<a href="/tag/alpha">alpha</a>' in page and '<a href="/tag/zeta">zeta</a>' in page
+    assert "The <strong>body</strong>." in page
+
+
+def test_the_detail_page_shows_when_the_post_was_updated(app, client, alice, make_post):
+    make_post(alice, title="Facts")
+    set_times(app, p1=datetime(2024, 3, 5, 12, 0))
+    client.post("/1/update", data={"title": "Facts", "body": "new", "version": "1"})
+    with app.app_context():
+        updated = connection().execute(sa.select(post.c.updated)).scalar_one()
+    page = client.get("/1/facts").get_data(as_text=True)
+    assert f"by alice on 2024-03-05, updated {updated:%Y-%m-%d}" in page
+    meta = head(page).meta
+    assert meta["article:modified_time"] == [updated.isoformat() + "Z"]
+
+
+def test_the_detail_page_has_meta_canonical_open_graph_and_twitter_tags(
+    app, client, make_user, make_post
+):
+    make_post(
+        make_user("alice", PW),
+        title='Quotes "and" <tags> & more',
+        body="First *words* of the post.\n\nSecond paragraph.",
+        tags="birds, trees",
+    )
+    set_times(app, p1=datetime(2024, 3, 5, 12, 30, 15))
+    page = client.get("/1/quotes-and-tags-more").get_data(as_text=True)
+    parsed = head(page)
+    url = "http://localhost/1/quotes-and-tags-more"
+    title = 'Quotes "and" <tags> & more'
+    summary = "First words of the post. Second paragraph."
+    assert parsed.links["canonical"] == [url]
+    assert parsed.meta["description"] == [summary]
+    assert parsed.meta["og:type"] == ["article"]
+    assert parsed.meta["og:title"] == [title]
+    assert parsed.meta["og:description"] == [summary]
+    assert parsed.meta["og:url"] == [url]
+    assert parsed.meta["og:site_name"] == ["Flaskr"]
+    assert parsed.meta["article:published_time"] == ["2024-03-05T12:30:15Z"]
+    assert parsed.meta["article:tag"] == ["birds", "trees"]
+    assert parsed.meta["twitter:card"] == ["summary"]
+    assert parsed.meta["twitter:title"] == [title]
+    assert parsed.meta["twitter:description"] == [summary]
+    assert "robots" not in parsed.meta  # a published post may be indexed
+    assert "<title>Quotes &#34;and&#34; &lt;tags&gt; &amp; more - Flaskr</title>" in page
+
+
+def test_a_post_without_text_describes_itself_by_its_title(client, make_user, make_post):
+    make_post(make_user(), title="Only a title", body="")
+    meta = head(client.get("/1/only-a-title").get_data(as_text=True)).meta
+    assert meta["description"] == meta["og:description"] == ["Only a title"]
+
+
+def _neighbours(client, post_id: int, slug: str) -> dict[str, list[str]]:
+    links = head(client.get(f"/{post_id}/{slug}").get_data(as_text=True)).links
+    return {"prev": links.get("prev", []), "next": links.get("next", [])}
+
+
+def test_previous_and_next_links_skip_hidden_posts(app, client, make_user, make_post):
+    alice, bob = make_user("alice", PW), make_user("bob", PW)
+    make_post(alice, title="Oldest")  # 1
+    make_post(bob, title="Draft between", status="draft")  # 2
+    make_post(bob, title="Middle")  # 3
+    make_post(alice, title="Scheduled", publish_at=datetime(2999, 1, 1))  # 4
+    make_post(alice, title="Newest")  # 5
+    set_times(
+        app,
+        p1=datetime(2024, 1, 1),
+        p2=datetime(2024, 1, 2),
+        p3=datetime(2024, 1, 3),
+        p5=datetime(2024, 1, 5),
+    )
+    # "prev" is the older post, "next" the newer one, across authors.
+    assert _neighbours(client, 1, "oldest") == {"prev": [], "next": ["/3/middle"]}
+    assert _neighbours(client, 3, "middle") == {"prev": ["/1/oldest"], "next": ["/5/newest"]}
+    assert _neighbours(client, 5, "newest") == {"prev": ["/3/middle"], "next": []}
+    page = client.get("/3/middle").get_data(as_text=True)
+    assert "&larr; Oldest" in page and "Newest &rarr;" in page
+
+
+def test_posts_published_at_the_same_moment_are_ordered_by_id(app, client, make_user, make_post):
+    alice = make_user()
+    for title in ("One", "Two", "Three"):
+        make_post(alice, title=title)
+    moment = datetime(2024, 6, 1, 8, 0)
+    set_times(app, p1=moment, p2=moment, p3=moment)
+    assert _neighbours(client, 2, "two") == {"prev": ["/1/one"], "next": ["/3/three"]}
+    index = client.get("/").get_data(as_text=True)
+    assert index.index("Three") < index.index("Two") < index.index("One")
+
+
+def test_a_lone_post_has_no_neighbours(client, make_user, make_post):
+    make_post(make_user(), title="Alone")
+    assert _neighbours(client, 1, "alone") == {"prev": [], "next": []}
+
+
+# --- queries per page ---------------------------------------------------------------------------
+
+
+def _count_queries(app, client, path: str) -> int:
+    engine = app.extensions["flaskr.engine"]
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.get(path)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 200, path
+    return len(statements)
+
+
+PAGES = [
+    "/",
+    "/2/post-2",
+    "/tag/common",
+    "/tags",
+    "/search?q=common",
+    "/search?q=",
+    "/feed.atom",
+    "/feed.json",
+    "/tag/common/feed.rss",
+    "/u/alice",
+    "/u/alice/feed.atom",
+    "/sitemap.xml",
+    "/sitemap/posts-0.xml",
+    "/sitemap/pages.xml",
+]
+
+
+def test_a_page_costs_the_same_queries_whatever_the_blog_size(make_app, make_user, make_post):
+    """Measured with the page cache off: what each view really runs."""
+    app = make_app(PAGE_CACHE_SECONDS=0)
+    client = app.test_client()
+    alice, bob = make_user("alice", PW), make_user("bob", PW)
+
+    def add_posts(upto: int) -> None:
+        while (count := _posts(app)) < upto:
+            author = alice if count % 3 else bob
+            make_post(
+                author, title=f"Post {count + 1}", body="common text", tags=f"common, t{count % 7}"
+            )
+
+    client.get("/hello")  # the first request checks migrations; not a page cost
+    add_posts(3)
+    small = {path: _count_queries(app, client, path) for path in PAGES}
+    add_posts(12)
+    paged = {path: _count_queries(app, client, path) for path in ("/?page=2", "/tag/common?page=2")}
+    add_posts(45)
+    large = {path: _count_queries(app, client, path) for path in PAGES}
+    assert large == small
+    assert {path: _count_queries(app, client, path) for path in paged} == paged
+    # And the counts are small: no page runs a query per post.
+    assert max(large.values()) <= 8, large
+
+
+def _posts(app) -> int:
+    with app.app_context():
+        return connection().execute(sa.select(sa.func.count()).select_from(post)).scalar_one()
