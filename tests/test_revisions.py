@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -219,3 +220,53 @@ def test_a_stale_restore_target_still_conflicts_with_an_open_editor(app, client,
     response = edit(client, alice_post, "From an old tab", "x", version=2)
     assert response.status_code == 409
     assert current(app)["title"] == "First title"
+
+
+def _save_together(app, post_id: int, base_version: int | None) -> list[str]:
+    """Two saves of one post started at the same instant; what each one got."""
+    from flaskr.blog import services
+
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def save(number: int) -> None:
+        with app.app_context():
+            barrier.wait()
+            draft = services.Draft(title=f"Editor {number}", body="b")
+            try:
+                services.revise_post(post_id, draft, base_version=base_version)
+            except services.ConflictError:
+                outcomes.append("conflict")
+            except Exception as error:  # noqa: BLE001 - the test reports any other failure
+                outcomes.append(type(error).__name__)
+            else:
+                outcomes.append("saved")
+
+    threads = [threading.Thread(target=save, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(outcomes)
+
+
+def test_simultaneous_saves_of_one_version_give_one_save_and_one_conflict(
+    app, make_user, make_post
+):
+    alice = make_user("alice", PW)
+    for _ in range(8):
+        post_id = make_post(alice, title="Contested")
+        assert _save_together(app, post_id, base_version=1) == ["conflict", "saved"]
+        assert current(app, post_id)["version"] == 2
+        assert [row[0] for row in history(app, post_id)] == [1]
+
+
+def test_simultaneous_saves_without_a_base_version_both_keep_their_history(
+    app, make_user, make_post
+):
+    alice = make_user("alice", PW)
+    for _ in range(8):
+        post_id = make_post(alice, title="Contested")
+        assert _save_together(app, post_id, base_version=None) == ["saved", "saved"]
+        assert current(app, post_id)["version"] == 3
+        assert [row[0] for row in history(app, post_id)] == [1, 2]
