@@ -377,3 +377,17 @@ def test_words_written_in_angle_brackets_are_found(client, make_user, make_post)
     assert results(client, "canvas") == [1]
     assert results(client, "generics") == [2]
     assert results(client, "string") == [2]
+
+
+def test_filters_find_matches_older_than_the_ranked_candidates(make_app, make_user, make_post):
+    """Search ranks among the newest SEARCH_CANDIDATES matches; a filter must apply first."""
+    alice, bob = make_user("alice", PW), make_user("bob", PW)
+    oldest = make_post(bob, title="Fox one", body="fox", tags="birds")
+    for number in range(3):
+        # Newer matches, with a tag that shares a word with "birds".
+        make_post(alice, title=f"Fox {number}", body="fox", tags="birds-of-prey")
+    client = make_app(SEARCH_CANDIDATES=2).test_client()
+    assert len(results(client, "fox")) == 2
+    assert results(client, "fox", tag="birds") == [oldest]
+    assert results(client, "fox", author="bob") == [oldest]
+    assert results(client, "fox", tag="birds", author="bob") == [oldest]

@@ -23,18 +23,25 @@ START, STOP = "\x02", "\x03"
 _LT, _GT = "\x01", "\x04"
 
 
-def _filters(tag_name: str | None, author: str | None) -> list[sa.ColumnElement[bool]]:
-    where = [visible()]
+def _narrowing(
+    post_id: sa.ColumnElement[int], tag_name: str | None, author: str | None
+) -> list[sa.ColumnElement[bool]]:
+    """The tag and author filters as conditions on a post id (visible posts only).
+
+    They apply before the cut to the newest candidates: a filtered search ranks
+    among the filtered matches, not among whatever else matched more recently.
+    """
+    where = []
     if tag_name:
         tag_id = sa.select(tag.c.id).where(tag.c.name == tag_name).scalar_subquery()
-        where.append(
-            post.c.id.in_(sa.select(post_tag.c.post_id).where(post_tag.c.tag_id == tag_id))
+        tagged = sa.select(post_tag.c.post_id).where(
+            post_tag.c.tag_id == tag_id, visible(table=post_tag)
         )
+        where.append(post_id.in_(tagged.correlate(None)))
     if author:
-        where.append(
-            post.c.author_id
-            == sa.select(user.c.id).where(user.c.username == author).scalar_subquery()
-        )
+        author_id = sa.select(user.c.id).where(user.c.username == author).scalar_subquery()
+        written = sa.select(post.c.id).where(post.c.author_id == author_id, visible())
+        where.append(post_id.in_(written.correlate(None)))
     return where
 
 
@@ -43,8 +50,8 @@ def search_posts(
 ) -> list[Mapping[str, Any]]:
     """A page of matching visible posts, best first, with highlighted title and snippet."""
     if is_sqlite():
-        return _search_sqlite(text, page, per_page, _filters(tag_name, author), tag_name, author)
-    return _search_postgres(text, page, per_page, _filters(tag_name, author))
+        return _search_sqlite(text, page, per_page, tag_name, author)
+    return _search_postgres(text, page, per_page, tag_name, author)
 
 
 def _candidates() -> int:
@@ -53,14 +60,12 @@ def _candidates() -> int:
     return current_app.config["SEARCH_CANDIDATES"]
 
 
-def _search_sqlite(
-    text, page, per_page, where, tag_name=None, author=None
-) -> list[Mapping[str, Any]]:
+def _search_sqlite(text, page, per_page, tag_name, author) -> list[Mapping[str, Any]]:
     match = terms.fts5_query(text)
     if match is None:
         return []
-    # Narrow by tag and author inside the full-text index too (a superset of the
-    # exact filters applied after), so the newest candidates are relevant ones.
+    # Narrow by tag and author inside the full-text index too: a superset of the
+    # exact filters, which lets FTS5 skip most other rows.
     for column, value in (("tags", tag_name), ("author", author)):
         narrowed = terms.fts5_query(f'"{value}"') if value else None
         if narrowed:
@@ -72,7 +77,7 @@ def _search_sqlite(
     # only for those (a LIMITed subquery is materialized, never flattened).
     candidates = (
         sa.select(fts.c.rowid.label("id"), score.label("score"))
-        .where(matches)
+        .where(matches, *_narrowing(fts.c.rowid, tag_name, author))
         .order_by(fts.c.rowid.desc())
         .limit(_candidates())
         .subquery("candidates")
@@ -80,7 +85,7 @@ def _search_sqlite(
     ranked = (
         sa.select(post.c.id)
         .select_from(candidates.join(post, post.c.id == candidates.c.id))
-        .where(*where)
+        .where(visible())
         .order_by(candidates.c.score, post.c.id.desc())
         .limit(per_page + 1)
         .offset((page - 1) * per_page)
@@ -107,7 +112,7 @@ def _search_sqlite(
     return [rows[i] for i in ids if i in rows]
 
 
-def _search_postgres(text, page, per_page, where) -> list[Mapping[str, Any]]:
+def _search_postgres(text, page, per_page, tag_name, author) -> list[Mapping[str, Any]]:
     websearch = terms.websearch_text(text)
     if websearch is None:
         return []
@@ -118,7 +123,7 @@ def _search_postgres(text, page, per_page, where) -> list[Mapping[str, Any]]:
         sa.select(
             search.c.post_id.label("id"), sa.func.ts_rank(search.c.document, query).label("score")
         )
-        .where(matches)
+        .where(matches, *_narrowing(search.c.post_id, tag_name, author))
         .order_by(search.c.post_id.desc())
         .limit(_candidates())
         .subquery("candidates")
@@ -126,7 +131,7 @@ def _search_postgres(text, page, per_page, where) -> list[Mapping[str, Any]]:
     ranked = (
         sa.select(post.c.id)
         .select_from(candidates.join(post, post.c.id == candidates.c.id))
-        .where(*where)
+        .where(visible())
         .order_by(candidates.c.score.desc(), post.c.id.desc())
         .limit(per_page + 1)
         .offset((page - 1) * per_page)
