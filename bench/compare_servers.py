@@ -46,6 +46,18 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--ref", help="benchmark this git ref instead of the working tree")
     parser.add_argument("--keep", action="store_true", help="keep the DB and server logs")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a flaskr setting for the servers (repeatable)",
+    )
+    parser.add_argument(
+        "--close",
+        action="store_true",
+        help='send "Connection: close" (no keep-alive, like nginx upstreams)',
+    )
     return parser.parse_args()
 
 
@@ -59,7 +71,7 @@ def main() -> int:
         else:
             work = stack.enter_context(tempfile.TemporaryDirectory(prefix="flaskr-servers-"))
         source, commit = snapshot(args.ref, Path(work) / "src") if args.ref else (None, "")
-        env, seed = build_database(Path(work), args.posts, 0, source)
+        env, seed = build_database(Path(work), args.posts, 0, source, args.set)
         servers = []
         for kind, workers, threads in CONFIGS:
             base, proc = stack.enter_context(
@@ -73,7 +85,13 @@ def main() -> int:
             servers.append((kind, workers, threads, label, base, proc, memory, results))
         for *_, base, proc, _, results in servers:
             for m in results:
-                run_wrk(base + m.endpoint.path, args.warmup, args.connections, args.wrk_threads)
+                run_wrk(
+                    base + m.endpoint.path,
+                    args.warmup,
+                    args.connections,
+                    args.wrk_threads,
+                    args.close,
+                )
                 wait_idle(proc.pid)
         for _ in range(args.repeat):
             for *_, base, proc, _, results in servers:
@@ -84,6 +102,7 @@ def main() -> int:
                             args.duration,
                             args.connections,
                             args.wrk_threads,
+                            args.close,
                         )
                     )
                     wait_idle(proc.pid)
@@ -92,7 +111,9 @@ def main() -> int:
         source_text = f"git {args.ref} ({commit})" if args.ref else "working tree"
         print(
             f"Source: {source_text}; DB: `{seed}`; wrk -t{args.wrk_threads} "
-            f"-c{args.connections} -d{args.duration}s, {args.repeat} runs each, round-robin.\n"
+            f"-c{args.connections} -d{args.duration}s, {args.repeat} runs each, round-robin, "
+            f"{'Connection: close' if args.close else 'keep-alive'}; settings: "
+            f"{', '.join(args.set) or 'defaults'}.\n"
         )
         print(
             "| server | workers | threads | /hello req/s (runs) | / req/s (runs) | / ratio | "

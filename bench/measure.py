@@ -108,8 +108,14 @@ def parse_wrk(output: str, cpu_s: float) -> WrkResult:
     )
 
 
-def run_wrk(url: str, duration: int, connections: int, threads: int) -> WrkResult:
-    """Load one URL with wrk and return what it measured."""
+def run_wrk(
+    url: str, duration: int, connections: int, threads: int, close: bool = False
+) -> WrkResult:
+    """Load one URL with wrk and return what it measured.
+
+    close=True sends "Connection: close", so every request opens a new connection, as
+    behind a proxy that does not keep upstream connections alive (nginx's default).
+    """
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(
         [
@@ -120,6 +126,7 @@ def run_wrk(url: str, duration: int, connections: int, threads: int) -> WrkResul
             "--latency",
             "--script",
             str(STATUS_SCRIPT),
+            *(["--header", "Connection: close"] if close else []),
             url,
         ],
         capture_output=True,

@@ -98,7 +98,7 @@ def measure_pass(args: argparse.Namespace, posts: int, full: bool, work: Path) -
     """Build a database of `posts` posts, serve it, and measure its endpoints."""
     folder = Path(tempfile.mkdtemp(prefix=f"posts{posts}-", dir=work))
     started = time.monotonic()
-    env, seed_command = build_database(folder, posts, args.tags, args.source)
+    env, seed_command = build_database(folder, posts, args.tags, args.source, args.set)
     print(
         f"# seeded {posts} posts in {time.monotonic() - started:.1f}s: {seed_command}",
         file=sys.stderr,
@@ -114,7 +114,13 @@ def measure_pass(args: argparse.Namespace, posts: int, full: bool, work: Path) -
         results = [Measured(e) for e in endpoints if e.probe_ms < TOO_SLOW_MS]
         slow = [e for e in endpoints if e.probe_ms >= TOO_SLOW_MS]
         for measured in results:  # warm up: first requests migrate, fill caches, fork threads
-            run_wrk(base + measured.endpoint.path, args.warmup, args.connections, args.wrk_threads)
+            run_wrk(
+                base + measured.endpoint.path,
+                args.warmup,
+                args.connections,
+                args.wrk_threads,
+                args.close,
+            )
             wait_idle(proc.pid)
         with MemorySampler(proc.pid) as memory:
             # Interleaved, so a slow moment of the machine hits every endpoint alike.
@@ -122,7 +128,7 @@ def measure_pass(args: argparse.Namespace, posts: int, full: bool, work: Path) -
                 for measured in results:
                     url = base + measured.endpoint.path
                     measured.runs.append(
-                        run_wrk(url, args.duration, args.connections, args.wrk_threads)
+                        run_wrk(url, args.duration, args.connections, args.wrk_threads, args.close)
                     )
                     wait_idle(proc.pid)
     command = " ".join(p.split("/")[-1] if i == 0 else p for i, p in enumerate(proc.args))
@@ -236,6 +242,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="benchmark this git ref (e.g. HEAD) instead of the "
         "working tree, which may be mid-edit",
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a flaskr setting for the server, e.g. PAGE_CACHE_SECONDS=0 (repeatable)",
+    )
+    parser.add_argument(
+        "--close", action="store_true", help='send "Connection: close" (no keep-alive)'
+    )
     parser.add_argument("--json", type=Path, help="also write raw results here")
     return parser.parse_args(argv)
 
@@ -267,7 +283,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Source: {source}. Command: `bench/run.sh {' '.join(sys.argv[1:])}`; "
         f"wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration}s, "
-        f"{args.repeat} runs per endpoint.\n"
+        f"{args.repeat} runs per endpoint, "
+        f"{'Connection: close' if args.close else 'keep-alive'}; settings: "
+        f"{', '.join(args.set) or 'defaults'}.\n"
     )
     for run in (small, big):
         if run:

@@ -34,9 +34,15 @@ def snapshot(ref: str, folder: Path) -> tuple[Path, str]:
     return folder, commit
 
 
-def bench_env(database: Path, source: Path | None = None) -> dict[str, str]:
-    """The environment every command runs in: our DB and key, no FLASKR_* from the caller."""
+def bench_env(
+    database: Path, source: Path | None = None, settings: list[str] = ()
+) -> dict[str, str]:
+    """The environment every command runs in: our DB and key, and only the FLASKR_*
+    settings given as NAME=VALUE (none inherited from the caller's shell)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLASKR_")}
+    for setting in settings:
+        name, _, value = setting.partition("=")
+        env[f"FLASKR_{name}"] = value
     if source:
         # Ahead of the editable install's path entry, so this copy of flaskr is imported.
         env["PYTHONPATH"] = str(source)
@@ -55,10 +61,10 @@ def _flaskr(args: list[str], env: dict[str, str]) -> str:
 
 
 def build_database(
-    folder: Path, posts: int, tags: int, source: Path | None
+    folder: Path, posts: int, tags: int, source: Path | None, settings: list[str] = ()
 ) -> tuple[dict[str, str], str]:
     """Create and fill a fresh SQLite database; return its environment and the seeding command."""
-    env = bench_env(folder / "bench.sqlite", source)
+    env = bench_env(folder / "bench.sqlite", source, settings)
     _flaskr(["init-db"], env)
     seed = ["demo-data", "--users", "100", "--posts", str(posts), "--seed", "1"]
     if tags and "--tags" in _flaskr(["demo-data", "--help"], env):
