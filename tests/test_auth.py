@@ -387,3 +387,50 @@ def test_deleting_the_account_needs_the_password(app, client, auth, make_user, m
     assert b"Incorrect password." in response.data
     assert _signed_in(client)
     assert b"Alice writes" in client.get("/").data
+
+
+# --- form rules -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "message"),
+    [
+        ("", PW, "Username is required."),
+        ("alice", "", "Password is required."),
+        (" alice", PW, "Username cannot start or end with spaces."),
+        ("alice ", PW, "Username cannot start or end with spaces."),
+        ("two\nlines", PW, "Username contains characters that are not allowed."),
+    ],
+)
+def test_register_validates_input(app, auth, username, password, message):
+    response = auth.register(username, password)
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    with app.app_context():
+        assert connection().execute(sa.text('SELECT count(*) FROM "user"')).scalar() == 0
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "message"),
+    [("", "x", "Username is required."), ("alice", "", "Password is required.")],
+)
+def test_login_validates_input(auth, make_user, username, password, message):
+    make_user("alice", PW)
+    assert message in auth.login(username, password).get_data(as_text=True)
+
+
+def test_a_nul_in_a_password_is_refused_by_the_service_too(app):
+    # The web layer answers 400 first; scripts calling the service get a clear error.
+    with app.app_context(), pytest.raises(services.ValidationError, match="not allowed"):
+        services.register_user("alice", "pass\x00word")
+
+
+def test_a_corrupt_stored_hash_is_a_wrong_password_not_an_error(app, auth):
+    with app.app_context(), transaction() as conn:
+        conn.execute(
+            sa.text('INSERT INTO "user" (username, password) VALUES (:u, :p)'),
+            {"u": "broken", "p": "pbkdf2:sha256:notanumber$salt$hash"},
+        )
+    response = auth.login("broken", "anything at all")
+    assert response.status_code == 200
+    assert b"Incorrect password." in response.data

@@ -6,6 +6,7 @@ import logging
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -266,3 +267,37 @@ def test_limit_holds_across_two_worker_processes_with_redis(server, redis_prefix
     store = redis.Redis.from_url(REDIS_URL)
     assert list(store.scan_iter(match=f"*{redis_prefix}*"))
     store.close()
+
+
+def test_file_storage_counts_expires_and_resets(tmp_path):
+    from flaskr.ratelimit import SQLiteStorage
+
+    storage = SQLiteStorage(f"flaskr+sqlite://{tmp_path / 'limits' / 'counts.sqlite'}")
+    assert storage.check()
+    assert [storage.incr("k", expiry=60) for _ in range(3)] == [1, 2, 3]
+    assert storage.get("k") == 3
+    assert time.time() < storage.get_expiry("k") <= time.time() + 60
+    storage.incr("short", expiry=0)  # a window that is already over
+    assert storage.get("short") == 0
+    assert storage.incr("short", expiry=60) == 1  # a new window starts from zero
+    storage.clear("k")
+    assert storage.get("k") == 0
+    storage.incr("k", expiry=60)
+    assert storage.reset() == 2
+    assert storage.get("short") == 0
+    # A second storage object on the same file (another worker) sees the same counts.
+    other = SQLiteStorage(f"flaskr+sqlite://{storage.path}")
+    storage.incr("shared", expiry=60)
+    assert other.incr("shared", expiry=60) == 2
+
+
+def test_file_storage_rolls_back_a_failed_count(tmp_path):
+    from flaskr.ratelimit import SQLiteStorage
+
+    storage = SQLiteStorage(f"flaskr+sqlite://{tmp_path / 'counts.sqlite'}")
+    storage.incr("k", expiry=60)
+    with pytest.raises(sqlite3.Error):
+        storage.incr("k", expiry=60, amount=[1])  # type: ignore[arg-type] - cannot be bound
+    assert storage.get("k") == 1
+    assert storage.incr("k", expiry=60) == 2  # the connection is usable again
+    assert storage.base_exceptions is sqlite3.Error

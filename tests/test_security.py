@@ -460,3 +460,9 @@ def test_get_requests_change_nothing_but_the_tutorial_logout(app, client, auth, 
             # 405, or /1/delete read as the post's slug and redirected to its address.
             assert client.get(_url(rule)).status_code in (301, 405), rule.rule
     assert _snapshot(app) == before
+
+
+def test_control_characters_in_the_path_are_a_400(client):
+    response = client.get("/tag/a%01b")
+    assert response.status_code == 400
+    assert "not allowed" in response.get_data(as_text=True)
