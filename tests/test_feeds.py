@@ -281,16 +281,19 @@ def test_an_edit_shows_in_the_updated_dates(app, client, auth, blog):
     assert abs(iso(item["date_modified"]) - edited) < timedelta(seconds=1)
 
 
-@pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("base", FEEDS)
-def test_feeds_answer_conditional_requests(client, blog, base, kind):
-    path = f"{base}.{kind}"
+def test_feeds_answer_conditional_requests(client, blog):
+    for base in FEEDS:
+        for kind in KINDS:
+            _check_conditional_requests(client, f"{base}.{kind}", KINDS[kind])
+
+
+def _check_conditional_requests(client, path: str, mimetype: str) -> None:
     response = client.get(path)
     etag, last_modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
-    assert etag and last_modified
-    assert response.mimetype == KINDS[kind]
+    assert etag and last_modified, path
+    assert response.mimetype == mimetype
     again = client.get(path, headers={"If-None-Match": etag})
-    assert again.status_code == 304
+    assert again.status_code == 304, path
     assert again.data == b""
     assert again.headers["ETag"] == etag
     assert client.get(path, headers={"If-Modified-Since": last_modified}).status_code == 304
