@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flaskr.validation import ValidationError
@@ -18,9 +19,17 @@ def zone(name: str | None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+@cache
+def _known_zones() -> frozenset[str]:
+    # Listing the zones walks the tz database on disk (tens of ms): once per process.
+    # "localtime" is this server's own zone, not a place an author lives in.
+    return frozenset(available_timezones() | {"UTC"}) - {"localtime"}
+
+
 def check_timezone(name: str) -> str:
-    """Return the name if it is a known IANA time zone, else raise ValidationError."""
-    if name not in available_timezones() and name != "UTC":
+    """Return the name (trimmed) if it is a known IANA time zone, else raise ValidationError."""
+    name = name.strip()
+    if name not in _known_zones():
         raise ValidationError(f"Unknown time zone {name[:64]!r}. Use a name like Europe/Berlin.")
     return name
 

@@ -51,6 +51,12 @@ def test_an_empty_time_zone_means_utc(app, client, alice):
     assert profile_row(app)["timezone"] == "UTC"
 
 
+def test_a_time_zone_typed_with_spaces_around_it_is_accepted(app, client, alice):
+    form = {"bio": "", "timezone": "  Asia/Tokyo "}
+    assert client.post("/account/profile", data=form).status_code == 302
+    assert profile_row(app)["timezone"] == "Asia/Tokyo"
+
+
 @pytest.mark.parametrize(
     ("form", "message"),
     [
@@ -63,6 +69,8 @@ def test_an_empty_time_zone_means_utc(app, client, alice):
             "Unknown time zone 'europe/berlin'. Use a name like Europe/Berlin.",
         ),
         ({"bio": "x", "timezone": "../../etc/passwd"}, "Unknown time zone '../../etc/passwd'."),
+        # The server's own zone is no place an author lives in.
+        ({"bio": "x", "timezone": "localtime"}, "Unknown time zone 'localtime'."),
         ({"bio": "x", "timezone": "Z" * 65}, "Time zone is too long (at most 64 characters)."),
         ({"bio": "x" * 5001, "timezone": "UTC"}, "Bio is too long (at most 5000 characters)."),
     ],
