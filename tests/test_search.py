@@ -83,6 +83,12 @@ def test_every_word_must_match(client, library):
     assert results(client, "fox tomatoes") == []
 
 
+@pytest.mark.parametrize("word", ["OR", "or", "|"])
+def test_or_is_a_word_not_an_operator(client, library, word):
+    """Every word must match, on both databases: "or" does not mean "either"."""
+    assert results(client, f"tomatoes {word} sparrows") == []
+
+
 def test_quoted_phrases_match_words_in_that_order(client, library):
     assert set(results(client, "red fox")) == {library["fox"], library["reversed"]}
     assert results(client, '"red fox"') == [library["fox"]]

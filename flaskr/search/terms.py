@@ -39,4 +39,5 @@ def websearch_text(text: str) -> str | None:
     parts = phrases(text)
     if not parts:
         return None
-    return " ".join(f'"{part}"' if " " in part else part for part in parts)
+    # Every part quoted: a bare "or" would otherwise turn the search into "either word".
+    return " ".join(f'"{part}"' for part in parts)
