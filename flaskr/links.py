@@ -6,6 +6,18 @@ from functools import lru_cache
 from typing import Any
 
 from flask import Flask, request, url_for
+from werkzeug.routing import IntegerConverter
+
+#: The largest id the databases store (a 32-bit signed INTEGER on PostgreSQL).
+ID_MAX = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every route: numbers past any stored id are a 404, not a database error."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", ID_MAX)
+        super().__init__(map, *args, **kwargs)
 
 # A list page links to every post, tag and author it shows: dozens of url_for()
 # calls per page, each a route-map walk. The same link always builds the same
@@ -23,5 +35,6 @@ def link(endpoint: str, **values: Any) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Make link() available in templates."""
+    """Bound integer URL parts to real ids; make link() available in templates."""
+    app.url_map.converters["int"] = IdConverter
     app.add_template_global(link, "link")

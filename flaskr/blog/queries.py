@@ -68,9 +68,13 @@ def list_posts(
     return list(connection().execute(query).mappings())
 
 
-def find_post(post_id: int) -> RowMapping | None:
-    """A post with its author's name, whatever its status."""
+def find_post(post_id: int, *, for_update: bool = False) -> RowMapping | None:
+    """A post with its author's name, whatever its status (locked for a save if asked)."""
     query = sa.select(*COLUMNS).select_from(_with_author()).where(post.c.id == post_id)
+    if for_update:
+        # Two saves of one post queue here on PostgreSQL (SQLite's write
+        # transactions are serialized already), so the later one sees the new version.
+        query = query.with_for_update(of=post)
     return connection().execute(query).mappings().first()
 
 

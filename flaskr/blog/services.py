@@ -79,7 +79,7 @@ def revise_post(post_id: int, draft: Draft, *, base_version: int | None = None) 
     values = _clean(draft)
     names = tag_services.parse_tags(draft.tags)
     with transaction():
-        current = queries.find_post(post_id)
+        current = queries.find_post(post_id, for_update=True)
         if current is None:
             raise ValidationError("This post no longer exists.")
         if base_version is not None and base_version != current["version"]:
