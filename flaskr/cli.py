@@ -42,8 +42,13 @@ def main() -> None:
     type=click.IntRange(1, 64),
     help="Worker processes.",
 )
-@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Threads per worker.")
+@click.option(
+    "--threads",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Threads per worker.",
+)
 @click.option("--access-log/--no-access-log", default=False, help="Log every request to stdout.")
 @with_appcontext
 def serve_command(host: str, port: int, workers: int, threads: int, access_log: bool) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
-from datetime import timedelta
+import tempfile
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -111,15 +113,19 @@ def _instance_secret(instance_path: str) -> str:
     """Read the instance folder's secret key, creating it (mode 0600) on first start."""
     path = os.path.join(instance_path, "secret_key")
     os.makedirs(instance_path, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        with open(path, encoding="ascii") as f:
-            key = f.read().strip()
-        if len(key) >= MIN_SECRET_LENGTH:
-            return key
+    if not os.path.exists(path):
+        # Several workers may start at once: each writes a complete key to a
+        # private temporary file, and link() publishes exactly one of them.
+        fd, draft = tempfile.mkstemp(dir=instance_path, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as f:
+                f.write(secrets.token_hex(32) + "\n")
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, path)
+        finally:
+            os.unlink(draft)
+    with open(path, encoding="ascii") as f:
+        key = f.read().strip()
+    if len(key) < MIN_SECRET_LENGTH:
         raise ConfigError(f"{path} holds a key that is too short; delete it to regenerate.")
-    key = secrets.token_hex(32)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(key + "\n")
     return key

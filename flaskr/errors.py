@@ -58,10 +58,14 @@ def _database_unavailable(error: Exception):
     current_app.logger.error("database unavailable on %s: %s", request.path, error)
     # A plain page: the layout may need the database, which is what failed.
     body = _plain_page(503, ServiceUnavailable().name, EXPLANATIONS[503])
-    return body, 503, {
-        "Retry-After": str(RETRY_AFTER_SECONDS),
-        "Content-Type": "text/html; charset=utf-8",
-    }
+    return (
+        body,
+        503,
+        {
+            "Retry-After": str(RETRY_AFTER_SECONDS),
+            "Content-Type": "text/html; charset=utf-8",
+        },
+    )
 
 
 def _plain_page(code: int, name: str, explanation: str) -> str:

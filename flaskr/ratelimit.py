@@ -65,15 +65,19 @@ class SQLiteStorage(Storage):
         return count
 
     def get(self, key: str) -> int:
-        row = self._connect().execute(
-            "SELECT count FROM hits WHERE key = ? AND expires > ?", (key, time.time())
-        ).fetchone()
+        row = (
+            self._connect()
+            .execute("SELECT count FROM hits WHERE key = ? AND expires > ?", (key, time.time()))
+            .fetchone()
+        )
         return row[0] if row else 0
 
     def get_expiry(self, key: str) -> float:
-        row = self._connect().execute(
-            "SELECT expires FROM hits WHERE key = ? AND expires > ?", (key, time.time())
-        ).fetchone()
+        row = (
+            self._connect()
+            .execute("SELECT expires FROM hits WHERE key = ? AND expires > ?", (key, time.time()))
+            .fetchone()
+        )
         return row[0] if row else time.time()
 
     def check(self) -> bool:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from pathlib import Path
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -108,9 +108,7 @@ def _pg_reset(state: dict[str, Any]) -> None:
     from flaskr.db import current_revision
 
     with state["engine"].connect() as conn:
-        intact = (
-            _pg_tables(conn) == state["tables"] and current_revision(conn) == state["revision"]
-        )
+        intact = _pg_tables(conn) == state["tables"] and current_revision(conn) == state["revision"]
         if intact:
             conn.exec_driver_sql("SET lock_timeout = '10s'")
             conn.exec_driver_sql(state["reset_sql"])

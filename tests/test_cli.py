@@ -50,9 +50,12 @@ def test_create_user_prompts_for_the_password_without_echo(app, runner):
     ((name, is_admin, password),) = _rows(app, 'SELECT username, is_admin, password FROM "user"')
     assert (name, bool(is_admin)) == ("alice", False)
     assert password.startswith("$argon2id$")
-    assert app.test_client().post(
-        "/auth/login", data={"username": "alice", "password": "a long enough pw"}
-    ).headers["Location"] == "/"
+    assert (
+        app.test_client()
+        .post("/auth/login", data={"username": "alice", "password": "a long enough pw"})
+        .headers["Location"]
+        == "/"
+    )
 
 
 def test_create_user_admin(app, runner):
@@ -112,9 +115,7 @@ def test_demo_data_posts_show_on_the_index_and_demo_users_can_log_in(app, runner
     client = app.test_client()
     assert client.get("/?page=2").status_code == 200
     assert client.get("/?page=3").status_code == 404
-    response = client.post(
-        "/auth/login", data={"username": "demo1", "password": "demo-password-1"}
-    )
+    response = client.post("/auth/login", data={"username": "demo1", "password": "demo-password-1"})
     assert response.headers["Location"] == "/"
 
 
@@ -219,7 +220,11 @@ def test_console_script_runs_upgrade_and_create_user(app, app_config, tmp_path):
     assert "up to date" in result.stdout
     result = subprocess.run(
         [FLASKR, "create-user", "bob", "--password", "a long enough pw"],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert _rows(app, 'SELECT username FROM "user"') == [("bob",)]
@@ -235,7 +240,11 @@ def test_serve_migrates_an_empty_database_and_prints_its_address(empty_database,
     env = _script_env(empty_database, tmp_path)
     process = subprocess.Popen(
         [FLASKR, "serve", "--workers", "1", "--port", str(port)],
-        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         lines = [process.stdout.readline() for _ in range(2)]
@@ -261,14 +270,39 @@ def test_ci_mode_fails_a_run_with_a_skipped_test(tmp_path):
         "import pytest\n\ndef test_ok():\n    pass\n\n"
         "def test_skipped():\n    pytest.skip('no database here')\n"
     )
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "conftest", "-p", "no:cacheprovider",
-               str(tmp_path / "test_skips.py")]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
-    relaxed = subprocess.run(command, env={**env, "FLASKR_CI": ""}, cwd=tmp_path,
-                             capture_output=True, text=True, timeout=120)
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "conftest",
+        "-p",
+        "no:cacheprovider",
+        str(tmp_path / "test_skips.py"),
+    ]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            [str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")]
+        ),
+    }
+    relaxed = subprocess.run(
+        command,
+        env={**env, "FLASKR_CI": ""},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert relaxed.returncode == 0, relaxed.stdout
-    strict = subprocess.run(command, env={**env, "FLASKR_CI": "1"}, cwd=tmp_path,
-                            capture_output=True, text=True, timeout=120)
+    strict = subprocess.run(
+        command,
+        env={**env, "FLASKR_CI": "1"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert strict.returncode == 1, strict.stdout
     assert "1 test(s) skipped; in CI every test must run." in strict.stdout

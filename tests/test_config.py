@@ -24,12 +24,8 @@ def instance_config(instance_path):
     return write
 
 
-def test_precedence_defaults_file_environment_test_config(
-    make_app, instance_config, monkeypatch
-):
-    instance_config(
-        "POSTS_PER_PAGE = 3\nSITE_NAME = 'from file'\nSITE_DESCRIPTION = 'from file'\n"
-    )
+def test_precedence_defaults_file_environment_test_config(make_app, instance_config, monkeypatch):
+    instance_config("POSTS_PER_PAGE = 3\nSITE_NAME = 'from file'\nSITE_DESCRIPTION = 'from file'\n")
     monkeypatch.setenv("FLASKR_SITE_NAME", "from env")
     monkeypatch.setenv("FLASKR_SITE_DESCRIPTION", "from env")
     app = make_app(SITE_DESCRIPTION="from test_config")
@@ -133,3 +129,29 @@ def test_a_truncated_key_file_is_refused(make_app, instance_path):
 def test_testing_apps_do_not_write_a_key_file(app, instance_path):
     assert len(app.config["SECRET_KEY"]) >= 32
     assert not (instance_path / "secret_key").exists()
+
+
+def _key_of_a_new_app(config: dict, results) -> None:
+    """In a child process: start an app and report its secret key."""
+    from flaskr import create_app
+
+    results.put(create_app(config).config["SECRET_KEY"])
+
+
+def test_workers_starting_at_once_share_one_generated_key(app_config, instance_path):
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    config = {**app_config, "TESTING": False}
+    workers = [
+        context.Process(target=_key_of_a_new_app, args=(config, results)) for _ in range(6)
+    ]
+    for worker in workers:
+        worker.start()
+    keys = {results.get(timeout=60) for _ in workers}
+    for worker in workers:
+        worker.join(timeout=30)
+        assert worker.exitcode == 0
+    assert keys == {(instance_path / "secret_key").read_text().strip()}
+    assert [p.name for p in instance_path.iterdir()] == ["secret_key"]  # no drafts left

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sqlite3
@@ -11,7 +12,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from flaskr.db import connection, current_revision, engine, get_db, init_db, transaction
+from flaskr.db import connection, current_revision, engine, get_db, transaction
 
 
 def _head(app) -> str:
@@ -69,9 +70,7 @@ def test_init_db_backs_up_sqlite_data_before_clearing(app, runner, make_user, db
     assert _count_users(app) == 0
 
 
-def test_init_db_on_postgresql_refuses_to_clear_data_without_force(
-    app, runner, make_user, db_kind
-):
+def test_init_db_on_postgresql_refuses_to_clear_data_without_force(app, runner, make_user, db_kind):
     make_user("keepme")
     result = runner.invoke(args=["init-db"])
     if db_kind == "sqlite":
@@ -104,21 +103,18 @@ def test_upgrade_migrates_an_empty_database(make_app, empty_database):
 
 def test_first_request_migrates_an_empty_database(make_app, empty_database):
     app = make_app(**empty_database)
-    with app.app_context():
-        with engine().connect() as conn:
-            assert current_revision(conn) is None
+    with app.app_context(), engine().connect() as conn:
+        assert current_revision(conn) is None
     assert app.test_client().get("/").status_code == 200
-    with app.app_context():
-        with engine().connect() as conn:
-            assert current_revision(conn) == _head(app)
+    with app.app_context(), engine().connect() as conn:
+        assert current_revision(conn) == _head(app)
 
 
 def test_auto_migrate_can_be_turned_off(make_app, empty_database):
     app = make_app(AUTO_MIGRATE=False, **empty_database)
     assert app.test_client().get("/hello").status_code == 200
-    with app.app_context():
-        with engine().connect() as conn:
-            assert current_revision(conn) is None
+    with app.app_context(), engine().connect() as conn:
+        assert current_revision(conn) is None
 
 
 def test_connection_settings(app, db_kind):
@@ -135,17 +131,16 @@ def test_connection_settings(app, db_kind):
 
 def test_write_transactions_take_the_write_lock_up_front(app, db_kind, tmp_path, make_user):
     make_user("alice")
-    with app.app_context():
-        with transaction() as conn:
-            conn.execute(sa.text('SELECT count(*) FROM "user"')).scalar()
-            if db_kind == "sqlite":
-                # BEGIN IMMEDIATE: a second writer is refused at once, before any write here.
-                other = sqlite3.connect(app.config["DATABASE"], timeout=0)
-                with pytest.raises(sqlite3.OperationalError, match="locked"):
-                    other.execute("BEGIN IMMEDIATE")
-                other.close()
-            else:
-                assert conn.in_transaction()
+    with app.app_context(), transaction() as conn:
+        conn.execute(sa.text('SELECT count(*) FROM "user"')).scalar()
+        if db_kind == "sqlite":
+            # BEGIN IMMEDIATE: a second writer is refused at once, before any write here.
+            other = sqlite3.connect(app.config["DATABASE"], timeout=0)
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            other.close()
+        else:
+            assert conn.in_transaction()
 
 
 def test_foreign_keys_cascade_user_deletion_to_posts(app, make_user, make_post):
@@ -217,10 +212,8 @@ class TcpProxy:
         self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
         for sock in self._sockets:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             sock.close()
         self._sockets.clear()
 
@@ -244,10 +237,8 @@ class TcpProxy:
             pass
         finally:
             for sock in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
 
 def _assert_unavailable(response) -> None:

@@ -33,13 +33,17 @@ TEXT = st.one_of(
     st.text(_characters, max_size=3000),
     st.sampled_from(["", " ", "\x00", "a\x00b", "\r\n", "\u2028", "\ufeff", "🙂" * 300, "%00"]),
     st.sampled_from(["draft", "published", "preview", "2026-01-01T10:00", "0", "-1"]),
-    st.builds(lambda s, n: s * n, st.text(_characters, min_size=1, max_size=4), st.integers(1, 400_000)),
+    st.builds(
+        lambda s, n: s * n, st.text(_characters, min_size=1, max_size=4), st.integers(1, 400_000)
+    ),
 )
 #: Query strings stay within what a server accepts in a request line (gunicorn: 4094 bytes).
 QUERY_TEXT = st.one_of(
     st.text(_characters, max_size=40),
     st.text(_characters, max_size=1000),
-    st.sampled_from(["", "\x00", "0", "-1", "99999999", "1e3", '"', "*", "a OR b", "NEAR(", "tag:x"]),
+    st.sampled_from(
+        ["", "\x00", "0", "-1", "99999999", "1e3", '"', "*", "a OR b", "NEAR(", "tag:x"]
+    ),
 )
 FUZZ = settings(
     max_examples=50,
@@ -97,9 +101,7 @@ def test_raw_bytes_as_a_form_body_never_cause_a_server_error(make_app, raw):
     # One app for all examples: hypothesis calls this repeatedly with one fixture value.
     client = make_app().test_client()
     for path in ("/auth/login", "/auth/register"):
-        response = client.post(
-            path, data=raw, content_type="application/x-www-form-urlencoded"
-        )
+        response = client.post(path, data=raw, content_type="application/x-www-form-urlencoded")
         assert response.status_code < 500
         response = client.post(path, data=b"username=" + raw, content_type="multipart/form-data")
         assert response.status_code < 500

@@ -1,4 +1,4 @@
-"""Security baseline: CSRF, headers, hosts, redirects, input rules, the audit log."""
+"""Security baseline: headers, trusted hosts, safe redirects, the audit log."""
 
 from __future__ import annotations
 
@@ -6,113 +6,11 @@ import logging
 import re
 
 import pytest
-import sqlalchemy as sa
 from flask.logging import default_handler
 
-from flaskr.auth.tables import USERNAME_MAX
-from flaskr.blog.tables import BODY_MAX, TITLE_MAX
-from flaskr.db import connection
 from flaskr.security import CSP, safe_path
 
 PW = "a long enough pw"
-
-#: Values for URL parameters when a test visits every rule.
-URL_VALUES = {"post_id": 1, "version": 1, "chunk": 1, "slug": "hello", "kind": "atom"}
-
-
-def _post_rules(app) -> list:
-    """Every rule of the app that accepts POST."""
-    return [rule for rule in app.url_map.iter_rules() if "POST" in (rule.methods or ())]
-
-
-def _url(rule) -> str:
-    """A concrete path for a rule, with placeholder arguments."""
-    values = {name: URL_VALUES.get(name, "x") for name in rule.arguments}
-    return rule.build(values)[1]
-
-
-def _db_count(app, table: str) -> int:
-    with app.app_context():
-        return connection().execute(sa.text(f'SELECT count(*) FROM "{table}"')).scalar()
-
-
-def _in_layout(response) -> str:
-    page = response.get_data(as_text=True)
-    assert response.mimetype == "text/html"
-    assert 'class="site-nav"' in page, page
-    return page
-
-
-# --- CSRF -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def csrf_app(make_app):
-    """An app with CSRF checks on, as in production."""
-    return make_app(WTF_CSRF_ENABLED=True)
-
-
-@pytest.fixture
-def csrf_client(csrf_app, make_user, make_post):
-    """A signed-in client (via a real, token-carrying login) who wrote post 1."""
-    alice = make_user("alice", PW)
-    make_post(alice, title="Hello")
-    client = csrf_app.test_client()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/auth/login").text)
-    response = client.post(
-        "/auth/login", data={"username": "alice", "password": PW, "csrf_token": token.group(1)}
-    )
-    assert response.headers["Location"] == "/"
-    return client
-
-
-def test_csrf_is_off_under_testing_unless_set(app):
-    assert app.config["WTF_CSRF_ENABLED"] is False
-
-
-def test_every_post_rule_refuses_a_missing_csrf_token(csrf_app, csrf_client):
-    rules = _post_rules(csrf_app)
-    assert len(rules) >= 8
-    for rule in rules:
-        response = csrf_client.post(_url(rule), data={"title": "t", "body": "b", "password": PW})
-        assert response.status_code == 400, rule.rule
-        page = _in_layout(response)
-        assert "The CSRF token is missing." in page, rule.rule
-    # Nothing changed: the post and the account are still there, still signed in.
-    assert _db_count(csrf_app, "post") == 1
-    assert _db_count(csrf_app, "user") == 1
-    assert csrf_client.get("/auth/account").status_code == 200
-
-
-def test_every_post_rule_refuses_a_foreign_csrf_token(csrf_app, csrf_client, csrf_token):
-    stranger = csrf_app.test_client()
-    foreign = csrf_token(stranger, "/auth/login")
-    assert csrf_token(csrf_client, "/create") != foreign  # this session has its own
-    for rule in _post_rules(csrf_app):
-        response = csrf_client.post(
-            _url(rule), data={"title": "t", "body": "b", "password": PW, "csrf_token": foreign}
-        )
-        assert response.status_code == 400, rule.rule
-        assert "The CSRF tokens do not match." in _in_layout(response)
-    assert _db_count(csrf_app, "post") == 1
-
-
-def test_a_valid_csrf_token_is_accepted(csrf_app, csrf_client, csrf_token):
-    token = csrf_token(csrf_client, "/create")
-    response = csrf_client.post(
-        "/create", data={"title": "With token", "body": "b", "csrf_token": token}
-    )
-    assert response.status_code == 302
-    assert _db_count(csrf_app, "post") == 2
-
-
-def test_every_post_form_carries_a_csrf_token(csrf_client):
-    for path in ("/auth/login", "/auth/register", "/create", "/1/update", "/auth/account", "/"):
-        page = csrf_client.get(path).get_data(as_text=True)
-        forms = re.findall(r"<form\b[^>]*>.*?</form>", page, re.S | re.I)
-        for form in forms:
-            if re.search(r'method="post"', form, re.I):
-                assert 'name="csrf_token"' in form, (path, form)
 
 
 # --- headers ----------------------------------------------------------------------
@@ -254,102 +152,6 @@ def test_login_redirect_is_exactly_auth_login_and_returns_after(client, make_use
     assert response.headers["Location"] == "/auth/account"  # the last page asked for
 
 
-# --- input ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("path", "field", "char"),
-    # Every text field, each with another kind of control character (C0, ESC, DEL, C1).
-    [
-        ("/auth/register", "username", "\x00"),
-        ("/auth/register", "password", "\x01"),
-        ("/auth/login", "username", "\x1b"),
-        ("/auth/login", "password", "\x00"),
-        ("/create", "title", "\x7f"),
-        ("/create", "body", "\x00"),
-        ("/create", "tags", "\x85"),
-        ("/1/update", "title", "\x00"),
-        ("/1/update", "body", "\x9b"),
-        ("/auth/account/password", "current_password", "\x08"),
-        ("/auth/account/password", "new_password", "\x00"),
-        ("/auth/account/delete", "password", "\x0c"),
-        ("/account/profile", "bio", "\x00"),
-        ("/account/profile", "timezone", "\x1f"),
-    ],
-)
-def test_control_characters_in_any_text_field_are_a_400(
-    app, client, auth, make_user, make_post, path, field, char
-):
-    user_id = make_user("alice", PW)
-    make_post(user_id, title="Original")
-    auth.login("alice", PW)
-    data = {
-        "username": "bob",
-        "password": PW,
-        "title": "T",
-        "body": "B",
-        "current_password": PW,
-        "new_password": "another long pw",
-        "bio": "b",
-        field: f"a{char}b",
-    }
-    response = client.post(path, data=data)
-    assert response.status_code == 400
-    assert "not allowed" in response.get_data(as_text=True)
-    assert _db_count(app, "user") == 1
-    assert _db_count(app, "post") == 1
-    assert client.get("/auth/account").status_code == 200
-
-
-def test_newlines_and_tabs_are_fine_in_a_body(app, client, auth, make_user):
-    make_user("alice", PW)
-    auth.login("alice", PW)
-    response = client.post("/create", data={"title": "Lines", "body": "one\n\ttwo\r\nthree"})
-    assert response.status_code == 302
-    with app.app_context():
-        body = connection().execute(sa.text("SELECT body FROM post")).scalar()
-    assert body.replace("\r\n", "\n") == "one\n\ttwo\nthree"
-
-
-def test_newline_in_a_title_is_refused(app, client, auth, make_user):
-    make_user("alice", PW)
-    auth.login("alice", PW)
-    response = client.post("/create", data={"title": "two\nlines", "body": "b"})
-    assert b"Title contains characters that are not allowed." in response.data
-    assert _db_count(app, "post") == 0
-
-
-@pytest.mark.parametrize(
-    ("path", "field", "limit", "message"),
-    [
-        ("/auth/register", "username", USERNAME_MAX, "Username is too long"),
-        ("/create", "title", TITLE_MAX, "Title is too long"),
-        ("/create", "body", BODY_MAX, "Body is too long"),
-    ],
-)
-def test_length_limits(app, client, auth, make_user, path, field, limit, message):
-    make_user("alice", PW)
-    auth.login("alice", PW)
-    data = {"username": "bob", "password": PW, "title": "T", "body": "B"}
-    response = client.post(path, data={**data, field: "x" * (limit + 1)})
-    assert message in response.get_data(as_text=True)
-    assert _db_count(app, "user") == 1 and _db_count(app, "post") == 0
-    response = client.post(path, data={**data, field: "x" * limit})
-    assert response.status_code == 302
-
-
-def test_too_large_a_request_is_a_413_page(make_app):
-    client = make_app(MAX_CONTENT_LENGTH=2000).test_client()
-    response = client.post("/auth/login", data={"username": "a", "password": "x" * 5000})
-    assert response.status_code == 413
-    assert "413" in _in_layout(response)
-
-
-def test_default_request_limit_is_set(app):
-    assert 0 < app.config["MAX_CONTENT_LENGTH"] <= 16 * 1024 * 1024
-    assert app.config["MAX_CONTENT_LENGTH"] > BODY_MAX * 4  # a full body, UTF-8 encoded
-
-
 # --- audit log --------------------------------------------------------------------
 
 
@@ -422,44 +224,6 @@ def test_authorization_failures_are_logged(client, auth, make_user, make_post, c
     assert client.post("/1/update", data={"title": "x", "body": "y"}).status_code == 403
     (line,) = [line for line in _audit_lines(caplog) if "forbidden" in line]
     assert f"user_id={bob}" in line and "ip=127.0.0.1" in line and "post_id=1" in line
-
-
-def _snapshot(app) -> dict[str, int]:
-    """Row counts of every table flaskr defines."""
-    from flaskr.db import metadata
-
-    with app.app_context():
-        conn = connection()
-        return {
-            table.name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
-            for table in metadata.sorted_tables
-        }
-
-
-def test_get_requests_change_nothing_but_the_tutorial_logout(app, client, auth, make_user,
-                                                            make_post):
-    alice = make_user("alice", PW)
-    make_post(alice, title="Hello", tags="x")
-    auth.login("alice", PW)
-    values = {**URL_VALUES, "username": "alice", "name": "x"}
-    before = _snapshot(app)
-    assert before["user_session"] == 1
-    visited = 0
-    for rule in app.url_map.iter_rules():
-        if "GET" not in (rule.methods or ()) or rule.endpoint in ("static", "auth.logout"):
-            continue
-        path = rule.build({name: values.get(name, "x") for name in rule.arguments})[1]
-        for method in (client.get, client.head):
-            response = method(path)
-            response.close()
-            assert response.status_code < 500, path
-        visited += 1
-    assert visited >= 10
-    for rule in _post_rules(app):
-        if "GET" not in (rule.methods or ()):
-            # 405, or /1/delete read as the post's slug and redirected to its address.
-            assert client.get(_url(rule)).status_code in (301, 405), rule.rule
-    assert _snapshot(app) == before
 
 
 def test_control_characters_in_the_path_are_a_400(client):
