@@ -67,6 +67,7 @@ def _pg_database(db_kind: str) -> Iterator[dict[str, Any] | None]:
     schema = f"flaskr_t_{os.getpid()}"
     admin = sa.create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
     with admin.connect() as conn:
+        _drop_abandoned_schemas(conn)
         conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
     url = _schema_url(TEST_DATABASE_URL, schema)
@@ -79,6 +80,21 @@ def _pg_database(db_kind: str) -> Iterator[dict[str, Any] | None]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         admin.dispose()
+
+
+def _drop_abandoned_schemas(conn: sa.Connection) -> None:
+    """Drop schemas of earlier runs on this machine whose process is gone (killed runs)."""
+    names = conn.exec_driver_sql(
+        "SELECT nspname FROM pg_namespace WHERE nspname ~ '^flaskr_t_[0-9]+(_empty)?$'"
+    ).scalars()
+    for name in list(names):
+        pid = int(name.split("_")[2])
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        except PermissionError:
+            pass  # alive, another user's run
 
 
 def _pg_rebuild(state: dict[str, Any]) -> None:

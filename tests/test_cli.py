@@ -306,3 +306,10 @@ def test_ci_mode_fails_a_run_with_a_skipped_test(tmp_path):
     )
     assert strict.returncode == 1, strict.stdout
     assert "1 test(s) skipped; in CI every test must run." in strict.stdout
+
+
+def test_check_reports_a_weak_secret_key(make_app):
+    # Only a testing app can even start with one; check says so all the same.
+    result = make_app(SECRET_KEY="dev").test_cli_runner().invoke(args=["check"])
+    assert result.exit_code == 1
+    assert "SECRET_KEY is weak" in result.output
