@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from markupsafe import Markup
 from mdit_py_plugins.footnote import footnote_plugin
 from pygments import highlight
@@ -15,7 +17,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 #: Bump when the output of render() changes; cached HTML older than this is rebuilt.
-RENDER_VERSION = 2
+RENDER_VERSION = 3
 SUMMARY_MAX = 280
 
 _FORMATTER = HtmlFormatter(nowrap=True, classprefix="hl-")
@@ -25,7 +27,8 @@ _TAGS = {
     "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
 }
 _ATTRIBUTES = {
-    "a": {"href", "title"},
+    "a": {"href", "title", "id"},
+    "li": {"id"},
     "img": {"src", "alt", "title"},
     "code": {"class"},
     "span": {"class"},
@@ -46,20 +49,43 @@ def _highlight(code: str, lang: str, _attrs: str) -> str:
     return highlight(code, lexer, _FORMATTER)
 
 
+def _align_with_attributes(state: StateCore) -> None:
+    # Table cells say text-align in a style attribute, which the CSP forbids.
+    for token in state.tokens:
+        style = token.attrGet("style") if token.type in ("th_open", "td_open") else None
+        if isinstance(style, str) and style.startswith("text-align:"):
+            del token.attrs["style"]
+            token.attrSet("align", style.removeprefix("text-align:"))
+
+
 _md = (
     MarkdownIt("commonmark", {"html": False, "linkify": False, "highlight": _highlight})
     .enable(["table", "strikethrough"])
     .use(footnote_plugin)
 )
+_md.core.ruler.push("align_with_attributes", _align_with_attributes)
+
+#: The only ids rendered HTML may carry: footnotes and their back-links, named
+#: per document so two posts on one page do not share them (see render()).
+_FOOTNOTE_ID = re.compile(r"fn(ref)?-[0-9a-f]{12}-[0-9]+(:[0-9]+)?")
+
+
+def _keep_attribute(_tag: str, attribute: str, value: str) -> str | None:
+    if attribute == "id" and not _FOOTNOTE_ID.fullmatch(value):
+        return None
+    return value
 
 
 def render(source: str) -> str:
     """Turn a post's Markdown into HTML that is safe to put in any page."""
-    html = _md.render(source or "")
+    source = source or ""
+    doc_id = hashlib.sha256(source.encode()).hexdigest()[:12]
+    html = _md.render(source, {"docId": doc_id})
     return nh3.clean(
         html,
         tags=_TAGS,
         attributes=_ATTRIBUTES,
+        attribute_filter=_keep_attribute,
         url_schemes={"http", "https", "mailto"},
         link_rel="nofollow noopener ugc",
         strip_comments=True,

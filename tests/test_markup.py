@@ -72,6 +72,35 @@ def test_tables_and_strikethrough():
     assert "<s>gone</s>" in html
 
 
+def test_table_column_alignment_survives_without_inline_styles():
+    html = markup.render("| a | b | c |\n|:--|:-:|--:|\n| 1 | 2 | 3 |")
+    cells = [(tag, attrs) for tag, attrs in elements(html) if tag in ("th", "td")]
+    assert [attrs.get("align") for _, attrs in cells] == ["left", "center", "right"] * 2
+    assert "style=" not in html  # the CSP forbids inline styles
+
+
+def test_footnote_links_lead_to_their_notes_and_back():
+    source = "One[^a] two[^b] one again[^a].\n\n[^a]: First note.\n[^b]: Second note."
+    html = markup.render(source)
+    found = elements(html)
+    ids = {attrs["id"] for _, attrs in found if attrs.get("id")}
+    targets = {
+        attrs["href"][1:] for tag, attrs in found if (attrs.get("href") or "").startswith("#")
+    }
+    assert len(targets) == 5 and targets <= ids  # 3 references, 2 notes, each linked
+    # Another post on the same page gets its own ids.
+    other = {
+        a["id"] for _, a in elements(markup.render("Other[^a].\n\n[^a]: Note.")) if a.get("id")
+    }
+    assert other and not other & ids
+
+
+@pytest.mark.parametrize("value", ["content", "preview", "fn1", "fn-zzzzzzzzzzzz-1", "x fn-0-1"])
+def test_no_id_but_a_footnotes_passes_the_sanitizer(value):
+    assert markup._keep_attribute("a", "id", value) is None
+    assert markup._keep_attribute("a", "id", "fnref-0123456789ab-2:1") == "fnref-0123456789ab-2:1"
+
+
 def test_fenced_code_is_highlighted_with_class_names():
     html = markup.render("```python\ndef f():\n    return 1\n```\n")
     spans = [attrs.get("class") for tag, attrs in elements(html) if tag == "span"]
