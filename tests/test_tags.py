@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -241,3 +242,28 @@ def test_the_tag_list_when_there_are_no_tags(client):
     assert response.status_code == 200
     assert "No tags yet." in response.get_data(as_text=True)
     assert client.get("/tags?page=2").status_code == 404
+
+
+def test_tags_with_punctuation_have_reachable_pages_and_feeds(client, make_user, make_post):
+    make_post(make_user(), title="Languages", tags="c#, c++, node.js, snake_case")
+    page = client.get("/1/languages").get_data(as_text=True)
+    links = dict(re.findall(r'<li><a href="(/tag/[^"]+)">([^<]+)</a></li>', page))
+    assert sorted(links.values()) == ["c#", "c++", "node.js", "snake_case"]
+    for href, name in links.items():
+        response = client.get(href)
+        assert response.status_code == 200, href
+        assert f"Posts tagged &ldquo;{name}&rdquo;" in response.get_data(as_text=True)
+        assert client.get(f"{href}/feed.atom").status_code == 200, href
+
+
+def test_the_tag_list_is_paged_past_two_hundred_tags(client, make_user, make_post):
+    alice = make_user()
+    for number in range(21):
+        make_post(alice, tags=",".join(f"t{number * 10 + n:03}" for n in range(10)))
+    first = client.get("/tags").get_data(as_text=True)
+    assert first.count('<a href="/tag/t') == 200
+    assert "/tag/t199" in first and "/tag/t200" not in first
+    assert 'href="/tags?page=2"' in first
+    second = client.get("/tags?page=2").get_data(as_text=True)
+    assert second.count('<a href="/tag/t') == 10 and "/tag/t209" in second
+    assert client.get("/tags?page=3").status_code == 404
