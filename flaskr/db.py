@@ -260,7 +260,7 @@ def _drop_everything(conn: sa.Connection) -> None:
         raw.execute("PRAGMA foreign_keys=OFF")
         try:
             for kind in ("trigger", "view"):
-                query = f"SELECT name FROM sqlite_master WHERE type = '{kind}'"  # noqa: S608 - constant
+                query = f"SELECT name FROM sqlite_master WHERE type = '{kind}'"  # noqa: S608  # nosec B608 - constant
                 for (name,) in raw.execute(query).fetchall():
                     raw.execute(f'DROP {kind.upper()} IF EXISTS "{name}"')
             names = raw.execute(

@@ -17,13 +17,76 @@ from flaskr.blog.tables import post
 from flaskr.db import engine, upgrade_db, utcnow
 from flaskr.tags.tables import post_tag, tag
 
-WORDS = (
-    "flask python blog garden coffee travel music winter summer river mountain city "
-    "library code server cache query index design paper notebook bicycle kitchen bread "
-    "morning evening light shadow window letter friend story journey harbor forest "
-    "market village station bridge island lantern signal engine compass meadow thunder"
-).split()
-SYLLABLES = "ka lo mi ren tor va shi pel dun ar ose ix bel cor fen gal hul jin mar nox".split()
+WORDS = [
+    "flask",
+    "python",
+    "blog",
+    "garden",
+    "coffee",
+    "travel",
+    "music",
+    "winter",
+    "summer",
+    "river",
+    "mountain",
+    "city",
+    "library",
+    "code",
+    "server",
+    "cache",
+    "query",
+    "index",
+    "design",
+    "paper",
+    "notebook",
+    "bicycle",
+    "kitchen",
+    "bread",
+    "morning",
+    "evening",
+    "light",
+    "shadow",
+    "window",
+    "letter",
+    "friend",
+    "story",
+    "journey",
+    "harbor",
+    "forest",
+    "market",
+    "village",
+    "station",
+    "bridge",
+    "island",
+    "lantern",
+    "signal",
+    "engine",
+    "compass",
+    "meadow",
+    "thunder",
+]
+SYLLABLES = [
+    "ka",
+    "lo",
+    "mi",
+    "ren",
+    "tor",
+    "va",
+    "shi",
+    "pel",
+    "dun",
+    "ar",
+    "ose",
+    "ix",
+    "bel",
+    "cor",
+    "fen",
+    "gal",
+    "hul",
+    "jin",
+    "mar",
+    "nox",
+]
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - printed to the user; demo accounts only
 BATCH = 5000
 
@@ -40,7 +103,7 @@ def _vocabulary(rng: random.Random, size: int = 3000) -> list[str]:
     return words
 
 
-VOCABULARY = _vocabulary(random.Random(0))
+VOCABULARY = _vocabulary(random.Random(0))  # noqa: S311 - demo text, not secrets
 ZIPF = list(itertools.accumulate(1 / rank for rank in range(1, len(VOCABULARY) + 1)))
 
 
@@ -48,7 +111,7 @@ class _Writer:
     """Sentences, bodies and tag picks from one seeded random generator."""
 
     def __init__(self, seed: int, tag_count: int) -> None:
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # noqa: S311 - demo text, not secrets
         self.tag_weights = list(itertools.accumulate(1 / r for r in range(1, tag_count + 1)))
 
     def sentence(self, low: int, high: int) -> str:
@@ -95,8 +158,13 @@ def _insert_batch(conn: sa.Connection, rows: list[dict], links: list[dict]) -> N
 @click.command("demo-data")
 @click.option("--users", default=10, show_default=True, type=click.IntRange(1, 100_000))
 @click.option("--posts", default=100, show_default=True, type=click.IntRange(0, 10_000_000))
-@click.option("--tags", default=50, show_default=True, type=click.IntRange(0, 100_000),
-              help="Distinct tags; each post gets up to 3.")
+@click.option(
+    "--tags",
+    default=50,
+    show_default=True,
+    type=click.IntRange(0, 100_000),
+    help="Distinct tags; each post gets up to 3.",
+)
 @click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same data.")
 @with_appcontext
 def demo_data_command(users: int, posts: int, tags: int, seed: int) -> None:
@@ -124,7 +192,9 @@ def demo_data_command(users: int, posts: int, tags: int, seed: int) -> None:
                 conn.execute(sa.insert(tag), missing)
             by_name = dict(conn.execute(sa.select(tag.c.name, tag.c.id)).all())
             tag_ids = [by_name[name] for name in wanted]
-            next_id = conn.execute(sa.select(sa.func.coalesce(sa.func.max(post.c.id), 0))).scalar() + 1
+            next_id = (
+                conn.execute(sa.select(sa.func.coalesce(sa.func.max(post.c.id), 0))).scalar() + 1
+            )
         with click.progressbar(length=posts, label=f"Writing {posts} posts") as bar:
             for offset in range(0, posts, BATCH):
                 rows, links = [], []
@@ -148,8 +218,12 @@ def demo_data_command(users: int, posts: int, tags: int, seed: int) -> None:
                         }
                     )
                     links += [
-                        {"post_id": post_id, "tag_id": tag_ids[t], "status": "published",
-                         "published_at": published}
+                        {
+                            "post_id": post_id,
+                            "tag_id": tag_ids[t],
+                            "status": "published",
+                            "published_at": published,
+                        }
                         for t in writer.tag_indexes()
                     ]
                 with conn.begin():

@@ -19,6 +19,7 @@ class IdConverter(IntegerConverter):
         kwargs.setdefault("max", ID_MAX)
         super().__init__(map, *args, **kwargs)
 
+
 # A list page links to every post, tag and author it shows: dozens of url_for()
 # calls per page, each a route-map walk. The same link always builds the same
 # path (for one script root), so remember it.

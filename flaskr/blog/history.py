@@ -37,7 +37,11 @@ def revision(post_id: int, version: int):
     new_text = f"# {post['title']}\n\n{post['body']}\n\nTags: {tags}".splitlines()
     diff = list(
         difflib.unified_diff(
-            old_text, new_text, f"version {version}", f"version {post['version']} (now)", lineterm=""
+            old_text,
+            new_text,
+            f"version {version}",
+            f"version {post['version']} (now)",
+            lineterm="",
         )
     )
     return render_template("blog/revision.html", post=post, old=old, diff=diff)

@@ -116,12 +116,16 @@ def find_neighbours(row: RowMapping) -> dict[str, RowMapping | None]:
     key = sa.tuple_(post.c.published_at, post.c.id)
     here = sa.tuple_(sa.literal(row["published_at"]), sa.literal(row["id"]))
     newer = (
-        sa.select(post.c.id, post.c.title).where(visible(), key > here)
-        .order_by(post.c.published_at, post.c.id).limit(1)
+        sa.select(post.c.id, post.c.title)
+        .where(visible(), key > here)
+        .order_by(post.c.published_at, post.c.id)
+        .limit(1)
     )
     older = (
-        sa.select(post.c.id, post.c.title).where(visible(), key < here)
-        .order_by(*NEWEST_FIRST).limit(1)
+        sa.select(post.c.id, post.c.title)
+        .where(visible(), key < here)
+        .order_by(*NEWEST_FIRST)
+        .limit(1)
     )
     conn = connection()
     return {

@@ -29,7 +29,9 @@ KINDS = "<any(atom, rss, json):kind>"
 def site(kind: str) -> Response:
     """The newest posts of the whole blog."""
     config = current_app.config
-    return _feed(kind, config["SITE_NAME"], config["SITE_DESCRIPTION"], url_for("index", _external=True))
+    return _feed(
+        kind, config["SITE_NAME"], config["SITE_DESCRIPTION"], url_for("index", _external=True)
+    )
 
 
 @bp.route(f"/tag/<name>/feed.{KINDS}")
@@ -65,9 +67,7 @@ def author(username: str, kind: str) -> Response:
     )
 
 
-def _feed(
-    kind: str, title: str, description: str, home_url: str, where=None, ids=None
-) -> Response:
+def _feed(kind: str, title: str, description: str, home_url: str, where=None, ids=None) -> Response:
     config = current_app.config
     rows = blog_queries.list_posts(page=1, per_page=config["FEED_ITEMS"], where=where, ids=ids)
     rows = rows[: config["FEED_ITEMS"]]
@@ -78,9 +78,7 @@ def _feed(
             (kind, title, full, markup.RENDER_VERSION, [(r["id"], r["version"]) for r in rows])
         ).encode()
     ).hexdigest()[:32]
-    updated = max(
-        (r["updated"] or r["published_at"] for r in rows), default=EMPTY_FEED_UPDATED
-    )
+    updated = max((r["updated"] or r["published_at"] for r in rows), default=EMPTY_FEED_UPDATED)
     response = Response(mimetype=MIMETYPES[kind])
     response.set_etag(fingerprint)
     response.last_modified = updated

@@ -124,7 +124,7 @@ def _content_version_triggers(dialect: str) -> list[str]:
             for event in events.split(" OR "):
                 name = event.split()[0].lower()
                 statements.append(
-                    f'CREATE TRIGGER {table}_{name}_bumps_version AFTER {event} ON "{table}" '
+                    f'CREATE TRIGGER {table}_{name}_bumps_version AFTER {event} ON "{table}" '  # noqa: S608  # nosec B608 - names from WATCHED
                     "BEGIN UPDATE content_version SET version = version + 1 WHERE id = 1; END"
                 )
         return statements
@@ -207,9 +207,18 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         for table, events in WATCHED.items():
             for event in events.split(" OR "):
-                op.execute(f"DROP TRIGGER IF EXISTS {table}_{event.split()[0].lower()}_bumps_version")
-        for trigger in ("post_tag_copy_visibility", "post_visibility_to_tags", "post_fts_insert", "post_fts_update", "post_fts_delete",
-                        "post_tag_fts_insert", "post_tag_fts_delete"):
+                op.execute(
+                    f"DROP TRIGGER IF EXISTS {table}_{event.split()[0].lower()}_bumps_version"
+                )
+        for trigger in (
+            "post_tag_copy_visibility",
+            "post_visibility_to_tags",
+            "post_fts_insert",
+            "post_fts_update",
+            "post_fts_delete",
+            "post_tag_fts_insert",
+            "post_tag_fts_delete",
+        ):
             op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
         op.execute("DROP TABLE IF EXISTS post_fts")
     else:
