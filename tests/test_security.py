@@ -73,6 +73,17 @@ def test_hsts_over_https(client):
     assert "max-age=0" not in response.headers["Strict-Transport-Security"]
 
 
+def test_hsts_behind_a_trusted_https_proxy(make_app):
+    proxied = make_app(PROXY_FIX={"x_for": 1, "x_proto": 1}).test_client()
+    response = proxied.get("/", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" in response.headers
+    assert "Strict-Transport-Security" not in proxied.get("/").headers
+    # Without PROXY_FIX the header is anyone's to send, and is ignored.
+    direct = make_app().test_client()
+    response = direct.get("/", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" not in response.headers
+
+
 def test_logged_in_pages_are_not_cached(client, auth, make_user, make_post):
     assert "no-store" not in client.get("/").headers.get("Cache-Control", "")
     user_id = make_user("alice", PW)
