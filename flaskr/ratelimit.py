@@ -15,6 +15,10 @@ from limits.storage import Storage
 # limit of 10 logins a minute is 10 for the whole deployment, not 10 per worker.
 
 
+#: Every this many counts (per process), expired counters of all keys are removed.
+PURGE_EVERY = 256
+
+
 class SQLiteStorage(Storage):
     """Fixed-window counters in a small SQLite file: `flaskr+sqlite:///path/to/file`."""
 
@@ -25,6 +29,7 @@ class SQLiteStorage(Storage):
         if self.path != ":memory:":
             os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
         self._local = threading.local()
+        self._increments = 0
         with self._connect() as conn:
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS hits ("
@@ -50,7 +55,12 @@ class SQLiteStorage(Storage):
         now = time.time()
         conn = self._connect()
         conn.execute("BEGIN IMMEDIATE")
+        self._increments += 1
         try:
+            if self._increments % PURGE_EVERY == 0:
+                # Keys are per address and per typed username: without a sweep,
+                # a stream of made-up names would grow the file without end.
+                conn.execute("DELETE FROM hits WHERE expires <= ?", (now,))
             conn.execute("DELETE FROM hits WHERE key = ? AND expires <= ?", (key, now))
             conn.execute(
                 "INSERT INTO hits (key, count, expires) VALUES (?, ?, ?) "

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -301,3 +302,19 @@ def test_file_storage_rolls_back_a_failed_count(tmp_path):
     assert storage.get("k") == 1
     assert storage.incr("k", expiry=60) == 2  # the connection is usable again
     assert storage.base_exceptions is sqlite3.Error
+
+
+def test_file_storage_sweeps_out_expired_counters(tmp_path):
+    from flaskr.ratelimit import PURGE_EVERY, SQLiteStorage
+
+    storage = SQLiteStorage(f"flaskr+sqlite://{tmp_path / 'counts.sqlite'}")
+
+    def keys() -> list[str]:
+        with closing(sqlite3.connect(storage.path)) as conn:
+            return [key for (key,) in conn.execute("SELECT key FROM hits")]
+
+    for n in range(PURGE_EVERY - 1):
+        storage.incr(f"account:made-up-name-{n}", expiry=0)
+    assert len(keys()) == PURGE_EVERY - 1
+    storage.incr("fresh", expiry=60)
+    assert keys() == ["fresh"]
