@@ -50,6 +50,20 @@ def test_legacy_hash_still_verifies_and_is_upgraded_on_login(
     assert auth.login(username, password).headers["Location"] == "/"
 
 
+@pytest.mark.real_hashing
+def test_a_cheaper_argon2_hash_is_upgraded_on_login(app, auth):
+    weak = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PW)
+    with app.app_context(), transaction() as conn:
+        conn.execute(
+            sa.text('INSERT INTO "user" (username, password) VALUES (:u, :p)'),
+            {"u": "alice", "p": weak},
+        )
+    assert auth.login("alice", PW).headers["Location"] == "/"
+    upgraded = _stored_hash(app, "alice")
+    assert upgraded != weak
+    assert not PasswordHasher().check_needs_rehash(upgraded)
+
+
 def test_legacy_hash_is_kept_after_a_wrong_password(app, auth, data_sql):
     legacy = _stored_hash(app, "test")
     response = auth.login("test", "wrong")
