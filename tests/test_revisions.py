@@ -270,3 +270,21 @@ def test_simultaneous_saves_without_a_base_version_both_keep_their_history(
         assert _save_together(app, post_id, base_version=None) == ["saved", "saved"]
         assert current(app, post_id)["version"] == 3
         assert [row[0] for row in history(app, post_id)] == [1, 2]
+
+
+def test_the_service_refuses_to_revise_a_deleted_post_or_restore_a_missing_version(
+    app, make_user, make_post
+):
+    """What the HTTP guards already stop, the rules stop too (for other callers)."""
+    from flaskr.blog import services
+    from flaskr.validation import ValidationError
+
+    post_id = make_post(make_user("alice", PW))
+    with app.app_context():
+        with pytest.raises(ValidationError, match="That version does not exist."):
+            services.restore_revision(post_id, 1)
+        services.delete_post(post_id)
+        with pytest.raises(ValidationError, match="This post no longer exists."):
+            services.revise_post(post_id, services.Draft(title="T", body="b"))
+        with pytest.raises(ValidationError, match="That version does not exist."):
+            services.restore_revision(post_id, 1)

@@ -332,3 +332,27 @@ def test_a_post_scheduled_a_moment_ahead_appears_by_itself(client, make_user, ma
         assert "/2/right-on-time" in client.get(path).get_data(as_text=True), path
     tags = client.get("/tags").get_data(as_text=True)
     assert '<a href="/tag/shared">shared</a> <span class="meta">(2)</span>' in tags
+
+
+def test_a_status_other_than_draft_or_published_is_refused(app, make_user, make_post):
+    from flaskr.validation import ValidationError
+
+    author = make_user("alice", PW)
+    with pytest.raises(ValidationError, match="Status must be draft or published."):
+        make_post(author, status="hidden")
+    with app.app_context():
+        assert connection().execute(sa.select(sa.func.count()).select_from(post)).scalar() == 0
+
+
+def test_an_unknown_stored_time_zone_is_read_as_utc(app, client, auth, make_user):
+    """A zone removed from the tz database (or set by hand) must not break the editor."""
+    make_user("alice", PW)
+    sql(app, "UPDATE \"user\" SET timezone = 'Atlantis/Capital'")
+    auth.login("alice", PW)
+    assert client.get("/create").status_code == 200
+    form = {"title": "Later", "body": "b", "publish_at": "2099-01-01T10:00"}
+    assert client.post("/create", data=form).status_code == 302
+    assert 'value="2099-01-01T10:00"' in client.get("/1/update").get_data(as_text=True)
+    with app.app_context():
+        stored = connection().execute(sa.select(post.c.published_at)).scalar_one()
+    assert stored == datetime(2099, 1, 1, 10, 0)

@@ -70,12 +70,6 @@ def list_tags(*, page: int, per_page: int) -> list[RowMapping]:
     return list(connection().execute(query).mappings())
 
 
-def list_all_tag_names(*, after: str = "", limit: int = 50_000) -> list[str]:
-    """Tag names in order, for the sitemap."""
-    query = sa.select(tag.c.name).where(tag.c.name > after).order_by(tag.c.name).limit(limit)
-    return list(connection().execute(query).scalars())
-
-
 def ensure_tags(names: list[str]) -> list[int]:
     """The ids of these tags, creating the missing ones."""
     conn = connection()
