@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from livesite import ARTIFACTS, SEEDED_POSTS, LiveServer, start_server
 
+TIMEOUT_MS = 15_000
 CHROMIUM = os.environ.get("FLASKR_CHROMIUM", "/usr/bin/chromium")
 # Without these, Chromium keeps trying to reach Google's services, which this
 # machine's closed network refuses many times a second.
@@ -80,13 +81,14 @@ def browser() -> Iterator[object]:
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
         missing = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)"
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         missing = "playwright is not installed: pip install -e '.[test]'"
     if missing:
         if os.environ.get("FLASKR_CI"):
             pytest.fail(missing)
         pytest.skip(missing)
+    expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
@@ -117,7 +119,9 @@ def page(
 ) -> Iterator[object]:
     """A fresh page (own cookies) on the live server; a screenshot is kept if the test fails."""
     context = browser.new_context(base_url=live_server.url, **context_options)
-    context.set_default_timeout(10_000)
+    # Generous waits: a loaded 2-core CI machine hashes passwords slowly. Time
+    # only changes how long a failure takes to show, never whether it does.
+    context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.on("console", lambda msg: events.console.append(f"{msg.type}: {msg.text}"))
     page.on("pageerror", lambda error: events.errors.append(str(error)))
