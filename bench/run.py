@@ -14,6 +14,7 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -65,11 +66,11 @@ class Pass:
     posts: int
     seed_command: str
     server_command: str
-    results: list[Measured]
-    too_slow: list[Endpoint]
-    peak_rss_mib: float
-    peak_pss_mib: float
-    processes: int
+    base: str = field(repr=False)
+    pid: int = field(repr=False)
+    memory: MemorySampler = field(repr=False)
+    results: list[Measured] = field(default_factory=list)
+    too_slow: list[Endpoint] = field(default_factory=list)
 
     def get(self, label: str) -> Measured | None:
         return next((m for m in self.results if m.endpoint.label == label), None)
@@ -81,6 +82,21 @@ class Pass:
         if not rps:
             raise RuntimeError("/hello got no answers: the server was stuck or down")
         return rps
+
+    def summary(self) -> dict[str, object]:
+        """What --json writes about this pass."""
+        return {
+            "posts": self.posts,
+            "seed_command": self.seed_command,
+            "server_command": self.server_command,
+            "peak_rss_mib": self.memory.peak_rss_kib / 1024,
+            "peak_pss_mib": self.memory.peak_pss_kib / 1024,
+            "results": [
+                {"endpoint": asdict(m.endpoint), "runs": [asdict(r) for r in m.runs]}
+                for m in self.results
+            ],
+            "too_slow": [asdict(e) for e in self.too_slow],
+        }
 
 
 def machine() -> str:
@@ -94,8 +110,10 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}"
 
 
-def measure_pass(args: argparse.Namespace, posts: int, full: bool, work: Path) -> Pass:
-    """Build a database of `posts` posts, serve it, and measure its endpoints."""
+def start_pass(
+    args: argparse.Namespace, posts: int, full: bool, work: Path, stack: ExitStack
+) -> Pass:
+    """Build a database of `posts` posts, serve it, find and warm up its endpoints."""
     folder = Path(tempfile.mkdtemp(prefix=f"posts{posts}-", dir=work))
     started = time.monotonic()
     env, seed_command = build_database(folder, posts, args.tags, args.source, args.set)
@@ -103,52 +121,47 @@ def measure_pass(args: argparse.Namespace, posts: int, full: bool, work: Path) -
         f"# seeded {posts} posts in {time.monotonic() - started:.1f}s: {seed_command}",
         file=sys.stderr,
     )
-    with running_server(args.server, env, args.workers, args.threads, folder / "server.log") as (
-        base,
-        proc,
-    ):
-        endpoints = discover(base, posts, full)
-        for endpoint in endpoints:
-            endpoint.probe_ms = timed_get(base, endpoint.path)
-        print(f"# measuring {', '.join(e.path for e in endpoints)}", file=sys.stderr)
-        results = [Measured(e) for e in endpoints if e.probe_ms < TOO_SLOW_MS]
-        slow = [e for e in endpoints if e.probe_ms >= TOO_SLOW_MS]
-        for measured in results:  # warm up: first requests migrate, fill caches, fork threads
-            run_wrk(
-                base + measured.endpoint.path,
-                args.warmup,
-                args.connections,
-                args.wrk_threads,
-                args.close,
-            )
-            wait_idle(proc.pid)
-        with MemorySampler(proc.pid) as memory:
-            # Interleaved, so a slow moment of the machine hits every endpoint alike.
-            for _ in range(args.repeat):
-                for measured in results:
-                    url = base + measured.endpoint.path
-                    measured.runs.append(
-                        run_wrk(url, args.duration, args.connections, args.wrk_threads, args.close)
-                    )
-                    wait_idle(proc.pid)
+    server = running_server(args.server, env, args.workers, args.threads, folder / "server.log")
+    base, proc = stack.enter_context(server)
     command = " ".join(p.split("/")[-1] if i == 0 else p for i, p in enumerate(proc.args))
-    return Pass(
-        posts,
-        seed_command,
-        command,
-        results,
-        slow,
-        memory.peak_rss_kib / 1024,
-        memory.peak_pss_kib / 1024,
-        memory.processes,
-    )
+    memory = stack.enter_context(MemorySampler(proc.pid))
+    run = Pass(posts, seed_command, command, base, proc.pid, memory)
+    endpoints = discover(base, posts, full)
+    for endpoint in endpoints:
+        endpoint.probe_ms = timed_get(base, endpoint.path)
+    print(f"# measuring {', '.join(e.path for e in endpoints)}", file=sys.stderr)
+    run.results = [Measured(e) for e in endpoints if e.probe_ms < TOO_SLOW_MS]
+    run.too_slow = [e for e in endpoints if e.probe_ms >= TOO_SLOW_MS]
+    for measured in run.results:  # warm up: first requests migrate, fill caches, fork threads
+        run_wrk(base + measured.endpoint.path, args.warmup, args.connections,
+                args.wrk_threads, args.close)  # fmt: skip
+        wait_idle(proc.pid)
+    for measured in run.results:  # now that every worker has seen the page
+        measured.endpoint.probe_ms = timed_get(base, measured.endpoint.path, times=10)
+    return run
+
+
+def measure(args: argparse.Namespace, runs: list[Pass]) -> None:
+    """wrk every endpoint of every pass, round-robin, `repeat` times.
+
+    Interleaved, so a slow moment of the shared machine hits every endpoint and
+    both database sizes alike, and the 100-post and big index compare fairly.
+    """
+    for _ in range(args.repeat):
+        for run in runs:
+            for measured in run.results:
+                url = run.base + measured.endpoint.path
+                measured.runs.append(
+                    run_wrk(url, args.duration, args.connections, args.wrk_threads, args.close)
+                )
+                wait_idle(run.pid)
 
 
 def table(run: Pass) -> str:
     """One pass as a Markdown table."""
     lines = [
         "| endpoint | path | req/s (mean) | runs min-max | ratio to /hello | non-2xx | "
-        "p50 ms | p99 ms | lone request ms | wrk CPU (% of a core) |",
+        "p50 ms | p99 ms | lone request ms (best of 10, warm) | wrk CPU (% of a core) |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for m in run.results:
@@ -167,8 +180,9 @@ def table(run: Pass) -> str:
             f"{e.probe_ms:,.0f} ms | | | | | | | |"
         )
     lines.append(
-        f"\nServer `{run.server_command}`: {run.processes} processes, peak RSS "
-        f"{run.peak_rss_mib:.0f} MiB (sum over processes; PSS {run.peak_pss_mib:.0f} MiB)."
+        f"\nServer `{run.server_command}`: {run.memory.processes} processes, peak RSS "
+        f"{run.memory.peak_rss_kib / 1024:.0f} MiB (sum over processes; PSS "
+        f"{run.memory.peak_pss_kib / 1024:.0f} MiB)."
     )
     return "\n".join(lines)
 
@@ -260,18 +274,19 @@ def main(argv: list[str] | None = None) -> int:
     """Run the passes, print the report, return the exit status."""
     args = parse_args(argv)
     load_before = Path("/proc/loadavg").read_text().split()[:3]
-    with tempfile.TemporaryDirectory(prefix="flaskr-bench-") as work:
+    with tempfile.TemporaryDirectory(prefix="flaskr-bench-") as work, ExitStack() as stack:
         args.source, args.commit = (
             snapshot(args.ref, Path(work) / "src") if args.ref else (None, "")
         )
         small = None
         if not args.no_compare:
-            small = measure_pass(args, SMALL_POSTS, False, Path(work))
-        big = measure_pass(args, args.posts, True, Path(work))
-    load_after = Path("/proc/loadavg").read_text().split()[:3]
+            small = start_pass(args, SMALL_POSTS, False, Path(work), stack)
+        big = start_pass(args, args.posts, True, Path(work), stack)
+        measure(args, [run for run in (small, big) if run])
+        load_after = Path("/proc/loadavg").read_text().split()[:3]
     if args.json:
         args.json.write_text(
-            json.dumps([asdict(r) for r in (small, big) if r], indent=1, default=str)
+            json.dumps([r.summary() for r in (small, big) if r], indent=1, default=str)
         )
     print(f"## {time.strftime('%Y-%m-%d %H:%M')} - {machine()}\n")
     # Other people's work on the machine shows here; ratios to /hello suffer less from it.
