@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -88,6 +90,12 @@ def _server_env(folder: Path, database_url: str | None) -> dict[str, str]:
     return env
 
 
+def _die_with_parent() -> None:
+    """In the server process: get SIGTERM if pytest dies, so no server outlives a killed run."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
     """Return once the server answers; fail with its log if it dies or hangs."""
     deadline = time.monotonic() + STARTUP_SECONDS
@@ -137,6 +145,7 @@ def start_server(folder: Path, seed_posts: int = 0) -> Iterator[LiveServer]:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
         try:
             _wait_until_up(server.url, process, server.log)
