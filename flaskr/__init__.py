@@ -22,6 +22,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flaskr.extensions import csrf, limiter
 
     db.init_app(app)
+    links.init_app(app)  # before any route: it bounds <int:...> URL parts
+    pagecache.init_app(app)
+    app.add_template_filter(markup.markdown_filter, "markdown")
+
+    from flaskr import auth, blog, cli, feeds, search, tags, users
+
+    # Blueprints first: the signed-in user is loaded before any other check
+    # runs, so even a CSRF or rate-limit error page knows who is asking.
+    for blueprint in (auth.bp, blog.bp, tags.bp, users.bp, search.bp, feeds.bp):
+        app.register_blueprint(blueprint)
+    # The tutorial's url_for("index") names the blog's front page.
+    app.add_url_rule("/", endpoint="index")
     app.config.setdefault(
         "RATELIMIT_STORAGE_URI",
         ratelimit.storage_uri(app.config["DATABASE"], app.config["REDIS_URL"]),
@@ -30,15 +42,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     security.init_app(app)
     errors.init_app(app)
-    app.add_template_filter(markup.markdown_filter, "markdown")
-    links.init_app(app)
-    pagecache.init_app(app)
-
-    from flaskr import auth, blog, cli, feeds, search, tags, users
-
-    for blueprint in (auth.bp, blog.bp, tags.bp, users.bp, search.bp, feeds.bp):
-        app.register_blueprint(blueprint)
-    # The tutorial's url_for("index") names the blog's front page.
-    app.add_url_rule("/", endpoint="index")
     cli.init_app(app)
     return app

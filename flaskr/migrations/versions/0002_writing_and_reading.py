@@ -63,11 +63,13 @@ POSTGRES_FTS = [
         document TSVECTOR NOT NULL)""",
     "CREATE INDEX ix_post_search_document ON post_search USING GIN (document)",
     """CREATE FUNCTION flaskr_post_document(pid INTEGER) RETURNS TSVECTOR AS $$
-        SELECT setweight(to_tsvector('english', p.title), 'A')
+        -- '<' and '>' become spaces: the parser would take <canvas> for a tag and drop it.
+        -- Every part uses 'english', the configuration queries are parsed with.
+        SELECT setweight(to_tsvector('english', translate(p.title, '<>', '  ')), 'A')
             || setweight(to_tsvector('english', COALESCE((SELECT string_agg(t.name, ' ')
                  FROM post_tag pt JOIN tag t ON t.id = pt.tag_id WHERE pt.post_id = p.id), '')), 'B')
-            || setweight(to_tsvector('simple', u.username), 'B')
-            || setweight(to_tsvector('english', p.body), 'D')
+            || setweight(to_tsvector('english', translate(u.username, '<>', '  ')), 'B')
+            || setweight(to_tsvector('english', translate(p.body, '<>', '  ')), 'D')
         FROM post p JOIN "user" u ON u.id = p.author_id WHERE p.id = pid
     $$ LANGUAGE sql STABLE""",
     """CREATE FUNCTION flaskr_post_search_refresh() RETURNS trigger AS $$
