@@ -37,30 +37,30 @@ def main() -> None:
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
     "--workers",
-    default=lambda: min(2 * (os.cpu_count() or 1) + 1, 9),
-    show_default="2 x CPUs + 1",
+    default=lambda: os.cpu_count() or 1,
+    show_default="one per CPU",
     type=click.IntRange(1, 64),
     help="Worker processes.",
 )
 @click.option(
     "--threads",
-    default=1,
+    default=4,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="Threads per worker.",
+    help="Request threads per worker.",
 )
 @click.option("--access-log/--no-access-log", default=False, help="Log every request to stdout.")
 @with_appcontext
 def serve_command(host: str, port: int, workers: int, threads: int, access_log: bool) -> None:
-    """Run the blog with a production server (gunicorn), after applying migrations."""
+    """Run the blog with a production server (granian), after applying migrations."""
     from flaskr.db import upgrade_db
-    from flaskr.serving import run_gunicorn
+    from flaskr.serving import run_server
 
     if upgrade_db():
         click.echo("Applied database migrations.")
     url = f"http://{host if ':' not in host else f'[{host}]'}:{port}/"
     click.echo(f"flaskr is serving at {url} with {workers} worker(s). Press Ctrl+C to stop.")
-    run_gunicorn(host, port, workers, threads, access_log)
+    run_server(host, port, workers, threads, access_log)
 
 
 @click.command("create-user")

@@ -33,7 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "PROXY_FIX": None,  # e.g. {"x_for": 1, "x_proto": 1, "x_host": 1}
     "FEED_FULL_CONTENT": True,
     "FEED_ITEMS": 20,
-    "SEARCH_CANDIDATES": 2000,  # search ranks among at most this many newest matches
+    "SEARCH_CANDIDATES": 500,  # search ranks among at most this many newest matches
     "PAGE_CACHE_SECONDS": 60,  # keep anonymous pages this long at most (0: no page cache)
     "SITE_NAME": "Flaskr",
     "SITE_DESCRIPTION": "A blog",

@@ -22,8 +22,8 @@ from flask import Response, current_app, g, make_response, request, session
 
 from flaskr.db import connection, utcnow
 
-#: Entries kept per worker process; least recently used go first.
-MAX_ENTRIES = 2000
+#: Bytes of pages kept per worker process; least recently used go first.
+MAX_BYTES = 32 * 1024 * 1024
 #: Pages larger than this are not kept.
 MAX_BODY = 512 * 1024
 
@@ -47,6 +47,7 @@ class _Store:
 
     def __init__(self) -> None:
         self.entries: OrderedDict[Any, _Entry] = OrderedDict()
+        self.size = 0
         self.lock = threading.Lock()
         self.scheduled: tuple[int, float] = (-1, 0.0)  # (content version, epoch seconds)
 
@@ -56,22 +57,22 @@ class _Store:
             if entry is None:
                 return None
             if entry.version != version or entry.expires <= time.time():
-                del self.entries[key]
+                self._drop(key)
                 return None
             self.entries.move_to_end(key)
             return entry
 
     def put(self, key: Any, entry: _Entry) -> None:
         with self.lock:
+            if key in self.entries:
+                self._drop(key)
             self.entries[key] = entry
-            self.entries.move_to_end(key)
-            while len(self.entries) > MAX_ENTRIES:
-                self.entries.popitem(last=False)
+            self.size += len(entry.body)
+            while self.size > MAX_BYTES:
+                self._drop(next(iter(self.entries)))
 
-    def clear(self) -> None:
-        with self.lock:
-            self.entries.clear()
-            self.scheduled = (-1, 0.0)
+    def _drop(self, key: Any) -> None:
+        self.size -= len(self.entries.pop(key).body)
 
 
 def _store() -> _Store:
@@ -117,7 +118,8 @@ def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
         version = connection().execute(_CONTENT_VERSION).scalar()
         if version is None:  # the counter row is gone (a hand-emptied database): no caching
             return view(**kwargs)
-        key = (request.host, request.full_path)
+        # Pages hold absolute links (canonical, feeds): the scheme and host are part of the key.
+        key = (request.scheme, request.host, request.full_path)
         entry = _store().get(key, version)
         if entry is not None:
             return Response(entry.body, status=entry.status, headers=entry.headers)

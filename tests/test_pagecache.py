@@ -130,3 +130,26 @@ def test_conditional_feed_requests_bypass_the_cache(client, author, make_post):
     first = client.get("/feed.atom")
     again = client.get("/feed.atom", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
+
+
+def test_the_cache_keeps_within_its_byte_budget(app, monkeypatch):
+    from flaskr import pagecache
+
+    monkeypatch.setattr(pagecache, "MAX_BYTES", 250)
+    store = pagecache._Store()
+    for n in range(5):
+        store.put(
+            ("http", "h", f"/{n}"), pagecache._Entry(1, time.time() + 60, 200, [], b"x" * 100)
+        )
+    assert list(store.entries) == [("http", "h", "/3"), ("http", "h", "/4")]
+    assert store.size == 200
+    store.put(("http", "h", "/4"), pagecache._Entry(1, time.time() + 60, 200, [], b"y" * 10))
+    assert store.size == 110
+
+
+def test_http_and_https_pages_are_cached_apart(client, author, make_post):
+    make_post(author, title="Schemes")
+    plain = client.get("/1/schemes", base_url="http://blog.example")
+    secure = client.get("/1/schemes", base_url="https://blog.example")
+    assert b'href="http://blog.example/1/schemes"' in plain.data
+    assert b'href="https://blog.example/1/schemes"' in secure.data

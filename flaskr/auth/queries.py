@@ -12,7 +12,12 @@ from flaskr.db import connection
 
 #: What the rest of the app may know about a user: never the password hash.
 PUBLIC_COLUMNS = (
-    user.c.id, user.c.username, user.c.bio, user.c.is_admin, user.c.created, user.c.timezone
+    user.c.id,
+    user.c.username,
+    user.c.bio,
+    user.c.is_admin,
+    user.c.created,
+    user.c.timezone,
 )
 
 

@@ -115,15 +115,17 @@ def find_neighbours(row: RowMapping) -> dict[str, RowMapping | None]:
     """The visible posts just newer and just older than this one (two indexed lookups)."""
     key = sa.tuple_(post.c.published_at, post.c.id)
     here = sa.tuple_(sa.literal(row["published_at"]), sa.literal(row["id"]))
+    # Explicit bounds at this post's time let the index walk start here, not
+    # at the newest (or oldest) post of the blog.
     newer = (
         sa.select(post.c.id, post.c.title)
-        .where(visible(), key > here)
+        .where(visible(), post.c.published_at >= row["published_at"], key > here)
         .order_by(post.c.published_at, post.c.id)
         .limit(1)
     )
     older = (
         sa.select(post.c.id, post.c.title)
-        .where(visible(), key < here)
+        .where(visible(now=row["published_at"]), key < here)
         .order_by(*NEWEST_FIRST)
         .limit(1)
     )
