@@ -68,7 +68,7 @@ def test_plain_sql_insert_invalidates_the_cache(client, app, author):
         db = get_db()
         db.execute(
             "INSERT INTO post (title, body, author_id, created) VALUES "
-            "('Raw title', 'raw body', %d, '2020-01-01 00:00:00')" % author
+            f"('Raw title', 'raw body', {int(author)}, '2020-01-01 00:00:00')"
         )
         db.commit()
     assert b"Raw title" in client.get("/").data
