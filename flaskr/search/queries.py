@@ -84,16 +84,7 @@ def _search_sqlite(text, page, per_page, tag_name, author) -> list[Mapping[str, 
         .limit(_candidates())
         .subquery("candidates")
     )
-    ranked = (
-        sa.select(post.c.id)
-        .select_from(candidates.join(post, post.c.id == candidates.c.id))
-        .where(visible())
-        .order_by(candidates.c.score, post.c.id.desc())
-        .limit(per_page + 1)
-        .offset((page - 1) * per_page)
-    )
-    conn = connection()
-    ids = list(conn.execute(ranked).scalars())
+    ids = _rank_page(candidates, candidates.c.score, page, per_page)  # bm25: lower is better
     if not ids:
         return []
     marks = (sa.literal(START), sa.literal(STOP))
@@ -110,7 +101,7 @@ def _search_sqlite(text, page, per_page, tag_name, author) -> list[Mapping[str, 
         )
         .where(matches, fts.c.rowid.in_(ids))
     )
-    rows = {row["id"]: row for row in conn.execute(details).mappings()}
+    rows = {row["id"]: row for row in connection().execute(details).mappings()}
     return [rows[i] for i in ids if i in rows]
 
 
@@ -130,16 +121,7 @@ def _search_postgres(text, page, per_page, tag_name, author) -> list[Mapping[str
         .limit(_candidates())
         .subquery("candidates")
     )
-    ranked = (
-        sa.select(post.c.id)
-        .select_from(candidates.join(post, post.c.id == candidates.c.id))
-        .where(visible())
-        .order_by(candidates.c.score.desc(), post.c.id.desc())
-        .limit(per_page + 1)
-        .offset((page - 1) * per_page)
-    )
-    conn = connection()
-    ids = list(conn.execute(ranked).scalars())
+    ids = _rank_page(candidates, candidates.c.score.desc(), page, per_page)
     if not ids:
         return []
     marks = f"StartSel={START}, StopSel={STOP}"
@@ -158,8 +140,23 @@ def _search_postgres(text, page, per_page, tag_name, author) -> list[Mapping[str
         .select_from(post.join(user, user.c.id == post.c.author_id))
         .where(post.c.id.in_(ids))
     )
-    rows = {row["id"]: _unshielded(row) for row in conn.execute(details).mappings()}
+    rows = {row["id"]: _unshielded(row) for row in connection().execute(details).mappings()}
     return [rows[i] for i in ids if i in rows]
+
+
+def _rank_page(
+    candidates: sa.Subquery, best_first: sa.ColumnElement[Any], page: int, per_page: int
+) -> list[int]:
+    """Ids of one page of the visible candidates, best first, plus one to tell if more exist."""
+    query = (
+        sa.select(post.c.id)
+        .select_from(candidates.join(post, post.c.id == candidates.c.id))
+        .where(visible())
+        .order_by(best_first, post.c.id.desc())
+        .limit(per_page + 1)
+        .offset((page - 1) * per_page)
+    )
+    return list(connection().execute(query).scalars())
 
 
 def _shielded(text: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
