@@ -33,7 +33,7 @@ def revision(post_id: int, version: int):
     if old is None:
         abort(404)
     old_text = f"# {old['title']}\n\n{old['body']}\n\nTags: {old['tags']}".splitlines()
-    tags = ", ".join(services.with_html([post])[0]["tags"])
+    tags = ", ".join(services.tag_names(post_id))
     new_text = f"# {post['title']}\n\n{post['body']}\n\nTags: {tags}".splitlines()
     diff = list(
         difflib.unified_diff(

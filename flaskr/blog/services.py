@@ -84,7 +84,7 @@ def revise_post(post_id: int, draft: Draft, *, base_version: int | None = None) 
             raise ValidationError("This post no longer exists.")
         if base_version is not None and base_version != current["version"]:
             raise ConflictError(current)
-        old_tags = tag_queries.tags_for_posts([post_id]).get(post_id, [])
+        old_tags = tag_names(post_id)
         queries.insert_revision(
             post_id=post_id,
             version=current["version"],
@@ -124,6 +124,11 @@ def delete_post(post_id: int) -> None:
     """Delete a post with its history and tags."""
     with transaction():
         queries.delete_post(post_id)
+
+
+def tag_names(post_id: int) -> list[str]:
+    """The tags of one post, by name."""
+    return tag_queries.tags_for_posts([post_id]).get(post_id, [])
 
 
 def is_visible(post: RowMapping | dict[str, Any]) -> bool:

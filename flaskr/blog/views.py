@@ -120,7 +120,7 @@ def create():
 def update(post_id: int):
     """Edit a post; only its author may. A save over someone else's newer save is refused."""
     post = get_post(post_id)
-    post["tags"] = services.with_html([post])[0]["tags"]
+    post["tags"] = services.tag_names(post_id)
     preview = conflict = None
     status = 200
     if request.method == "POST":
