@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy.engine import RowMapping
 
 from flaskr import markup
 from flaskr.blog import queries
 from flaskr.blog.tables import BODY_MAX, TITLE_MAX
 from flaskr.db import transaction, utcnow
+from flaskr.paging import Page, make_page
 from flaskr.tags import queries as tag_queries
 from flaskr.tags import services as tag_services
 from flaskr.validation import ValidationError, require_text
@@ -124,6 +126,19 @@ def delete_post(post_id: int) -> None:
     """Delete a post with its history and tags."""
     with transaction():
         queries.delete_post(post_id)
+
+
+def readers_page(number: int, **filters: Any) -> Page:
+    """Page `number` of the posts readers see, newest first, with tags and rendered HTML.
+
+    `filters` are list_posts()'s `where` or `ids`; a page past the end is a 404.
+    """
+    per_page = current_app.config["POSTS_PER_PAGE"]
+    page = make_page(
+        queries.list_posts(page=number, per_page=per_page, **filters), number, per_page
+    )
+    page.items = with_html(page.items)
+    return page
 
 
 def tag_names(post_id: int) -> list[str]:

@@ -70,10 +70,7 @@ def hello() -> str:
 @cached_page
 def index():
     """The newest published posts, a page at a time."""
-    number = page_number()
-    per_page = current_app.config["POSTS_PER_PAGE"]
-    page = make_page(queries.list_posts(page=number, per_page=per_page), number, per_page)
-    page.items = services.with_html(page.items)
+    page = services.readers_page(page_number())
     return render_template("blog/index.html", posts=page.items, page=page)
 
 

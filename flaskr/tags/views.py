@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, render_template
 
-from flaskr.blog import queries as blog_queries
 from flaskr.blog import services as blog_services
 from flaskr.pagecache import cached_page
 from flaskr.paging import make_page, page_number
@@ -31,9 +30,5 @@ def tag(name: str):
     found = queries.find_tag(name)
     if found is None:
         abort(404)
-    number = page_number()
-    per_page = current_app.config["POSTS_PER_PAGE"]
-    rows = blog_queries.list_posts(page=number, per_page=per_page, ids=queries.tagged(found["id"]))
-    page = make_page(rows, number, per_page)
-    page.items = blog_services.with_html(page.items)
+    page = blog_services.readers_page(page_number(), ids=queries.tagged(found["id"]))
     return render_template("tags/tag.html", tag=found, posts=page.items, page=page)

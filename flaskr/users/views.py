@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -16,11 +15,10 @@ from flask import (
 
 from flaskr.auth import login_required
 from flaskr.auth import queries as auth_queries
-from flaskr.blog import queries as blog_queries
 from flaskr.blog import services as blog_services
 from flaskr.blog.tables import post
 from flaskr.pagecache import cached_page
-from flaskr.paging import make_page, page_number
+from flaskr.paging import page_number
 from flaskr.users import services
 from flaskr.validation import ValidationError
 
@@ -34,13 +32,7 @@ def profile(username: str):
     author = auth_queries.find_user_by_name(username)
     if author is None:
         abort(404)
-    number = page_number()
-    per_page = current_app.config["POSTS_PER_PAGE"]
-    rows = blog_queries.list_posts(
-        page=number, per_page=per_page, where=post.c.author_id == author["id"]
-    )
-    page = make_page(rows, number, per_page)
-    page.items = blog_services.with_html(page.items)
+    page = blog_services.readers_page(page_number(), where=post.c.author_id == author["id"])
     return render_template("users/profile.html", author=author, posts=page.items, page=page)
 
 
