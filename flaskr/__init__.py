@@ -18,19 +18,35 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     config.load_config(app, test_config)
 
-    from flaskr import db, errors, links, markup, pagecache, ratelimit, security
+    from flaskr import db, errors, links, markup, pagecache, policy, ratelimit, security
+    from flaskr.blog import queries as blog_queries
     from flaskr.extensions import csrf, limiter
 
     db.init_app(app)
     links.init_app(app)  # before any route: it bounds <int:...> URL parts
-    pagecache.init_app(app)
+    pagecache.init_app(
+        app,
+        pagecache.Freshness(
+            content_version=blog_queries.content_version,
+            next_publication=blog_queries.next_publication,
+        ),
+    )
     app.add_template_filter(markup.markdown_filter, "markdown")
 
-    from flaskr import auth, blog, cli, feeds, search, tags, users
+    from flaskr import auth, blog, cli, feeds, history, search, sitemap, tags, users
 
     # Blueprints first: the signed-in user is loaded before any other check
     # runs, so even a CSRF or rate-limit error page knows who is asking.
-    for blueprint in (auth.bp, blog.bp, tags.bp, users.bp, search.bp, feeds.bp):
+    for blueprint in (
+        auth.bp,
+        blog.bp,
+        history.bp,
+        tags.bp,
+        users.bp,
+        search.bp,
+        feeds.bp,
+        sitemap.bp,
+    ):
         app.register_blueprint(blueprint)
     # The tutorial's url_for("index") names the blog's front page.
     app.add_url_rule("/", endpoint="index")
@@ -38,6 +54,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         "RATELIMIT_STORAGE_URI",
         ratelimit.storage_uri(app.config["DATABASE"], app.config["REDIS_URL"]),
     )
+    policy.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     security.init_app(app)

@@ -15,22 +15,27 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-from flask import Response, current_app, g, make_response, request, session
+from flask import Flask, Response, current_app, g, make_response, request, session
 
-from flaskr.db import connection, utcnow
+from flaskr.db import utcnow
 
 #: Bytes of pages kept per worker process; least recently used go first.
 MAX_BYTES = 32 * 1024 * 1024
 #: Pages larger than this are not kept.
 MAX_BODY = 512 * 1024
 
-_CONTENT_VERSION = sa.text("SELECT version FROM content_version WHERE id = 1")
-_NEXT_SCHEDULED = sa.text(
-    "SELECT MIN(published_at) AS next FROM post WHERE status = 'published' AND published_at > :now"
-).columns(sa.column("next", sa.DateTime))
+
+@dataclass
+class Freshness:
+    """How the cache learns that readers' pages changed; the blog's queries answer both."""
+
+    #: The counter every write to what readers see bumps (None: cannot tell, don't cache).
+    content_version: Callable[[], int | None]
+    #: When the next scheduled post becomes visible (naive UTC), or None.
+    next_publication: Callable[[datetime], datetime | None]
 
 
 @dataclass
@@ -79,9 +84,14 @@ def _store() -> _Store:
     return current_app.extensions["flaskr.pagecache"]
 
 
-def init_app(app: Any) -> None:
-    """Give the app its page store (one per worker process)."""
+def init_app(app: Flask, freshness: Freshness) -> None:
+    """Give the app its page store (one per worker process) and the way to tell it is current."""
     app.extensions["flaskr.pagecache"] = _Store()
+    app.extensions["flaskr.pagecache.freshness"] = freshness
+
+
+def _freshness() -> Freshness:
+    return current_app.extensions["flaskr.pagecache.freshness"]
 
 
 def _cacheable() -> bool:
@@ -101,7 +111,7 @@ def _next_scheduled(version: int) -> float:
     known_version, when = store.scheduled
     if known_version == version and when > time.time():
         return when
-    found = connection().execute(_NEXT_SCHEDULED, {"now": utcnow()}).scalar()
+    found = _freshness().next_publication(utcnow())
     # Stored naive in UTC: measure the wait against utcnow(), not the local clock.
     when = float("inf") if found is None else time.time() + (found - utcnow()).total_seconds()
     store.scheduled = (version, when)
@@ -115,7 +125,7 @@ def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(**kwargs: Any) -> Any:
         if not _cacheable():
             return view(**kwargs)
-        version = connection().execute(_CONTENT_VERSION).scalar()
+        version = _freshness().content_version()
         if version is None:  # the counter row is gone (a hand-emptied database): no caching
             return view(**kwargs)
         # Pages hold absolute links (canonical, feeds): the scheme and host are part of the key.

@@ -37,9 +37,19 @@ class Page:
     def has_prev(self) -> bool:
         return self.number > 1
 
+    @property
+    def past_the_end(self) -> bool:
+        """True for an empty page after the first: a page number that does not exist."""
+        return self.number > 1 and not self.items
+
 
 def make_page(rows: Sequence[Any], number: int, per_page: int) -> Page:
-    """Cut the per_page+1 rows a query fetched into a page; an empty page past 1 is a 404."""
-    if number > 1 and not rows:
-        abort(404)
+    """Cut the per_page+1 rows a query fetched into a page."""
     return Page(items=list(rows[:per_page]), number=number, has_next=len(rows) > per_page)
+
+
+def existing(page: Page) -> Page:
+    """The page, or 404 when its number is past the end of the list (for views)."""
+    if page.past_the_end:
+        abort(404)
+    return page

@@ -144,9 +144,7 @@ def test_workers_starting_at_once_share_one_generated_key(app_config, instance_p
     context = multiprocessing.get_context("fork")
     results = context.Queue()
     config = {**app_config, "TESTING": False}
-    workers = [
-        context.Process(target=_key_of_a_new_app, args=(config, results)) for _ in range(6)
-    ]
+    workers = [context.Process(target=_key_of_a_new_app, args=(config, results)) for _ in range(6)]
     for worker in workers:
         worker.start()
     keys = {results.get(timeout=60) for _ in workers}

@@ -20,8 +20,8 @@ FORMS = {
     "blog.update": ["title", "body", "tags", "status", "publish_at", "version", "action"],
     "blog.delete": [],
     "blog.preview": ["body"],
-    "blog.restore": [],
-    "users.update_profile": ["bio", "timezone"],
+    "history.restore": [],
+    "auth.update_profile": ["bio", "timezone"],
 }
 #: GET forms: the search box and list paging.
 QUERIES = {"/search": ["q", "tag", "author", "page"], "/": ["page"]}

@@ -40,8 +40,8 @@ def _in_layout(response) -> str:
         ("/auth/account/password", "current_password", "\x08"),
         ("/auth/account/password", "new_password", "\x00"),
         ("/auth/account/delete", "password", "\x0c"),
-        ("/account/profile", "bio", "\x00"),
-        ("/account/profile", "timezone", "\x1f"),
+        ("/auth/account/profile", "bio", "\x00"),
+        ("/auth/account/profile", "timezone", "\x1f"),
     ],
 )
 def test_control_characters_in_any_text_field_are_a_400(

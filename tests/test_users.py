@@ -36,7 +36,7 @@ def alice(make_user, auth) -> int:
 
 def test_saving_the_profile(app, client, alice):
     form = {"bio": "I write about **birds**.", "timezone": "America/New_York"}
-    response = client.post("/account/profile", data=form)
+    response = client.post("/auth/account/profile", data=form)
     assert response.status_code == 302
     assert response.headers["Location"] == "/auth/account"
     assert flashed(client) == ["Your profile has been saved."]
@@ -47,13 +47,13 @@ def test_saving_the_profile(app, client, alice):
 
 
 def test_an_empty_time_zone_means_utc(app, client, alice):
-    assert client.post("/account/profile", data={"bio": "", "timezone": ""}).status_code == 302
+    assert client.post("/auth/account/profile", data={"bio": "", "timezone": ""}).status_code == 302
     assert profile_row(app)["timezone"] == "UTC"
 
 
 def test_a_time_zone_typed_with_spaces_around_it_is_accepted(app, client, alice):
     form = {"bio": "", "timezone": "  Asia/Tokyo "}
-    assert client.post("/account/profile", data=form).status_code == 302
+    assert client.post("/auth/account/profile", data=form).status_code == 302
     assert profile_row(app)["timezone"] == "Asia/Tokyo"
 
 
@@ -76,7 +76,7 @@ def test_a_time_zone_typed_with_spaces_around_it_is_accepted(app, client, alice)
     ],
 )
 def test_a_bad_profile_is_400_with_a_message_and_nothing_saved(app, client, alice, form, message):
-    response = client.post("/account/profile", data=form)
+    response = client.post("/auth/account/profile", data=form)
     assert response.status_code == 400
     assert message in html.unescape(response.get_data(as_text=True))
     assert profile_row(app) == {"bio": "", "timezone": "UTC"}
@@ -84,7 +84,7 @@ def test_a_bad_profile_is_400_with_a_message_and_nothing_saved(app, client, alic
 
 def test_profile_settings_need_a_signed_in_user(app, client, make_user):
     make_user("alice", PW)
-    response = client.post("/account/profile", data={"bio": "x", "timezone": "UTC"})
+    response = client.post("/auth/account/profile", data={"bio": "x", "timezone": "UTC"})
     assert response.status_code == 302
     assert response.headers["Location"] == "/auth/login"
     assert profile_row(app)["bio"] == ""
@@ -92,7 +92,7 @@ def test_profile_settings_need_a_signed_in_user(app, client, make_user):
 
 def test_the_profile_shows_the_bio_as_sanitized_markdown(client, alice):
     bio = "Hello *there*.\n\n<script>alert(1)</script> [me](javascript:alert(2))"
-    client.post("/account/profile", data={"bio": bio, "timezone": "UTC"})
+    client.post("/auth/account/profile", data={"bio": bio, "timezone": "UTC"})
     response = client.get("/u/alice")
     assert response.status_code == 200
     page = response.get_data(as_text=True)

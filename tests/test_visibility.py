@@ -286,7 +286,7 @@ def test_scheduling_in_the_editor_says_so(client, auth, make_user):
 def test_publish_time_is_typed_in_the_authors_zone_and_stored_in_utc(app, client, auth, make_user):
     make_user("alice", PW)
     auth.login("alice", PW)
-    response = client.post("/account/profile", data={"bio": "", "timezone": "Europe/Berlin"})
+    response = client.post("/auth/account/profile", data={"bio": "", "timezone": "Europe/Berlin"})
     assert response.status_code == 302
     assert response.headers["Location"] == "/auth/account"
     assert flashed(client) == ["Your profile has been saved."]

@@ -58,6 +58,13 @@ def update_password(user_id: int, password_hash: str) -> None:
     connection().execute(sa.update(user).where(user.c.id == user_id).values(password=password_hash))
 
 
+def update_profile(user_id: int, *, bio: str, timezone: str) -> None:
+    """Store a user's bio and time zone."""
+    connection().execute(
+        sa.update(user).where(user.c.id == user_id).values(bio=bio, timezone=timezone)
+    )
+
+
 def update_disabled(user_id: int, disabled: bool) -> None:
     """Disable or re-enable an account."""
     connection().execute(sa.update(user).where(user.c.id == user_id).values(disabled=disabled))

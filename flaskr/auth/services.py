@@ -19,7 +19,10 @@ from flaskr.auth.passwords import (
 )
 from flaskr.auth.tables import USERNAME_MAX
 from flaskr.db import transaction, utcnow
+from flaskr.timezones import check_timezone
 from flaskr.validation import ValidationError, require_text
+
+BIO_MAX = 5000
 
 
 def _policy() -> dict:
@@ -118,3 +121,11 @@ def delete_account(user_id: int, password: str) -> None:
     _check_password(user_id, password)
     with transaction():
         queries.delete_user(user_id)
+
+
+def update_profile(user_id: int, bio: str, timezone: str) -> None:
+    """Save an author's bio (Markdown) and the time zone they write and read times in."""
+    bio = require_text(bio, "Bio", max_len=BIO_MAX, required=False, multiline=True)
+    timezone = check_timezone(require_text(timezone or "UTC", "Time zone", max_len=64))
+    with transaction():
+        queries.update_profile(user_id, bio=bio, timezone=timezone)

@@ -21,6 +21,7 @@ from flask import (
 
 from flaskr.auth import services
 from flaskr.extensions import limiter
+from flaskr.policy import SIGNED_IN, declare, public
 from flaskr.security import audit, safe_path
 from flaskr.validation import ValidationError
 
@@ -57,7 +58,7 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
             return redirect(url_for("auth.login"))
         return view(**kwargs)
 
-    return wrapped_view
+    return declare(SIGNED_IN)(wrapped_view)
 
 
 @bp.before_app_request
@@ -91,6 +92,7 @@ def _sign_in(user_id: int) -> None:
 
 
 @bp.route("/register", methods=("GET", "POST"))
+@public
 @limiter.limit(_login_limit, methods=["POST"])
 def register():
     """Create an account with a username and password."""
@@ -107,6 +109,7 @@ def register():
 
 
 @bp.route("/login", methods=("GET", "POST"))
+@public
 @limiter.limit(_login_limit, methods=["POST"])
 @limiter.limit(_login_limit, methods=["POST"], key_func=_form_username)
 def login():
@@ -126,6 +129,7 @@ def login():
 
 
 @bp.route("/logout", methods=("GET", "POST"))
+@public
 def logout():
     """Sign out, ending this session on the server too."""
     token = session.get("sid")
@@ -178,3 +182,18 @@ def delete_account():
     session.clear()
     flash("Your account and its posts have been deleted.")
     return redirect(url_for("index"))
+
+
+@bp.route("/account/profile", methods=("POST",))
+@login_required
+def update_profile():
+    """Change your bio and time zone."""
+    try:
+        services.update_profile(
+            g.user["id"], request.form.get("bio", ""), request.form.get("timezone", "UTC")
+        )
+    except ValidationError as error:
+        flash(str(error))
+        return render_template("auth/account.html"), 400
+    flash("Your profile has been saved.")
+    return redirect(url_for("auth.account"))

@@ -1,4 +1,4 @@
-"""Reads and single statements on posts; every reader uses visible() for who sees what."""
+"""Reads and single statements on posts; every reader list applies policy.public_posts()."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from sqlalchemy.engine import RowMapping
 
 from flaskr.auth.tables import user
 from flaskr.blog.tables import post, post_revision
-from flaskr.db import connection, utcnow
+from flaskr.db import connection
+from flaskr.policy import PUBLISHED, public_posts
+from flaskr.tags.tables import post_tag
 
 COLUMNS = (
     post.c.id,
@@ -30,35 +32,35 @@ COLUMNS = (
 NEWEST_FIRST = (post.c.published_at.desc(), post.c.id.desc())
 
 
-def visible(now: datetime | None = None, table: sa.TableClause = post) -> sa.ColumnElement[bool]:
-    """The one rule for what readers see: published, and its time has come.
-
-    `table` is post, or a table carrying copies of its status and published_at.
-    """
-    return sa.and_(table.c.status == "published", table.c.published_at <= (now or utcnow()))
-
-
 def _with_author() -> sa.FromClause:
     return post.join(user, user.c.id == post.c.author_id)
 
 
-def list_posts(
-    *,
-    page: int,
-    per_page: int,
-    where: sa.ColumnElement[bool] | None = None,
-    ids: sa.Select | None = None,
-) -> list[RowMapping]:
-    """One page of visible posts, newest first, plus one extra row telling if more exist.
+def _public_ids(author_id: int | None, tag_id: int | None) -> sa.Select:
+    """The ids of the posts readers see (of one author, or with one tag), newest first."""
+    if tag_id is not None:
+        # Straight off the tag's index, which carries copies of the visibility columns.
+        return (
+            sa.select(post_tag.c.post_id)
+            .where(post_tag.c.tag_id == tag_id, public_posts(post_tag))
+            .order_by(post_tag.c.published_at.desc(), post_tag.c.post_id.desc())
+        )
+    ids = sa.select(post.c.id).where(public_posts(post))
+    if author_id is not None:
+        ids = ids.where(post.c.author_id == author_id)
+    return ids.order_by(*NEWEST_FIRST)
 
-    `ids` replaces the page's id query (e.g. a tag's index); it must apply visible().
+
+def list_posts(
+    *, page: int, per_page: int, author_id: int | None = None, tag_id: int | None = None
+) -> list[RowMapping]:
+    """One page of the posts readers see, newest first, plus one extra row telling if more exist.
+
+    Optionally only one author's posts, or only the posts carrying one tag.
     """
     # Page through the narrow index first, then fetch the few full rows: deep
     # pages skip index entries, not post bodies.
-    if ids is None:
-        ids = sa.select(post.c.id).where(visible(), *(() if where is None else (where,)))
-        ids = ids.order_by(*NEWEST_FIRST)
-    ids = ids.limit(per_page + 1).offset((page - 1) * per_page)
+    ids = _public_ids(author_id, tag_id).limit(per_page + 1).offset((page - 1) * per_page)
     query = (
         sa.select(*COLUMNS)
         .select_from(_with_author())
@@ -119,13 +121,13 @@ def find_neighbours(row: RowMapping) -> dict[str, RowMapping | None]:
     # at the newest (or oldest) post of the blog.
     newer = (
         sa.select(post.c.id, post.c.title)
-        .where(visible(), post.c.published_at >= row["published_at"], key > here)
+        .where(public_posts(post), post.c.published_at >= row["published_at"], key > here)
         .order_by(post.c.published_at, post.c.id)
         .limit(1)
     )
     older = (
         sa.select(post.c.id, post.c.title)
-        .where(visible(now=row["published_at"]), key < here)
+        .where(public_posts(post, now=row["published_at"]), key < here)
         .order_by(*NEWEST_FIRST)
         .limit(1)
     )
@@ -141,21 +143,18 @@ def insert_revision(**values: Any) -> None:
     connection().execute(sa.insert(post_revision).values(**values))
 
 
-def list_revisions(post_id: int, *, page: int, per_page: int) -> list[RowMapping]:
-    """A page of a post's earlier versions, newest first, plus one extra row for paging."""
-    query = (
-        sa.select(post_revision.c.version, post_revision.c.title, post_revision.c.saved_at)
-        .where(post_revision.c.post_id == post_id)
-        .order_by(post_revision.c.version.desc())
-        .limit(per_page + 1)
-        .offset((page - 1) * per_page)
+def next_publication(now: datetime) -> datetime | None:
+    """When the next scheduled post becomes visible to readers (None if none is scheduled)."""
+    query = sa.select(sa.func.min(post.c.published_at)).where(
+        post.c.status == PUBLISHED, post.c.published_at > now
     )
-    return list(connection().execute(query).mappings())
+    return connection().execute(query).scalar()
 
 
-def find_revision(post_id: int, version: int) -> RowMapping | None:
-    """One earlier version of a post."""
-    query = sa.select(post_revision).where(
-        post_revision.c.post_id == post_id, post_revision.c.version == version
-    )
-    return connection().execute(query).mappings().first()
+_content_version = sa.table("content_version", sa.column("id"), sa.column("version"))
+
+
+def content_version() -> int | None:
+    """The counter every write to what readers see bumps (by triggers); None if its row is gone."""
+    query = sa.select(_content_version.c.version).where(_content_version.c.id == 1)
+    return connection().execute(query).scalar()

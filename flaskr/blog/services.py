@@ -106,37 +106,20 @@ def revise_post(post_id: int, draft: Draft, *, base_version: int | None = None) 
     return version
 
 
-def restore_revision(post_id: int, version: int) -> int:
-    """Bring back an earlier version; the restore is itself a new version."""
-    revision = queries.find_revision(post_id, version)
-    current = queries.find_post(post_id)
-    if revision is None or current is None:
-        raise ValidationError("That version does not exist.")
-    draft = Draft(
-        title=revision["title"],
-        body=revision["body"],
-        tags=revision["tags"],
-        status=current["status"],
-        publish_at=current["published_at"],
-    )
-    return revise_post(post_id, draft)
-
-
 def delete_post(post_id: int) -> None:
     """Delete a post with its history and tags."""
     with transaction():
         queries.delete_post(post_id)
 
 
-def readers_page(number: int, **filters: Any) -> Page:
-    """Page `number` of the posts readers see, newest first, with tags and rendered HTML.
+def readers_page(number: int, *, author_id: int | None = None, tag_id: int | None = None) -> Page:
+    """Page `number` of the posts readers see (of one author, or with one tag), newest first.
 
-    `filters` are list_posts()'s `where` or `ids`; a page past the end is a 404.
+    The posts come with their tags and current rendered HTML.
     """
     per_page = current_app.config["POSTS_PER_PAGE"]
-    page = make_page(
-        queries.list_posts(page=number, per_page=per_page, **filters), number, per_page
-    )
+    rows = queries.list_posts(page=number, per_page=per_page, author_id=author_id, tag_id=tag_id)
+    page = make_page(rows, number, per_page)
     page.items = with_html(page.items)
     return page
 
@@ -144,22 +127,6 @@ def readers_page(number: int, **filters: Any) -> Page:
 def tag_names(post_id: int) -> list[str]:
     """The tags of one post, by name."""
     return tag_queries.tags_for_posts([post_id]).get(post_id, [])
-
-
-def is_visible(post: RowMapping | dict[str, Any]) -> bool:
-    """True when readers may see this post: queries.visible() for one row in hand."""
-    return (
-        post["status"] == "published"
-        and post["published_at"] is not None
-        and post["published_at"] <= utcnow()
-    )
-
-
-def state(post: RowMapping | dict[str, Any]) -> str:
-    """'draft', 'scheduled' or 'published', as shown to the author."""
-    if post["status"] == "draft":
-        return "draft"
-    return "published" if is_visible(post) else "scheduled"
 
 
 def with_html(posts: Iterable[RowMapping]) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from flask import (
     request,
     url_for,
 )
+from sqlalchemy.engine import RowMapping
 
 from flaskr import markup
 from flaskr.auth import login_required
@@ -24,8 +25,8 @@ from flaskr.blog.slugs import slugify
 from flaskr.db import utcnow
 from flaskr.links import link
 from flaskr.pagecache import cached_page
-from flaskr.paging import make_page, page_number
-from flaskr.security import audit
+from flaskr.paging import existing, make_page, page_number
+from flaskr.policy import authorize, post_is_public, post_state, public, require
 from flaskr.timezones import parse_local, to_local
 from flaskr.validation import ValidationError
 
@@ -33,15 +34,9 @@ bp = Blueprint("blog", __name__)
 bp.add_app_template_global(to_local, "to_local")
 
 
-def get_post(post_id: int, check_author: bool = True) -> dict[str, Any]:
-    """The post, or 404 when it does not exist; 403 when the user may not edit it."""
-    post = queries.find_post(post_id)
-    if post is None:
-        abort(404, f"Post id {post_id} doesn't exist.")
-    if check_author and post["author_id"] != g.user["id"]:
-        audit("forbidden", post_id=post_id, path=request.path)
-        abort(403)
-    return dict(post)
+def get_post(post_id: int, action: str = "post:update") -> RowMapping:
+    """The post, if the signed-in user may do `action` to it; else 404, then 403."""
+    return authorize(action, queries.find_post(post_id))
 
 
 def post_form() -> services.Draft:
@@ -61,35 +56,36 @@ def _preview_requested() -> bool:
 
 
 @bp.route("/hello")
+@public
 def hello() -> str:
     """A plain greeting: the cheapest page, used as the speed baseline."""
     return "Hello, World!"
 
 
 @bp.route("/")
+@public
 @cached_page
 def index():
     """The newest published posts, a page at a time."""
-    page = services.readers_page(page_number())
+    page = existing(services.readers_page(page_number()))
     return render_template("blog/index.html", posts=page.items, page=page)
 
 
 @bp.route("/<int:post_id>/")
 @bp.route("/<int:post_id>/<slug>")
+@public
 @cached_page
 def detail(post_id: int, slug: str | None = None):
     """One post on its own page, at its canonical address; authors also see their drafts."""
-    row = queries.find_post(post_id)
-    own = row is not None and g.user is not None and row["author_id"] == g.user["id"]
-    if row is None or not (services.is_visible(row) or own):
-        abort(404)
+    # hide: a draft's address must look like nothing is there.
+    row = authorize("post:read", queries.find_post(post_id), hide=True)
     canonical = slugify(row["title"])
     if slug != canonical:
         return redirect(url_for("blog.detail", post_id=post_id, slug=canonical), 301)
     (post,) = services.with_html([row])
-    neighbours = queries.find_neighbours(row) if services.is_visible(row) else {}
+    neighbours = queries.find_neighbours(row) if post_is_public(row) else {}
     return render_template(
-        "blog/detail.html", post=post, state=services.state(row), neighbours=neighbours
+        "blog/detail.html", post=post, state=post_state(row), neighbours=neighbours
     )
 
 
@@ -97,6 +93,7 @@ def detail(post_id: int, slug: str | None = None):
 @login_required
 def create():
     """Write a new post, preview it, save it as a draft, schedule or publish it."""
+    require("post:create")
     preview = None
     if request.method == "POST":
         try:
@@ -116,8 +113,7 @@ def create():
 @login_required
 def update(post_id: int):
     """Edit a post; only its author may. A save over someone else's newer save is refused."""
-    post = get_post(post_id)
-    post["tags"] = services.tag_names(post_id)
+    post = dict(get_post(post_id), tags=services.tag_names(post_id))
     preview = conflict = None
     status = 200
     if request.method == "POST":
@@ -157,7 +153,7 @@ def _saved_message(draft: services.Draft) -> str:
 @login_required
 def delete(post_id: int):
     """Delete a post; only its author may."""
-    get_post(post_id)
+    get_post(post_id, "post:delete")
     services.delete_post(post_id)
     flash("The post was deleted.")
     return redirect(url_for("blog.index"))
@@ -170,8 +166,8 @@ def my_posts():
     number = page_number()
     per_page = current_app.config["POSTS_PER_PAGE"]
     rows = queries.list_own_posts(g.user["id"], page=number, per_page=per_page)
-    page = make_page(rows, number, per_page)
-    posts = [dict(row, state=services.state(row)) for row in page.items]
+    page = existing(make_page(rows, number, per_page))
+    posts = [dict(row, state=post_state(row)) for row in page.items]
     return render_template("blog/my_posts.html", posts=posts, page=page)
 
 
@@ -179,6 +175,7 @@ def my_posts():
 @login_required
 def preview() -> Response:
     """Rendered, sanitized HTML of Markdown text, for the editor's live preview."""
+    require("post:create")
     body = request.form.get("body", "")
     if len(body) > 100_000:
         abort(413)
@@ -186,6 +183,7 @@ def preview() -> Response:
 
 
 @bp.route("/highlight.css")
+@public
 def highlight_css() -> Response:
     """The colours of highlighted code blocks."""
     response = Response(markup.highlight_css(), mimetype="text/css")

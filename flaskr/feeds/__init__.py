@@ -1,6 +1,5 @@
-"""Feeds (Atom, RSS, JSON Feed), the sitemap and robots.txt."""
+"""Feeds (Atom, RSS, JSON Feed) for the site, each tag and each author."""
 
-from flaskr.feeds import sitemap  # noqa: F401 - registers the sitemap routes on bp
 from flaskr.feeds.views import bp
 
 __all__ = ["bp"]

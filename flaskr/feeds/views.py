@@ -12,9 +12,9 @@ from flaskr.auth import queries as auth_queries
 from flaskr.blog import queries as blog_queries
 from flaskr.blog import services as blog_services
 from flaskr.blog.slugs import slugify
-from flaskr.blog.tables import post
 from flaskr.feeds.formats import MIMETYPES, WRITERS, Entry, Feed
 from flaskr.pagecache import cached_page
+from flaskr.policy import public
 from flaskr.tags import queries as tag_queries
 
 bp = Blueprint("feeds", __name__)
@@ -25,6 +25,7 @@ KINDS = "<any(atom, rss, json):kind>"
 
 
 @bp.route(f"/feed.{KINDS}")
+@public
 @cached_page
 def site(kind: str) -> Response:
     """The newest posts of the whole blog."""
@@ -35,6 +36,7 @@ def site(kind: str) -> Response:
 
 
 @bp.route(f"/tag/<name>/feed.{KINDS}")
+@public
 @cached_page
 def tag(name: str, kind: str) -> Response:
     """The newest posts carrying one tag."""
@@ -47,11 +49,12 @@ def tag(name: str, kind: str) -> Response:
         f"{site_name}: {name}",
         f"Posts tagged {name}",
         url_for("tags.tag", name=name, _external=True),
-        ids=tag_queries.tagged(found["id"]),
+        tag_id=found["id"],
     )
 
 
 @bp.route(f"/u/<path:username>/feed.{KINDS}")
+@public
 @cached_page
 def author(username: str, kind: str) -> Response:
     """The newest posts of one author."""
@@ -63,13 +66,23 @@ def author(username: str, kind: str) -> Response:
         f"{current_app.config['SITE_NAME']}: {username}",
         f"Posts by {username}",
         url_for("users.profile", username=username, _external=True),
-        where=post.c.author_id == found["id"],
+        author_id=found["id"],
     )
 
 
-def _feed(kind: str, title: str, description: str, home_url: str, where=None, ids=None) -> Response:
+def _feed(
+    kind: str,
+    title: str,
+    description: str,
+    home_url: str,
+    *,
+    author_id: int | None = None,
+    tag_id: int | None = None,
+) -> Response:
     config = current_app.config
-    rows = blog_queries.list_posts(page=1, per_page=config["FEED_ITEMS"], where=where, ids=ids)
+    rows = blog_queries.list_posts(
+        page=1, per_page=config["FEED_ITEMS"], author_id=author_id, tag_id=tag_id
+    )
     rows = rows[: config["FEED_ITEMS"]]
     full = config["FEED_FULL_CONTENT"]
     # The ETag covers everything that changes the document, so unchanged feeds cost one query.

@@ -10,9 +10,10 @@ from flask import current_app
 from sqlalchemy.engine import RowMapping
 
 from flaskr.auth.tables import user
-from flaskr.blog.queries import COLUMNS, visible
+from flaskr.blog.queries import COLUMNS
 from flaskr.blog.tables import post
 from flaskr.db import connection, is_sqlite
+from flaskr.policy import public_posts
 from flaskr.search import terms
 from flaskr.tags.tables import post_tag, tag
 
@@ -35,12 +36,12 @@ def _narrowing(
     if tag_name:
         tag_id = sa.select(tag.c.id).where(tag.c.name == tag_name).scalar_subquery()
         tagged = sa.select(post_tag.c.post_id).where(
-            post_tag.c.tag_id == tag_id, visible(table=post_tag)
+            post_tag.c.tag_id == tag_id, public_posts(post_tag)
         )
         where.append(post_id.in_(tagged.correlate(None)))
     if author:
         author_id = sa.select(user.c.id).where(user.c.username == author).scalar_subquery()
-        written = sa.select(post.c.id).where(post.c.author_id == author_id, visible())
+        written = sa.select(post.c.id).where(post.c.author_id == author_id, public_posts(post))
         where.append(post_id.in_(written.correlate(None)))
     return where
 
@@ -151,7 +152,7 @@ def _rank_page(
     query = (
         sa.select(post.c.id)
         .select_from(candidates.join(post, post.c.id == candidates.c.id))
-        .where(visible())
+        .where(public_posts(post))
         .order_by(best_first, post.c.id.desc())
         .limit(per_page + 1)
         .offset((page - 1) * per_page)

@@ -6,7 +6,8 @@ from flask import Blueprint, current_app, render_template, request
 from markupsafe import Markup, escape
 
 from flaskr.pagecache import cached_page
-from flaskr.paging import make_page, page_number
+from flaskr.paging import existing, make_page, page_number
+from flaskr.policy import public
 from flaskr.search import queries
 from flaskr.search.terms import QUERY_MAX
 
@@ -23,6 +24,7 @@ def marked(text: str | None) -> Markup:
 
 
 @bp.route("/search")
+@public
 @cached_page
 def search():
     """Posts matching the words typed, best first; filter by tag or author."""
@@ -36,5 +38,5 @@ def search():
         rows = queries.search_posts(
             text, page=number, per_page=per_page, tag_name=tag_name, author=author
         )
-        page = make_page(rows, number, per_page)
+        page = existing(make_page(rows, number, per_page))
     return render_template("search/search.html", q=text, tag=tag_name, author=author, page=page)

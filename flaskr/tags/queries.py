@@ -9,30 +9,21 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 
-from flaskr.blog.queries import visible
 from flaskr.db import connection
+from flaskr.policy import public_posts
 from flaskr.tags.tables import post_tag, tag
 
 
 def _shown() -> sa.Exists:
     # A tag that only drafts or scheduled posts carry must not give them away:
     # to readers it does not exist yet.
-    return sa.exists().where(post_tag.c.tag_id == tag.c.id, visible(table=post_tag))
+    return sa.exists().where(post_tag.c.tag_id == tag.c.id, public_posts(post_tag))
 
 
 def find_tag(name: str) -> RowMapping | None:
     """A tag by name, if at least one visible post carries it."""
     query = sa.select(tag).where(tag.c.name == name, _shown())
     return connection().execute(query).mappings().first()
-
-
-def tagged(tag_id: int) -> sa.Select:
-    """The ids of a tag's visible posts, newest first, straight off the tag's index."""
-    return (
-        sa.select(post_tag.c.post_id)
-        .where(post_tag.c.tag_id == tag_id, visible(table=post_tag))
-        .order_by(post_tag.c.published_at.desc(), post_tag.c.post_id.desc())
-    )
 
 
 def tags_for_posts(post_ids: Iterable[int]) -> dict[int, list[str]]:
@@ -57,7 +48,7 @@ def list_tags(*, page: int, per_page: int) -> list[RowMapping]:
     count = (
         sa.select(sa.func.count())
         .select_from(post_tag)
-        .where(post_tag.c.tag_id == tag.c.id, visible(table=post_tag))
+        .where(post_tag.c.tag_id == tag.c.id, public_posts(post_tag))
         .scalar_subquery()
     )
     query = (

@@ -6,7 +6,8 @@ from flask import Blueprint, abort, render_template
 
 from flaskr.blog import services as blog_services
 from flaskr.pagecache import cached_page
-from flaskr.paging import make_page, page_number
+from flaskr.paging import existing, make_page, page_number
+from flaskr.policy import public
 from flaskr.tags import queries
 
 bp = Blueprint("tags", __name__)
@@ -15,20 +16,23 @@ TAGS_PER_PAGE = 200
 
 
 @bp.route("/tags")
+@public
 @cached_page
 def index():
     """Every tag, alphabetically, with how many posts carry it."""
     number = page_number()
-    page = make_page(queries.list_tags(page=number, per_page=TAGS_PER_PAGE), number, TAGS_PER_PAGE)
+    rows = queries.list_tags(page=number, per_page=TAGS_PER_PAGE)
+    page = existing(make_page(rows, number, TAGS_PER_PAGE))
     return render_template("tags/index.html", tags=page.items, page=page)
 
 
 @bp.route("/tag/<name>")
+@public
 @cached_page
 def tag(name: str):
     """The posts carrying one tag, newest first."""
     found = queries.find_tag(name)
     if found is None:
         abort(404)
-    page = blog_services.readers_page(page_number(), ids=queries.tagged(found["id"]))
+    page = existing(blog_services.readers_page(page_number(), tag_id=found["id"]))
     return render_template("tags/tag.html", tag=found, posts=page.items, page=page)

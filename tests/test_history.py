@@ -277,14 +277,15 @@ def test_the_service_refuses_to_revise_a_deleted_post_or_restore_a_missing_versi
 ):
     """What the HTTP guards already stop, the rules stop too (for other callers)."""
     from flaskr.blog import services
+    from flaskr.history.services import restore_revision
     from flaskr.validation import ValidationError
 
     post_id = make_post(make_user("alice", PW))
     with app.app_context():
         with pytest.raises(ValidationError, match="That version does not exist."):
-            services.restore_revision(post_id, 1)
+            restore_revision(post_id, 1)
         services.delete_post(post_id)
         with pytest.raises(ValidationError, match="This post no longer exists."):
             services.revise_post(post_id, services.Draft(title="T", body="b"))
         with pytest.raises(ValidationError, match="That version does not exist."):
-            services.restore_revision(post_id, 1)
+            restore_revision(post_id, 1)

@@ -1,0 +1,49 @@
+"""History rules: what changed since an earlier version, and bringing one back."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import Any
+
+from flaskr.blog import queries as blog_queries
+from flaskr.blog import services as blog_services
+from flaskr.history import queries
+from flaskr.validation import ValidationError
+
+
+def _as_text(title: str, body: str, tags: str) -> list[str]:
+    return f"# {title}\n\n{body}\n\nTags: {tags}".splitlines()
+
+
+def diff_with_current(post: Mapping[str, Any], old: Mapping[str, Any]) -> list[str]:
+    """A unified diff from an earlier version of a post to the post as it is now."""
+    tags = ", ".join(blog_services.tag_names(post["id"]))
+    return list(
+        difflib.unified_diff(
+            _as_text(old["title"], old["body"], old["tags"]),
+            _as_text(post["title"], post["body"], tags),
+            f"version {old['version']}",
+            f"version {post['version']} (now)",
+            lineterm="",
+        )
+    )
+
+
+def restore_revision(post_id: int, version: int) -> int:
+    """Bring back an earlier version; the restore is itself a new version. Returns its number.
+
+    The post keeps its status and publish time: restoring a draft's text never publishes it.
+    """
+    revision = queries.find_revision(post_id, version)
+    current = blog_queries.find_post(post_id)
+    if revision is None or current is None:
+        raise ValidationError("That version does not exist.")
+    draft = blog_services.Draft(
+        title=revision["title"],
+        body=revision["body"],
+        tags=revision["tags"],
+        status=current["status"],
+        publish_at=current["published_at"],
+    )
+    return blog_services.revise_post(post_id, draft)

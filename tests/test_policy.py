@@ -1,0 +1,254 @@
+"""The policy module: one visibility rule in two forms, `can()`, and every route's access rule."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from flaskr import policy
+from flaskr.blog.tables import post
+from flaskr.db import connection, transaction
+
+PW = "a long enough pw"
+NOW = datetime(2026, 6, 1, 12, 0, 0)
+#: Every combination a stored row can hold: statuses (including ones plain SQL
+#: could write) and publish times around the moment the rule is asked about.
+STATUSES = ("published", "draft", "Published", "")
+TIMES = (
+    None,
+    NOW - timedelta(days=1),
+    NOW - timedelta(microseconds=1),
+    NOW,
+    NOW + timedelta(seconds=1),
+)
+
+
+# --- who may read a post: the SQL and Python forms are the same rule ------------
+
+
+def test_the_sql_and_python_visibility_rules_agree_on_every_row(app, make_user):
+    author = make_user("alice", PW)
+    cases = list(itertools.product(STATUSES, TIMES))
+    with app.app_context():
+        with transaction() as conn:
+            for status, when in cases:
+                post_id = conn.execute(
+                    sa.insert(post)
+                    .values(author_id=author, title="t", body="b", status=status, published_at=when)
+                    .returning(post.c.id)
+                ).scalar_one()
+                # An insert trigger fills a missing publish time; plain SQL can still clear it.
+                conn.execute(sa.update(post).where(post.c.id == post_id).values(published_at=when))
+        rows = connection().execute(sa.select(post.c.id, post.c.status, post.c.published_at))
+        rows = list(rows.mappings())
+        in_sql = set(
+            connection()
+            .execute(sa.select(post.c.id).where(policy.public_posts(post, NOW)))
+            .scalars()
+        )
+    in_python = {row["id"] for row in rows if policy.post_is_public(row, NOW)}
+    assert len(rows) == len(cases)
+    assert in_sql == in_python
+    # The rule is not trivially empty or full: exactly the published, due rows.
+    assert len(in_python) == 3
+
+
+@pytest.mark.parametrize(
+    ("status", "when", "state"),
+    [
+        ("draft", NOW - timedelta(days=1), "draft"),
+        ("draft", None, "draft"),
+        ("published", NOW + timedelta(seconds=1), "scheduled"),
+        ("published", NOW, "published"),
+        ("published", None, "scheduled"),
+    ],
+)
+def test_the_state_an_author_sees_follows_the_visibility_rule(status, when, state):
+    assert policy.post_state({"status": status, "published_at": when}, NOW) == state
+
+
+# --- can() ------------------------------------------------------------------
+
+ALICE = {"id": 1, "username": "alice"}
+BOB = {"id": 2, "username": "bob"}
+PUBLISHED = {"id": 7, "author_id": 1, "status": "published", "published_at": NOW - timedelta(1)}
+DRAFT = {"id": 8, "author_id": 1, "status": "draft", "published_at": None}
+SCHEDULED = {"id": 9, "author_id": 1, "status": "published", "published_at": NOW + timedelta(1)}
+
+
+@pytest.mark.parametrize(
+    ("user", "action", "resource", "allowed"),
+    [
+        (None, "post:read", PUBLISHED, True),
+        (None, "post:read", DRAFT, False),
+        (None, "post:read", SCHEDULED, False),
+        (BOB, "post:read", DRAFT, False),
+        (BOB, "post:read", SCHEDULED, False),
+        (ALICE, "post:read", DRAFT, True),
+        (ALICE, "post:read", SCHEDULED, True),
+        (None, "post:read", None, False),
+        (None, "post:create", None, False),
+        (BOB, "post:create", None, True),
+        (None, "post:update", PUBLISHED, False),
+        (BOB, "post:update", PUBLISHED, False),
+        (ALICE, "post:update", PUBLISHED, True),
+        (ALICE, "post:update", None, False),
+        (None, "post:delete", DRAFT, False),
+        (BOB, "post:delete", DRAFT, False),
+        (ALICE, "post:delete", DRAFT, True),
+    ],
+)
+def test_can_answers_for_each_user_action_and_post(monkeypatch, user, action, resource, allowed):
+    monkeypatch.setattr(policy, "utcnow", lambda: NOW)
+    assert policy.can(user, action, resource) is allowed
+
+
+def test_an_unknown_action_is_a_programming_error():
+    with pytest.raises(ValueError, match="unknown action"):
+        policy.can(ALICE, "post:publish-everything", PUBLISHED)
+
+
+def test_an_unknown_access_rule_is_a_programming_error():
+    with pytest.raises(ValueError, match="unknown access rule"):
+        policy.declare("admins-and-friends")
+
+
+# --- every route declares who may reach it -----------------------------------
+
+#: Values for URL parts when a test builds every route's address.
+URL_VALUES = {
+    "post_id": 1,
+    "version": 1,
+    "slug": "published",
+    "name": "shared",
+    "username": "alice",
+    "kind": "atom",
+    "chunk": 0,
+    "filename": "style.css",
+}
+
+
+def _routes(app):
+    """(rule, endpoint, view) for every route; view is None for a URL-only alias."""
+    for rule in app.url_map.iter_rules():
+        yield rule, rule.endpoint, app.view_functions.get(rule.endpoint)
+
+
+def _url(rule) -> str:
+    return rule.build({name: URL_VALUES[name] for name in rule.arguments})[1]
+
+
+def test_every_route_declares_who_may_reach_it(app):
+    undeclared = [
+        endpoint
+        for _rule, endpoint, view in _routes(app)
+        if view is not None and policy.access_rule(view) not in policy.RULES
+    ]
+    assert undeclared == []
+
+
+def test_a_route_without_a_view_is_only_an_alias_of_a_declared_one(app):
+    # The tutorial's url_for("index") names "/", which the blog's index serves.
+    for rule, endpoint, view in _routes(app):
+        if view is None:
+            adapter = app.url_map.bind("localhost")
+            served_by, _ = adapter.match(_url(rule))
+            assert served_by != endpoint
+            assert policy.access_rule(app.view_functions[served_by]) in policy.RULES
+
+
+@pytest.fixture
+def site(app, make_user, make_post) -> dict[str, int]:
+    """Alice's published post 1 (tagged 'shared', with a revision) and draft post 2."""
+    alice = make_user("alice", PW)
+    make_user("bob", PW)
+    published = make_post(alice, title="Published", body="b", tags="shared")
+    draft = make_post(alice, title="Draft", body="d", status="draft")
+    from flaskr.blog import services
+
+    with app.app_context():
+        services.revise_post(
+            published, services.Draft(title="Published", body="b2", tags="shared"), base_version=1
+        )
+    return {"published": published, "draft": draft}
+
+
+def test_signed_in_routes_send_visitors_to_the_login_page_for_every_method(app, client, site):
+    checked = 0
+    for rule, endpoint, view in _routes(app):
+        if view is None or policy.access_rule(view) != policy.SIGNED_IN:
+            continue
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            response = client.open(_url(rule), method=method)
+            assert response.status_code == 302, (endpoint, method)
+            assert response.headers["Location"] == "/auth/login", (endpoint, method)
+            checked += 1
+    assert checked >= 10
+
+
+def test_public_routes_never_ask_visitors_to_sign_in(app, client, site):
+    checked = 0
+    for rule, endpoint, view in _routes(app):
+        if view is None or policy.access_rule(view) != policy.PUBLIC or "GET" not in rule.methods:
+            continue
+        with client.get(_url(rule)) as response:  # static files stream: close them
+            assert response.status_code in (200, 301, 302), endpoint
+            assert "/auth/login" not in response.headers.get("Location", ""), endpoint
+        checked += 1
+    assert checked >= 15
+
+
+# --- every route that acts on one post, for every kind of user ----------------
+
+#: (method, URL) of every route that names a post -> expected status for
+#: (visitor, author, another user), on the published post 1 and the draft post 2.
+#: 302 for a visitor means "sent to the login page"; a route that names a post
+#: and is missing here fails test_every_post_route_has_a_row.
+POST_ROUTES = {
+    ("GET", "/{id}/"): {"published": (301, 301, 301), "draft": (404, 301, 404)},
+    ("GET", "/{id}/{slug}"): {"published": (200, 200, 200), "draft": (404, 200, 404)},
+    ("GET", "/{id}/update"): {"published": (302, 200, 403), "draft": (302, 200, 403)},
+    ("POST", "/{id}/update"): {"published": (302, 302, 403), "draft": (302, 302, 403)},
+    ("POST", "/{id}/delete"): {"published": (302, 302, 403), "draft": (302, 302, 403)},
+    ("GET", "/{id}/revisions"): {"published": (302, 200, 403), "draft": (302, 200, 403)},
+    ("GET", "/{id}/revisions/1"): {"published": (302, 200, 403), "draft": (302, 404, 403)},
+    ("POST", "/{id}/revisions/1/restore"): {
+        "published": (302, 302, 403),
+        "draft": (302, 404, 403),
+    },
+}
+SLUGS = {"published": "published", "draft": "draft"}
+
+
+def test_every_post_route_has_a_row(app):
+    named = {
+        (method, rule.rule.replace("<int:post_id>", "{id}").replace("<slug>", "{slug}"))
+        for rule in app.url_map.iter_rules()
+        if "post_id" in rule.arguments
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
+    }
+    table = {
+        (method, path.replace("/1", "/<int:version>") if "revisions/" in path else path)
+        for method, path in POST_ROUTES
+    }
+    assert named == table
+
+
+@pytest.mark.parametrize(("method", "path"), list(POST_ROUTES))
+@pytest.mark.parametrize("which", ["published", "draft"])
+@pytest.mark.parametrize(("who", "column"), [(None, 0), ("alice", 1), ("bob", 2)])
+def test_each_post_route_answers_each_user_as_the_policy_says(
+    app, client, auth, site, method, path, which, who, column
+):
+    if who:
+        auth.login(who, PW)
+    post_id = site[which]
+    url = path.format(id=post_id, slug=SLUGS[which])
+    form = {"title": "New title", "body": "text", "version": "2" if which == "published" else "1"}
+    response = client.open(url, method=method, data=form if method == "POST" else None)
+    assert response.status_code == POST_ROUTES[(method, path)][which][column]
+    if who is None and response.status_code == 302:
+        assert response.headers["Location"] == "/auth/login"
