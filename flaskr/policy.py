@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import Flask, abort, g, request
@@ -45,17 +45,15 @@ ACTIONS = frozenset(
 )
 
 View = TypeVar("View", bound=Callable[..., Any])
-User = Mapping[str, Any]
-
-
-class _Columns(Protocol):
-    c: Any
+#: A user or a resource as views hold them: a row mapping or a dict, keyed by column name.
+Record = Mapping[Any, Any]
+User = Record
 
 
 # --- who may read a post: one rule, two forms --------------------------------
 
 
-def post_is_public(post: Mapping[str, Any], now: datetime | None = None) -> bool:
+def post_is_public(post: Record, now: datetime | None = None) -> bool:
     """True when anyone may read this post: published, and its publish time has come."""
     published_at = post["published_at"]
     return (
@@ -65,12 +63,12 @@ def post_is_public(post: Mapping[str, Any], now: datetime | None = None) -> bool
     )
 
 
-def public_posts(table: _Columns, now: datetime | None = None) -> sa.ColumnElement[bool]:
+def public_posts(table: sa.FromClause, now: datetime | None = None) -> sa.ColumnElement[bool]:
     """post_is_public() as an SQL condition on `table` (post, or a copy of its status columns)."""
     return sa.and_(table.c.status == PUBLISHED, table.c.published_at <= (now or utcnow()))
 
 
-def post_state(post: Mapping[str, Any], now: datetime | None = None) -> str:
+def post_state(post: Record, now: datetime | None = None) -> str:
     """'draft', 'scheduled' or 'published', as an author sees a post."""
     if post["status"] != PUBLISHED:
         return "draft"
@@ -80,11 +78,11 @@ def post_state(post: Mapping[str, Any], now: datetime | None = None) -> str:
 # --- actions -----------------------------------------------------------------
 
 
-def _owns(user: User | None, resource: Mapping[str, Any] | None) -> bool:
+def _owns(user: User | None, resource: Record | None) -> bool:
     return user is not None and resource is not None and resource["author_id"] == user["id"]
 
 
-def can(user: User | None, action: str, resource: Mapping[str, Any] | None = None) -> bool:
+def can(user: User | None, action: str, resource: Record | None = None) -> bool:
     """True when `user` (None: a visitor) may do `action` to `resource`."""
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
@@ -96,7 +94,7 @@ def can(user: User | None, action: str, resource: Mapping[str, Any] | None = Non
     return _owns(user, resource)
 
 
-def authorize(action: str, resource: Mapping[str, Any] | None, *, hide: bool = False) -> Any:
+def authorize(action: str, resource: Record | None, *, hide: bool = False) -> Any:
     """The resource if the signed-in user may do `action` to it; else 404, or 403.
 
     404 when it does not exist, or when `hide` is set (a draft's page must not
@@ -120,7 +118,7 @@ def require(action: str) -> None:
         abort(403)
 
 
-def can_template(action: str, resource: Mapping[str, Any] | None = None) -> bool:
+def can_template(action: str, resource: Record | None = None) -> bool:
     """`can(...)` for the signed-in user, as templates ask it."""
     return can(g.get("user"), action, resource)
 

@@ -16,7 +16,7 @@ def _as_text(title: str, body: str, tags: str) -> list[str]:
     return f"# {title}\n\n{body}\n\nTags: {tags}".splitlines()
 
 
-def diff_with_current(post: Mapping[str, Any], old: Mapping[str, Any]) -> list[str]:
+def diff_with_current(post: Mapping[Any, Any], old: Mapping[Any, Any]) -> list[str]:
     """A unified diff from an earlier version of a post to the post as it is now."""
     tags = ", ".join(blog_services.tag_names(post["id"]))
     return list(

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
-
 import sqlalchemy as sa
-from sqlalchemy.engine import Row, RowMapping
+from sqlalchemy.engine import RowMapping
 
 from flaskr.auth.tables import user
 from flaskr.blog.tables import post
@@ -31,27 +28,27 @@ def list_public_posts_between(first_id: int, stop_id: int) -> list[RowMapping]:
     return list(connection().execute(query).mappings())
 
 
-def list_tags_with_newest_post(limit: int) -> Sequence[Row[tuple[str, datetime]]]:
-    """Tags that visible posts carry, by name, each with its newest visible post's time."""
+def list_tags_with_newest_post(limit: int) -> list[RowMapping]:
+    """Tags that visible posts carry, by name, each with its newest visible post's time (lastmod)."""
     query = (
-        sa.select(tag.c.name, sa.func.max(post_tag.c.published_at))
+        sa.select(tag.c.name, sa.func.max(post_tag.c.published_at).label("lastmod"))
         .select_from(tag.join(post_tag, post_tag.c.tag_id == tag.c.id))
         .where(public_posts(post_tag))
         .group_by(tag.c.name)
         .order_by(tag.c.name)
         .limit(limit)
     )
-    return connection().execute(query).all()
+    return list(connection().execute(query).mappings())
 
 
-def list_authors_with_newest_post(limit: int) -> Sequence[Row[tuple[str, datetime]]]:
-    """Authors of visible posts, by name, each with their newest visible post's time."""
+def list_authors_with_newest_post(limit: int) -> list[RowMapping]:
+    """Authors of visible posts, by name, each with their newest visible post's time (lastmod)."""
     query = (
-        sa.select(user.c.username, sa.func.max(post.c.published_at))
+        sa.select(user.c.username, sa.func.max(post.c.published_at).label("lastmod"))
         .select_from(user.join(post, post.c.author_id == user.c.id))
         .where(public_posts(post))
         .group_by(user.c.username)
         .order_by(user.c.username)
         .limit(limit)
     )
-    return connection().execute(query).all()
+    return list(connection().execute(query).mappings())

@@ -67,10 +67,12 @@ def pages() -> Response:
     """The front page, tag pages and author profiles, each with the time of its newest post."""
     root = ET.Element(f"{{{SITEMAP_NS}}}urlset")
     _url(root, "url", url_for("index", _external=True))
-    for name, lastmod in queries.list_tags_with_newest_post(PAGES_MAX):
-        _url(root, "url", url_for("tags.tag", name=name, _external=True), lastmod)
-    for username, lastmod in queries.list_authors_with_newest_post(PAGES_MAX):
-        _url(root, "url", url_for("users.profile", username=username, _external=True), lastmod)
+    for row in queries.list_tags_with_newest_post(PAGES_MAX):
+        loc = url_for("tags.tag", name=row["name"], _external=True)
+        _url(root, "url", loc, row["lastmod"])
+    for row in queries.list_authors_with_newest_post(PAGES_MAX):
+        loc = url_for("users.profile", username=row["username"], _external=True)
+        _url(root, "url", loc, row["lastmod"])
     return _xml(root)
 
 
