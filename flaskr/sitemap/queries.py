@@ -29,7 +29,7 @@ def list_public_posts_between(first_id: int, stop_id: int) -> list[RowMapping]:
 
 
 def list_tags_with_newest_post(limit: int) -> list[RowMapping]:
-    """Tags that visible posts carry, by name, each with its newest visible post's time (lastmod)."""
+    """Tags of visible posts, by name, each with its newest visible post's time (lastmod)."""
     query = (
         sa.select(tag.c.name, sa.func.max(post_tag.c.published_at).label("lastmod"))
         .select_from(tag.join(post_tag, post_tag.c.tag_id == tag.c.id))
