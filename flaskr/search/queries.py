@@ -32,7 +32,7 @@ def _narrowing(
     They apply before the cut to the newest candidates: a filtered search ranks
     among the filtered matches, not among whatever else matched more recently.
     """
-    where = []
+    where: list[sa.ColumnElement[bool]] = []
     if tag_name:
         tag_id = sa.select(tag.c.id).where(tag.c.name == tag_name).scalar_subquery()
         tagged = sa.select(post_tag.c.post_id).where(
@@ -48,7 +48,7 @@ def _narrowing(
 
 def search_posts(
     text: str, *, page: int, per_page: int, tag_name: str | None = None, author: str | None = None
-) -> list[Mapping[str, Any]]:
+) -> list[Mapping[Any, Any]]:
     """A page of matching visible posts, best first, with highlighted title and snippet."""
     if is_sqlite():
         return _search_sqlite(text, page, per_page, tag_name, author)
@@ -61,7 +61,7 @@ def _candidates() -> int:
     return current_app.config["SEARCH_CANDIDATES"]
 
 
-def _search_sqlite(text, page, per_page, tag_name, author) -> list[Mapping[str, Any]]:
+def _search_sqlite(text, page, per_page, tag_name, author) -> list[Mapping[Any, Any]]:
     match = terms.fts5_query(text)
     if match is None:
         return []
@@ -106,7 +106,7 @@ def _search_sqlite(text, page, per_page, tag_name, author) -> list[Mapping[str, 
     return [rows[i] for i in ids if i in rows]
 
 
-def _search_postgres(text, page, per_page, tag_name, author) -> list[Mapping[str, Any]]:
+def _search_postgres(text, page, per_page, tag_name, author) -> list[Mapping[Any, Any]]:
     websearch = terms.websearch_text(text)
     if websearch is None:
         return []
