@@ -20,7 +20,7 @@ from flask import (
 )
 
 from flaskr.auth import services
-from flaskr.extensions import limiter
+from flaskr.ratelimit import limit
 from flaskr.security import audit, safe_path
 from flaskr.validation import ValidationError
 
@@ -44,6 +44,12 @@ def _form_username() -> str:
 
 def _session_account() -> str:
     return f"user:{session.get('user_id')}"
+
+
+def _signed_out() -> bool:
+    # Limits wrap the whole view, login_required included: a visitor who is not
+    # signed in is sent to the login page and counts against no account.
+    return g.user is None
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -91,7 +97,7 @@ def _sign_in(user_id: int) -> None:
 
 
 @bp.route("/register", methods=("GET", "POST"))
-@limiter.limit(_login_limit, methods=["POST"])
+@limit(_login_limit, methods=["POST"])
 def register():
     """Create an account with a username and password."""
     if request.method == "POST":
@@ -107,8 +113,8 @@ def register():
 
 
 @bp.route("/login", methods=("GET", "POST"))
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_form_username)
+@limit(_login_limit, methods=["POST"])
+@limit(_login_limit, methods=["POST"], key_func=_form_username)
 def login():
     """Sign in with a username and password."""
     if request.method == "POST":
@@ -144,7 +150,7 @@ def account():
 
 @bp.route("/account/password", methods=("POST",))
 @login_required
-@limiter.limit(_account_limit, key_func=_session_account)
+@limit(_account_limit, key_func=_session_account, exempt_when=_signed_out)
 def change_password():
     """Change the password; every other session of this user ends."""
     try:
@@ -165,7 +171,7 @@ def change_password():
 
 @bp.route("/account/delete", methods=("POST",))
 @login_required
-@limiter.limit(_account_limit, key_func=_session_account)
+@limit(_account_limit, key_func=_session_account, exempt_when=_signed_out)
 def delete_account():
     """Delete the account and all its posts."""
     user_id = g.user["id"]
