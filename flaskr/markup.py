@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+from urllib.parse import urlsplit
 
 import nh3
+from flask import current_app, has_app_context, has_request_context, request
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markupsafe import Markup
@@ -17,7 +19,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 #: Bump when the output of render() changes; cached HTML older than this is rebuilt.
-RENDER_VERSION = 3
+RENDER_VERSION = 4
 SUMMARY_MAX = 280
 
 _FORMATTER = HtmlFormatter(nowrap=True, classprefix="hl-")
@@ -89,12 +91,70 @@ def _align_with_attributes(state: StateCore) -> None:
             token.attrSet("align", style.removeprefix("text-align:"))
 
 
+#: The site's own addresses an image may load: files, never actions such as
+#: /auth/logout (a GET there from an <img> would act for every reader).
+#: Path segments cannot start with "." or hold "%" or "\\", so none can climb out.
+_MEDIA_PATH = re.compile(r"/(?:static|media)(?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+")
+
+
+def _image_allowed(src: str, own_hosts: frozenset[str]) -> bool:
+    try:
+        parts = urlsplit(src.strip())
+        host = parts.hostname
+    except ValueError:
+        return False
+    if parts.netloc and host and not _is_own_host(host, own_hosts):
+        return True  # another site's image: it cannot act on this site's session
+    return not parts.query and _MEDIA_PATH.fullmatch(parts.path) is not None
+
+
+def _is_own_host(host: str, own_hosts: frozenset[str]) -> bool:
+    # TRUSTED_HOSTS may name ".example.org" for the domain and every subdomain.
+    return any(
+        host == own or (own.startswith(".") and (host == own[1:] or host.endswith(own)))
+        for own in own_hosts
+    )
+
+
+def _drop_images_of_own_actions(state: StateCore) -> None:
+    # An image whose source is this site's own address (not a media file) becomes
+    # its alt text.
+    own_hosts = state.env.get("ownHosts", frozenset())
+    for token in state.tokens:
+        if token.type != "inline" or not token.children:
+            continue
+        children = []
+        for child in token.children:
+            if child.type == "image" and not _image_allowed(
+                str(child.attrGet("src") or ""), own_hosts
+            ):
+                children.extend(child.children or ())
+            else:
+                children.append(child)
+        token.children = children
+
+
+def _own_hosts() -> frozenset[str]:
+    """The host names this site answers to, as far as the app and request tell."""
+    hosts = set()
+    if has_app_context():
+        config = current_app.config
+        hosts.update(str(host).lower() for host in config.get("TRUSTED_HOSTS") or ())
+        if config.get("SERVER_NAME"):
+            hosts.add(urlsplit("//" + config["SERVER_NAME"]).hostname or "")
+    if has_request_context():
+        hosts.add(urlsplit("//" + request.host).hostname or "")
+    hosts.discard("")
+    return frozenset(hosts)
+
+
 _md = (
     MarkdownIt("commonmark", {"html": False, "linkify": False, "highlight": _highlight})
     .enable(["table", "strikethrough"])
     .use(footnote_plugin)
 )
 _md.core.ruler.push("align_with_attributes", _align_with_attributes)
+_md.core.ruler.push("drop_images_of_own_actions", _drop_images_of_own_actions)
 
 #: The only ids rendered HTML may carry: footnotes and their back-links, named
 #: per document so two posts on one page do not share them (see render()).
@@ -111,7 +171,7 @@ def render(source: str) -> str:
     """Turn a post's Markdown into HTML that is safe to put in any page."""
     source = source or ""
     doc_id = hashlib.sha256(source.encode()).hexdigest()[:12]
-    html = _md.render(source, {"docId": doc_id})
+    html = _md.render(source, {"docId": doc_id, "ownHosts": _own_hosts()})
     return nh3.clean(
         html,
         tags=_TAGS,

@@ -21,7 +21,7 @@ from flask import (
 
 from flaskr.auth import services
 from flaskr.ratelimit import limit
-from flaskr.security import audit, safe_path
+from flaskr.security import audit, is_own_navigation, safe_path
 from flaskr.validation import ValidationError
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -134,6 +134,10 @@ def login():
 @bp.route("/logout", methods=("GET", "POST"))
 def logout():
     """Sign out, ending this session on the server too."""
+    if request.method == "GET" and not is_own_navigation():
+        # An image in a post (or another site) loading this address must not sign
+        # the reader out: it gets a page whose button signs out with a POST.
+        return render_template("auth/logout.html")
     token = session.get("sid")
     if token:
         services.end_session(token)
