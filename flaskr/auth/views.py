@@ -20,7 +20,7 @@ from flask import (
 )
 
 from flaskr.auth import services
-from flaskr.ratelimit import limit
+from flaskr.ratelimit import limit, signed_out
 from flaskr.security import audit, is_own_navigation, safe_path
 from flaskr.validation import ValidationError
 
@@ -44,12 +44,6 @@ def _form_username() -> str:
 
 def _session_account() -> str:
     return f"user:{session.get('user_id')}"
-
-
-def _signed_out() -> bool:
-    # Limits wrap the whole view, login_required included: a visitor who is not
-    # signed in is sent to the login page and counts against no account.
-    return g.user is None
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -154,7 +148,7 @@ def account():
 
 @bp.route("/account/password", methods=("POST",))
 @login_required
-@limit(_account_limit, key_func=_session_account, exempt_when=_signed_out)
+@limit(_account_limit, key_func=_session_account, exempt_when=signed_out)
 def change_password():
     """Change the password; every other session of this user ends."""
     try:
@@ -175,7 +169,7 @@ def change_password():
 
 @bp.route("/account/delete", methods=("POST",))
 @login_required
-@limit(_account_limit, key_func=_session_account, exempt_when=_signed_out)
+@limit(_account_limit, key_func=_session_account, exempt_when=signed_out)
 def delete_account():
     """Delete the account and all its posts."""
     user_id = g.user["id"]

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, g
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -31,6 +31,22 @@ def limit(value: str | Callable[[], str], **options: Any) -> Callable[[View], Vi
         return view
 
     return declare
+
+
+def signed_in_user() -> str:
+    """Key function: the signed-in user (for limits on what users write)."""
+    return f"user:{g.user['id']}"
+
+
+def signed_out() -> bool:
+    """exempt_when: nobody is signed in (login_required will send them to log in)."""
+    # Limits wrap the whole view, login_required included.
+    return g.get("user") is None
+
+
+def config_value(name: str) -> Callable[[], str]:
+    """A limit read from the app's settings at request time."""
+    return lambda: current_app.config[name]
 
 
 def init_app(app: Flask) -> None:
