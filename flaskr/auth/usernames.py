@@ -42,3 +42,8 @@ def skeleton_key(username: str) -> str:
     cased = _SPOOF.getSkeleton(0, normalize(username))
     skeleton = _SPOOF.getSkeleton(0, cased.casefold())
     return hashlib.sha256(skeleton.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def login_key(typed: str) -> str:
+    """The account a login attempt counts against: the name as looked up, ignoring case."""
+    return hashlib.sha256(normalize(typed).casefold().encode("utf-8", "surrogatepass")).hexdigest()

@@ -19,7 +19,8 @@ from flask import (
     url_for,
 )
 
-from flaskr.auth import services
+from flaskr.auth import devices, services, usernames
+from flaskr.auth.tables import USERNAME_MAX
 from flaskr.ratelimit import limit, signed_out
 from flaskr.security import audit, is_own_navigation, safe_path
 from flaskr.validation import ValidationError
@@ -38,8 +39,24 @@ def _account_limit() -> str:
     return current_app.config["RATELIMIT_ACCOUNT"]
 
 
-def _form_username() -> str:
-    return "account:" + (request.form.get("username") or "").lower()[:200]
+def _login_account() -> str:
+    """The account a login names (its case does not matter)."""
+    if "login_account" not in g:
+        typed = (request.form.get("username") or "")[: USERNAME_MAX + 1]
+        g.login_account = "account:" + usernames.login_key(typed)
+    return g.login_account
+
+
+def _known_device() -> str:
+    return f"device:{devices.device_for(_login_account())}"
+
+
+def _on_known_device() -> bool:
+    return devices.device_for(_login_account()) is not None
+
+
+def _on_unknown_device() -> bool:
+    return not _on_known_device()
 
 
 def _session_account() -> str:
@@ -107,8 +124,11 @@ def register():
 
 
 @bp.route("/login", methods=("GET", "POST"))
+# Per address; per account from browsers that never signed in to it (a stranger
+# can spend that budget); per device for a browser that did (see auth/devices.py).
 @limit(_login_limit, methods=["POST"])
-@limit(_login_limit, methods=["POST"], key_func=_form_username)
+@limit(_login_limit, methods=["POST"], key_func=_login_account, exempt_when=_on_known_device)
+@limit(_login_limit, methods=["POST"], key_func=_known_device, exempt_when=_on_unknown_device)
 def login():
     """Sign in with a username and password."""
     if request.method == "POST":
@@ -121,7 +141,9 @@ def login():
         else:
             _sign_in(user_id)
             audit("login", user_id=user_id)
-            return redirect(safe_path(session.pop("next", None)))
+            response = redirect(safe_path(session.pop("next", None)))
+            devices.remember(response, _login_account())
+            return response
     return render_template("auth/login.html")
 
 
