@@ -20,7 +20,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from flaskr import db, errors, links, markup, pagecache, policy, ratelimit, security
     from flaskr.blog import queries as blog_queries
-    from flaskr.extensions import csrf, limiter
+    from flaskr.extensions import csrf
 
     db.init_app(app)
     links.init_app(app)  # before any route: it bounds <int:...> URL parts
@@ -50,13 +50,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     # The tutorial's url_for("index") names the blog's front page.
     app.add_url_rule("/", endpoint="index")
-    app.config.setdefault(
-        "RATELIMIT_STORAGE_URI",
-        ratelimit.storage_uri(app.config["DATABASE"], app.config["REDIS_URL"]),
-    )
     policy.init_app(app)
     csrf.init_app(app)
-    limiter.init_app(app)
+    ratelimit.init_app(app)  # after the blueprints: it applies the limits their views declare
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

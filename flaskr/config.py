@@ -24,6 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_URL": None,  # shared rate-limit storage for multi-server deployments
     "RATELIMIT_LOGIN": "10 per minute;50 per hour",
     "RATELIMIT_ACCOUNT": "20 per hour",
+    "RATELIMIT_WRITE": "60 per minute;600 per hour",  # post saves and previews, per user
+    "DEVICE_COOKIE_DAYS": 365,  # a browser that signed in is a known device this long
     "PASSWORD_MIN_LENGTH": 8,
     "SESSION_IDLE_MINUTES": 60 * 24 * 7,
     "SESSION_MAX_DAYS": 30,

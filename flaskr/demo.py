@@ -13,6 +13,7 @@ from flask.cli import with_appcontext
 from flaskr import markup
 from flaskr.auth.passwords import hash_password
 from flaskr.auth.tables import user
+from flaskr.auth.usernames import skeleton_key
 from flaskr.blog.tables import post
 from flaskr.db import engine, upgrade_db, utcnow
 from flaskr.tags.tables import post_tag, tag
@@ -180,7 +181,15 @@ def demo_data_command(users: int, posts: int, tags: int, seed: int) -> None:
             names = [f"demo{start + i + 1}" for i in range(users)]
             conn.execute(
                 sa.insert(user),
-                [{"username": name, "password": password, "created": now} for name in names],
+                [
+                    {
+                        "username": name,
+                        "username_skeleton": skeleton_key(name),
+                        "password": password,
+                        "created": now,
+                    }
+                    for name in names
+                ],
             )
             author_ids = list(
                 conn.execute(sa.select(user.c.id).where(user.c.username.in_(names))).scalars()

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import html
 import re
+from urllib.parse import urlsplit
 
 import nh3
+from flask import current_app, has_app_context, has_request_context, request
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
 from markupsafe import Markup
 from mdit_py_plugins.footnote import footnote_plugin
 from pygments import highlight
@@ -16,9 +21,21 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from flaskr.validation import ValidationError
+
 #: Bump when the output of render() changes; cached HTML older than this is rebuilt.
-RENDER_VERSION = 3
+RENDER_VERSION = 4
 SUMMARY_MAX = 280
+#: The most parsing steps one text may take: roughly its Markdown elements and
+#: lines. The parser's time grows with these, not with length: 100,000 characters
+#: of prose take ~5,000 steps and 0.1 s, but `"![" * 50000` took 195,000 steps and
+#: 2-4 s. A block step (a line, a list item) costs about three inline steps.
+#: At this budget the worst inputs we know of are refused within about 0.4 s.
+RENDER_BUDGET = 20_000
+BLOCK_STEP_COST = 3
+#: Characters of code one text may have highlighted (~0.6 s for 100,000); code
+#: past this is shown plain, still escaped.
+HIGHLIGHT_BUDGET = 20_000
 
 _FORMATTER = HtmlFormatter(nowrap=True, classprefix="hl-")
 _TAGS = {
@@ -70,7 +87,15 @@ _ATTRIBUTES = {
 }
 
 
+#: Characters of code the text being rendered may still have highlighted.
+_highlight_left: contextvars.ContextVar[int] = contextvars.ContextVar("highlight_left", default=0)
+
+
 def _highlight(code: str, lang: str, _attrs: str) -> str:
+    left = _highlight_left.get()
+    if len(code) > left:
+        return ""  # markdown-it escapes and wraps it itself
+    _highlight_left.set(left - len(code))
     try:
         lexer = get_lexer_by_name(lang.strip()) if lang.strip() else None
     except ClassNotFound:
@@ -89,12 +114,96 @@ def _align_with_attributes(state: StateCore) -> None:
             token.attrSet("align", style.removeprefix("text-align:"))
 
 
+#: The site's own addresses an image may load: files, never actions such as
+#: /auth/logout (a GET there from an <img> would act for every reader).
+#: Path segments cannot start with "." or hold "%" or "\\", so none can climb out.
+_MEDIA_PATH = re.compile(r"/(?:static|media)(?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+")
+
+
+def _image_allowed(src: str, own_hosts: frozenset[str]) -> bool:
+    try:
+        parts = urlsplit(src.strip())
+        host = parts.hostname
+    except ValueError:
+        return False
+    if parts.netloc and host and not _is_own_host(host, own_hosts):
+        return True  # another site's image: it cannot act on this site's session
+    return not parts.query and _MEDIA_PATH.fullmatch(parts.path) is not None
+
+
+def _is_own_host(host: str, own_hosts: frozenset[str]) -> bool:
+    # TRUSTED_HOSTS may name ".example.org" for the domain and every subdomain.
+    return any(
+        host == own or (own.startswith(".") and (host == own[1:] or host.endswith(own)))
+        for own in own_hosts
+    )
+
+
+def _drop_images_of_own_actions(state: StateCore) -> None:
+    # An image whose source is this site's own address (not a media file) becomes
+    # its alt text.
+    own_hosts = state.env.get("ownHosts", frozenset())
+    for token in state.tokens:
+        if token.type != "inline" or not token.children:
+            continue
+        children = []
+        for child in token.children:
+            if child.type == "image" and not _image_allowed(
+                str(child.attrGet("src") or ""), own_hosts
+            ):
+                children.extend(child.children or ())
+            else:
+                children.append(child)
+        token.children = children
+
+
+def _own_hosts() -> frozenset[str]:
+    """The host names this site answers to, as far as the app and request tell."""
+    hosts = set()
+    if has_app_context():
+        config = current_app.config
+        hosts.update(str(host).lower() for host in config.get("TRUSTED_HOSTS") or ())
+        if config.get("SERVER_NAME"):
+            hosts.add(urlsplit("//" + config["SERVER_NAME"]).hostname or "")
+    if has_request_context():
+        hosts.add(urlsplit("//" + request.host).hostname or "")
+    hosts.discard("")
+    return frozenset(hosts)
+
+
+class TooComplexError(ValidationError):
+    """Markdown with more elements than RENDER_BUDGET allows."""
+
+
+def _spend(env: dict, cost: int) -> None:
+    env["steps"] = steps = env.get("steps", 0) + cost
+    if steps > RENDER_BUDGET:
+        raise TooComplexError(
+            "The text has too much formatting to show (links, brackets, emphasis, list "
+            "items or lines). Shorten it, or put long runs of symbols in a code block."
+        )
+
+
+def _count_inline_step(state: StateInline, silent: bool) -> bool:
+    _spend(state.env, 1)
+    return False  # counted, not consumed: the real rules run next
+
+
+def _count_block_step(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    _spend(state.env, BLOCK_STEP_COST)
+    return False
+
+
 _md = (
     MarkdownIt("commonmark", {"html": False, "linkify": False, "highlight": _highlight})
     .enable(["table", "strikethrough"])
     .use(footnote_plugin)
 )
 _md.core.ruler.push("align_with_attributes", _align_with_attributes)
+_md.core.ruler.push("drop_images_of_own_actions", _drop_images_of_own_actions)
+# First in each chain, so every step of the parser is paid for (see RENDER_BUDGET).
+_md.inline.ruler.before("text", "budget", _count_inline_step)
+_md.block.ruler.before("table", "budget", _count_block_step)
 
 #: The only ids rendered HTML may carry: footnotes and their back-links, named
 #: per document so two posts on one page do not share them (see render()).
@@ -108,10 +217,17 @@ def _keep_attribute(_tag: str, attribute: str, value: str) -> str | None:
 
 
 def render(source: str) -> str:
-    """Turn a post's Markdown into HTML that is safe to put in any page."""
+    """Turn a post's Markdown into HTML that is safe to put in any page.
+
+    Raises TooComplexError (a ValidationError) past RENDER_BUDGET.
+    """
     source = source or ""
     doc_id = hashlib.sha256(source.encode()).hexdigest()[:12]
-    html = _md.render(source, {"docId": doc_id})
+    budget = _highlight_left.set(HIGHLIGHT_BUDGET)
+    try:
+        html = _md.render(source, {"docId": doc_id, "ownHosts": _own_hosts()})
+    finally:
+        _highlight_left.reset(budget)
     return nh3.clean(
         html,
         tags=_TAGS,
@@ -123,9 +239,18 @@ def render(source: str) -> str:
     )
 
 
+def render_stored(source: str) -> str:
+    """render() for text already saved: past the budget, its paragraphs as plain text."""
+    try:
+        return render(source)
+    except TooComplexError:
+        paragraphs = re.split(r"\n\s*\n", (source or "").strip())
+        return "".join(f"<p>{html.escape(text)}</p>\n" for text in paragraphs if text)
+
+
 def summarize(source: str) -> str:
     """The opening words of a post as plain text, for feeds, lists and meta descriptions."""
-    return summarize_html(_md.render(source or ""))
+    return summarize_html(render_stored(source))
 
 
 def summarize_html(rendered: str) -> str:
@@ -140,7 +265,8 @@ def summarize_html(rendered: str) -> str:
 
 def markdown_filter(source: str | None) -> Markup:
     """Template filter: render Markdown text the user wrote."""
-    return Markup(render(source or ""))  # noqa: S704  # nosec B704 - render() sanitizes with nh3
+    # render_stored() sanitizes with nh3, or escapes.
+    return Markup(render_stored(source or ""))  # noqa: S704  # nosec B704
 
 
 def highlight_css() -> str:

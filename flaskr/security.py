@@ -68,6 +68,24 @@ def _headers(response: Response) -> Response:
     return response
 
 
+#: Sec-Fetch-Site values of a request started on this site, or typed by the person.
+_OWN_SITE = frozenset({"same-origin", "same-site", "none"})
+
+
+def is_own_navigation() -> bool:
+    """False when the browser says this request is not a page navigation started on this site."""
+    # Fetch metadata (Sec-Fetch-*): an <img> loading a URL says Dest: image and
+    # Mode: no-cors; a link from elsewhere says Site: cross-site. Browsers that
+    # send none of it (and scripts such as the tutorial's tests) count as navigation.
+    headers = request.headers
+    site, mode, dest = (headers.get(f"Sec-Fetch-{name}") for name in ("Site", "Mode", "Dest"))
+    return (
+        (site is None or site in _OWN_SITE)
+        and (mode is None or mode == "navigate")
+        and (dest is None or dest == "document")
+    )
+
+
 def safe_path(target: str | None) -> str:
     """Return target if it is a path on this site, else '/': never an open redirect."""
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):

@@ -183,6 +183,66 @@ def test_links_with_unsafe_schemes_are_dropped(source):
             assert scheme is None or scheme.group(1) in ("http", "https", "mailto"), html
 
 
+def _image_sources(html: str) -> list[str | None]:
+    return [attrs.get("src") for tag, attrs in elements(html) if tag == "img"]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "![x](/auth/logout)",
+        "![x](/auth/logout?next=/)",
+        "![x](auth/logout)",  # relative to the post's address
+        "![x](../auth/logout)",
+        "![x](/static/../auth/logout)",
+        "![x](/static/%2e%2e/auth/logout)",
+        "![x](/static/.%2E/auth/logout)",
+        "![x](</static\\..\\auth/logout>)",
+        "![x](/static/./../auth/logout)",
+        "![x](/static)",
+        "![x](/1/delete)",
+        "![x](http:/auth/logout)",
+        "![x](https:auth/logout)",
+        "![x][ref]\n\n[ref]: /auth/logout",
+        "[![x](/auth/logout)](https://example.org)",
+        "* ![x](/auth/logout)",
+        "![x](https://blog.example/auth/logout)",
+        "![x](//blog.example/auth/logout)",
+        "![x](HTTPS://BLOG.EXAMPLE:8443/auth/logout)",
+        "![x](https://www.blog.example/auth/logout)",  # TRUSTED_HOSTS has .blog.example
+        "![x](https://trusted.example/auth/logout)",
+    ],
+)
+def test_images_never_point_at_the_sites_own_actions(make_app, source):
+    app = make_app(TRUSTED_HOSTS=["blog.example", ".blog.example", "trusted.example"])
+    with app.test_request_context("/create", base_url="https://blog.example"):
+        html = markup.render(source)
+    assert _image_sources(html) == [], html
+    assert "x" in html  # the alt text stays, as text
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "/static/flaskr.css",
+        "/static/img/cat.png",
+        "/media/2025/01/cat-1.jpg",
+        "https://blog.example/media/cat.png",
+        "https://images.example.org/auth/logout",  # another site's address is its own business
+        "https://example.org/cat.png",
+    ],
+)
+def test_media_files_and_other_sites_images_are_kept(app, src):
+    with app.test_request_context("/create", base_url="https://blog.example"):
+        assert _image_sources(markup.render(f"![cat]({src})")) == [src]
+
+
+def test_the_request_host_counts_as_the_sites_own(app):
+    with app.test_request_context("/", base_url="http://127.0.0.1:5000"):
+        html = markup.render("![x](http://127.0.0.1:5000/auth/logout)")
+    assert _image_sources(html) == []
+
+
 @pytest.mark.parametrize(
     ("source", "href"),
     [

@@ -141,7 +141,10 @@ def _url(rule) -> str:
     return rule.build({name: URL_VALUES[name] for name in rule.arguments})[1]
 
 
-def test_every_route_declares_who_may_reach_it(app):
+@pytest.mark.parametrize("limits", [False, True])
+def test_every_route_declares_who_may_reach_it(make_app, limits):
+    # With rate limits on, views are wrapped by the limiter: the declaration must survive.
+    app = make_app(RATELIMIT_ENABLED=limits)
     undeclared = [
         endpoint
         for _rule, endpoint, view in _routes(app)

@@ -323,3 +323,197 @@ def test_file_storage_sweeps_out_expired_counters(tmp_path):
     assert len(keys()) == PURGE_EVERY - 1
     storage.incr("fresh", expiry=60)
     assert keys() == ["fresh"]
+
+
+# --- one limiter per app, through Flask-Limiter's public API -----------------------
+
+
+def test_each_app_has_its_own_plain_flask_limiter(make_app):
+    from flask_limiter import Limiter
+
+    first, second = _limited_app(make_app), _limited_app(make_app)
+    limiters = [app.extensions["flaskr.limiter"] for app in (first, second)]
+    # Flask-Limiter's own class, not a subclass that overrides its private attributes.
+    assert [type(limiter) for limiter in limiters] == [Limiter, Limiter]
+    assert limiters[0] is not limiters[1]
+    assert first.extensions["limiter"] == {limiters[0]}
+
+
+def test_views_are_wrapped_only_where_limits_are_on(make_app):
+    from flaskr.auth import views
+
+    assert make_app().view_functions["auth.login"] is views.login
+    limited = _limited_app(make_app).view_functions["auth.login"]
+    assert limited is not views.login and limited.__wrapped__ is not None
+    # The module's function stays as it was: other apps wrap their own copy.
+    assert not hasattr(views.login, "__wrapped__")
+
+
+def test_signed_out_visitor_is_sent_to_login_without_counting_against_an_account(make_app):
+    client = make_app(RATELIMIT_ENABLED=True, RATELIMIT_ACCOUNT="1 per hour").test_client()
+    for _ in range(3):
+        response = client.post("/auth/account/password", data={"current_password": "x"})
+        assert response.status_code == 302
+        assert response.headers["Location"].endswith("/auth/login")
+
+
+# --- Retry-After only where it means something -------------------------------------
+
+
+def test_successful_responses_carry_no_retry_after(make_app, make_user):
+    make_user("alice", PW)
+    client = _limited_app(make_app).test_client()
+    responses = [
+        client.get("/auth/login"),
+        _login(client),  # a failed login: 200 with the form again
+        _login(client, password=PW),  # signed in: 302
+        client.get("/"),
+    ]
+    assert [r.status_code for r in responses] == [200, 200, 302, 200]
+    for response in responses:
+        assert "Retry-After" not in response.headers
+        names = [name.lower() for name, _ in response.headers.items()]
+        assert not any(name.startswith("x-ratelimit") for name in names)
+
+
+def test_503_on_a_limited_page_keeps_the_outage_retry_after(make_app, tmp_path):
+    from flaskr.errors import RETRY_AFTER_SECONDS
+
+    folder = tmp_path / "volume"
+    app = _limited_app(
+        make_app,
+        DATABASE=str(folder / "flaskr.sqlite"),
+        DATABASE_URL=None,
+        RATELIMIT_STORAGE_URI="memory://",
+    )
+    client = app.test_client()
+    assert client.get("/auth/login").status_code == 200  # migrated and working
+    # The database's folder becomes a file: new connections fail as in an outage.
+    folder.rename(tmp_path / "moved")
+    folder.write_text("not a folder")
+    app.extensions["flaskr.engine"].dispose()
+    response = _login(client)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
+
+
+def test_429_says_the_longest_wait_of_the_limits_exceeded(make_app):
+    client = make_app(
+        RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="2 per minute;2 per hour"
+    ).test_client()
+    for n in range(2):
+        assert _login(client, username=f"user{n}").status_code == 200
+    response = _login(client, username="user9")
+    # Both limits are spent: retrying after a minute would only meet the hourly one.
+    _assert_limited(response, window=3600)
+    assert int(response.headers["Retry-After"]) > 60
+
+
+# --- Redis down: count per process, log once, recover ------------------------------
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A redis-server of this test's own (the shared one is never stopped)."""
+    port = _free_port()
+    processes: list[subprocess.Popen] = []
+
+    class Server:
+        url = f"redis://127.0.0.1:{port}/0"
+
+        def start(self) -> None:
+            processes.append(
+                subprocess.Popen(
+                    [
+                        "redis-server",
+                        "--port",
+                        str(port),
+                        "--bind",
+                        "127.0.0.1",
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "no",
+                        "--dir",
+                        str(tmp_path),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                try:
+                    if redis.Redis.from_url(self.url, socket_timeout=1).ping():
+                        return
+                except redis.RedisError:
+                    time.sleep(0.05)
+            raise AssertionError("private redis-server did not start")
+
+        def stop(self) -> None:
+            processes[-1].kill()
+            processes[-1].wait()
+
+    server = Server()
+    server.start()
+    yield server
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def _outage_lines(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "storage unreachable" in r.getMessage()]
+
+
+def test_redis_outage_counts_per_process_logs_once_and_recovers(
+    make_app, make_user, private_redis, caplog
+):
+    caplog.set_level(logging.INFO)
+    make_user("alice", PW)
+    settings = {"REDIS_URL": private_redis.url}
+    first, second = _limited_app(make_app, **settings), _limited_app(make_app, **settings)
+    a, b = first.test_client(), second.test_client()
+    assert _login(a, ip="10.4.0.1").status_code == 200  # both see Redis working
+    assert _login(b, ip="10.4.0.1").status_code == 200
+
+    private_redis.stop()
+    # Pages and logins keep working.
+    assert a.get("/").status_code == 200
+    assert _login(a, password=PW, ip="10.4.0.2").status_code == 302
+    # Each process (app) now counts alone: 3 a minute each, not 3 in all.
+    for client in (a, b):
+        statuses = [_login(client, username=f"u{n}", ip="10.4.0.3").status_code for n in range(4)]
+        assert statuses == [200, 200, 200, 429]
+    # One line per process for the whole outage, not one per request.
+    assert len(_outage_lines(caplog)) == 2
+
+    private_redis.start()
+    recovered = 0
+    deadline = time.monotonic() + 90  # Flask-Limiter re-checks with backoff, up to 32 s apart
+    n = 0
+    while recovered < 2 and time.monotonic() < deadline:
+        for client in (a, b):
+            n += 1
+            assert _login(client, username=f"r{n}", ip=f"10.5.0.{n}").status_code == 200
+        messages = [r.getMessage() for r in caplog.records]
+        recovered = messages.count("Rate limit storage recovered")
+        time.sleep(0.5)
+    assert recovered == 2
+    # Shared counting again: the two apps together allow 3.
+    assert [_login(c, ip="10.4.0.9").status_code for c in (a, b, a)] == [200, 200, 200]
+    _assert_limited(_login(b, ip="10.4.0.9"))
+    assert len(_outage_lines(caplog)) == 2
+
+
+def test_redis_that_never_answers_delays_a_login_by_about_a_second(make_app):
+    # Accepts connections (the kernel's backlog) but never reads or answers.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        port = silent.getsockname()[1]
+        client = _limited_app(make_app, REDIS_URL=f"redis://127.0.0.1:{port}/0").test_client()
+        started = time.monotonic()
+        assert _login(client).status_code == 200
+        assert time.monotonic() - started < 5

@@ -74,6 +74,62 @@ def test_get_logout_of_the_tutorial_also_ends_the_server_session(app, client, au
     assert not _signed_in(thief)
 
 
+#: What Chromium sends for requests a page makes by itself, or that another site starts.
+NOT_A_NAVIGATION_HERE = {
+    "an image in a post": {
+        "Sec-Fetch-Site": "same-origin",
+        "Sec-Fetch-Mode": "no-cors",
+        "Sec-Fetch-Dest": "image",
+    },
+    "a script's fetch": {
+        "Sec-Fetch-Site": "same-origin",
+        "Sec-Fetch-Mode": "cors",
+        "Sec-Fetch-Dest": "empty",
+    },
+    "a link on another site": {
+        "Sec-Fetch-Site": "cross-site",
+        "Sec-Fetch-Mode": "navigate",
+        "Sec-Fetch-Dest": "document",
+    },
+    "an image on another site": {"Sec-Fetch-Site": "cross-site"},
+    "a frame": {"Sec-Fetch-Dest": "iframe"},
+}
+
+
+@pytest.mark.parametrize("headers", NOT_A_NAVIGATION_HERE.values(), ids=NOT_A_NAVIGATION_HERE)
+def test_image_load_of_logout_keeps_reader_signed_in(client, auth, make_user, headers):
+    make_user("alice", PW)
+    auth.login("alice", PW)
+    response = client.get("/auth/logout", headers=headers)
+    assert response.status_code == 200
+    # A page that asks instead, with a POST button that does sign out.
+    page = response.get_data(as_text=True)
+    assert 'method="post" action="/auth/logout"' in page and "Log Out" in page
+    assert _signed_in(client)
+    assert auth.logout().headers["Location"] == "/"
+    assert not _signed_in(client)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {
+            "Sec-Fetch-Site": "same-origin",
+            "Sec-Fetch-Mode": "navigate",
+            "Sec-Fetch-Dest": "document",
+        },
+        {"Sec-Fetch-Site": "none", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"},
+        {},  # a browser without fetch metadata, or the tutorial's test client
+    ],
+    ids=["a link on this site", "a typed address", "no fetch metadata"],
+)
+def test_get_logout_by_navigation_signs_out(client, auth, make_user, headers):
+    make_user("alice", PW)
+    auth.login("alice", PW)
+    assert client.get("/auth/logout", headers=headers).headers["Location"] == "/"
+    assert not _signed_in(client)
+
+
 def test_password_change_ends_other_sessions_but_not_this_one(app, make_user):
     make_user("alice", PW)
     here, there = app.test_client(), app.test_client()

@@ -21,10 +21,13 @@ PUBLIC_COLUMNS = (
 )
 
 
-def find_credentials(username: str) -> RowMapping | None:
-    """The account with this username, with its password hash, for signing in."""
-    query = sa.select(user.c.id, user.c.password, user.c.disabled).where(
-        user.c.username == username
+def find_credentials(*usernames: str) -> RowMapping | None:
+    """The account with the first of these usernames, with its password hash, for signing in."""
+    first = usernames[0]
+    query = (
+        sa.select(user.c.id, user.c.password, user.c.disabled)
+        .where(user.c.username.in_(usernames))
+        .order_by(user.c.username != first)
     )
     return connection().execute(query).mappings().first()
 
@@ -41,15 +44,21 @@ def find_user_by_name(username: str) -> RowMapping | None:
     return connection().execute(query).mappings().first()
 
 
-def username_taken(username: str) -> bool:
-    """True when an account already uses this username."""
-    query = sa.select(user.c.id).where(user.c.username == username)
-    return connection().execute(query).first() is not None
+def find_taken_username(username: str, skeleton: str) -> str | None:
+    """The existing username equal to this one, else one that looks like it, else None."""
+    query = (
+        sa.select(user.c.username)
+        .where(sa.or_(user.c.username == username, user.c.username_skeleton == skeleton))
+        .order_by(user.c.username != username)
+    )
+    return connection().execute(query).scalar()
 
 
-def insert_user(username: str, password_hash: str, *, is_admin: bool = False) -> int:
+def insert_user(username: str, skeleton: str, password_hash: str, *, is_admin: bool = False) -> int:
     """Add an account; return its id."""
-    query = sa.insert(user).values(username=username, password=password_hash, is_admin=is_admin)
+    query = sa.insert(user).values(
+        username=username, username_skeleton=skeleton, password=password_hash, is_admin=is_admin
+    )
     return connection().execute(query.returning(user.c.id)).scalar_one()
 
 

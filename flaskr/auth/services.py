@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
-from flaskr.auth import queries
+from flaskr.auth import queries, usernames
 from flaskr.auth.passwords import (
     check_policy,
     hash_password,
@@ -37,16 +37,25 @@ def _token_hash(token: str) -> str:
 def register_user(username: str, password: str, *, is_admin: bool = False) -> int:
     """Create an account; return its id."""
     username = require_text(username, "Username", max_len=USERNAME_MAX)
+    username = require_text(usernames.normalize(username), "Username", max_len=USERNAME_MAX)
     if username != username.strip():
         raise ValidationError("Username cannot start or end with spaces.")
+    usernames.check_characters(username)
+    skeleton = usernames.skeleton_key(username)
     check_policy(password, **_policy())
     password_hash = hash_password(password)
     taken = ValidationError(f"User {username} is already registered.")
     try:
         with transaction():
-            if queries.username_taken(username):
+            existing = queries.find_taken_username(username, skeleton)
+            if existing == username:
                 raise taken
-            return queries.insert_user(username, password_hash, is_admin=is_admin)
+            if existing is not None:
+                raise ValidationError(
+                    f"The username {username} looks too much like an existing one. "
+                    "Please choose another."
+                )
+            return queries.insert_user(username, skeleton, password_hash, is_admin=is_admin)
     except IntegrityError:
         # Two registrations of one name at once (PostgreSQL reads committed data
         # only): the unique index decides, and the loser hears the usual message.
@@ -59,7 +68,9 @@ def authenticate(username: str, password: str) -> int:
         raise ValidationError("Username is required.")
     if not password:
         raise ValidationError("Password is required.")
-    account = queries.find_credentials(username[: USERNAME_MAX + 1])
+    typed = username[: USERNAME_MAX + 1]
+    # Names are stored in NFKC since 0004; an older account may still have another form.
+    account = queries.find_credentials(usernames.normalize(typed), typed)
     if account is None:
         spend_verify_time(password)  # an unknown name costs what a wrong password does
         raise ValidationError("Incorrect username.")

@@ -11,6 +11,9 @@ user = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("username", sa.String(USERNAME_MAX), nullable=False, unique=True),
+    # usernames.skeleton_key(): look-alike names share it, so the index refuses them.
+    # NULL only for accounts that already looked alike when migration 0004 ran.
+    sa.Column("username_skeleton", sa.String(64), nullable=True, unique=True, index=True),
     sa.Column("password", sa.Text, nullable=False),
     sa.Column("created", sa.DateTime, nullable=False, server_default=sa.func.current_timestamp()),
     sa.Column("bio", sa.Text, nullable=False, server_default=""),

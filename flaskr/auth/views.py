@@ -19,10 +19,11 @@ from flask import (
     url_for,
 )
 
-from flaskr.auth import services
-from flaskr.extensions import limiter
+from flaskr.auth import devices, services, usernames
+from flaskr.auth.tables import USERNAME_MAX
 from flaskr.policy import SIGNED_IN, declare, public
-from flaskr.security import audit, safe_path
+from flaskr.ratelimit import limit, signed_out
+from flaskr.security import audit, is_own_navigation, safe_path
 from flaskr.validation import ValidationError
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -39,8 +40,24 @@ def _account_limit() -> str:
     return current_app.config["RATELIMIT_ACCOUNT"]
 
 
-def _form_username() -> str:
-    return "account:" + (request.form.get("username") or "").lower()[:200]
+def _login_account() -> str:
+    """The account a login names (its case does not matter)."""
+    if "login_account" not in g:
+        typed = (request.form.get("username") or "")[: USERNAME_MAX + 1]
+        g.login_account = "account:" + usernames.login_key(typed)
+    return g.login_account
+
+
+def _known_device() -> str:
+    return f"device:{devices.device_for(_login_account())}"
+
+
+def _on_known_device() -> bool:
+    return devices.device_for(_login_account()) is not None
+
+
+def _on_unknown_device() -> bool:
+    return not _on_known_device()
 
 
 def _session_account() -> str:
@@ -93,7 +110,7 @@ def _sign_in(user_id: int) -> None:
 
 @bp.route("/register", methods=("GET", "POST"))
 @public
-@limiter.limit(_login_limit, methods=["POST"])
+@limit(_login_limit, methods=["POST"])
 def register():
     """Create an account with a username and password."""
     if request.method == "POST":
@@ -110,8 +127,11 @@ def register():
 
 @bp.route("/login", methods=("GET", "POST"))
 @public
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_form_username)
+# Per address; per account from browsers that never signed in to it (a stranger
+# can spend that budget); per device for a browser that did (see auth/devices.py).
+@limit(_login_limit, methods=["POST"])
+@limit(_login_limit, methods=["POST"], key_func=_login_account, exempt_when=_on_known_device)
+@limit(_login_limit, methods=["POST"], key_func=_known_device, exempt_when=_on_unknown_device)
 def login():
     """Sign in with a username and password."""
     if request.method == "POST":
@@ -124,7 +144,9 @@ def login():
         else:
             _sign_in(user_id)
             audit("login", user_id=user_id)
-            return redirect(safe_path(session.pop("next", None)))
+            response = redirect(safe_path(session.pop("next", None)))
+            devices.remember(response, _login_account())
+            return response
     return render_template("auth/login.html")
 
 
@@ -132,6 +154,10 @@ def login():
 @public
 def logout():
     """Sign out, ending this session on the server too."""
+    if request.method == "GET" and not is_own_navigation():
+        # An image in a post (or another site) loading this address must not sign
+        # the reader out: it gets a page whose button signs out with a POST.
+        return render_template("auth/logout.html")
     token = session.get("sid")
     if token:
         services.end_session(token)
@@ -148,7 +174,7 @@ def account():
 
 @bp.route("/account/password", methods=("POST",))
 @login_required
-@limiter.limit(_account_limit, key_func=_session_account)
+@limit(_account_limit, key_func=_session_account, exempt_when=signed_out)
 def change_password():
     """Change the password; every other session of this user ends."""
     try:
@@ -169,7 +195,7 @@ def change_password():
 
 @bp.route("/account/delete", methods=("POST",))
 @login_required
-@limiter.limit(_account_limit, key_func=_session_account)
+@limit(_account_limit, key_func=_session_account, exempt_when=signed_out)
 def delete_account():
     """Delete the account and all its posts."""
     user_id = g.user["id"]

@@ -49,12 +49,13 @@ def _clean(draft: Draft) -> dict[str, Any]:
     body = require_text(draft.body, "Body", max_len=BODY_MAX, required=False, multiline=True)
     if draft.status not in STATUSES:
         raise ValidationError("Status must be draft or published.")
+    body_html = markup.render(body)  # raises ValidationError for Markdown too costly to render
     return {
         "title": title,
         "body": body,
-        "body_html": markup.render(body),
+        "body_html": body_html,
         "render_version": markup.RENDER_VERSION,
-        "summary": markup.summarize(body),
+        "summary": markup.summarize_html(body_html),
         "status": draft.status,
     }
 
@@ -136,8 +137,8 @@ def with_html(posts: Iterable[RowMapping]) -> list[dict[str, Any]]:
         item = dict(row)
         if item["body_html"] is None or item["render_version"] != markup.RENDER_VERSION:
             # Rows written by plain SQL (or by an older renderer) get rendered now.
-            item["body_html"] = markup.render(item["body"])
-            item["summary"] = markup.summarize(item["body"])
+            item["body_html"] = markup.render_stored(item["body"])
+            item["summary"] = markup.summarize_html(item["body_html"])
             stale.append(item)
         result.append(item)
     tags = tag_queries.tags_for_posts(item["id"] for item in result)

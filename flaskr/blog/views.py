@@ -27,11 +27,20 @@ from flaskr.links import link
 from flaskr.pagecache import cached_page
 from flaskr.paging import existing, make_page, page_number
 from flaskr.policy import authorize, post_is_public, post_state, public, require
+from flaskr.ratelimit import config_value, limit, signed_in_user, signed_out
 from flaskr.timezones import parse_local, to_local
 from flaskr.validation import ValidationError
 
 bp = Blueprint("blog", __name__)
 bp.add_app_template_global(to_local, "to_local")
+
+#: Saves and previews render Markdown: a budget per user keeps the workers free.
+write_limit = limit(
+    config_value("RATELIMIT_WRITE"),
+    methods=["POST"],
+    key_func=signed_in_user,
+    exempt_when=signed_out,
+)
 
 
 def get_post(post_id: int, action: str = "post:update") -> RowMapping:
@@ -91,6 +100,7 @@ def detail(post_id: int, slug: str | None = None):
 
 @bp.route("/create", methods=("GET", "POST"))
 @login_required
+@write_limit
 def create():
     """Write a new post, preview it, save it as a draft, schedule or publish it."""
     require("post:create")
@@ -111,6 +121,7 @@ def create():
 
 @bp.route("/<int:post_id>/update", methods=("GET", "POST"))
 @login_required
+@write_limit
 def update(post_id: int):
     """Edit a post; only its author may. A save over someone else's newer save is refused."""
     post = dict(get_post(post_id), tags=services.tag_names(post_id))
@@ -173,13 +184,17 @@ def my_posts():
 
 @bp.route("/preview", methods=("POST",))
 @login_required
+@write_limit
 def preview() -> Response:
     """Rendered, sanitized HTML of Markdown text, for the editor's live preview."""
     require("post:create")
     body = request.form.get("body", "")
     if len(body) > 100_000:
         abort(413)
-    return Response(markup.render(body), mimetype="text/html")
+    try:
+        return Response(markup.render(body), mimetype="text/html")
+    except ValidationError as error:
+        abort(400, str(error))
 
 
 @bp.route("/highlight.css")

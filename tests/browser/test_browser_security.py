@@ -117,3 +117,30 @@ def test_every_page_sends_the_csp_and_breaks_none_of_it(page, events, auth, writ
     assert page.evaluate("document.styleSheets[0].cssRules.length") > 0
     assert events.console_errors() == [], visited
     assert events.errors == []
+
+
+def test_post_with_images_of_the_logout_address_keeps_the_reader_signed_in(
+    page, auth, write_post, live_server
+):
+    """Images pointing at GET /auth/logout, in a post or made by a script, sign no one out."""
+    auth.register()
+    auth.login()
+    write_post(
+        f"Logout images {uuid.uuid4().hex[:6]}",
+        f"![relative](/auth/logout)\n\n![absolute]({live_server.url}/auth/logout)\n",
+    )
+    page.reload(wait_until="networkidle")
+    expect(page.locator("article img")).to_have_count(0)
+    expect(page.get_by_role("article")).to_contain_text("relative")
+    # Even an image the page itself loads from the address (Sec-Fetch-Dest: image).
+    page.evaluate(
+        "new Promise(done => { const img = new Image();"
+        " img.onload = img.onerror = done; img.src = '/auth/logout'; })"
+    )
+    page.goto("/auth/account")
+    expect(page).to_have_url(re.compile(r"/auth/account$"))
+    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
+    # Typing the address is a navigation: that still signs out, as in the tutorial.
+    page.goto("/auth/logout")
+    page.goto("/auth/account")
+    expect(page).to_have_url(re.compile(r"/auth/login$"))

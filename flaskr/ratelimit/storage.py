@@ -1,4 +1,4 @@
-"""Rate-limit storage that every worker process of one server shares, without Redis."""
+"""Where the counters live: a SQLite file every worker of one server shares, or Redis."""
 
 from __future__ import annotations
 
