@@ -18,10 +18,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     config.load_config(app, test_config)
 
-    from flaskr import db, errors, links, markup, pagecache, ratelimit, security
+    from flaskr import db, errors, links, markup, pagecache, ratelimit, schema, security
     from flaskr.extensions import csrf, limiter
 
     db.init_app(app)
+    schema.init_app(app)
     links.init_app(app)  # before any route: it bounds <int:...> URL parts
     pagecache.init_app(app)
     app.add_template_filter(markup.markdown_filter, "markdown")

@@ -12,14 +12,13 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from flaskr.db import connection, current_revision, engine, get_db, transaction
+from flaskr.db import connection, engine, get_db, transaction
+from flaskr.schema import current_revision, head_revision
 
 
 def _head(app) -> str:
-    from flaskr.db import _head_revision
-
     with app.app_context():
-        return _head_revision()
+        return head_revision()
 
 
 def _count_users(app) -> int:
