@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
 import sqlite3
 import stat
-import threading
 
 import pytest
 import sqlalchemy as sa
@@ -178,102 +175,3 @@ def test_nul_byte_in_a_post_form_is_a_400_and_stores_nothing(app, client, auth, 
     assert response.status_code == 400
     with app.app_context():
         assert connection().execute(sa.text("SELECT count(*) FROM post")).scalar() == 0
-
-
-# --- the database goes away and comes back -------------------------------------
-
-
-class TcpProxy:
-    """A loopback TCP relay to PostgreSQL that can be cut and restored."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        self.port = probe.getsockname()[1]
-        probe.close()
-        self._sockets: list[socket.socket] = []
-        self._listener: socket.socket | None = None
-
-    def start(self) -> None:
-        """Accept and relay connections until stop()."""
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(16)
-        self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def stop(self) -> None:
-        """Refuse new connections and break every open one."""
-        assert self._listener is not None
-        # close() alone leaves a thread blocked in accept() listening; shutdown wakes it.
-        self._listener.shutdown(socket.SHUT_RDWR)
-        self._listener.close()
-        for sock in self._sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-        self._sockets.clear()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            self._sockets += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, sink):
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-
-
-def _assert_unavailable(response) -> None:
-    assert response.status_code == 503
-    assert response.headers["Retry-After"].isdigit()
-    assert response.mimetype == "text/html"
-    page = response.get_data(as_text=True)
-    assert "Service Unavailable" in page
-    assert "Traceback" not in page and "sqlalchemy" not in page.lower()
-
-
-def test_database_outage_is_a_503_and_recovers_without_restart(
-    make_app, make_user, make_post, db_kind, tmp_path, app_config
-):
-    if db_kind == "postgresql":
-        url = sa.make_url(app_config["DATABASE_URL"])
-        proxy = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
-        proxy.start()
-        app = make_app(DATABASE_URL=url.set(host="127.0.0.1", port=proxy.port))
-        client = app.test_client()
-        user_id = make_user("alice")
-        make_post(user_id, title="Still here")
-        assert b"Still here" in client.get("/").data
-        proxy.stop()
-        _assert_unavailable(client.get("/"))
-        proxy.start()
-        assert b"Still here" in client.get("/").data
-        proxy.stop()
-        return
-    # SQLite: the database file's folder is replaced by a file, then restored.
-    folder = tmp_path / "volume"
-    app = make_app(DATABASE=str(folder / "flaskr.sqlite"))
-    client = app.test_client()
-    os.rmdir(folder)
-    folder.write_text("not a folder")
-    _assert_unavailable(client.get("/"))
-    folder.unlink()
-    folder.mkdir()
-    assert client.get("/").status_code == 200
