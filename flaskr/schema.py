@@ -14,7 +14,7 @@ from alembic.script import ScriptDirectory
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from flaskr.db import engine, unbounded
+from flaskr.db import engine, reports_outages, unbounded
 
 _MIGRATION_LOCK_ID = 0x666C6B72  # "flkr": PostgreSQL advisory lock for migrations
 _migrate_lock = threading.Lock()
@@ -150,6 +150,7 @@ def has_data() -> bool:
 
 @click.command("upgrade")
 @with_appcontext
+@reports_outages
 def upgrade_command() -> None:
     """Apply pending schema migrations, keeping all data."""
     if upgrade_db():

@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from faults import TcpProxy, silent_server, within
+from faults import TcpProxy, silent_server, within, without_root_file_powers
 from flask import Flask
 
 from flaskr.db import connection, engine, is_outage
@@ -250,3 +253,61 @@ def test_postgresql_ending_the_connection_mid_request_is_a_503(make_app, db_kind
     app.add_url_rule("/terminated", "terminated", terminated)
     _assert_unavailable(app.test_client().get("/terminated"))
     assert app.test_client().get("/").status_code == 200
+
+
+# --- the command line: one sentence, not a traceback ----------------------------------
+
+FLASKR = str(Path(sys.executable).with_name("flaskr"))
+
+
+def _unusable_database(kind: str, tmp_path: Path) -> dict[str, str]:
+    """FLASKR_* settings naming a database that can't be opened, for the given reason."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    database = folder / "flaskr.sqlite"
+    settings = {"FLASKR_DATABASE": str(database)}
+    if kind == "unreadable file":
+        sqlite3.connect(database).close()
+        database.chmod(0)
+    elif kind == "read-only folder":
+        folder.chmod(0o555)
+    elif kind == "read-only folder holding the database":
+        sqlite3.connect(database).close()
+        database.chmod(0o600)
+        folder.chmod(0o555)
+    elif kind == "refused connection":
+        with silent_server() as port:
+            pass  # closed again: connections are refused
+        settings["FLASKR_DATABASE_URL"] = f"postgresql+psycopg://flaskr@127.0.0.1:{port}/flaskr"
+    return settings
+
+
+@pytest.mark.parametrize("command", ["upgrade", "init-db", "serve"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "unreadable file",
+        "read-only folder",
+        "read-only folder holding the database",
+        "refused connection",
+    ],
+)
+def test_commands_say_in_one_sentence_that_the_database_cannot_be_opened(command, kind, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLASKR_")}
+    env.update(_unusable_database(kind, tmp_path), FLASKR_SECRET_KEY="0123456789abcdef" * 3)
+    args = [FLASKR, command] + (["--port", "1"] if command == "serve" else [])
+    result = subprocess.run(
+        args,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=without_root_file_powers,  # root would read and write anyway
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("Error: Cannot use the database "), line
+    assert line.endswith(".") and line.count(". ") == 0, line
+    assert "flaskr is serving" not in result.stdout
