@@ -175,3 +175,34 @@ def test_nul_byte_in_a_post_form_is_a_400_and_stores_nothing(app, client, auth, 
     assert response.status_code == 400
     with app.app_context():
         assert connection().execute(sa.text("SELECT count(*) FROM post")).scalar() == 0
+
+
+# --- durability ------------------------------------------------------------------------
+
+
+def test_acknowledged_writes_survive_a_power_loss_by_default(app, db_kind):
+    with app.app_context():
+        if db_kind == "sqlite":
+            # FULL in WAL mode: every commit is synced before it is acknowledged.
+            assert connection().exec_driver_sql("PRAGMA synchronous").scalar() == 2
+        else:
+            assert connection().exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+
+
+@pytest.mark.parametrize(("setting", "pragma"), [("FULL", 2), ("NORMAL", 1), ("normal", 1)])
+def test_sqlite_synchronous_setting_is_the_pragma_in_effect(make_app, tmp_path, setting, pragma):
+    own = str(tmp_path / "own.sqlite")
+    app = make_app(DATABASE=own, DATABASE_URL=None, SQLITE_SYNCHRONOUS=setting)
+    with app.app_context():
+        # Every pooled connection, not only the first.
+        conns = [engine().connect() for _ in range(3)]
+        assert [c.exec_driver_sql("PRAGMA synchronous").scalar() for c in conns] == [pragma] * 3
+        for conn in conns:
+            conn.close()
+
+
+def test_unknown_sqlite_synchronous_setting_is_refused(make_app):
+    from flaskr.config import ConfigError
+
+    with pytest.raises(ConfigError, match="SQLITE_SYNCHRONOUS must be one of FULL, NORMAL"):
+        make_app(SQLITE_SYNCHRONOUS="OFF", DATABASE_URL=None)
