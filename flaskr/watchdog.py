@@ -10,6 +10,7 @@ the driver, blocked reading that socket, wakes up with a connection error.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -18,6 +19,8 @@ import time
 #: How often overdue calls are looked for; a cut comes at most this late.
 TICK_SECONDS = 0.1
 
+log = logging.getLogger(__name__)
+
 
 class Watchdog:
     """Shuts down the socket of any watched call that outlives its deadline."""
@@ -25,12 +28,13 @@ class Watchdog:
     def __init__(self) -> None:
         self._calls: dict[int, tuple[float, int]] = {}
         self._lock = threading.Lock()
-        self._pid = 0
-        self.cuts = 0
+        self._running = False
+        # A forked child (a server worker) inherits the calls but not the thread.
+        os.register_at_fork(after_in_child=self._forget)
 
     def arm(self, key: int, fileno: int, seconds: float) -> None:
         """Start watching the call identified by key, waiting on socket fileno."""
-        if self._pid != os.getpid():
+        if not self._running:
             self._start()
         self._calls[key] = (time.monotonic() + seconds, fileno)
 
@@ -43,12 +47,14 @@ class Watchdog:
 
     def _start(self) -> None:
         with self._lock:
-            if self._pid == os.getpid():
-                return
-            # A forked child inherits the dict but not the thread.
-            self._calls.clear()
-            self._pid = os.getpid()
-            threading.Thread(target=self._run, name="flaskr-db-watchdog", daemon=True).start()
+            if not self._running:
+                threading.Thread(target=self._run, name="flaskr-db-watchdog", daemon=True).start()
+                self._running = True
+
+    def _forget(self) -> None:
+        self._calls = {}
+        self._lock = threading.Lock()
+        self._running = False
 
     def _run(self) -> None:
         while True:
@@ -68,7 +74,7 @@ class Watchdog:
             return  # not a socket any more: the call is ending by itself
         try:
             sock.shutdown(socket.SHUT_RDWR)
-            self.cuts += 1
+            log.warning("the database server stopped answering: connection cut")
         except OSError:
             pass  # already closed by the peer: the driver sees that by itself
         finally:
