@@ -20,6 +20,7 @@ from flask.cli import with_appcontext
 
 from flaskr import filemodes
 from flaskr.config import ConfigError
+from flaskr.outages import reports_outages
 from flaskr.watchdog import watchdog
 
 #: One MetaData for every capability's tables.py; constraint names are stable
@@ -34,36 +35,12 @@ metadata = sa.MetaData(
     }
 )
 
-#: Errors that may mean "the database cannot be reached right now"; is_outage() decides.
-ERRORS: tuple[type[Exception], ...] = (sa.exc.DBAPIError, sa.exc.TimeoutError)
-
 #: A PostgreSQL server that stops answering altogether gets this much longer
 #: than statement_timeout (which it enforces itself, when it runs) before the
 #: client cuts the connection.
 CUT_GRACE_SECONDS = 2.0
 
 SYNCHRONOUS = ("FULL", "NORMAL")
-
-# SQLite result codes (the low byte of an extended code) that say the file
-# can't be used right now, as opposed to a statement that is wrong.
-_SQLITE_OUTAGES = {
-    sqlite3.SQLITE_PERM,
-    sqlite3.SQLITE_BUSY,
-    sqlite3.SQLITE_LOCKED,
-    sqlite3.SQLITE_NOMEM,
-    sqlite3.SQLITE_READONLY,
-    sqlite3.SQLITE_IOERR,
-    sqlite3.SQLITE_CORRUPT,
-    sqlite3.SQLITE_FULL,
-    sqlite3.SQLITE_CANTOPEN,
-    sqlite3.SQLITE_PROTOCOL,
-    sqlite3.SQLITE_NOLFS,
-    sqlite3.SQLITE_NOTADB,
-}
-# PostgreSQL SQLSTATE classes of the same kind: connection exception, out of
-# resources (disk, memory, connections), operator intervention (shutdown,
-# statement timeout), system error.
-_POSTGRES_OUTAGES = ("08", "53", "57", "58")
 
 
 def utcnow() -> datetime:
@@ -191,11 +168,15 @@ R = TypeVar("R")
 
 
 def _bounded(conn: Any, call: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-    seconds = getattr(conn, "wait_seconds", None)
-    if seconds is None or conn.closed:
+    seconds: float | None = getattr(conn, "wait_seconds", None)
+    try:
+        fileno = conn.fileno() if seconds is not None else -1
+    except psycopg.Error:
+        fileno = -1  # closed or broken: the call fails at once by itself
+    if seconds is None or fileno < 0:
         return call(*args, **kwargs)
     key = id(conn)
-    watchdog.arm(key, conn.fileno(), seconds)
+    watchdog.arm(key, fileno, seconds)
     try:
         return call(*args, **kwargs)
     finally:
@@ -272,53 +253,6 @@ def unbounded(conn: sa.Connection) -> Iterator[sa.Connection]:
                 conn.rollback()
             conn.exec_driver_sql("SELECT set_config('statement_timeout', %s, false)", (previous,))
             conn.commit()
-
-
-def is_outage(error: BaseException) -> bool:
-    """True when error means the database can't be used right now, not that a query is wrong."""
-    if isinstance(error, sa.exc.TimeoutError | sa.exc.DisconnectionError):
-        return True  # no pooled connection came free in time
-    cause: BaseException | None = error
-    if isinstance(error, sa.exc.DBAPIError):
-        if error.connection_invalidated:
-            return True
-        cause = error.orig
-    if isinstance(cause, sqlite3.Error):
-        code = getattr(cause, "sqlite_errorcode", None)
-        return code is not None and code & 0xFF in _SQLITE_OUTAGES
-    if isinstance(cause, psycopg.Error):
-        if cause.sqlstate is None:
-            # Raised by the client: the connection failed, was lost or timed out.
-            return isinstance(cause, psycopg.OperationalError | psycopg.InterfaceError)
-        return cause.sqlstate[:2] in _POSTGRES_OUTAGES
-    return False
-
-
-def describe_outage(error: BaseException) -> str:
-    """One sentence saying which database could not be used, and why."""
-    url = engine().url
-    where = url.database if url.get_backend_name() == "sqlite" else url.render_as_string()
-    reason = error.orig if isinstance(error, sa.exc.DBAPIError) else error
-    lines = str(reason).strip().splitlines() or [type(reason).__name__]
-    return f"Cannot use the database {where}: {lines[0].rstrip('.')}."
-
-
-P2 = ParamSpec("P2")
-
-
-def reports_outages(command: Callable[P2, R]) -> Callable[P2, R]:
-    """Make a CLI command print one sentence, not a traceback, when the database is unusable."""
-
-    @functools.wraps(command)
-    def run(*args: P2.args, **kwargs: P2.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except ERRORS as error:
-            if not is_outage(error):
-                raise
-            raise click.ClickException(describe_outage(error)) from None
-
-    return run
 
 
 class _NamedRow(tuple):

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from faults import TcpProxy, silent_server, within, without_root_file_powers
 from flask import Flask
 
-from flaskr.db import connection, engine, is_outage
+from flaskr.db import connection, engine
+from flaskr.outages import is_outage
 
 PW = "a long enough pw"
 
