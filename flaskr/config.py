@@ -12,12 +12,19 @@ from typing import Any
 
 from flask import Flask
 
+from flaskr import filemodes
+
 #: Every setting flaskr reads, with its default. The README's table mirrors this.
 DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,  # generated and kept in the instance folder when unset
     "DATABASE": None,  # SQLite file; defaults to instance/flaskr.sqlite
     "DATABASE_URL": None,  # e.g. postgresql+psycopg://user@host/db; wins over DATABASE
     "AUTO_MIGRATE": True,  # apply pending migrations before the first request
+    # A database that stops answering gives 503s within seconds, not hung workers:
+    "DATABASE_CONNECT_TIMEOUT": 5,  # PostgreSQL: seconds to open a connection (at least 2)
+    "DATABASE_STATEMENT_TIMEOUT": 10,  # seconds a statement may run or wait for locks (0: none)
+    "DATABASE_POOL_TIMEOUT": 5,  # seconds a request waits for a free pooled connection
+    "SQLITE_SYNCHRONOUS": "FULL",  # FULL: no acknowledged write is lost; NORMAL: faster, see README
     "POSTS_PER_PAGE": 10,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "TRUSTED_HOSTS": None,  # list of host names; None accepts any Host header
@@ -39,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "PAGE_CACHE_SECONDS": 60,  # keep anonymous pages this long at most (0: no page cache)
     "SITE_NAME": "Flaskr",
     "SITE_DESCRIPTION": "A blog",
+    "SHUTDOWN_GRACE_SECONDS": 20,  # `flaskr serve`: how long SIGTERM lets requests finish
 }
 
 #: Settings that protect production but get in the tutorial's way: off under
@@ -114,7 +122,7 @@ def _secret_key(app: Flask) -> str:
 def _instance_secret(instance_path: str) -> str:
     """Read the instance folder's secret key, creating it (mode 0600) on first start."""
     path = os.path.join(instance_path, "secret_key")
-    os.makedirs(instance_path, exist_ok=True)
+    filemodes.private_folder(instance_path)
     if not os.path.exists(path):
         # Several workers may start at once: each writes a complete key to a
         # private temporary file, and link() publishes exactly one of them.
@@ -126,6 +134,7 @@ def _instance_secret(instance_path: str) -> str:
                 os.link(draft, path)
         finally:
             os.unlink(draft)
+    filemodes.tighten(path)
     with open(path, encoding="ascii") as f:
         key = f.read().strip()
     if len(key) < MIN_SECRET_LENGTH:

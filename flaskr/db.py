@@ -1,19 +1,27 @@
-"""The database: engine and per-request connections, transactions, get_db(), migrations."""
+"""The database: the engine and its connections, transactions, get_db() and init-db."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import math
 import os
 import sqlite3
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import click
+import psycopg
 import sqlalchemy as sa
 from flask import Flask, current_app, g
 from flask.cli import with_appcontext
+
+from flaskr import filemodes
+from flaskr.config import ConfigError
+from flaskr.outages import reports_outages
+from flaskr.watchdog import watchdog
 
 #: One MetaData for every capability's tables.py; constraint names are stable
 #: so migrations can refer to them on both databases.
@@ -27,11 +35,12 @@ metadata = sa.MetaData(
     }
 )
 
-#: Errors meaning "the database cannot be reached right now" (answered with 503).
-UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError)
+#: A PostgreSQL server that stops answering altogether gets this much longer
+#: than statement_timeout (which it enforces itself, when it runs) before the
+#: client cuts the connection.
+CUT_GRACE_SECONDS = 2.0
 
-_MIGRATION_LOCK_ID = 0x666C6B72  # "flkr": PostgreSQL advisory lock for migrations
-_migrate_lock = threading.Lock()
+SYNCHRONOUS = ("FULL", "NORMAL")
 
 
 def utcnow() -> datetime:
@@ -45,42 +54,78 @@ def database_url(app: Flask) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Create the app's engine and register teardown, auto-migration and CLI commands."""
-    app.extensions["flaskr.engine"] = _make_engine(database_url(app))
-    app.extensions["flaskr.migrated"] = False
+    """Create the app's engine and register teardown and the init-db command."""
+    app.extensions["flaskr.engine"] = _make_engine(database_url(app), app.config)
     app.teardown_appcontext(close_db)
-    if app.config["AUTO_MIGRATE"]:
-        app.before_request(_migrate_once)
     app.cli.add_command(init_db_command)
-    app.cli.add_command(upgrade_command)
 
 
-def _make_engine(url: str) -> sa.Engine:
+def _make_engine(url: str, config: Any) -> sa.Engine:
     """An engine with the connection settings flaskr relies on for each database."""
     parsed = sa.make_url(url)
+    statement_timeout = float(config["DATABASE_STATEMENT_TIMEOUT"])
+    pool_timeout = float(config["DATABASE_POOL_TIMEOUT"])
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database:
-            os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
-        engine = sa.create_engine(parsed, connect_args={"timeout": 15})
-        sa.event.listen(engine, "connect", _sqlite_on_connect)
+        synchronous = str(config["SQLITE_SYNCHRONOUS"]).upper()
+        if synchronous not in SYNCHRONOUS:
+            raise ConfigError(f"SQLITE_SYNCHRONOUS must be one of {', '.join(SYNCHRONOUS)}.")
+        if parsed.database and parsed.database != ":memory:":
+            # Made now so the folder is there to look at; if it can't be, the
+            # first connection says why (an error page or one CLI sentence).
+            with contextlib.suppress(OSError):
+                filemodes.private_folder(os.path.dirname(os.path.abspath(parsed.database)))
+        # The busy timeout bounds how long a writer queues for the write lock.
+        busy = statement_timeout or 1e6  # 0: no limit (about 11 days)
+        engine = sa.create_engine(parsed, connect_args={"timeout": busy}, pool_timeout=pool_timeout)
+        sa.event.listen(engine, "do_connect", _sqlite_prepare_file)
+        sa.event.listen(engine, "connect", functools.partial(_sqlite_on_connect, synchronous))
         sa.event.listen(engine, "begin", _sqlite_on_begin)
         sa.event.listen(engine, "checkout", _forget_write_flag)
         return engine
-    engine = sa.create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10)
-    sa.event.listen(engine, "connect", _postgres_on_connect)
+    connect_args: dict[str, Any] = {"cursor_factory": _BoundedCursor}
+    if "connect_timeout" not in parsed.query:
+        # libpq counts whole seconds, and at least 2.
+        connect_args["connect_timeout"] = max(2, math.ceil(config["DATABASE_CONNECT_TIMEOUT"]))
+    engine = sa.create_engine(
+        parsed,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        pool_timeout=pool_timeout,
+        connect_args=connect_args,
+    )
+    wait = statement_timeout + CUT_GRACE_SECONDS if statement_timeout else None
+    sa.event.listen(engine, "do_connect", functools.partial(_postgres_connect, wait))
+    sa.event.listen(
+        engine, "connect", functools.partial(_postgres_on_connect, int(statement_timeout * 1000))
+    )
     sa.event.listen(engine, "checkout", _forget_write_flag)
     return engine
 
 
-def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+def _sqlite_prepare_file(
+    _dialect: Any, _record: Any, cargs: tuple[Any, ...], _cparams: dict[str, Any]
+) -> None:
+    # Created here, not by SQLite: the file (and the -wal and -shm files SQLite
+    # gives the same mode) holds password hashes, so nobody else may read it.
+    path = cargs[0] if cargs else None
+    if not path or path == ":memory:" or str(path).startswith("file:"):
+        return
+    try:
+        filemodes.private_folder(os.path.dirname(os.path.abspath(path)))
+        filemodes.private_file(path)
+        for suffix in ("-wal", "-shm"):
+            filemodes.tighten(path + suffix)
+    except OSError as error:
+        failure = sqlite3.OperationalError(f"cannot create {path}: {error.strerror}")
+        failure.sqlite_errorcode = sqlite3.SQLITE_CANTOPEN
+        raise failure from error
+
+
+def _sqlite_on_connect(synchronous: str, dbapi_connection: sqlite3.Connection, _: Any) -> None:
     # The driver's own transaction handling can't do BEGIN IMMEDIATE; take it over.
     dbapi_connection.isolation_level = None
-    for pragma in (
-        "journal_mode=WAL",
-        "foreign_keys=ON",
-        "busy_timeout=15000",
-        "synchronous=NORMAL",
-    ):
+    for pragma in ("journal_mode=WAL", "foreign_keys=ON", f"synchronous={synchronous}"):
         dbapi_connection.execute(f"PRAGMA {pragma}")
 
 
@@ -96,9 +141,59 @@ def _forget_write_flag(_dbapi: Any, record: Any, _proxy: Any) -> None:
     record.info.pop("write", None)
 
 
-def _postgres_on_connect(dbapi_connection: Any, _record: Any) -> None:
+class _BoundedConnection(psycopg.Connection[Any]):
+    """A psycopg connection none of whose waits on the server outlasts wait_seconds."""
+
+    wait_seconds: float | None = None
+
+    def commit(self) -> None:
+        _bounded(self, super().commit)
+
+    def rollback(self) -> None:
+        _bounded(self, super().rollback)
+
+
+class _BoundedCursor(psycopg.Cursor[Any]):
+    """A cursor whose statements wait on the server no longer than its connection allows."""
+
+    def execute(self, *args: Any, **kwargs: Any) -> Any:
+        return _bounded(self.connection, super().execute, *args, **kwargs)
+
+    def executemany(self, *args: Any, **kwargs: Any) -> None:
+        _bounded(self.connection, super().executemany, *args, **kwargs)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _bounded(conn: Any, call: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    seconds: float | None = getattr(conn, "wait_seconds", None)
+    try:
+        fileno = conn.fileno() if seconds is not None else -1
+    except psycopg.Error:
+        fileno = -1  # closed or broken: the call fails at once by itself
+    if seconds is None or fileno < 0:
+        return call(*args, **kwargs)
+    key = id(conn)
+    watchdog.arm(key, fileno, seconds)
+    try:
+        return call(*args, **kwargs)
+    finally:
+        watchdog.disarm(key)
+
+
+def _postgres_connect(
+    wait: float | None, _dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]
+) -> _BoundedConnection:
+    conn = _BoundedConnection.connect(*cargs, **cparams)
+    conn.wait_seconds = wait
+    return conn
+
+
+def _postgres_on_connect(statement_ms: int, dbapi_connection: Any, _record: Any) -> None:
     # Timestamps are stored naive in UTC; make server-side defaults agree.
-    dbapi_connection.execute("SET TIME ZONE 'UTC'")
+    dbapi_connection.execute(f"SET TIME ZONE 'UTC'; SET statement_timeout = {statement_ms:d}")
     dbapi_connection.commit()
 
 
@@ -137,26 +232,49 @@ def transaction() -> Iterator[sa.Connection]:
         conn.info.pop("write", None)
 
 
+@contextmanager
+def unbounded(conn: sa.Connection) -> Iterator[sa.Connection]:
+    """Let conn's statements run as long as they need (migrations, bulk loads)."""
+    if conn.dialect.name != "postgresql":
+        yield conn
+        return
+    dbapi = conn.connection.dbapi_connection
+    wait = getattr(dbapi, "wait_seconds", None)
+    previous = conn.exec_driver_sql("SHOW statement_timeout").scalar()
+    conn.exec_driver_sql("SET statement_timeout = 0")
+    conn.commit()
+    dbapi.wait_seconds = None  # type: ignore[union-attr]
+    try:
+        yield conn
+    finally:
+        dbapi.wait_seconds = wait  # type: ignore[union-attr]
+        if not conn.invalidated and not conn.closed:
+            if conn.in_transaction():
+                conn.rollback()
+            conn.exec_driver_sql("SELECT set_config('statement_timeout', %s, false)", (previous,))
+            conn.commit()
+
+
 class _NamedRow(tuple):
     """A PostgreSQL row addressable by position and by column name, like sqlite3.Row."""
 
-    index: dict[str, int]
+    positions: dict[str, int]
 
     def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
         if isinstance(key, str):
-            key = self.index[key]
+            key = self.positions[key]
         return tuple.__getitem__(self, key)
 
     def keys(self) -> list[str]:
-        return list(self.index)
+        return list(self.positions)
 
 
 def _named_row_factory(cursor: Any) -> Any:
-    index = {col.name: i for i, col in enumerate(cursor.description or ())}
+    positions = {col.name: i for i, col in enumerate(cursor.description or ())}
 
     def make(values: Any) -> _NamedRow:
         row = _NamedRow(values)
-        row.index = index
+        row.positions = positions
         return row
 
     return make
@@ -173,9 +291,9 @@ def get_db() -> Any:
         raw.detach()
         dbapi = raw.dbapi_connection
         if is_sqlite():
-            dbapi.row_factory = sqlite3.Row
+            dbapi.row_factory = sqlite3.Row  # type: ignore[union-attr]
         else:
-            dbapi.row_factory = _named_row_factory
+            dbapi.row_factory = _named_row_factory  # type: ignore[union-attr]
         g.db_fairy = raw
         g.db = dbapi
     return g.db
@@ -192,139 +310,15 @@ def close_db(_exc: BaseException | None = None) -> None:
         fairy.close()
 
 
-# --- schema management -------------------------------------------------------
-
-
-def _alembic_config(conn: sa.Connection) -> Any:
-    from alembic.config import Config
-
-    cfg = Config()
-    cfg.set_main_option("script_location", "flaskr:migrations")
-    cfg.attributes["connection"] = conn
-    return cfg
-
-
-def _head_revision() -> str | None:
-    from alembic.script import ScriptDirectory
-
-    return ScriptDirectory.from_config(_alembic_config(None)).get_current_head()  # type: ignore[arg-type]
-
-
-def current_revision(conn: sa.Connection) -> str | None:
-    """The schema version the database is at (None when empty)."""
-    from alembic.runtime.migration import MigrationContext
-
-    return MigrationContext.configure(conn).get_current_revision()
-
-
-def upgrade_db() -> bool:
-    """Apply pending migrations; True when anything was applied. Safe to run concurrently."""
-    from alembic import command
-
-    with engine().connect() as conn:
-        conn.info["write"] = True
-        try:
-            with conn.begin():
-                if conn.dialect.name == "postgresql":
-                    conn.execute(
-                        sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID}
-                    )
-                if current_revision(conn) == _head_revision():
-                    return False
-                command.upgrade(_alembic_config(conn), "head")
-            return True
-        finally:
-            # The pooled connection goes on to serve requests: it must not look
-            # like it is inside a write transaction (transaction() would not commit).
-            conn.info.pop("write", None)
-
-
-def _migrate_once() -> None:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if app.extensions["flaskr.migrated"]:
-        return
-    with _migrate_lock:
-        if not app.extensions["flaskr.migrated"]:
-            upgrade_db()
-            app.extensions["flaskr.migrated"] = True
-
-
-def _drop_everything(conn: sa.Connection) -> None:
-    """Remove every table, trigger and function flaskr made (and Alembic's version table)."""
-    if conn.dialect.name == "sqlite":
-        # On the driver connection, outside any transaction: inside one, SQLite
-        # ignores PRAGMA foreign_keys, and dropping a table would then cascade
-        # deletes into tables whose triggers point at tables already gone.
-        raw = conn.connection.dbapi_connection
-        assert raw is not None
-        raw.execute("PRAGMA foreign_keys=OFF")
-        try:
-            for kind in ("trigger", "view"):
-                query = f"SELECT name FROM sqlite_master WHERE type = '{kind}'"  # noqa: S608  # nosec B608 - constant
-                for (name,) in raw.execute(query).fetchall():
-                    raw.execute(f'DROP {kind.upper()} IF EXISTS "{name}"')
-            names = raw.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-                "ORDER BY sql LIKE 'CREATE VIRTUAL%' DESC"
-            ).fetchall()
-            for (name,) in names:
-                # Dropping a virtual table drops its shadow tables; skip those that went with it.
-                raw.execute(f'DROP TABLE IF EXISTS "{name}"')
-        finally:
-            raw.execute("PRAGMA foreign_keys=ON")
-        return
-    with conn.begin():
-        tables = conn.execute(
-            sa.text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
-        ).scalars()
-        for name in list(tables):
-            conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}" CASCADE')
-        functions = conn.execute(
-            sa.text(
-                "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-                "WHERE n.nspname = current_schema() AND p.proname LIKE 'flaskr_%'"
-            )
-        ).scalars()
-        for name in list(functions):
-            conn.exec_driver_sql(f'DROP FUNCTION IF EXISTS "{name}" CASCADE')
-
-
 def init_db() -> None:
     """Clear the database and create the current schema."""
-    with engine().connect() as conn:
-        _drop_everything(conn)
+    from flaskr import schema  # schema builds on this module
+
+    with engine().connect() as conn, unbounded(conn):
+        schema.drop_everything(conn)
         if conn.in_transaction():
             conn.commit()
-    upgrade_db()
-
-
-def has_data() -> bool:
-    """True when the database holds any user or post."""
-    inspector = sa.inspect(engine())
-    names = set(inspector.get_table_names())
-    with engine().connect() as conn:
-        for table in ("user", "post"):
-            if table in names:
-                query = sa.select(sa.literal(1)).select_from(sa.table(table)).limit(1)
-                if conn.execute(query).first():
-                    return True
-    return False
-
-
-def backup_sqlite() -> str:
-    """Write an online copy of the SQLite database beside it; return its path."""
-    source = current_app.config["DATABASE"]
-    stamp = utcnow().strftime("%Y%m%d-%H%M%S")
-    target = f"{source}.backup-{stamp}"
-    raw = engine().raw_connection()
-    try:
-        with sqlite3.connect(target) as copy:
-            raw.dbapi_connection.backup(copy)  # type: ignore[union-attr]
-        copy.close()
-    finally:
-        raw.close()
-    os.chmod(target, 0o600)
-    return target
+    schema.upgrade_db()
 
 
 @click.command("init-db")
@@ -334,25 +328,20 @@ def backup_sqlite() -> str:
     help="PostgreSQL only: clear a database that holds data (SQLite always backs up first).",
 )
 @with_appcontext
+@reports_outages
 def init_db_command(force: bool) -> None:
     """Clear the existing data and create new tables."""
-    if has_data():
+    from flaskr import backup, schema
+
+    if schema.has_data():
         if is_sqlite():
-            click.echo(f"The database holds data; a backup copy is at {backup_sqlite()}")
+            copy = backup.backup_sqlite(engine(), current_app.config["DATABASE"])
+            click.echo(f"The database holds data; a backup copy is at {copy}")
         elif not force:
             raise click.ClickException(
                 "The PostgreSQL database holds data. Run `init-db --force` to delete "
                 "it, or `upgrade` to keep it and apply migrations."
             )
+    # Looked up when called, so the tutorial's test can replace flaskr.db.init_db.
     init_db()
     click.echo("Initialized the database.")
-
-
-@click.command("upgrade")
-@with_appcontext
-def upgrade_command() -> None:
-    """Apply pending schema migrations, keeping all data."""
-    if upgrade_db():
-        click.echo(f"Upgraded the database to version {_head_revision()}.")
-    else:
-        click.echo(f"The database is up to date (version {_head_revision()}).")

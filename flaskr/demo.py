@@ -15,7 +15,8 @@ from flaskr.auth.passwords import hash_password
 from flaskr.auth.tables import user
 from flaskr.auth.usernames import skeleton_key
 from flaskr.blog.tables import post
-from flaskr.db import engine, upgrade_db, utcnow
+from flaskr.db import engine, unbounded, utcnow
+from flaskr.schema import upgrade_db
 from flaskr.tags.tables import post_tag, tag
 
 WORDS = [
@@ -143,6 +144,20 @@ def _tag_names(count: int) -> list[str]:
     return names + [f"topic-{i}" for i in range(len(names), count)]
 
 
+def _first_free_post_id(conn: sa.Connection) -> int:
+    """An id above every post id ever handed out, deleted posts' included."""
+    if conn.dialect.name == "postgresql":
+        reserve = sa.text("SELECT nextval(pg_get_serial_sequence('post', 'id'))")
+        return conn.execute(reserve).scalar_one()
+    # SQLite remembers the largest id an AUTOINCREMENT table ever held.
+    return conn.execute(
+        sa.text(
+            "SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'post'), 0), "
+            "COALESCE((SELECT MAX(id) FROM post), 0)) + 1"
+        )
+    ).scalar_one()
+
+
 def _insert_batch(conn: sa.Connection, rows: list[dict], links: list[dict]) -> None:
     if conn.dialect.name == "sqlite" and links:
         # Tags first, so each post's search document is written once, with its
@@ -174,10 +189,11 @@ def demo_data_command(users: int, posts: int, tags: int, seed: int) -> None:
     upgrade_db()
     password = hash_password(DEMO_PASSWORD)  # one hash for all: hashing is slow by design
     now = utcnow()
-    with engine().connect() as conn:
+    with engine().connect() as conn, unbounded(conn):
         conn.info["write"] = True
         with conn.begin():
-            start = conn.execute(sa.select(sa.func.coalesce(sa.func.max(user.c.id), 0))).scalar()
+            last_user = sa.select(sa.func.coalesce(sa.func.max(user.c.id), 0))
+            start = conn.execute(last_user).scalar_one()
             names = [f"demo{start + i + 1}" for i in range(users)]
             conn.execute(
                 sa.insert(user),
@@ -201,9 +217,7 @@ def demo_data_command(users: int, posts: int, tags: int, seed: int) -> None:
                 conn.execute(sa.insert(tag), missing)
             by_name = dict(conn.execute(sa.select(tag.c.name, tag.c.id)).all())
             tag_ids = [by_name[name] for name in wanted]
-            next_id = (
-                conn.execute(sa.select(sa.func.coalesce(sa.func.max(post.c.id), 0))).scalar() + 1
-            )
+            next_id = _first_free_post_id(conn)
         with click.progressbar(length=posts, label=f"Writing {posts} posts") as bar:
             for offset in range(0, posts, BATCH):
                 rows, links = [], []
@@ -238,12 +252,16 @@ def demo_data_command(users: int, posts: int, tags: int, seed: int) -> None:
                 with conn.begin():
                     _insert_batch(conn, rows, links)
                 bar.update(len(rows))
-        if conn.dialect.name == "postgresql":
+        if conn.dialect.name == "postgresql" and posts:
             with conn.begin():
-                # Explicit ids leave the id sequence behind; move it past them.
-                conn.exec_driver_sql(
-                    "SELECT setval(pg_get_serial_sequence('post', 'id'), "
-                    "(SELECT COALESCE(MAX(id), 1) FROM post))"
+                # Explicit ids leave the id sequence behind; move it past them,
+                # never back (that would hand out a deleted post's id again).
+                conn.execute(
+                    sa.text(
+                        "SELECT setval(pg_get_serial_sequence('post', 'id'), GREATEST(:last, "
+                        "pg_sequence_last_value(pg_get_serial_sequence('post', 'id'))))"
+                    ),
+                    {"last": next_id + posts - 1},
                 )
     click.echo(
         f"Added {users} users, {tags} tags and {posts} posts. "

@@ -7,7 +7,7 @@ from flask.globals import request_ctx
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
-from flaskr.db import UNAVAILABLE
+from flaskr.outages import ERRORS, is_outage
 from flaskr.security import audit
 
 #: What each error means to a reader, shown under its title.
@@ -27,8 +27,8 @@ RETRY_AFTER_SECONDS = 5
 def init_app(app: Flask) -> None:
     """Answer HTTP errors and database outages with readable pages."""
     app.register_error_handler(HTTPException, _http_error)
-    for error_class in UNAVAILABLE:
-        app.register_error_handler(error_class, _database_unavailable)
+    for error_class in ERRORS:
+        app.register_error_handler(error_class, _database_error)
     app.register_error_handler(InternalServerError, _http_error)
 
 
@@ -54,7 +54,11 @@ def _http_error(error: HTTPException):
     return response
 
 
-def _database_unavailable(error: Exception):
+def _database_error(error: Exception):
+    if not is_outage(error):
+        # A wrong query is a bug, not an outage: Flask logs it with its
+        # traceback and answers with the 500 page.
+        raise error
     current_app.logger.error("database unavailable on %s: %s", request.path, error)
     # A plain page: the layout may need the database, which is what failed.
     body = _plain_page(503, ServiceUnavailable().name, EXPLANATIONS[503])

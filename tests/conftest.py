@@ -99,7 +99,8 @@ def _drop_abandoned_schemas(conn: sa.Connection) -> None:
 
 def _pg_rebuild(state: dict[str, Any]) -> None:
     """Create the schema from scratch and remember its tables and head revision."""
-    from flaskr.db import current_revision, init_db
+    from flaskr.db import init_db
+    from flaskr.schema import current_revision
 
     app = create_app({"TESTING": True, "DATABASE_URL": state["url"], "AUTO_MIGRATE": False})
     with app.app_context():
@@ -121,7 +122,7 @@ def _pg_tables(conn: sa.Connection) -> set[str]:
 
 def _pg_reset(state: dict[str, Any]) -> None:
     """Empty every table, or rebuild the schema if a test changed it."""
-    from flaskr.db import current_revision
+    from flaskr.schema import current_revision
 
     with state["engine"].connect() as conn:
         intact = _pg_tables(conn) == state["tables"] and current_revision(conn) == state["revision"]
@@ -165,7 +166,7 @@ def _sqlite_template(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> 
     """On SQLite: one migrated database file that each test copies (cheaper than migrating)."""
     if db_kind != "sqlite":
         return None
-    from flaskr.db import upgrade_db
+    from flaskr.schema import upgrade_db
 
     path = str(tmp_path_factory.mktemp("template") / "flaskr.sqlite")
     app = create_app({"TESTING": True, "DATABASE": path, "AUTO_MIGRATE": False})
@@ -190,7 +191,7 @@ def database(
         # DATABASE stays a tmp_path file: the rate-limit storage lives beside it.
         return {"DATABASE": sqlite_file, "DATABASE_URL": _pg_database["url"]}
     assert _sqlite_template is not None
-    shutil.copyfile(_sqlite_template, sqlite_file)
+    shutil.copy(_sqlite_template, sqlite_file)  # with its 0600 mode
     return {"DATABASE": sqlite_file, "DATABASE_URL": None}
 
 

@@ -64,6 +64,15 @@ def test_create_user_admin(app, runner):
     assert _rows(app, 'SELECT username, is_admin FROM "user"') == [("root", True)]
 
 
+def test_create_user_help_does_not_advertise_the_admin_flag(runner):
+    # Administrators can't do anything yet (the next issue): the flag stays
+    # hidden until they can.
+    result = runner.invoke(args=["create-user", "--help"])
+    assert result.exit_code == 0
+    assert "USERNAME" in result.output and "--password" in result.output
+    assert "--admin" not in result.output and "administrator" not in result.output
+
+
 def test_create_user_needs_matching_confirmation(app, runner):
     result = runner.invoke(
         args=["create-user", "alice"], input="a long enough pw\nsomething else\n"

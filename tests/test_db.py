@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
 import sqlite3
 import stat
-import threading
 
 import pytest
 import sqlalchemy as sa
 
-from flaskr.db import connection, current_revision, engine, get_db, transaction
+from flaskr.db import connection, engine, get_db, transaction
+from flaskr.schema import current_revision, head_revision
 
 
 def _head(app) -> str:
-    from flaskr.db import _head_revision
-
     with app.app_context():
-        return _head_revision()
+        return head_revision()
 
 
 def _count_users(app) -> int:
@@ -181,100 +177,32 @@ def test_nul_byte_in_a_post_form_is_a_400_and_stores_nothing(app, client, auth, 
         assert connection().execute(sa.text("SELECT count(*) FROM post")).scalar() == 0
 
 
-# --- the database goes away and comes back -------------------------------------
+# --- durability ------------------------------------------------------------------------
 
 
-class TcpProxy:
-    """A loopback TCP relay to PostgreSQL that can be cut and restored."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        self.port = probe.getsockname()[1]
-        probe.close()
-        self._sockets: list[socket.socket] = []
-        self._listener: socket.socket | None = None
-
-    def start(self) -> None:
-        """Accept and relay connections until stop()."""
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(16)
-        self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def stop(self) -> None:
-        """Refuse new connections and break every open one."""
-        assert self._listener is not None
-        # close() alone leaves a thread blocked in accept() listening; shutdown wakes it.
-        self._listener.shutdown(socket.SHUT_RDWR)
-        self._listener.close()
-        for sock in self._sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-        self._sockets.clear()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            self._sockets += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, sink):
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
+def test_acknowledged_writes_survive_a_power_loss_by_default(app, db_kind):
+    with app.app_context():
+        if db_kind == "sqlite":
+            # FULL in WAL mode: every commit is synced before it is acknowledged.
+            assert connection().exec_driver_sql("PRAGMA synchronous").scalar() == 2
+        else:
+            assert connection().exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
 
 
-def _assert_unavailable(response) -> None:
-    assert response.status_code == 503
-    assert response.headers["Retry-After"].isdigit()
-    assert response.mimetype == "text/html"
-    page = response.get_data(as_text=True)
-    assert "Service Unavailable" in page
-    assert "Traceback" not in page and "sqlalchemy" not in page.lower()
+@pytest.mark.parametrize(("setting", "pragma"), [("FULL", 2), ("NORMAL", 1), ("normal", 1)])
+def test_sqlite_synchronous_setting_is_the_pragma_in_effect(make_app, tmp_path, setting, pragma):
+    own = str(tmp_path / "own.sqlite")
+    app = make_app(DATABASE=own, DATABASE_URL=None, SQLITE_SYNCHRONOUS=setting)
+    with app.app_context():
+        # Every pooled connection, not only the first.
+        conns = [engine().connect() for _ in range(3)]
+        assert [c.exec_driver_sql("PRAGMA synchronous").scalar() for c in conns] == [pragma] * 3
+        for conn in conns:
+            conn.close()
 
 
-def test_database_outage_is_a_503_and_recovers_without_restart(
-    make_app, make_user, make_post, db_kind, tmp_path, app_config
-):
-    if db_kind == "postgresql":
-        url = sa.make_url(app_config["DATABASE_URL"])
-        proxy = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
-        proxy.start()
-        app = make_app(DATABASE_URL=url.set(host="127.0.0.1", port=proxy.port))
-        client = app.test_client()
-        user_id = make_user("alice")
-        make_post(user_id, title="Still here")
-        assert b"Still here" in client.get("/").data
-        proxy.stop()
-        _assert_unavailable(client.get("/"))
-        proxy.start()
-        assert b"Still here" in client.get("/").data
-        proxy.stop()
-        return
-    # SQLite: the database file's folder is replaced by a file, then restored.
-    folder = tmp_path / "volume"
-    app = make_app(DATABASE=str(folder / "flaskr.sqlite"))
-    client = app.test_client()
-    os.rmdir(folder)
-    folder.write_text("not a folder")
-    _assert_unavailable(client.get("/"))
-    folder.unlink()
-    folder.mkdir()
-    assert client.get("/").status_code == 200
+def test_unknown_sqlite_synchronous_setting_is_refused(make_app):
+    from flaskr.config import ConfigError
+
+    with pytest.raises(ConfigError, match="SQLITE_SYNCHRONOUS must be one of FULL, NORMAL"):
+        make_app(SQLITE_SYNCHRONOUS="OFF", DATABASE_URL=None)

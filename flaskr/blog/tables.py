@@ -31,6 +31,18 @@ post = sa.Table(
     sa.Index("ix_post_published", "status", "published_at", "id"),
     sa.Index("ix_post_author", "author_id", "published_at", "id"),
     sa.Index("ix_post_status_author", "author_id", "status", "id"),
+    # A deleted post's id is never handed out again: its address and feed
+    # entry must not turn into another post's (PostgreSQL's sequences never go back).
+    sqlite_autoincrement=True,
+)
+
+#: One row (id 1) whose version database triggers bump on every write that
+#: readers could see (posts, tags, users): the page cache's freshness key.
+content_version = sa.Table(
+    "content_version",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("version", sa.BigInteger, nullable=False),
 )
 
 #: A post as it was before each save; restoring one is itself a new save.

@@ -1,8 +1,22 @@
-"""Alembic environment: migrations run on the connection flaskr.db hands over."""
+"""Alembic environment: migrations run on the connection flaskr.schema hands over."""
 
 from alembic import context
 
+# Every capability's tables, so that autogenerate and the tests can compare
+# them with what the migrations build.
+from flaskr.auth import tables as _auth  # noqa: F401
+from flaskr.blog import tables as _blog  # noqa: F401
+from flaskr.db import metadata
+from flaskr.schema import comparison_options
+from flaskr.search import tables as _search  # noqa: F401
+from flaskr.tags import tables as _tags  # noqa: F401
+
 connection = context.config.attributes["connection"]
-context.configure(connection=connection, target_metadata=None, render_as_batch=True)
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    render_as_batch=True,
+    **comparison_options(metadata, connection.dialect.name),
+)
 with context.begin_transaction():
     context.run_migrations()

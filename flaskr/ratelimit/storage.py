@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 from limits.storage import Storage
 
+from flaskr import filemodes
+
 # Flask-Limiter's own storages are in-process ("memory://") or need a server.
 # Several gunicorn workers on one machine share this SQLite file instead, so a
 # limit of 10 logins a minute is 10 for the whole deployment, not 10 per worker.
@@ -26,23 +28,28 @@ class SQLiteStorage(Storage):
 
     def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options):
         self.path = urlsplit(uri or "").path or ":memory:"
-        if self.path != ":memory:":
-            os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
         self._local = threading.local()
         self._increments = 0
-        with self._connect() as conn:
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+
+    def _connect(self) -> sqlite3.Connection:
+        # Opened on first use, not when the app is built: a command that never
+        # counts a hit must not fail (or create files) because of this one.
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if self.path != ":memory:":
+                # Counters are keyed by IP address and typed username: private.
+                filemodes.private_folder(os.path.dirname(self.path) or ".")
+                filemodes.private_file(self.path)
+                for suffix in ("-wal", "-shm"):
+                    filemodes.tighten(self.path + suffix)
+            conn = sqlite3.connect(self.path, timeout=15, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS hits ("
                 "key TEXT PRIMARY KEY, count INTEGER NOT NULL, expires REAL NOT NULL)"
             )
-        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
-
-    def _connect(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=15, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
         return conn
 
