@@ -2,9 +2,17 @@
 
 import re
 
-# Control characters a person never types: everything below 0x20 except tab,
-# newline and carriage return, plus DEL and the C1 range.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Characters a person never types: the controls below 0x20 except tab, newline
+# and carriage return, DEL and the C1 range; lone surrogates (JSON's "\ud800"
+# decodes to one, and no UTF-8 text can hold it); and the 66 Unicode
+# non-characters (U+FDD0-U+FDEF and the last two code points of every plane),
+# which XML forbids or discourages: one of them would break every feed.
+_NONCHARACTERS = "".join(
+    chr(plane | 0xFFFE) + chr(plane | 0xFFFF) for plane in range(0, 0x110000, 0x10000)
+)
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef" + _NONCHARACTERS + "]"
+)
 _LINE_BREAKS = re.compile(r"[\t\n\r\u2028\u2029\x85]")
 
 
@@ -13,8 +21,13 @@ class ValidationError(ValueError):
 
 
 def has_control_characters(value: str) -> bool:
-    """True when the text holds a NUL or another control character (not tab/newline)."""
+    """True when the text holds a control character (not tab/newline) or a non-character."""
     return bool(_CONTROL.search(value))
+
+
+def replace_control_characters(value: str) -> str:
+    """The text with every character has_control_characters() refuses turned into U+FFFD."""
+    return _CONTROL.sub("\ufffd", value)
 
 
 def require_text(
