@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterable
+from typing import IO, Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, g, has_request_context, request
+from flask import Config, Flask, Response, abort, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -21,9 +24,46 @@ def init_app(app: Flask) -> None:
     if app.config["PROXY_FIX"]:
         # Only as many hops as the operator says: X-Forwarded-* is forgeable otherwise.
         app.wsgi_app = ProxyFix(app.wsgi_app, **app.config["PROXY_FIX"])  # type: ignore[method-assign]
+    app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app.config)  # type: ignore[method-assign]
     app.session_interface = _SessionInterface()
     app.before_request(_reject_control_characters)
     app.after_request(_headers)
+
+
+class ChunkedBodyLimit:
+    """WSGI middleware: a chunked request body gets a Content-Length, so an oversized one is a 413.
+
+    Werkzeug refuses a body whose Content-Length exceeds MAX_CONTENT_LENGTH, but
+    reads a chunked one (no Content-Length) only up to the limit and then stops
+    without an error: the cut body was processed as if it were whole.
+    """
+
+    def __init__(self, wsgi_app: Any, config: Config) -> None:
+        self.wsgi_app = wsgi_app
+        self.config = config
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        limit = self.config["MAX_CONTENT_LENGTH"]
+        if limit is not None and "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            # One byte past the limit is enough to know; the rest is never read
+            # (the server closes the connection after the 413).
+            body = _read_at_most(environ["wsgi.input"], limit + 1)
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+            del environ["HTTP_TRANSFER_ENCODING"]
+        return self.wsgi_app(environ, start_response)
+
+
+def _read_at_most(stream: IO[bytes], size: int) -> bytes:
+    """Up to size bytes of the stream: reads may return less than asked before the end."""
+    chunks = []
+    while size > 0:
+        chunk = stream.read(min(size, 64 * 1024))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
 
 
 class _SessionInterface(SecureCookieSessionInterface):

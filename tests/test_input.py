@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
@@ -10,6 +19,8 @@ from flaskr.blog.tables import BODY_MAX, TITLE_MAX
 from flaskr.db import connection
 
 PW = "a long enough pw"
+FLASKR = str(Path(sys.executable).with_name("flaskr"))
+WAITRESS = str(Path(sys.executable).with_name("waitress-serve"))
 
 
 def _db_count(app, table: str) -> int:
@@ -177,3 +188,151 @@ def test_too_large_a_request_is_a_413_page(make_app):
 def test_default_request_limit_is_set(app):
     assert 0 < app.config["MAX_CONTENT_LENGTH"] <= 16 * 1024 * 1024
     assert app.config["MAX_CONTENT_LENGTH"] > BODY_MAX * 4  # a full body, UTF-8 encoded
+
+
+# --- chunked request bodies (no Content-Length) ----------------------------------------------
+
+#: MAX_CONTENT_LENGTH in the chunked-body tests, and a form that fills it exactly.
+LIMIT = 500
+PREFIX = b"username=bob&password="
+
+
+def _form_of_size(size: int) -> bytes:
+    return PREFIX + b"x" * (size - len(PREFIX))
+
+
+def _bobs_passwords(app) -> list[str]:
+    """Which password bob's account opens with: the one sent whole, a cut one, or none."""
+    from flaskr.auth.passwords import verify_password
+
+    with app.app_context():
+        query = sa.text("SELECT password FROM \"user\" WHERE username = 'bob'")
+        stored = connection().execute(query).scalar()
+    if stored is None:
+        return []
+    whole = _form_of_size(LIMIT)[len(PREFIX) :].decode()
+    return ["whole" if verify_password(stored, whole)[0] else "cut"]
+
+
+@pytest.mark.parametrize("server_like", [True, False])
+def test_an_oversized_chunked_body_is_a_413_page_under_the_test_client(make_app, server_like):
+    """server_like: the environ a real server gives (it has de-chunked the body and says
+    so with wsgi.input_terminated); otherwise the test client's own."""
+    app = make_app(MAX_CONTENT_LENGTH=LIMIT)
+    client = app.test_client()
+    overrides = {"wsgi.input_terminated": True} if server_like else {}
+    headers = {
+        "Transfer-Encoding": "chunked",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    response = client.post(
+        "/auth/register",
+        data=_form_of_size(LIMIT + 1),
+        headers=headers,
+        environ_overrides=overrides,
+    )
+    assert response.status_code == 413
+    assert "413" in _in_layout(response)
+    assert _bobs_passwords(app) == []
+    response = client.post(
+        "/auth/register",
+        data=_form_of_size(LIMIT),
+        headers=headers,
+        environ_overrides=overrides,
+    )
+    assert response.status_code == 302
+    assert _bobs_passwords(app) == ["whole"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _chunked_post(port: int, body: bytes) -> tuple[int, str]:
+    """POST body in chunks of 100 bytes, as a streaming client would (no Content-Length)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        chunks = (body[i : i + 100] for i in range(0, len(body), 100))
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        conn.request("POST", "/auth/register", body=chunks, headers=headers, encode_chunked=True)
+        response = conn.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        conn.close()
+
+
+def _check_chunked_limit(app, port: int) -> None:
+    status, page = _chunked_post(port, _form_of_size(LIMIT + 1))
+    assert status == 413
+    assert "<title>413" in page and 'class="site-nav"' in page
+    assert _bobs_passwords(app) == []
+    status, page = _chunked_post(port, _form_of_size(LIMIT))
+    assert status == 302
+    assert _bobs_passwords(app) == ["whole"]
+
+
+#: The two ways the README deploys flaskr: its own `flaskr serve` (granian), and the
+#: tutorial's waitress.
+SERVERS = {
+    "granian": [FLASKR, "serve", "--workers", "1", "--port", "{port}"],
+    "waitress": [WAITRESS, "--port", "{port}", "--call", "flaskr:create_app"],
+}
+
+
+@pytest.fixture
+def serve(app_config, tmp_path):
+    """Start a real server with MAX_CONTENT_LENGTH=LIMIT on this test's database; its port."""
+    processes = []
+
+    def start(server: str) -> int:
+        port = _free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FLASKR_")}
+        env.update(
+            FLASKR_DATABASE=app_config["DATABASE"],
+            FLASKR_SECRET_KEY="0123456789abcdef" * 3,
+            FLASKR_WTF_CSRF_ENABLED="false",  # not what these tests are about
+            FLASKR_PASSWORD_POLICY="false",
+            FLASKR_MAX_CONTENT_LENGTH=str(LIMIT),
+        )
+        if app_config["DATABASE_URL"]:
+            env["FLASKR_DATABASE_URL"] = str(app_config["DATABASE_URL"])
+        process = subprocess.Popen(
+            [part.format(port=port) for part in SERVERS[server]],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        processes.append(process)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+                    sock.sendall(b"GET /hello HTTP/1.0\r\n\r\n")
+                    if sock.recv(100).startswith(b"HTTP/1.0 200"):
+                        return port
+            except OSError:
+                time.sleep(0.2)
+        process.kill()
+        raise AssertionError(process.communicate()[0].decode())
+
+    yield start
+    for process in processes:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("server", SERVERS)
+def test_a_real_server_refuses_an_oversized_chunked_body_with_a_413(app, serve, server):
+    """granian de-chunks the body and leaves the limit to the app, which used to read up
+    to the limit and carry on: the password was cut and the account made with it.
+    (waitress buffers the whole body and counts it itself.)"""
+    _check_chunked_limit(app, serve(server))
