@@ -75,6 +75,7 @@ def _make_engine(url: str) -> sa.Engine:
 def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
     # The driver's own transaction handling can't do BEGIN IMMEDIATE; take it over.
     dbapi_connection.isolation_level = None
+    dbapi_connection.text_factory = _decode_text
     for pragma in (
         "journal_mode=WAL",
         "foreign_keys=ON",
@@ -82,6 +83,12 @@ def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> No
         "synchronous=NORMAL",
     ):
         dbapi_connection.execute(f"PRAGMA {pragma}")
+
+
+def _decode_text(data: bytes) -> str:
+    # Plain SQL can store text that is not UTF-8 (char(55296) is a lone surrogate,
+    # CAST(x'ff' AS TEXT) any bytes); the driver would fail the whole query on it.
+    return data.decode("utf-8", "replace")
 
 
 def _sqlite_on_begin(conn: sa.Connection) -> None:

@@ -986,3 +986,27 @@ def test_robots_txt_points_at_the_sitemap(client):
     assert "User-agent: *" in lines
     assert "Sitemap: http://localhost/sitemap.xml" in lines
     assert "Disallow: /auth/" in lines and "Disallow: /me/" in lines
+
+
+def test_text_that_is_not_utf8_reads_as_replacement_characters(app, client, blog, db_kind):
+    """SQLite stores what plain SQL gives it: char(55296) is a lone surrogate, and a blob
+    cast to text any bytes. PostgreSQL refuses both."""
+    odd = "char(55296) || CAST(x'ff' AS TEXT)" if db_kind == "sqlite" else "chr(55296)"
+    statement = sa.text(f"UPDATE post SET title = 'a' || {odd} || 'b' WHERE id = 1")  # noqa: S608
+    if db_kind != "sqlite":
+        with pytest.raises(sa.exc.DBAPIError), app.app_context(), transaction() as conn:
+            conn.execute(statement)
+        return
+    with app.app_context(), transaction() as conn:
+        conn.execute(statement)
+        conn.execute(sa.text("UPDATE \"user\" SET username = 'n' || char(57343) WHERE id = 2"))
+    for kind, document in _feed_documents(client, "/feed"):
+        if kind == "json":
+            titles = [item["title"] for item in document["items"]]
+        elif kind == "atom":
+            titles = [e.find(f"{A}title").text for e in document.findall(f"{A}entry")]
+        else:
+            titles = [i.find("title").text for i in document.findall("item")]
+        assert "a\ufffd\ufffd\ufffd\ufffdb" in titles, kind
+    for path in ("/", f"/{blog['first']}/", "/search?q=sparrow"):
+        assert client.get(path, follow_redirects=True).status_code == 200, path
