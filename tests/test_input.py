@@ -214,34 +214,57 @@ def _bobs_passwords(app) -> list[str]:
     return ["whole" if verify_password(stored, whole)[0] else "cut"]
 
 
-@pytest.mark.parametrize("server_like", [True, False])
-def test_an_oversized_chunked_body_is_a_413_page_under_the_test_client(make_app, server_like):
-    """server_like: the environ a real server gives (it has de-chunked the body and says
-    so with wsgi.input_terminated); otherwise the test client's own."""
+def _chunked(client, body: bytes, **environ):
+    headers = {"Transfer-Encoding": "chunked", "Content-Type": "application/x-www-form-urlencoded"}
+    return client.post("/auth/register", data=body, headers=headers, environ_overrides=environ)
+
+
+def test_an_oversized_chunked_body_is_a_413_page_under_the_test_client(make_app):
+    """With the environ a real server gives: it has de-chunked the body and ends the
+    stream itself (wsgi.input_terminated), so the app reads it."""
     app = make_app(MAX_CONTENT_LENGTH=LIMIT)
     client = app.test_client()
-    overrides = {"wsgi.input_terminated": True} if server_like else {}
-    headers = {
-        "Transfer-Encoding": "chunked",
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
-    response = client.post(
-        "/auth/register",
-        data=_form_of_size(LIMIT + 1),
-        headers=headers,
-        environ_overrides=overrides,
-    )
+    response = _chunked(client, _form_of_size(LIMIT + 1), **{"wsgi.input_terminated": True})
     assert response.status_code == 413
     assert "413" in _in_layout(response)
     assert _bobs_passwords(app) == []
-    response = client.post(
-        "/auth/register",
-        data=_form_of_size(LIMIT),
-        headers=headers,
-        environ_overrides=overrides,
-    )
+    response = _chunked(client, _form_of_size(LIMIT), **{"wsgi.input_terminated": True})
     assert response.status_code == 302
     assert _bobs_passwords(app) == ["whole"]
+
+
+@pytest.mark.parametrize("size", [LIMIT, LIMIT + 1])
+def test_a_chunked_body_whose_end_the_server_does_not_mark_is_a_411(make_app, size):
+    """The test client's own environ: without wsgi.input_terminated the body can't be read
+    safely, and Werkzeug used to ignore it and carry on with an empty form."""
+    app = make_app(MAX_CONTENT_LENGTH=LIMIT)
+    response = _chunked(app.test_client(), _form_of_size(size))
+    assert response.status_code == 411
+    assert "Send it with a Content-Length." in _in_layout(response)
+    assert _bobs_passwords(app) == []
+
+
+def test_a_body_without_any_length_is_held_to_the_limit_too(make_app):
+    """An HTTP/2 request has neither Content-Length nor chunks; its server ends the stream."""
+    app = make_app(MAX_CONTENT_LENGTH=LIMIT)
+    client = app.test_client()
+    for size, status in ((LIMIT + 1, 413), (LIMIT, 302)):
+        response = client.post(
+            "/auth/register",
+            data=_form_of_size(size),
+            content_type="application/x-www-form-urlencoded",
+            environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": ""},
+        )
+        assert response.status_code == status, size
+    assert _bobs_passwords(app) == ["whole"]
+
+
+def test_chunked_bodies_are_left_alone_without_a_limit(make_app):
+    app = make_app(MAX_CONTENT_LENGTH=None)
+    response = _chunked(
+        app.test_client(), _form_of_size(LIMIT + 1), **{"wsgi.input_terminated": True}
+    )
+    assert response.status_code == 302
 
 
 def _free_port() -> int:
