@@ -92,9 +92,7 @@ def revise_post(post_id: int, draft: Draft, *, base_version: int | str | None = 
     over someone else's newer save raises ConflictError instead of overwriting
     it; a malformed version raises BadVersionError, so no client can skip the check.
     """
-    values = _clean(draft)
-    names = tag_services.parse_tags(draft.tags)
-    return _store_revision(post_id, draft, values, names, expected=parse_version(base_version))
+    return _store_revision(post_id, draft, expected=parse_version(base_version))
 
 
 def parse_version(value: int | str | None) -> int:
@@ -114,10 +112,10 @@ def parse_version(value: int | str | None) -> int:
     raise BadVersionError()
 
 
-def _store_revision(
-    post_id: int, draft: Draft, values: dict[str, Any], names: list[str], *, expected: int | None
-) -> int:
-    """Replace a post's text with a cleaned draft; expected=None (a restore) skips the check."""
+def _store_revision(post_id: int, draft: Draft, *, expected: int | None) -> int:
+    """Replace a post's text with the draft; expected=None (a restore) skips the version check."""
+    values = _clean(draft)
+    names = tag_services.parse_tags(draft.tags)
     with transaction():
         current = queries.find_post(post_id, for_update=True)
         if current is None:
@@ -157,10 +155,8 @@ def restore_revision(post_id: int, version: int) -> int:
         status=current["status"],
         publish_at=current["published_at"],
     )
-    values = _clean(draft)
-    names = tag_services.parse_tags(draft.tags)
     # The author chose this version from the history: it replaces whatever is current.
-    return _store_revision(post_id, draft, values, names, expected=None)
+    return _store_revision(post_id, draft, expected=None)
 
 
 def delete_post(post_id: int) -> None:

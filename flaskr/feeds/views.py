@@ -85,9 +85,9 @@ def _feed(kind: str, title: str, description: str, home_url: str, where=None, id
     rows = rows[: config["FEED_ITEMS"]]
     full = config["FEED_FULL_CONTENT"]
     change = feed_queries.find_last_change()
-    # The ETag covers everything that changes the document, so unchanged feeds cost
-    # two small queries: the posts shown, the settings, and the content version
-    # (a renamed author or a tag changed by plain SQL leaves post versions alone).
+    # The ETag covers everything that changes the document: the posts shown, the
+    # settings, and the content version (a renamed author or a tag changed by plain
+    # SQL leaves post versions alone). An unchanged feed costs two small queries.
     content_version = None if change is None else change["version"]
     fingerprint = hashlib.sha256(
         repr(
