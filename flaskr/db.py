@@ -125,8 +125,15 @@ def _sqlite_prepare_file(
 def _sqlite_on_connect(synchronous: str, dbapi_connection: sqlite3.Connection, _: Any) -> None:
     # The driver's own transaction handling can't do BEGIN IMMEDIATE; take it over.
     dbapi_connection.isolation_level = None
+    dbapi_connection.text_factory = _decode_text
     for pragma in ("journal_mode=WAL", "foreign_keys=ON", f"synchronous={synchronous}"):
         dbapi_connection.execute(f"PRAGMA {pragma}")
+
+
+def _decode_text(data: bytes) -> str:
+    # Plain SQL can store text that is not UTF-8 (char(55296) is a lone surrogate,
+    # CAST(x'ff' AS TEXT) any bytes); the driver would fail the whole query on it.
+    return data.decode("utf-8", "replace")
 
 
 def _sqlite_on_begin(conn: sa.Connection) -> None:

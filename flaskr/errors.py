@@ -16,6 +16,7 @@ EXPLANATIONS = {
     403: "You do not have permission to do that.",
     404: "There is nothing at this address.",
     405: "This page does not accept that kind of request.",
+    411: "The request did not say how long it is. Send it with a Content-Length.",
     413: "What you sent is too large.",
     429: "Too many attempts. Please wait a moment before trying again.",
     500: "Something went wrong on our side. It has been logged; please try again later.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
@@ -190,7 +191,9 @@ def comparison_options(metadata: sa.MetaData, dialect: str) -> dict[str, Any]:
         "include_name": include_name,
         "include_object": include_object,
         "compare_type": True,
-        "compare_server_default": _different_sqlite_default if dialect == "sqlite" else True,
+        "compare_server_default": (
+            _different_sqlite_default if dialect == "sqlite" else _different_postgres_default
+        ),
     }
 
 
@@ -207,5 +210,20 @@ def _different_sqlite_default(
         while text.startswith("(") and text.endswith(")"):
             text = text[1:-1].strip()
         return text.strip("'")
+
+    return bare(found) != bare(wanted)
+
+
+def _different_postgres_default(
+    _context: Any, _column: Any, _table_column: Any, found: str | None, _d: Any, wanted: str | None
+) -> bool | None:
+    # Alembic compares PostgreSQL defaults by evaluating both in a SELECT: a
+    # clock that moves between the two calls would always differ. Compare such
+    # a default as text instead (PostgreSQL adds casts like ::text when storing it).
+    if found is None or wanted is None or "clock_timestamp" not in wanted:
+        return None
+
+    def bare(text: str) -> str:
+        return re.sub(r"::\w+|[()\s]", "", text).lower()
 
     return bare(found) != bare(wanted)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterable
+from typing import IO, Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, g, has_request_context, request
+from flask import Config, Flask, Response, abort, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -17,13 +20,69 @@ CSP = (
 
 
 def init_app(app: Flask) -> None:
-    """Trust the configured proxies, refuse control characters, add security headers."""
+    """Trust the configured proxies, limit every body, refuse control characters, add headers."""
     if app.config["PROXY_FIX"]:
         # Only as many hops as the operator says: X-Forwarded-* is forgeable otherwise.
         app.wsgi_app = ProxyFix(app.wsgi_app, **app.config["PROXY_FIX"])  # type: ignore[method-assign]
+    app.wsgi_app = UnsizedBodyLimit(app.wsgi_app, app.config)  # type: ignore[method-assign]
     app.session_interface = _SessionInterface()
+    app.before_request(_require_length)
     app.before_request(_reject_control_characters)
     app.after_request(_headers)
+
+
+#: Methods whose requests may carry a body.
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: Set by UnsizedBodyLimit on a chunked body that cannot be read safely.
+_LENGTH_REQUIRED = "flaskr.length_required"
+
+
+class UnsizedBodyLimit:
+    """WSGI middleware: a body without a Content-Length gets one, so MAX_CONTENT_LENGTH holds.
+
+    Werkzeug refuses a body whose Content-Length exceeds the limit, but reads one
+    without (chunked, or HTTP/2) only up to the limit and then stops without an
+    error: the cut body was processed as if it were whole. Where the server does
+    not end the stream itself (no wsgi.input_terminated), a chunked body cannot be
+    read safely at all; Werkzeug ignored it, and it is now a 411.
+    """
+
+    def __init__(self, wsgi_app: Any, config: Config) -> None:
+        self.wsgi_app = wsgi_app
+        self.config = config
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        limit = self.config["MAX_CONTENT_LENGTH"]
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        unsized = not environ.get("CONTENT_LENGTH") and environ["REQUEST_METHOD"] in _BODY_METHODS
+        if limit is not None and (chunked or unsized):
+            if environ.get("wsgi.input_terminated"):
+                # One byte past the limit is enough to know; the rest is never read
+                # (the server closes the connection after the 413).
+                body = _read_at_most(environ["wsgi.input"], limit + 1)
+                environ["wsgi.input"] = io.BytesIO(body)
+                environ["CONTENT_LENGTH"] = str(len(body))
+                environ.pop("HTTP_TRANSFER_ENCODING", None)
+            elif chunked:
+                environ[_LENGTH_REQUIRED] = True
+        return self.wsgi_app(environ, start_response)
+
+
+def _require_length() -> None:
+    if request.environ.get(_LENGTH_REQUIRED):
+        abort(411)
+
+
+def _read_at_most(stream: IO[bytes], size: int) -> bytes:
+    """Up to size bytes of the stream: reads may return less than asked before the end."""
+    chunks = []
+    while size > 0:
+        chunk = stream.read(min(size, 64 * 1024))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
 
 
 class _SessionInterface(SecureCookieSessionInterface):

@@ -9,6 +9,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from flaskr.validation import ValidationError
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends
+# Publish times typed in any zone must stay four-digit years in UTC and in every
+# reader's zone (offsets reach about 16 hours): Python's calendar ends at the
+# years 1 and 9999, and feeds, sitemaps and the editor need four digits.
+EARLIEST_YEAR, LATEST_YEAR = 1001, 9998
 
 
 def zone(name: str | None) -> ZoneInfo:
@@ -43,6 +47,10 @@ def parse_local(text: str | None, tz_name: str | None) -> datetime | None:
         local = datetime.strptime(text[:16], LOCAL_FORMAT)
     except ValueError:
         raise ValidationError("Publish time must look like 2026-12-31T18:30.") from None
+    if not EARLIEST_YEAR <= local.year <= LATEST_YEAR:
+        raise ValidationError(
+            f"Publish time must be in the years {EARLIEST_YEAR} to {LATEST_YEAR}."
+        )
     return local.replace(tzinfo=zone(tz_name)).astimezone(UTC).replace(tzinfo=None)
 
 
@@ -50,4 +58,8 @@ def to_local(value: datetime | None, tz_name: str | None) -> datetime | None:
     """A stored UTC time in the author's zone (aware)."""
     if value is None:
         return None
-    return value.replace(tzinfo=UTC).astimezone(zone(tz_name))
+    try:
+        return value.replace(tzinfo=UTC).astimezone(zone(tz_name))
+    except OverflowError:
+        # Only a time written by plain SQL at the very edge of the calendar: show it in UTC.
+        return value.replace(tzinfo=UTC)

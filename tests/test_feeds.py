@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
+import time
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from html.parser import HTMLParser
+from urllib.parse import quote, unquote
 from xml.etree import ElementTree as ET
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.http import http_date
 
 from flaskr import markup
 from flaskr.blog.tables import post
-from flaskr.db import connection, transaction
+from flaskr.db import connection, transaction, utcnow
 
 PW = "a long enough pw"
 A = "{http://www.w3.org/2005/Atom}"
@@ -33,10 +38,52 @@ def iso(text: str) -> datetime:
 def stored(app, post_id: int) -> dict:
     """A post's stored times and rendered HTML."""
     with app.app_context():
-        query = sa.select(post.c.published_at, post.c.updated, post.c.body_html).where(
-            post.c.id == post_id
-        )
+        query = sa.select(
+            post.c.created, post.c.published_at, post.c.updated, post.c.body_html
+        ).where(post.c.id == post_id)
         return dict(connection().execute(query).mappings().one())
+
+
+def entry_id(app, post_id: int) -> str:
+    """The feed entry id a post must have: a tag: URI of its creation time and id."""
+    created = stored(app, post_id)["created"]
+    return f"tag:localhost,{created.date().isoformat()}:post/{post_id}/{created.time()}"
+
+
+def settle(app) -> None:
+    """Make the posts, the last change and the app's start an hour old.
+
+    Feeds withhold Last-Modified until the newest change is a few seconds old
+    (HTTP dates have whole seconds); this is what a client sees after that.
+    """
+    hour = timedelta(hours=1)
+    with app.app_context(), transaction() as conn:
+        rows = conn.execute(sa.select(post.c.id, post.c.published_at, post.c.updated)).all()
+        for post_id, published_at, updated in rows:
+            conn.execute(
+                sa.update(post)
+                .where(post.c.id == post_id)
+                .values(
+                    published_at=published_at and published_at - hour,
+                    updated=updated and updated - hour,
+                )
+            )
+        # After the posts: their updates moved it to now.
+        conn.execute(
+            sa.text("UPDATE content_version SET changed_at = :at WHERE id = 1"),
+            {"at": utcnow() - hour},
+        )
+    app.extensions["flaskr.feeds.started"] = utcnow() - hour
+
+
+#: What a URI may hold (RFC 3986): no spaces, quotes or angle brackets.
+URI = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+
+
+def assert_same_url(url: str, expected: str) -> None:
+    """The same address, however its characters are percent-encoded, and a valid URI."""
+    assert URI.fullmatch(url), url
+    assert unquote(url) == unquote(expected)
 
 
 def atom(client, path: str) -> ET.Element:
@@ -50,7 +97,7 @@ def atom(client, path: str) -> ET.Element:
         assert root.find(f"{A}{name}").text, name
     iso(root.find(f"{A}updated").text)
     (self_link,) = [link for link in root.findall(f"{A}link") if link.get("rel") == "self"]
-    assert self_link.get("href") == f"http://localhost{path}"
+    assert_same_url(self_link.get("href"), f"http://localhost{path}")
     for entry in root.findall(f"{A}entry"):
         for name in ("id", "title", "updated", "published"):
             assert entry.find(f"{A}{name}").text, name
@@ -74,7 +121,8 @@ def rss(client, path: str) -> ET.Element:
         for name in ("title", "link", "guid", "pubDate"):
             assert item.find(name).text, name
         assert parsedate_to_datetime(item.find("pubDate").text).tzinfo is not None
-        assert item.find("guid").text == item.find("link").text
+        guid = item.find("guid")
+        assert guid.get("isPermaLink") == "false" and guid.text.startswith("tag:localhost,")
     return channel
 
 
@@ -86,7 +134,7 @@ def json_feed(client, path: str) -> dict:
     document = json.loads(response.data)
     assert document["version"] == "https://jsonfeed.org/version/1.1"
     assert document["title"]
-    assert document["feed_url"] == f"http://localhost{path}"
+    assert_same_url(document["feed_url"], f"http://localhost{path}")
     for item in document["items"]:
         assert item["id"] and item["url"].startswith("http://localhost/")
         iso(item["date_published"])
@@ -126,7 +174,7 @@ def test_the_site_atom_feed(app, client, blog):
     ]
     newest = entries[0]
     url = f"http://localhost/{blog['second']}/robins-wrens"
-    assert newest.find(f"{A}id").text == url
+    assert newest.find(f"{A}id").text == entry_id(app, blog["second"])
     assert newest.find(f"{A}link").get("href") == url
     assert newest.find(f"{A}author/{A}name").text == "alice"
     assert sorted(c.get("term") for c in newest.findall(f"{A}category")) == ["birds", "gardens"]
@@ -166,7 +214,8 @@ def test_the_site_json_feed(app, client, blog):
     items = document["items"]
     assert [i["title"] for i in items] == ["Robins & <wrens>", "Bob's post", "First sparrow"]
     newest = items[0]
-    assert newest["id"] == newest["url"] == f"http://localhost/{blog['second']}/robins-wrens"
+    assert newest["url"] == f"http://localhost/{blog['second']}/robins-wrens"
+    assert newest["id"] == entry_id(app, blog["second"])
     assert newest["content_html"] == stored(app, blog["second"])["body_html"]
     assert newest["authors"] == [{"name": "alice"}]
     assert newest["tags"] == ["birds", "gardens"]
@@ -281,7 +330,8 @@ def test_an_edit_shows_in_the_updated_dates(app, client, auth, blog):
     assert abs(iso(item["date_modified"]) - edited) < timedelta(seconds=1)
 
 
-def test_feeds_answer_conditional_requests(client, blog):
+def test_feeds_answer_conditional_requests(app, client, blog):
+    settle(app)
     for base in FEEDS:
         for kind in KINDS:
             _check_conditional_requests(client, f"{base}.{kind}", KINDS[kind])
@@ -333,6 +383,230 @@ def test_the_etag_differs_between_formats_and_settings(make_app, blog):
     assert len(etags) == 4
 
 
+# --- Last-Modified moves whenever a feed changes (clients that send only If-Modified-Since) ---
+
+ALL_FEEDS = [f"{base}.{kind}" for base in FEEDS for kind in KINDS]
+
+
+def _last_modified_of(client, path: str) -> str:
+    """The feed's Last-Modified, checked to give a 304 as it stands."""
+    value = client.get(path).headers.get("Last-Modified")
+    assert value, path
+    assert client.get(path, headers={"If-Modified-Since": value}).status_code == 304, path
+    return value
+
+
+def _set_last_change(app, ago: timedelta) -> None:
+    """Count one more write, dated this long ago (as if that much time had passed since)."""
+    with app.app_context(), transaction() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE content_version SET version = version + 1, changed_at = :at WHERE id = 1"
+            ),
+            {"at": utcnow() - ago},
+        )
+
+
+def _backdated_post(app, blog):
+    from flaskr.blog import services
+
+    with app.app_context():
+        draft = services.Draft(
+            title="From the archive", body="old", tags="birds", publish_at=datetime(2020, 1, 1)
+        )
+        services.create_post(1, draft)
+
+
+def _deleted_newest(app, blog):
+    from flaskr.blog import services
+
+    with app.app_context():
+        services.delete_post(blog["second"])
+
+
+def _edited_by_plain_sql(app, blog):
+    with app.app_context(), transaction() as conn:
+        conn.execute(sa.update(post).where(post.c.id == blog["first"]).values(title="Retitled"))
+
+
+def _tag_renamed_by_plain_sql(app, blog):
+    with app.app_context(), transaction() as conn:
+        conn.execute(sa.text("UPDATE tag SET name = 'songbirds' WHERE name = 'gardens'"))
+
+
+@pytest.mark.parametrize(
+    "change", [_backdated_post, _deleted_newest, _edited_by_plain_sql, _tag_renamed_by_plain_sql]
+)
+def test_a_change_that_moves_no_entry_date_still_moves_last_modified(app, client, blog, change):
+    """A backdated post, a deletion or a plain-SQL edit leaves the newest entry date where
+    it was (or moves it back); a client holding the old Last-Modified must get the feed."""
+    settle(app)
+    before = {path: _last_modified_of(client, path) for path in ALL_FEEDS}
+    change(app, blog)
+    # Half an hour on, with nothing else changed: only the change itself is newer.
+    _set_last_change(app, timedelta(minutes=30))
+    for path, since in before.items():
+        response = client.get(path, headers={"If-Modified-Since": since})
+        assert response.status_code == 200, path
+        assert response.data
+        again = response.headers["Last-Modified"]
+        assert parsedate_to_datetime(again) > parsedate_to_datetime(since), path
+        assert client.get(path, headers={"If-Modified-Since": again}).status_code == 304, path
+
+
+def test_an_edit_through_the_editor_moves_last_modified(app, client, auth, blog):
+    settle(app)
+    since = _last_modified_of(client, "/feed.atom")
+    auth.login("alice", PW)
+    form = {"title": "First sparrow", "body": "Edited", "tags": "birds", "version": "1"}
+    assert client.post(f"/{blog['first']}/update", data=form).status_code == 302
+    auth.logout()
+    response = client.get("/feed.atom", headers={"If-Modified-Since": since})
+    assert response.status_code == 200
+    assert b"Edited" in response.data
+
+
+def test_a_scheduled_post_appearing_without_any_write_moves_last_modified(
+    app, client, make_user, make_post, monkeypatch
+):
+    from flaskr.feeds import views
+
+    # Short, so the test need not wait: this test is about the post's own time.
+    monkeypatch.setattr(views, "SETTLE", timedelta(seconds=0.3))
+    alice = make_user("alice", PW)
+    make_post(alice, title="Already out")
+    soon = utcnow() + timedelta(hours=1, seconds=0.5)
+    make_post(alice, title="Right on time", publish_at=soon)
+    settle(app)  # everything an hour back: the scheduled post is half a second away
+    since = {path: _last_modified_of(client, path) for path in ("/feed.atom", "/u/alice/feed.rss")}
+    appears = soon - timedelta(hours=1)
+    time.sleep(max(0.0, (appears - utcnow()).total_seconds()) + 0.35)
+    for path, value in since.items():
+        response = client.get(path, headers={"If-Modified-Since": value})
+        assert response.status_code == 200, path
+        assert b"Right on time" in response.data
+        shown = parsedate_to_datetime(response.headers["Last-Modified"]).replace(tzinfo=None)
+        assert appears <= shown < appears + timedelta(seconds=1)
+
+
+def test_last_modified_is_withheld_until_a_change_is_seconds_old(app, client, blog):
+    """HTTP dates have whole seconds: a Last-Modified given out in the second of a change
+    would match a second change in that same second."""
+    settle(app)
+    for ago, sent in ((timedelta(seconds=1), False), (timedelta(seconds=3), True)):
+        _set_last_change(app, ago)
+        for path in ALL_FEEDS:
+            response = client.get(path)
+            assert ("Last-Modified" in response.headers) is sent, (path, ago)
+            if sent:
+                modified = parsedate_to_datetime(response.headers["Last-Modified"])
+                assert modified <= datetime.now(UTC) - timedelta(seconds=1), path
+    _set_last_change(app, timedelta(seconds=1))
+    # While it is withheld, no date a client sends, however late, gets a 304 either.
+    late = "Fri, 01 Jan 2100 00:00:00 GMT"
+    for path in ALL_FEEDS:
+        assert client.get(path, headers={"If-Modified-Since": late}).status_code == 200, path
+
+
+def test_two_changes_in_one_second_never_give_a_stale_304(app, client, blog):
+    """A client that read the feed between them holds at best the response's Date."""
+    settle(app)
+    for title in ("Once", "Twice"):
+        with app.app_context(), transaction() as conn:
+            conn.execute(sa.update(post).where(post.c.id == blog["first"]).values(title=title))
+        response = client.get("/feed.json")
+        assert title.encode() in response.data
+        assert "Last-Modified" not in response.headers
+        date = http_date(datetime.now(UTC))  # what the server's Date header says
+    with app.app_context(), transaction() as conn:
+        conn.execute(sa.update(post).where(post.c.id == blog["first"]).values(title="Thrice"))
+    response = client.get("/feed.json", headers={"If-Modified-Since": date})
+    assert response.status_code == 200
+    assert b"Thrice" in response.data
+
+
+def test_a_restart_with_other_settings_moves_last_modified(app, make_app, client, blog):
+    settle(app)
+    since = _last_modified_of(client, "/feed.atom")
+    restarted = make_app(FEED_FULL_CONTENT=False)
+    restarted.extensions["flaskr.feeds.started"] = utcnow() - timedelta(minutes=30)
+    response = restarted.test_client().get("/feed.atom", headers={"If-Modified-Since": since})
+    assert response.status_code == 200
+    assert b"<content" not in response.data
+
+
+def test_without_the_change_counter_if_modified_since_never_gives_a_304(app, client, blog):
+    """A hand-emptied content_version: nothing vouches for a date, the ETag still works."""
+    settle(app)
+    since = _last_modified_of(client, "/feed.atom")
+    with app.app_context(), transaction() as conn:
+        conn.execute(sa.text("DELETE FROM content_version"))
+    response = client.get("/feed.atom", headers={"If-Modified-Since": since})
+    assert response.status_code == 200
+    assert "Last-Modified" not in response.headers
+    etag = response.headers["ETag"]
+    assert client.get("/feed.atom", headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_plain_sql_changes_to_authors_and_tags_change_the_etag(app, client, blog):
+    """Such writes leave every post's version alone, but not what the feed shows."""
+    etags = {path: client.get(path).headers["ETag"] for path in ("/feed.atom", "/feed.json")}
+    with app.app_context(), transaction() as conn:
+        conn.execute(sa.text("UPDATE \"user\" SET username = 'alicia' WHERE username = 'alice'"))
+        conn.execute(sa.text("UPDATE tag SET name = 'songbirds' WHERE name = 'gardens'"))
+    for path, etag in etags.items():
+        response = client.get(path, headers={"If-None-Match": etag})
+        assert response.status_code == 200, path
+        assert b"alicia" in response.data and b"songbirds" in response.data
+
+
+def test_the_migration_adds_changed_at_and_takes_it_away_again(make_app, empty_database):
+    """0005 on a database that has data, then down to 0002 and up again."""
+    from alembic import command
+    from alembic.config import Config
+
+    app = make_app(**empty_database, AUTO_MIGRATE=False)
+
+    def migrate(step, target: str) -> None:
+        with app.app_context(), connection().engine.connect() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:  # as `flaskr upgrade` runs them: 0003 rebuilds tables
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with conn.begin():
+                    config = Config()
+                    config.set_main_option("script_location", "flaskr:migrations")
+                    config.attributes["connection"] = conn
+                    step(config, target)
+            finally:
+                if sqlite:
+                    conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+    def counter(*columns: str) -> tuple:
+        query = sa.text(f"SELECT {', '.join(columns)} FROM content_version")  # noqa: S608
+        with app.app_context():
+            return tuple(connection().execute(query.columns(changed_at=sa.DateTime)).one())
+
+    migrate(command.upgrade, "0002")
+    with app.app_context(), transaction() as conn:
+        conn.execute(sa.text("INSERT INTO \"user\" (username, password) VALUES ('ann', 'x')"))
+    assert counter("id", "version") == (1, 2)
+    before = utcnow()
+    migrate(command.upgrade, "0005")
+    version, changed_at = counter("version", "changed_at")
+    assert version == 2 and before - timedelta(seconds=1) <= changed_at <= utcnow()
+    with app.app_context(), transaction() as conn:
+        conn.execute(sa.text("UPDATE \"user\" SET bio = 'hi'"))
+    version, later = counter("version", "changed_at")
+    assert version == 3 and later >= changed_at
+    migrate(command.downgrade, "0002")
+    with app.app_context(), transaction() as conn:
+        conn.execute(sa.text("UPDATE \"user\" SET bio = 'again'"))
+    assert counter("*") == (1, 4)  # the column is gone, the counter still counts
+    migrate(command.upgrade, "head")
+    assert counter("version") == (4,)
+
+
 @pytest.mark.parametrize(
     ("path", "links"),
     [
@@ -348,6 +622,278 @@ def test_pages_link_their_feeds_for_autodiscovery(client, blog, path, links):
         tag_start = page.index(f'href="{href}"')
         tag = page[page.rindex("<", 0, tag_start) : page.index(">", tag_start)]
         assert tag.startswith('<link rel="alternate"') and f'type="{mimetype}"' in tag, tag
+
+
+def _feed_documents(client, path: str):
+    """(kind, parsed document) for the three formats of one feed."""
+    return [("atom", atom(client, f"{path}.atom")), ("rss", rss(client, f"{path}.rss"))] + [
+        ("json", json_feed(client, f"{path}.json"))
+    ]
+
+
+# --- entry ids: unique forever ------------------------------------------------------------
+
+
+def _entry_ids(client, path: str = "/feed") -> dict[str, list[str]]:
+    """The entry ids of one feed in each format, newest first."""
+    return {
+        "atom": [e.find(f"{A}id").text for e in atom(client, f"{path}.atom").findall(f"{A}entry")],
+        "rss": [i.find("guid").text for i in rss(client, f"{path}.rss").findall("item")],
+        "json": [i["id"] for i in json_feed(client, f"{path}.json")["items"]],
+    }
+
+
+#: RFC 4151: tag:<DNS name>,<YYYY-MM-DD>:<specific>, the specific part URI path characters.
+TAG_URI = re.compile(
+    r"tag:[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*,"
+    r"\d{4}-\d{2}-\d{2}:[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]+"
+)
+
+
+def test_entry_ids_are_tag_uris_of_creation_time_and_id(app, client, blog):
+    ids = _entry_ids(client)
+    assert ids["atom"] == ids["rss"] == ids["json"]
+    expected = [entry_id(app, blog[name]) for name in ("second", "bob", "first")]
+    assert ids["atom"] == expected
+    assert all(TAG_URI.fullmatch(value) for value in expected), expected
+
+
+@pytest.mark.parametrize(
+    ("base_url", "authority"),
+    [
+        ("http://Blog.Example:8080", "blog.example"),
+        ("https://blog.example.", "blog.example"),
+        ("http://[::1]:5000", "invalid"),
+        ("http://127.0.0.1", "127.0.0.1"),
+    ],
+)
+def test_the_tag_uri_authority_is_the_host_name_without_port(client, blog, base_url, authority):
+    response = client.get("/feed.json", base_url=base_url)
+    ids = [item["id"] for item in json.loads(response.data)["items"]]
+    assert all(value.startswith(f"tag:{authority},") for value in ids), ids
+    assert all(TAG_URI.fullmatch(value) for value in ids), ids
+
+
+def test_an_entry_keeps_its_id_when_its_title_changes(app, client, auth, blog):
+    before = _entry_ids(client)
+    auth.login("alice", PW)
+    form = {"title": "A new name", "body": "b", "tags": "birds", "version": "1"}
+    assert client.post(f"/{blog['first']}/update", data=form).status_code == 302
+    auth.logout()
+    after = _entry_ids(client)
+    assert after == before
+    json_items = json_feed(client, "/feed.json")["items"]
+    (renamed,) = [item for item in json_items if item["title"] == "A new name"]
+    assert renamed["url"].endswith("/a-new-name")  # the link moves, the id does not
+    assert renamed["id"] == entry_id(app, blog["first"])
+
+
+def test_two_posts_that_had_the_same_id_at_different_times_have_different_entry_ids(
+    app, client, make_user, make_post
+):
+    """An old SQLite database reuses the newest post's id after it is deleted."""
+    alice = make_user("alice", PW)
+    post_id = make_post(alice, title="Hello", body="the first post")
+    first = _entry_ids(client)
+    with app.app_context(), transaction() as conn:
+        conn.execute(sa.delete(post).where(post.c.id == post_id))
+        conn.execute(
+            sa.insert(post).values(
+                id=post_id,
+                author_id=alice,
+                title="Hello",
+                body="another post that got the same id",
+                created=utcnow() + timedelta(seconds=1),
+                published_at=utcnow(),
+            )
+        )
+    second = _entry_ids(client)
+    for kind in KINDS:
+        assert len(first[kind]) == len(second[kind]) == 1
+        assert first[kind] != second[kind], kind
+    assert second["atom"] == [entry_id(app, post_id)]
+
+
+# --- escaping: what a reader shows ---------------------------------------------------------
+
+#: Text that would be markup if it reached a reader unescaped.
+HOSTILE_TITLE = "Robins & <wrens> <script>alert('t')</script> &amp; \"q\""
+HOSTILE_BODY = (
+    "Hello <script>alert('s')</script> & <b>bold</b> &amp;lt; <img src=x onerror=alert(1)>"
+)
+HOSTILE_NAME = "<b>al</b> & \"ice\" <script>alert('a')</script>"
+HOSTILE_TAG = "<script>birds&amp;<b>"  # no slash: a tag's address is one path segment
+HOSTILE_SITE = '<em>Site</em> & "Co" <script>x</script>'
+
+
+class _Shown(HTMLParser):
+    """What a feed reader shows for an HTML field: its text, and which elements it made."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[str] = []
+        self.attributes: list[tuple[str, str | None]] = []
+        self.parts: list[str] = []
+        self.feed(source)
+        self.close()
+        self.text = "".join(self.parts)
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append(tag)
+        self.attributes.extend(attrs)
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+
+def _assert_safe_html(source: str) -> _Shown:
+    shown = _Shown(source)
+    assert "script" not in shown.elements, source
+    assert not any(name.startswith("on") for name, _ in shown.attributes), source
+    return shown
+
+
+@pytest.fixture
+def hostile(app, make_user, make_post) -> dict[str, str]:
+    """A post whose title, body, author and tag carry markup; the names set by plain SQL
+    (a username or tag may hold anything a script put there)."""
+    alice = make_user("alice", PW)
+    make_post(alice, title=HOSTILE_TITLE, body=HOSTILE_BODY, tags="birds")
+    with app.app_context(), transaction() as conn:
+        conn.execute(sa.text('UPDATE "user" SET username = :name'), {"name": HOSTILE_NAME})
+        conn.execute(sa.text("UPDATE tag SET name = :name"), {"name": HOSTILE_TAG})
+    summary = markup.summarize(HOSTILE_BODY)
+    assert "<script>" in summary  # plain text that looks like markup: the case at stake
+    return {"summary": summary}
+
+
+def _feed_paths() -> dict[str, tuple[str, str]]:
+    """feed -> (path, the feed's own title)."""
+    return {
+        "site": ("/feed", HOSTILE_SITE),
+        "tag": (f"/tag/{quote(HOSTILE_TAG, safe='')}/feed", f"{HOSTILE_SITE}: {HOSTILE_TAG}"),
+        "author": (f"/u/{quote(HOSTILE_NAME, safe='')}/feed", f"{HOSTILE_SITE}: {HOSTILE_NAME}"),
+    }
+
+
+@pytest.mark.parametrize("full", [True, False])
+@pytest.mark.parametrize("feed", ["site", "tag", "author"])
+def test_every_field_of_every_feed_is_escaped_for_what_its_format_means(
+    make_app, hostile, feed, full
+):
+    client = make_app(SITE_NAME=HOSTILE_SITE, FEED_FULL_CONTENT=full).test_client()
+    path, feed_title = _feed_paths()[feed]
+    summary = hostile["summary"]
+
+    # Atom: title, subtitle, name, summary and category are text; content is HTML.
+    root = atom(client, f"{path}.atom")
+    assert root.find(f"{A}title").text == feed_title
+    assert root.find(f"{A}title").get("type") in (None, "text")
+    (entry,) = root.findall(f"{A}entry")
+    assert entry.find(f"{A}title").text == HOSTILE_TITLE
+    assert entry.find(f"{A}title").get("type") in (None, "text")
+    assert entry.find(f"{A}author/{A}name").text == HOSTILE_NAME
+    assert [c.get("term") for c in entry.findall(f"{A}category")] == [HOSTILE_TAG]
+    assert entry.find(f"{A}summary").text == summary
+    assert entry.find(f"{A}summary").get("type") in (None, "text")
+    content = entry.find(f"{A}content")
+    if full:
+        assert content.get("type") == "html"
+        assert "<script>alert('s')</script>" in _assert_safe_html(content.text).text
+    else:
+        assert content is None
+
+    # RSS: every element is plain text but the item description, which is HTML.
+    response = client.get(f"{path}.rss")
+    raw = response.data
+    assert b"<script" not in raw and b"&lt;" not in raw and b"&amp;" not in raw
+    assert b"&#x3C;script" in raw  # the references the RSS Best Practices Profile asks for
+    channel = rss(client, f"{path}.rss")
+    assert channel.find("title").text == feed_title
+    (item,) = channel.findall("item")
+    assert item.find("title").text == HOSTILE_TITLE
+    assert item.find("author").text == f"noreply@invalid ({HOSTILE_NAME})"
+    assert [c.text for c in item.findall("category")] == [HOSTILE_TAG]
+    shown = _assert_safe_html(item.find("description").text)
+    if full:
+        assert "<script>alert('s')</script>" in shown.text
+    else:
+        assert shown.elements == [] and shown.text == summary
+
+    # JSON Feed: plain strings, and HTML only in content_html.
+    document = json_feed(client, f"{path}.json")
+    assert document["title"] == feed_title
+    (item,) = document["items"]
+    assert item["title"] == HOSTILE_TITLE
+    assert item["authors"] == [{"name": HOSTILE_NAME}]
+    assert item["tags"] == [HOSTILE_TAG]
+    assert item["summary"] == summary
+    if full:
+        assert "<script>alert('s')</script>" in _assert_safe_html(item["content_html"]).text
+    else:
+        assert item["content_text"] == summary and "content_html" not in item
+
+
+def test_feed_descriptions_are_plain_text_in_every_format(client, hostile):
+    path = f"/u/{quote(HOSTILE_NAME, safe='')}/feed"
+    assert atom(client, f"{path}.atom").find(f"{A}subtitle").text == f"Posts by {HOSTILE_NAME}"
+    assert rss(client, f"{path}.rss").find("description").text == f"Posts by {HOSTILE_NAME}"
+    assert json_feed(client, f"{path}.json")["description"] == f"Posts by {HOSTILE_NAME}"
+
+
+# --- any character stored by plain SQL --------------------------------------------------------
+
+#: Characters XML forbids (C0 controls, U+FFFE, U+FFFF) or discourages (DEL, C1,
+#: the other non-characters); NUL only where the database can store it.
+ODD = "\x01\x08\x0b\x0c\x1b\x7f\x85\x9f\ufdd0\ufdef\ufffe\uffff\U0001fffe\U0010ffff"
+
+
+def _odd_characters(db_kind: str) -> str:
+    return ODD + ("\x00" if db_kind == "sqlite" else "")  # PostgreSQL text has no NUL
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_feeds_stay_valid_whatever_characters_plain_sql_stored(
+    make_app, make_user, make_post, db_kind, full
+):
+    odd = _odd_characters(db_kind)
+    app = make_app(FEED_FULL_CONTENT=full)
+    client = app.test_client()
+    make_post(make_user("alice", PW), title="Clean", tags="birds")
+    with app.app_context(), transaction() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE post SET title = :text, body = :text, body_html = NULL, summary = NULL"
+            ),
+            {"text": f"a{odd}b"},
+        )
+        conn.execute(sa.text('UPDATE "user" SET username = :text'), {"text": f"n{odd}"})
+        conn.execute(sa.text("INSERT INTO tag (name) VALUES (:text)"), {"text": f"t{odd}"})
+        conn.execute(
+            sa.text(
+                "INSERT INTO post_tag (post_id, tag_id) SELECT 1, id FROM tag WHERE name <> 'birds'"
+            )
+        )
+    replaced = "\ufffd" * len(odd)
+    for path in ("/feed", "/tag/birds/feed"):
+        for kind, document in _feed_documents(client, path):
+            if kind == "atom":
+                (entry,) = document.findall(f"{A}entry")
+                title, author = entry.find(f"{A}title").text, entry.find(f"{A}author/{A}name").text
+                tags = sorted(c.get("term") for c in entry.findall(f"{A}category"))
+            elif kind == "rss":
+                (entry,) = document.findall("item")
+                title, author = entry.find("title").text, entry.find("author").text
+                tags = sorted(c.text for c in entry.findall("category"))
+            else:
+                (entry,) = document["items"]
+                title, author = entry["title"], entry["authors"][0]["name"]
+                tags = sorted(entry["tags"])
+            assert title == f"a{replaced}b", kind
+            assert f"n{replaced}" in author, kind
+            assert tags == ["birds", f"t{replaced}"], kind
+    # Any address that carries such a character is refused before it reaches a feed.
+    assert client.get(f"/u/n{quote(odd, safe='')}/feed.atom").status_code == 400
 
 
 # --- sitemap and robots.txt -------------------------------------------------------------------
@@ -448,3 +994,27 @@ def test_robots_txt_points_at_the_sitemap(client):
     assert "User-agent: *" in lines
     assert "Sitemap: http://localhost/sitemap.xml" in lines
     assert "Disallow: /auth/" in lines and "Disallow: /me/" in lines
+
+
+def test_text_that_is_not_utf8_reads_as_replacement_characters(app, client, blog, db_kind):
+    """SQLite stores what plain SQL gives it: char(55296) is a lone surrogate, and a blob
+    cast to text any bytes. PostgreSQL refuses both."""
+    odd = "char(55296) || CAST(x'ff' AS TEXT)" if db_kind == "sqlite" else "chr(55296)"
+    statement = sa.text(f"UPDATE post SET title = 'a' || {odd} || 'b' WHERE id = 1")  # noqa: S608
+    if db_kind != "sqlite":
+        with pytest.raises(sa.exc.DBAPIError), app.app_context(), transaction() as conn:
+            conn.execute(statement)
+        return
+    with app.app_context(), transaction() as conn:
+        conn.execute(statement)
+        conn.execute(sa.text("UPDATE \"user\" SET username = 'n' || char(57343) WHERE id = 2"))
+    for kind, document in _feed_documents(client, "/feed"):
+        if kind == "json":
+            titles = [item["title"] for item in document["items"]]
+        elif kind == "atom":
+            titles = [e.find(f"{A}title").text for e in document.findall(f"{A}entry")]
+        else:
+            titles = [i.find("title").text for i in document.findall("item")]
+        assert "a\ufffd\ufffd\ufffd\ufffdb" in titles, kind
+    for path in ("/", f"/{blog['first']}/", "/search?q=sparrow"):
+        assert client.get(path, follow_redirects=True).status_code == 200, path

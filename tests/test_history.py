@@ -222,19 +222,18 @@ def test_a_stale_restore_target_still_conflicts_with_an_open_editor(app, client,
     assert current(app)["title"] == "First title"
 
 
-def _save_together(app, post_id: int, base_version: int | None) -> list[str]:
-    """Two saves of one post started at the same instant; what each one got."""
+def _together(app, action) -> list[str]:
+    """Run action(number) in two threads started at the same instant; what each one got."""
     from flaskr.blog import services
 
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
-    def save(number: int) -> None:
+    def run(number: int) -> None:
         with app.app_context():
             barrier.wait()
-            draft = services.Draft(title=f"Editor {number}", body="b")
             try:
-                services.revise_post(post_id, draft, base_version=base_version)
+                action(number)
             except services.ConflictError:
                 outcomes.append("conflict")
             except Exception as error:  # noqa: BLE001 - the test reports any other failure
@@ -242,12 +241,23 @@ def _save_together(app, post_id: int, base_version: int | None) -> list[str]:
             else:
                 outcomes.append("saved")
 
-    threads = [threading.Thread(target=save, args=(n,)) for n in range(2)]
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     return sorted(outcomes)
+
+
+def _save_together(app, post_id: int, base_version: int) -> list[str]:
+    """Two saves of one post from the same version at the same instant."""
+    from flaskr.blog import services
+
+    def save(number: int) -> None:
+        draft = services.Draft(title=f"Editor {number}", body="b")
+        services.revise_post(post_id, draft, base_version=base_version)
+
+    return _together(app, save)
 
 
 def test_simultaneous_saves_of_one_version_give_one_save_and_one_conflict(
@@ -261,15 +271,102 @@ def test_simultaneous_saves_of_one_version_give_one_save_and_one_conflict(
         assert [row[0] for row in history(app, post_id)] == [1]
 
 
-def test_simultaneous_saves_without_a_base_version_both_keep_their_history(
-    app, make_user, make_post
-):
+def test_simultaneous_restores_both_keep_their_history(app, make_user, make_post):
+    """A restore checks no version (the author picked it from the history), yet two at
+    once still queue: each keeps the version it replaced. (This test used to make two
+    saves without a base version; such a save now conflicts instead.)"""
+    from flaskr.blog import services
+    from flaskr.history.services import restore_revision
+
     alice = make_user("alice", PW)
     for _ in range(8):
         post_id = make_post(alice, title="Contested")
-        assert _save_together(app, post_id, base_version=None) == ["saved", "saved"]
-        assert current(app, post_id)["version"] == 3
-        assert [row[0] for row in history(app, post_id)] == [1, 2]
+        with app.app_context():
+            services.revise_post(post_id, services.Draft(title="Second", body="b"), base_version=1)
+        outcomes = _together(app, lambda _number: restore_revision(post_id, 1))
+        assert outcomes == ["saved", "saved"]
+        assert current(app, post_id)["version"] == 4
+        assert [row[0] for row in history(app, post_id)] == [1, 2, 3]
+
+
+# --- edits that name no valid version (no client may skip the conflict check) ----------
+
+MALFORMED_VERSIONS = ["", "abc", "-1", "0", "1.0", " 1", "+1", "١", "2147483648", "9" * 40]
+
+
+@pytest.mark.parametrize("version", MALFORMED_VERSIONS)
+def test_an_edit_with_a_malformed_version_is_a_400_and_saves_nothing(
+    app, client, alice_post, version
+):
+    edit(client, alice_post, "Second title", "second body")  # now at version 2
+    form = {"title": "Blind", "body": "overwrite", "version": version}
+    response = client.post(f"/{alice_post}/update", data=form)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "This save does not say which version of the post it was made from" in page
+    assert "overwrite" in page  # their text, still in the editor
+    assert "second body" in page  # the current text, beside it
+    assert current(app) == {"title": "Second title", "body": "second body", "version": 2}
+    assert [row[0] for row in history(app)] == [1]
+
+
+@pytest.mark.parametrize("action", ["save", "preview"])
+def test_an_edit_without_a_version_conflicts_once_anyone_has_edited_the_post(
+    app, client, alice_post, action
+):
+    """A form without the field is read as made from the post as first written."""
+    edit(client, alice_post, "Second title", "second body")
+    form = {"title": "Blind", "body": "overwrite", "action": action}
+    response = client.post(f"/{alice_post}/update", data=form)
+    if action == "save":
+        assert response.status_code == 409
+        assert "Someone else saved this post while you were editing it." in response.get_data(
+            as_text=True
+        )
+    else:
+        assert _VERSION.search(response.get_data(as_text=True))[1] == "1"
+    assert current(app) == {"title": "Second title", "body": "second body", "version": 2}
+    assert [row[0] for row in history(app)] == [1]
+
+
+def test_an_edit_without_a_version_saves_a_post_nobody_has_edited(app, client, alice_post):
+    """The Flask tutorial's own test posts just a title and a body."""
+    response = client.post(f"/{alice_post}/update", data={"title": "updated", "body": ""})
+    assert response.status_code == 302
+    assert current(app) == {"title": "updated", "body": "", "version": 2}
+
+
+def test_a_preview_or_a_refused_save_keeps_the_version_the_editor_was_opened_at(
+    app, make_app, client, alice_post
+):
+    """Otherwise the form would quietly move to the newest version, and the next save
+    would overwrite a save it never saw."""
+    other = make_app().test_client()
+    other.post("/auth/login", data={"username": "alice", "password": PW})
+    assert edit(other, alice_post, "From the other tab", "theirs").status_code == 302
+    preview = {"title": "Mine", "body": "mine", "version": "1", "action": "preview"}
+    response = client.post(f"/{alice_post}/update", data=preview)
+    assert _VERSION.search(response.get_data(as_text=True))[1] == "1"
+    refused = {"title": "", "body": "mine", "version": "1"}
+    response = client.post(f"/{alice_post}/update", data=refused)
+    assert "Title is required." in response.get_data(as_text=True)
+    assert _VERSION.search(response.get_data(as_text=True))[1] == "1"
+    assert edit(client, alice_post, "Mine", "mine", version=1).status_code == 409
+    assert current(app)["title"] == "From the other tab"
+
+
+@pytest.mark.parametrize("version", ["", "abc", -1, 0, True, 2**31, "2147483648", 1.0, [1]])
+def test_the_service_refuses_a_malformed_version_for_every_client(
+    app, make_user, make_post, version
+):
+    """The rule lives in the service, so a future JSON API obeys it too."""
+    from flaskr.blog import services
+
+    post_id = make_post(make_user("alice", PW), title="Kept")
+    with app.app_context(), pytest.raises(services.BadVersionError):
+        services.revise_post(post_id, services.Draft(title="T", body="b"), base_version=version)
+    assert current(app, post_id)["title"] == "Kept"
+    assert history(app, post_id) == []
 
 
 def test_the_service_refuses_to_revise_a_deleted_post_or_restore_a_missing_version(

@@ -356,3 +356,124 @@ def test_an_unknown_stored_time_zone_is_read_as_utc(app, client, auth, make_user
     with app.app_context():
         stored = connection().execute(sa.select(post.c.published_at)).scalar_one()
     assert stored == datetime(2099, 1, 1, 10, 0)
+
+
+# --- dates at the edges of the calendar ------------------------------------------------------
+
+FEED_PATHS = ["/feed.atom", "/feed.rss", "/feed.json", "/u/alice/feed.atom", "/u/alice/feed.rss"]
+
+
+def _set_zone(client, zone: str) -> None:
+    response = client.post("/auth/account/profile", data={"bio": "", "timezone": zone})
+    assert response.status_code == 302
+
+
+def _parse_feeds(client) -> None:
+    import json
+    from xml.etree import ElementTree as ET
+
+    for path in FEED_PATHS:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        if path.endswith(".json"):
+            json.loads(response.data)
+        else:
+            ET.fromstring(response.data)
+
+
+@pytest.mark.parametrize(
+    ("zone", "typed"),
+    [
+        # The two from the review: a UTC time before the year 1, and one after 9999.
+        ("Asia/Tokyo", "0001-01-01T00:00"),
+        ("America/New_York", "9999-12-31T23:59"),
+        # Their neighbours: inside Python's calendar, but outside the accepted years.
+        ("Asia/Tokyo", "0001-01-01T09:00"),
+        ("UTC", "0001-01-01T00:00"),
+        ("America/New_York", "9999-12-31T18:59"),
+        ("UTC", "9999-12-31T23:59"),
+        ("UTC", "1000-12-31T23:59"),
+        ("Pacific/Kiritimati", "9999-01-01T00:00"),
+        ("Etc/GMT+12", "9999-01-01T00:00"),
+    ],
+)
+def test_publish_times_outside_the_accepted_years_get_a_message_not_an_error(
+    app, client, auth, make_user, make_post, zone, typed
+):
+    alice = make_user("alice", PW)
+    make_post(alice, title="Kept")
+    auth.login("alice", PW)
+    _set_zone(client, zone)
+    message = "Publish time must be in the years 1001 to 9998."
+    create = {"title": "New", "body": "b", "publish_at": typed}
+    response = client.post("/create", data=create)
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    update = {"title": "Changed", "body": "b", "publish_at": typed, "version": "1"}
+    response = client.post("/1/update", data=update)
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    with app.app_context():
+        rows = connection().execute(sa.select(post.c.title, post.c.version)).all()
+    assert [tuple(row) for row in rows] == [("Kept", 1)]
+
+
+@pytest.mark.parametrize(
+    ("zone", "typed", "stored"),
+    [
+        # The first and last accepted minutes, in the zones farthest from UTC at that time.
+        ("America/Metlakatla", "1001-01-01T00:00", datetime(1000, 12, 31, 8, 46, 18)),
+        ("Asia/Manila", "1001-01-01T00:00", datetime(1001, 1, 1, 15, 56, 8)),
+        ("Pacific/Kiritimati", "1001-01-01T00:00", datetime(1001, 1, 1, 10, 29, 20)),
+        ("Etc/GMT+12", "9998-12-31T23:59", datetime(9999, 1, 1, 11, 59)),
+        ("Etc/GMT-14", "9998-12-31T23:59", datetime(9998, 12, 31, 9, 59)),
+    ],
+)
+def test_the_first_and_last_accepted_minutes_are_stored_and_shown_everywhere(
+    app, client, auth, make_user, zone, typed, stored
+):
+    make_user("alice", PW)
+    auth.login("alice", PW)
+    _set_zone(client, zone)
+    form = {"title": "Edge", "body": "b", "publish_at": typed}
+    assert client.post("/create", data=form).status_code == 302
+    with app.app_context():
+        assert connection().execute(sa.select(post.c.published_at)).scalar_one() == stored
+    assert f'value="{typed}"' in client.get("/1/update").get_data(as_text=True)
+    for path in ("/1/edge", "/me/posts", "/", "/u/alice", "/sitemap/posts-0.xml"):
+        assert client.get(path).status_code == 200, path
+    _parse_feeds(client)
+    # A reader in the zone farthest the other way still sees the post's page.
+    _set_zone(client, "Etc/GMT-14" if stored.year < 5000 else "Etc/GMT+12")
+    assert client.get("/1/update").status_code == 200
+    # Saving it unchanged is accepted: the editor gives back what it was given.
+    update = {"title": "Edge", "body": "b2", "publish_at": typed, "version": "1"}
+    _set_zone(client, zone)
+    assert client.post("/1/update", data=update).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("zone", "stored", "shown"),
+    [
+        # Not representable in the author's zone: the editor shows the UTC time.
+        ("America/New_York", "0001-01-01 00:00:00", "0001-01-01T00:00"),
+        ("Asia/Tokyo", "9999-12-31 23:59:59", "9999-12-31T23:59"),
+        ("Etc/GMT-14", "0001-01-01 00:00:00", "0001-01-01T14:00"),
+        ("Etc/GMT+12", "9999-12-31 23:59:59", "9999-12-31T11:59"),
+    ],
+)
+def test_times_stored_by_plain_sql_at_the_calendar_edges_never_break_a_page(
+    app, client, auth, make_user, make_post, zone, stored, shown
+):
+    """Python's calendar runs from the year 1 to 9999 and PostgreSQL's further: a time
+    at either end of Python's, written by hand, must not break a page."""
+    make_post(make_user("alice", PW), title="Edge")
+    sql(app, "UPDATE post SET published_at = :at, updated = :at", at=stored)
+    auth.login("alice", PW)
+    _set_zone(client, zone)
+    editor = client.get("/1/update")
+    assert editor.status_code == 200
+    assert f'value="{shown}"' in editor.get_data(as_text=True)
+    for path in ("/1/edge", "/me/posts", "/1/revisions", "/", "/u/alice", "/sitemap.xml"):
+        assert client.get(path).status_code == 200, path
+    _parse_feeds(client)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 
 from flaskr.auth.tables import user
+from flaskr.blog.tables import content_version as content_version_table
 from flaskr.blog.tables import post, post_revision
 from flaskr.db import connection
 from flaskr.policy import PUBLISHED, public_posts
@@ -151,10 +152,15 @@ def next_publication(now: datetime) -> datetime | None:
     return connection().execute(query).scalar()
 
 
-_content_version = sa.table("content_version", sa.column("id"), sa.column("version"))
-
-
 def content_version() -> int | None:
     """The counter every write to what readers see bumps (by triggers); None if its row is gone."""
-    query = sa.select(_content_version.c.version).where(_content_version.c.id == 1)
+    query = sa.select(content_version_table.c.version).where(content_version_table.c.id == 1)
     return connection().execute(query).scalar()
+
+
+def find_last_change() -> RowMapping | None:
+    """The content version and when a write readers could see last bumped it (plain SQL too)."""
+    query = sa.select(content_version_table.c.version, content_version_table.c.changed_at).where(
+        content_version_table.c.id == 1
+    )
+    return connection().execute(query).mappings().first()

@@ -20,6 +20,8 @@ from flaskr.tags import services as tag_services
 from flaskr.validation import ValidationError, require_text
 
 STATUSES = ("draft", "published")
+#: The highest version a post can reach: the column is a 32-bit integer on PostgreSQL.
+VERSION_MAX = 2**31 - 1
 
 
 class ConflictError(ValidationError):
@@ -31,6 +33,17 @@ class ConflictError(ValidationError):
             "with theirs beside it: merge them and save again."
         )
         self.current = current
+
+
+class BadVersionError(ValidationError):
+    """An edit that names no valid version of the post; nothing was saved."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This save does not say which version of the post it was made from, so it "
+            "could overwrite changes you have not seen. Nothing was saved: reload the "
+            "editor and make your change again."
+        )
 
 
 @dataclass
@@ -73,19 +86,42 @@ def create_post(author_id: int, draft: Draft) -> int:
     return post_id
 
 
-def revise_post(post_id: int, draft: Draft, *, base_version: int | None = None) -> int:
+def revise_post(post_id: int, draft: Draft, *, base_version: int | str | None = None) -> int:
     """Save new text for a post, keeping the previous version; return the new version number.
 
-    With base_version (the version the editor opened), a save over someone
-    else's newer save raises ConflictError instead of overwriting it.
+    base_version is the version the editor opened, as the client sent it. A save
+    over someone else's newer save raises ConflictError instead of overwriting
+    it; a malformed version raises BadVersionError, so no client can skip the check.
     """
+    return _store_revision(post_id, draft, expected=parse_version(base_version))
+
+
+def parse_version(value: int | str | None) -> int:
+    """The version an edit was made from, or BadVersionError.
+
+    A missing version means the post as first written (version 1), so the
+    tutorial's plain two-field form still edits a post nobody has edited since,
+    and conflicts once anyone has.
+    """
+    if value is None:
+        return 1
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
+        value = int(value)
+    # bool is an int to Python, never a version to a client.
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= VERSION_MAX:
+        return value
+    raise BadVersionError()
+
+
+def _store_revision(post_id: int, draft: Draft, *, expected: int | None) -> int:
+    """Replace a post's text with the draft; expected=None (a restore) skips the version check."""
     values = _clean(draft)
     names = tag_services.parse_tags(draft.tags)
     with transaction():
         current = queries.find_post(post_id, for_update=True)
         if current is None:
             raise ValidationError("This post no longer exists.")
-        if base_version is not None and base_version != current["version"]:
+        if expected is not None and expected != current["version"]:
             raise ConflictError(current)
         old_tags = tag_names(post_id)
         queries.insert_revision(
@@ -105,6 +141,15 @@ def revise_post(post_id: int, draft: Draft, *, base_version: int | None = None) 
         )
         tag_services.set_tags(post_id, names)
     return version
+
+
+def replace_with_version(post_id: int, draft: Draft) -> int:
+    """Make text the author chose from the post's history current again; return the new version.
+
+    No version check: the author picked this version knowingly, and it replaces
+    whatever is current (which stays in the history).
+    """
+    return _store_revision(post_id, draft, expected=None)
 
 
 def delete_post(post_id: int) -> None:

@@ -1,6 +1,10 @@
 """Posts."""
 
+from datetime import datetime
+from typing import Any
+
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 
 from flaskr.db import metadata
 
@@ -36,6 +40,26 @@ post = sa.Table(
     sqlite_autoincrement=True,
 )
 
+
+class UtcNow(sa.sql.functions.FunctionElement[datetime]):
+    """The database's clock in UTC, below the second (SQLite's CURRENT_TIMESTAMP has seconds)."""
+
+    type = sa.DateTime()
+    inherit_cache = True
+
+
+@compiles(UtcNow, "sqlite")
+def _utc_now_sqlite(_element: UtcNow, _compiler: Any, **_kw: Any) -> str:
+    return "(strftime('%Y-%m-%d %H:%M:%f', 'now'))"
+
+
+@compiles(UtcNow, "postgresql")
+def _utc_now_postgresql(_element: UtcNow, _compiler: Any, **_kw: Any) -> str:
+    # When the statement runs (not when its transaction began), whatever the
+    # session's time zone: plain-SQL sessions may have another one.
+    return "(clock_timestamp() AT TIME ZONE 'UTC')"
+
+
 #: One row (id 1) whose version database triggers bump on every write that
 #: readers could see (posts, tags, users): the page cache's freshness key.
 content_version = sa.Table(
@@ -43,6 +67,8 @@ content_version = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("version", sa.BigInteger, nullable=False),
+    # When a trigger last bumped the version: feeds' Last-Modified moves with it.
+    sa.Column("changed_at", sa.DateTime, nullable=False, server_default=UtcNow()),
 )
 
 #: A post as it was before each save; restoring one is itself a new save.

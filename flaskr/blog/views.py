@@ -129,27 +129,29 @@ def update(post_id: int):
     status = 200
     if request.method == "POST":
         try:
+            # A preview or a refused save keeps the version the editor was opened
+            # at, so the save after it still notices someone else's newer save.
+            post["version"] = services.parse_version(request.form.get("version"))
             draft = post_form()
             if _preview_requested():
                 preview = markup.render(draft.body)
             else:
-                services.revise_post(post_id, draft, base_version=_base_version())
+                services.revise_post(post_id, draft, base_version=post["version"])
                 flash(_saved_message(draft))
                 return redirect(url_for("blog.detail", post_id=post_id, slug=slugify(draft.title)))
         except services.ConflictError as error:
             flash(str(error))
             conflict, status = dict(error.current), 409
             post["version"] = conflict["version"]  # the next save deliberately replaces theirs
+        except services.BadVersionError as error:
+            # As in a conflict: the current text beside theirs, and a save replaces it knowingly.
+            flash(str(error))
+            conflict, status = dict(post), 400
         except ValidationError as error:
             flash(str(error))
     return render_template(
         "blog/update.html", post=post, preview=preview, conflict=conflict
     ), status
-
-
-def _base_version() -> int | None:
-    raw = request.form.get("version", "")
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
 
 
 def _saved_message(draft: services.Draft) -> str:

@@ -1,7 +1,22 @@
-"""Writing a list of posts as Atom 1.0, RSS 2.0 or JSON Feed 1.1."""
+"""Writing a list of posts as Atom 1.0, RSS 2.0 or JSON Feed 1.1.
+
+Every field gets the escaping its format asks for. Text fields (titles, author
+names, tags, summaries) are plain text in all three formats: the XML writer
+escapes them once, so a reader shows "<script>" as those eight characters. HTML
+goes only where the format says a reader renders HTML: Atom's content
+(type="html"), JSON Feed's content_html, and RSS's item description, which is
+HTML even when it carries the plain-text summary (so the summary is
+HTML-escaped first). RSS titles are plain text too, as the RSS Best Practices
+Profile (3.1) says of every RSS element but the item description.
+
+Any character may reach this module from the database (rows written by plain
+SQL); the ones XML forbids or discourages (and JSON cannot carry in UTF-8)
+become U+FFFD, so every document parses.
+"""
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -9,12 +24,17 @@ from email.utils import format_datetime
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from flaskr.validation import replace_control_characters as _text
+
 ATOM_NS = "http://www.w3.org/2005/Atom"
 MIMETYPES = {
     "atom": "application/atom+xml",
     "rss": "application/rss+xml",
     "json": "application/feed+json",
 }
+#: The RSS Best Practices Profile asks for hexadecimal references to "&", "<" and
+#: ">" in plain text (they work in the most aggregators); to XML they are the same.
+_RSS_REFERENCES = ((b"&amp;", b"&#x26;"), (b"&lt;", b"&#x3C;"), (b"&gt;", b"&#x3E;"))
 
 
 @dataclass
@@ -32,6 +52,7 @@ class Feed:
 class Entry:
     """One post in a feed."""
 
+    id: str  # unique forever: never the URL, which changes with the title
     url: str
     title: str
     author: str
@@ -46,16 +67,26 @@ def _iso(value: datetime) -> str:
     return value.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
 
 
+def _rfc822(value: datetime) -> str:
+    return format_datetime(value.replace(tzinfo=UTC), usegmt=True)
+
+
+def _element(parent: ET.Element | None, tag: str, text: str | None = None, **attrs: str):
+    """An XML element whose text and attribute values hold only characters XML allows."""
+    attrs = {name: _text(value) for name, value in attrs.items()}
+    element = ET.Element(tag, attrs) if parent is None else ET.SubElement(parent, tag, attrs)
+    element.text = None if text is None else _text(text)
+    return element
+
+
 def atom(feed: Feed, entries: list[Entry]) -> bytes:
     """An Atom 1.0 document (RFC 4287)."""
     ET.register_namespace("", ATOM_NS)
 
     def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-        element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
-        element.text = text
-        return element
+        return _element(parent, f"{{{ATOM_NS}}}{tag}", text, **attrs)
 
-    root = ET.Element(f"{{{ATOM_NS}}}feed")
+    root = _element(None, f"{{{ATOM_NS}}}feed")
     sub(root, "id", feed.feed_url)
     sub(root, "title", feed.title)
     sub(root, "subtitle", feed.description)
@@ -65,8 +96,8 @@ def atom(feed: Feed, entries: list[Entry]) -> bytes:
     sub(root, "generator", "flaskr")
     for entry in entries:
         item = sub(root, "entry")
-        sub(item, "id", entry.url)
-        sub(item, "title", entry.title)
+        sub(item, "id", entry.id)
+        sub(item, "title", entry.title)  # type="text", the default
         sub(item, "link", rel="alternate", href=entry.url, type="text/html")
         sub(sub(item, "author"), "name", entry.author)
         sub(item, "published", _iso(entry.published))
@@ -82,34 +113,42 @@ def atom(feed: Feed, entries: list[Entry]) -> bytes:
 def rss(feed: Feed, entries: list[Entry]) -> bytes:
     """An RSS 2.0 document."""
     ET.register_namespace("atom", ATOM_NS)
-    root = ET.Element("rss", {"version": "2.0"})
-    channel = ET.SubElement(root, "channel")
-    for tag, text in (
-        ("title", feed.title),
-        ("link", feed.home_url),
-        ("description", feed.description),
-        ("lastBuildDate", format_datetime(feed.updated.replace(tzinfo=UTC), usegmt=True)),
-        ("generator", "flaskr"),
-    ):
-        ET.SubElement(channel, tag).text = text
-    ET.SubElement(
-        channel,
-        f"{{{ATOM_NS}}}link",
-        {"rel": "self", "href": feed.feed_url, "type": MIMETYPES["rss"]},
-    )
+    root = _element(None, "rss", version="2.0")
+    channel = _element(root, "channel")
+    _element(channel, "title", feed.title)
+    _element(channel, "link", feed.home_url)
+    _element(channel, "description", feed.description)
+    _element(channel, "lastBuildDate", _rfc822(feed.updated))
+    _element(channel, "generator", "flaskr")
+    _element(channel, f"{{{ATOM_NS}}}link", rel="self", href=feed.feed_url, type=MIMETYPES["rss"])
     for entry in entries:
-        item = ET.SubElement(channel, "item")
-        ET.SubElement(item, "title").text = entry.title
-        ET.SubElement(item, "link").text = entry.url
-        ET.SubElement(item, "guid", {"isPermaLink": "true"}).text = entry.url
-        ET.SubElement(item, "pubDate").text = format_datetime(
-            entry.published.replace(tzinfo=UTC), usegmt=True
-        )
-        ET.SubElement(item, "author").text = f"noreply@invalid ({entry.author})"
+        item = _element(channel, "item")
+        _element(item, "title", entry.title)
+        _element(item, "link", entry.url)
+        _element(item, "guid", entry.id, isPermaLink="false")
+        _element(item, "pubDate", _rfc822(entry.published))
+        _element(item, "author", f"noreply@invalid ({entry.author})")
         for tag in entry.tags:
-            ET.SubElement(item, "category").text = tag
-        ET.SubElement(item, "description").text = entry.content_html or entry.summary
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+            _element(item, "category", tag)
+        description = entry.content_html
+        if description is None:
+            description = html.escape(entry.summary, quote=False)
+        _element(item, "description", description)
+    document = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    for named, numeric in _RSS_REFERENCES:
+        # The serializer writes "&" only to start one of its own escapes.
+        document = document.replace(named, numeric)
+    return document
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, list):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    return value
 
 
 def json_feed(feed: Feed, entries: list[Entry]) -> bytes:
@@ -117,7 +156,7 @@ def json_feed(feed: Feed, entries: list[Entry]) -> bytes:
     items: list[dict[str, Any]] = []
     for entry in entries:
         item: dict[str, Any] = {
-            "id": entry.url,
+            "id": entry.id,
             "url": entry.url,
             "title": entry.title,
             "summary": entry.summary,
@@ -139,7 +178,7 @@ def json_feed(feed: Feed, entries: list[Entry]) -> bytes:
         "feed_url": feed.feed_url,
         "items": items,
     }
-    return json.dumps(document, ensure_ascii=False).encode()
+    return json.dumps(_json_safe(document), ensure_ascii=False).encode()
 
 
 WRITERS = {"atom": atom, "rss": rss, "json": json_feed}

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
+from sqlalchemy.engine import RowMapping
 
 from flaskr import markup
 from flaskr.auth import queries as auth_queries
 from flaskr.blog import queries as blog_queries
 from flaskr.blog import services as blog_services
 from flaskr.blog.slugs import slugify
+from flaskr.db import utcnow
 from flaskr.feeds.formats import MIMETYPES, WRITERS, Entry, Feed
 from flaskr.pagecache import cached_page
 from flaskr.policy import public
@@ -22,6 +27,10 @@ bp = Blueprint("feeds", __name__)
 #: The `updated` of a feed with no posts yet: fixed, so its ETag is stable.
 EMPTY_FEED_UPDATED = datetime(2000, 1, 1)
 KINDS = "<any(atom, rss, json):kind>"
+#: Last-Modified is sent only once the newest change is this old: HTTP dates have
+#: whole seconds, so a later change in the same second would look unchanged.
+SETTLE = timedelta(seconds=2)
+_DNS_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
 
 
 @bp.route(f"/feed.{KINDS}")
@@ -80,47 +89,115 @@ def _feed(
     tag_id: int | None = None,
 ) -> Response:
     config = current_app.config
+    # This process's settings (site name, full content...) hold from its first feed on.
+    started = current_app.extensions.setdefault("flaskr.feeds.started", utcnow())
     rows = blog_queries.list_posts(
         page=1, per_page=config["FEED_ITEMS"], author_id=author_id, tag_id=tag_id
     )
     rows = rows[: config["FEED_ITEMS"]]
     full = config["FEED_FULL_CONTENT"]
-    # The ETag covers everything that changes the document, so unchanged feeds cost one query.
+    change = blog_queries.find_last_change()
+    # The ETag covers everything that changes the document: the posts shown, the
+    # settings, and the content version (a renamed author or a tag changed by plain
+    # SQL leaves post versions alone). An unchanged feed costs two small queries.
+    content_version = None if change is None else change["version"]
     fingerprint = hashlib.sha256(
         repr(
-            (kind, title, full, markup.RENDER_VERSION, [(r["id"], r["version"]) for r in rows])
+            (
+                kind,
+                title,
+                description,
+                full,
+                markup.RENDER_VERSION,
+                content_version,
+                [(r["id"], r["version"]) for r in rows],
+            )
         ).encode()
     ).hexdigest()[:32]
-    updated = max((r["updated"] or r["published_at"] for r in rows), default=EMPTY_FEED_UPDATED)
+    newest = max((_entry_updated(r) for r in rows), default=None)
+    last_modified = _last_modified(change, started, newest)
     response = Response(mimetype=MIMETYPES[kind])
     response.set_etag(fingerprint)
-    response.last_modified = updated
+    if last_modified is not None:
+        # Rounded up to the whole second HTTP can say, so that date itself matches.
+        response.last_modified = last_modified.replace(microsecond=0) + timedelta(
+            seconds=bool(last_modified.microsecond)
+        )
     response.cache_control.public = True
     response.cache_control.max_age = 300
-    if _not_modified(fingerprint, updated):
+    if _not_modified(fingerprint, last_modified):
         response.status_code = 304
         return response
     posts = blog_services.with_html(rows)
+    authority = _tag_authority()
     entries = [
         Entry(
+            id=_entry_id(p, authority),
             url=url_for("blog.detail", post_id=p["id"], slug=slugify(p["title"]), _external=True),
             title=p["title"],
             author=p["username"],
             published=p["published_at"],
-            updated=p["updated"] or p["published_at"],
+            updated=_entry_updated(p),
             content_html=p["body_html"] if full else None,
             summary=p["summary"] or "",
             tags=p["tags"],
         )
         for p in posts
     ]
-    feed = Feed(title, description, home_url, request.base_url, updated)
+    # Built, not request.base_url: that keeps characters such as < and " that a URI may not hold.
+    feed_url = url_for(request.endpoint or "", _external=True, **(request.view_args or {}))
+    feed = Feed(title, description, home_url, feed_url, newest or EMPTY_FEED_UPDATED)
     response.set_data(WRITERS[kind](feed, entries))
     return response
 
 
-def _not_modified(etag: str, updated: datetime) -> bool:
+def _entry_updated(row: RowMapping | dict[str, Any]) -> datetime:
+    # A post edited while it was scheduled was updated before it was published.
+    return max(row["published_at"], row["updated"] or row["published_at"])
+
+
+def _last_modified(
+    change: RowMapping | None, started: datetime, newest: datetime | None
+) -> datetime | None:
+    """When this feed last changed, or None when that can't be vouched for yet.
+
+    The latest of: the last write to posts, tags or users (a deletion or a
+    backdated post moves no entry date), the newest entry (a scheduled post
+    appears without any write), and this process's start (settings change only
+    with a restart). Assumes the database and app clocks agree, as scheduling does.
+    """
+    if change is None or change["changed_at"] is None:
+        return None  # the counter row is gone (a hand-emptied database)
+    latest = max(change["changed_at"], started, newest or started)
+    if latest > utcnow() - SETTLE:
+        return None
+    return latest
+
+
+def _tag_authority() -> str:
+    """This site's host name, as a tag: URI's authority (RFC 4151 wants a DNS name)."""
+    host = (urlsplit(request.host_url).hostname or "").rstrip(".")
+    return host if _DNS_NAME.fullmatch(host) else "invalid"
+
+
+def _entry_id(row: RowMapping | dict[str, Any], authority: str) -> str:
+    """A post's feed entry id: a tag: URI of its creation time and id, unique forever.
+
+    Not its URL, which changes with the title; and with the creation time a reused
+    id (old SQLite databases) still names a different entry.
+    """
+    created: datetime = row["created"]
+    return f"tag:{authority},{created.date().isoformat()}:post/{row['id']}/{created.time()}"
+
+
+def _not_modified(etag: str, last_modified: datetime | None) -> bool:
     if request.if_none_match:
         return request.if_none_match.contains(etag)
     since = request.if_modified_since
-    return since is not None and since.replace(tzinfo=None) >= updated.replace(microsecond=0)
+    # At full precision: a date taken from our Date header (cut to the second)
+    # never covers a change later in that second.
+    return (
+        since is not None
+        and last_modified is not None
+        and since.replace(tzinfo=None) >= last_modified
+    )

@@ -46,4 +46,4 @@ def restore_revision(post_id: int, version: int) -> int:
         status=current["status"],
         publish_at=current["published_at"],
     )
-    return blog_services.revise_post(post_id, draft)
+    return blog_services.replace_with_version(post_id, draft)
