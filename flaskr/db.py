@@ -267,7 +267,7 @@ class _NamedRow(tuple):
 
     positions: dict[str, int]
 
-    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+    def __getitem__(self, key: Any) -> Any:
         if isinstance(key, str):
             key = self.positions[key]
         return tuple.__getitem__(self, key)

@@ -6,6 +6,8 @@ import contextvars
 import hashlib
 import html
 import re
+from collections.abc import MutableMapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import nh3
@@ -14,6 +16,7 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
 from markupsafe import Markup
 from mdit_py_plugins.footnote import footnote_plugin
 from pygments import highlight
@@ -146,7 +149,7 @@ def _drop_images_of_own_actions(state: StateCore) -> None:
     for token in state.tokens:
         if token.type != "inline" or not token.children:
             continue
-        children = []
+        children: list[Token] = []
         for child in token.children:
             if child.type == "image" and not _image_allowed(
                 str(child.attrGet("src") or ""), own_hosts
@@ -159,7 +162,7 @@ def _drop_images_of_own_actions(state: StateCore) -> None:
 
 def _own_hosts() -> frozenset[str]:
     """The host names this site answers to, as far as the app and request tell."""
-    hosts = set()
+    hosts: set[str] = set()
     if has_app_context():
         config = current_app.config
         hosts.update(str(host).lower() for host in config.get("TRUSTED_HOSTS") or ())
@@ -175,7 +178,7 @@ class TooComplexError(ValidationError):
     """Markdown with more elements than RENDER_BUDGET allows."""
 
 
-def _spend(env: dict, cost: int) -> None:
+def _spend(env: MutableMapping[str, Any], cost: int) -> None:
     env["steps"] = steps = env.get("steps", 0) + cost
     if steps > RENDER_BUDGET:
         raise TooComplexError(

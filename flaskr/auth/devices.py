@@ -10,8 +10,9 @@ from __future__ import annotations
 import secrets
 import time
 
-from flask import Response, current_app, request
+from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
+from werkzeug.wrappers import Response
 
 COOKIE = "flaskr_device"
 #: Accounts one browser is remembered for (the most recent sign-ins).
@@ -19,7 +20,7 @@ MAX_ACCOUNTS = 5
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt="flaskr.device-cookie")
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="flaskr.device-cookie")
 
 
 def _entries() -> list[tuple[str, str, int]]:

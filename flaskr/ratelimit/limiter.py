@@ -84,7 +84,7 @@ def init_app(app: Flask) -> None:
     for endpoint, view in list(app.view_functions.items()):
         declared = getattr(view, _DECLARED, ())
         if declared and view not in wrapped:
-            guarded = view
+            guarded: Callable[..., Any] = view
             for value, options in declared:
                 guarded = limiter.limit(value, **options)(guarded)
             wrapped[view] = guarded
