@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from flaskr.outages import reports_outages
+from flaskr.db.outages import reports_outages
 from flaskr.validation import ValidationError
 
 

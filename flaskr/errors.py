@@ -7,7 +7,7 @@ from flask.globals import request_ctx
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
-from flaskr.outages import ERRORS, is_outage
+from flaskr.db.outages import ERRORS, is_outage
 from flaskr.security import audit
 
 #: What each error means to a reader, shown under its title.

@@ -16,7 +16,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from flaskr.db import engine, unbounded
-from flaskr.outages import reports_outages
+from flaskr.db.outages import reports_outages
 
 _MIGRATION_LOCK_ID = 0x666C6B72  # "flkr": PostgreSQL advisory lock for migrations
 _migrate_lock = threading.Lock()

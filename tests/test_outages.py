@@ -15,7 +15,7 @@ from faults import TcpProxy, silent_server, within, without_root_file_powers
 from flask import Flask
 
 from flaskr.db import connection, engine
-from flaskr.outages import is_outage
+from flaskr.db.outages import is_outage
 
 PW = "a long enough pw"
 

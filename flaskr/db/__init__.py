@@ -1,0 +1,175 @@
+"""The database: the engine and its connections, transactions, get_db() and init-db.
+
+Only this package knows which driver is underneath: sqlite.py and
+postgresql.py set each one up, outages.py reads their errors, watchdog.py
+bounds waits on a PostgreSQL server that stops answering.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app, g
+from flask.cli import with_appcontext
+
+from flaskr.db import postgresql, sqlite
+from flaskr.db.outages import reports_outages
+
+#: One MetaData for every capability's tables.py; constraint names are stable
+#: so migrations can refer to them on both databases.
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def utcnow() -> datetime:
+    """The current time in UTC, naive, as every timestamp column stores it."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def database_url(app: Flask) -> str:
+    """The SQLAlchemy URL this app uses: DATABASE_URL, else the SQLite DATABASE file."""
+    return app.config["DATABASE_URL"] or f"sqlite:///{app.config['DATABASE']}"
+
+
+def init_app(app: Flask) -> None:
+    """Create the app's engine and register teardown and the init-db command."""
+    app.extensions["flaskr.engine"] = _make_engine(database_url(app), app.config)
+    app.teardown_appcontext(close_db)
+    app.cli.add_command(init_db_command)
+
+
+def _make_engine(url: str, config: Any) -> sa.Engine:
+    """An engine with the connection settings flaskr relies on for each database."""
+    parsed = sa.make_url(url)
+    driver = sqlite if parsed.get_backend_name() == "sqlite" else postgresql
+    engine = driver.make_engine(parsed, config)
+    sa.event.listen(engine, "checkout", _forget_write_flag)
+    return engine
+
+
+def _forget_write_flag(_dbapi: Any, record: Any, _proxy: Any) -> None:
+    # Connection.info lives as long as the pooled connection: a write flag left
+    # by one user (a migration, a CLI command) must not leak into the next.
+    record.info.pop("write", None)
+
+
+def engine() -> sa.Engine:
+    """The current app's engine."""
+    return current_app.extensions["flaskr.engine"]
+
+
+def is_sqlite() -> bool:
+    """True when the app runs on the embedded SQLite database."""
+    return engine().dialect.name == "sqlite"
+
+
+def connection() -> sa.Connection:
+    """The Core connection of this request (or app context), opened on first use."""
+    if "sa_conn" not in g:
+        g.sa_conn = engine().connect()
+    return g.sa_conn
+
+
+@contextmanager
+def transaction() -> Iterator[sa.Connection]:
+    """Run the block as one write transaction; nested calls join the outer one."""
+    conn = connection()
+    if conn.info.get("write"):
+        yield conn
+        return
+    if conn.in_transaction():
+        # End the read snapshot: a write must start from the newest data.
+        conn.rollback()
+    conn.info["write"] = True
+    try:
+        with conn.begin():
+            yield conn
+    finally:
+        conn.info.pop("write", None)
+
+
+@contextmanager
+def unbounded(conn: sa.Connection) -> Iterator[sa.Connection]:
+    """Let conn's statements run as long as they need (migrations, bulk loads)."""
+    if conn.dialect.name != "postgresql":
+        yield conn
+        return
+    with postgresql.unbounded(conn):
+        yield conn
+
+
+def get_db() -> Any:
+    """The DB-API connection of this app context, with rows addressable by column name.
+
+    For scripts and the tutorial's tests; application code uses connection().
+    The connection is closed (not pooled) when the app context ends.
+    """
+    if "db" not in g:
+        raw = engine().raw_connection()
+        raw.detach()
+        dbapi = raw.dbapi_connection
+        driver = sqlite if is_sqlite() else postgresql
+        dbapi.row_factory = driver.ROW_FACTORY  # type: ignore[union-attr]
+        g.db_fairy = raw
+        g.db = dbapi
+    return g.db
+
+
+def close_db(_exc: BaseException | None = None) -> None:
+    """Release this app context's connections."""
+    conn = g.pop("sa_conn", None)
+    if conn is not None:
+        conn.close()
+    g.pop("db", None)
+    fairy = g.pop("db_fairy", None)
+    if fairy is not None:
+        fairy.close()
+
+
+def init_db() -> None:
+    """Clear the database and create the current schema."""
+    from flaskr import schema  # schema builds on this module
+
+    with engine().connect() as conn, unbounded(conn):
+        schema.drop_everything(conn)
+        if conn.in_transaction():
+            conn.commit()
+    schema.upgrade_db()
+
+
+@click.command("init-db")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="PostgreSQL only: clear a database that holds data (SQLite always backs up first).",
+)
+@with_appcontext
+@reports_outages
+def init_db_command(force: bool) -> None:
+    """Clear the existing data and create new tables."""
+    from flaskr import backup, schema
+
+    if schema.has_data():
+        if is_sqlite():
+            copy = backup.backup_sqlite(engine(), current_app.config["DATABASE"])
+            click.echo(f"The database holds data; a backup copy is at {copy}")
+        elif not force:
+            raise click.ClickException(
+                "The PostgreSQL database holds data. Run `init-db --force` to delete "
+                "it, or `upgrade` to keep it and apply migrations."
+            )
+    # Looked up when called, so the tutorial's test can replace flaskr.db.init_db.
+    init_db()
+    click.echo("Initialized the database.")

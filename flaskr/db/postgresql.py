@@ -1,0 +1,144 @@
+"""PostgreSQL: timeouts on every wait for the server, enforced from both ends."""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, ParamSpec, TypeVar
+
+import psycopg
+import sqlalchemy as sa
+
+from flaskr.db.watchdog import watchdog
+
+#: A PostgreSQL server that stops answering altogether gets this much longer
+#: than statement_timeout (which it enforces itself, when it runs) before the
+#: client cuts the connection.
+CUT_GRACE_SECONDS = 2.0
+
+
+def make_engine(url: sa.URL, config: Any) -> sa.Engine:
+    """An engine whose connects, statements and pool waits all end within their settings."""
+    statement_timeout = float(config["DATABASE_STATEMENT_TIMEOUT"])
+    connect_args: dict[str, Any] = {"cursor_factory": _BoundedCursor}
+    if "connect_timeout" not in url.query:
+        # libpq counts whole seconds, and at least 2.
+        connect_args["connect_timeout"] = max(2, math.ceil(config["DATABASE_CONNECT_TIMEOUT"]))
+    engine = sa.create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        pool_timeout=float(config["DATABASE_POOL_TIMEOUT"]),
+        connect_args=connect_args,
+    )
+    wait = statement_timeout + CUT_GRACE_SECONDS if statement_timeout else None
+    sa.event.listen(engine, "do_connect", functools.partial(_postgres_connect, wait))
+    sa.event.listen(
+        engine, "connect", functools.partial(_postgres_on_connect, int(statement_timeout * 1000))
+    )
+    return engine
+
+
+@contextmanager
+def unbounded(conn: sa.Connection) -> Iterator[sa.Connection]:
+    """Let conn's statements run as long as they need (migrations, bulk loads)."""
+    dbapi = conn.connection.dbapi_connection
+    wait = getattr(dbapi, "wait_seconds", None)
+    previous = conn.exec_driver_sql("SHOW statement_timeout").scalar()
+    conn.exec_driver_sql("SET statement_timeout = 0")
+    conn.commit()
+    dbapi.wait_seconds = None  # type: ignore[union-attr]
+    try:
+        yield conn
+    finally:
+        dbapi.wait_seconds = wait  # type: ignore[union-attr]
+        if not conn.invalidated and not conn.closed:
+            if conn.in_transaction():
+                conn.rollback()
+            conn.exec_driver_sql("SELECT set_config('statement_timeout', %s, false)", (previous,))
+            conn.commit()
+
+
+class NamedRow(tuple):
+    """A row addressable by position and by column name, like sqlite3.Row."""
+
+    positions: dict[str, int]
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            key = self.positions[key]
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self.positions)
+
+
+def ROW_FACTORY(cursor: Any) -> Any:  # noqa: N802 - the same name as sqlite.ROW_FACTORY
+    """psycopg's row factory for the tutorial's get_db(): rows addressable by column name."""
+    positions = {col.name: i for i, col in enumerate(cursor.description or ())}
+
+    def make(values: Any) -> NamedRow:
+        row = NamedRow(values)
+        row.positions = positions
+        return row
+
+    return make
+
+
+class _BoundedConnection(psycopg.Connection[Any]):
+    """A psycopg connection none of whose waits on the server outlasts wait_seconds."""
+
+    wait_seconds: float | None = None
+
+    def commit(self) -> None:
+        _bounded(self, super().commit)
+
+    def rollback(self) -> None:
+        _bounded(self, super().rollback)
+
+
+class _BoundedCursor(psycopg.Cursor[Any]):
+    """A cursor whose statements wait on the server no longer than its connection allows."""
+
+    def execute(self, *args: Any, **kwargs: Any) -> Any:
+        return _bounded(self.connection, super().execute, *args, **kwargs)
+
+    def executemany(self, *args: Any, **kwargs: Any) -> None:
+        _bounded(self.connection, super().executemany, *args, **kwargs)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _bounded(conn: Any, call: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    seconds: float | None = getattr(conn, "wait_seconds", None)
+    try:
+        fileno = conn.fileno() if seconds is not None else -1
+    except psycopg.Error:
+        fileno = -1  # closed or broken: the call fails at once by itself
+    if seconds is None or fileno < 0:
+        return call(*args, **kwargs)
+    key = id(conn)
+    watchdog.arm(key, fileno, seconds)
+    try:
+        return call(*args, **kwargs)
+    finally:
+        watchdog.disarm(key)
+
+
+def _postgres_connect(
+    wait: float | None, _dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]
+) -> _BoundedConnection:
+    conn = _BoundedConnection.connect(*cargs, **cparams)
+    conn.wait_seconds = wait
+    return conn
+
+
+def _postgres_on_connect(statement_ms: int, dbapi_connection: Any, _record: Any) -> None:
+    # Timestamps are stored naive in UTC; make server-side defaults agree.
+    dbapi_connection.execute(f"SET TIME ZONE 'UTC'; SET statement_timeout = {statement_ms:d}")
+    dbapi_connection.commit()

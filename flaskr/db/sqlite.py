@@ -1,0 +1,80 @@
+"""SQLite: the file, its pragmas and its transactions, as flaskr needs them."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import sqlite3
+from typing import Any
+
+import sqlalchemy as sa
+
+from flaskr import filemodes
+from flaskr.config import ConfigError
+
+#: What SQLITE_SYNCHRONOUS may say: FULL loses no acknowledged write on power loss.
+SYNCHRONOUS = ("FULL", "NORMAL")
+
+#: Rows of the tutorial's get_db(), addressable by column name.
+ROW_FACTORY = sqlite3.Row
+
+
+def make_engine(url: sa.URL, config: Any) -> sa.Engine:
+    """An engine on the SQLite file: private file modes, WAL, foreign keys, queued writers."""
+    synchronous = str(config["SQLITE_SYNCHRONOUS"]).upper()
+    if synchronous not in SYNCHRONOUS:
+        raise ConfigError(f"SQLITE_SYNCHRONOUS must be one of {', '.join(SYNCHRONOUS)}.")
+    if url.database and url.database != ":memory:":
+        # Made now so the folder is there to look at; if it can't be, the
+        # first connection says why (an error page or one CLI sentence).
+        with contextlib.suppress(OSError):
+            filemodes.private_folder(os.path.dirname(os.path.abspath(url.database)))
+    # The busy timeout bounds how long a writer queues for the write lock.
+    busy = float(config["DATABASE_STATEMENT_TIMEOUT"]) or 1e6  # 0: no limit (about 11 days)
+    engine = sa.create_engine(
+        url, connect_args={"timeout": busy}, pool_timeout=float(config["DATABASE_POOL_TIMEOUT"])
+    )
+    sa.event.listen(engine, "do_connect", _sqlite_prepare_file)
+    sa.event.listen(engine, "connect", functools.partial(_sqlite_on_connect, synchronous))
+    sa.event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_prepare_file(
+    _dialect: Any, _record: Any, cargs: tuple[Any, ...], _cparams: dict[str, Any]
+) -> None:
+    # Created here, not by SQLite: the file (and the -wal and -shm files SQLite
+    # gives the same mode) holds password hashes, so nobody else may read it.
+    path = cargs[0] if cargs else None
+    if not path or path == ":memory:" or str(path).startswith("file:"):
+        return
+    try:
+        filemodes.private_folder(os.path.dirname(os.path.abspath(path)))
+        filemodes.private_file(path)
+        for suffix in ("-wal", "-shm"):
+            filemodes.tighten(path + suffix)
+    except OSError as error:
+        failure = sqlite3.OperationalError(f"cannot create {path}: {error.strerror}")
+        failure.sqlite_errorcode = sqlite3.SQLITE_CANTOPEN
+        raise failure from error
+
+
+def _sqlite_on_connect(synchronous: str, dbapi_connection: sqlite3.Connection, _: Any) -> None:
+    # The driver's own transaction handling can't do BEGIN IMMEDIATE; take it over.
+    dbapi_connection.isolation_level = None
+    dbapi_connection.text_factory = _decode_text
+    for pragma in ("journal_mode=WAL", "foreign_keys=ON", f"synchronous={synchronous}"):
+        dbapi_connection.execute(f"PRAGMA {pragma}")
+
+
+def _decode_text(data: bytes) -> str:
+    # Plain SQL can store text that is not UTF-8 (char(55296) is a lone surrogate,
+    # CAST(x'ff' AS TEXT) any bytes); the driver would fail the whole query on it.
+    return data.decode("utf-8", "replace")
+
+
+def _sqlite_on_begin(conn: sa.Connection) -> None:
+    # Writers take the write lock up front, so a reader never has to upgrade to
+    # a writer mid-transaction (the cause of instant "database is locked").
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
