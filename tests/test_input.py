@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import http.client
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from servers import COMMANDS, servers_for
 
 from flaskr.auth.tables import USERNAME_MAX
 from flaskr.blog.tables import BODY_MAX, TITLE_MAX
 from flaskr.db import connection
 
 PW = "a long enough pw"
-FLASKR = str(Path(sys.executable).with_name("flaskr"))
-WAITRESS = str(Path(sys.executable).with_name("waitress-serve"))
 
 
 def _db_count(app, table: str) -> int:
@@ -267,12 +259,6 @@ def test_chunked_bodies_are_left_alone_without_a_limit(make_app):
     assert response.status_code == 302
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _chunked_post(port: int, body: bytes) -> tuple[int, str]:
     """POST body in chunks of 100 bytes, as a streaming client would (no Content-Length)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -296,64 +282,24 @@ def _check_chunked_limit(app, port: int) -> None:
     assert _bobs_passwords(app) == ["whole"]
 
 
-#: The two ways the README deploys flaskr: its own `flaskr serve` (granian), and the
-#: tutorial's waitress.
-SERVERS = {
-    "granian": [FLASKR, "serve", "--workers", "1", "--port", "{port}"],
-    "waitress": [WAITRESS, "--port", "{port}", "--call", "flaskr:create_app"],
-}
-
-
 @pytest.fixture
 def serve(app_config, tmp_path):
     """Start a real server with MAX_CONTENT_LENGTH=LIMIT on this test's database; its port."""
-    processes = []
+    for servers in servers_for(app_config, tmp_path):
 
-    def start(server: str) -> int:
-        port = _free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FLASKR_")}
-        env.update(
-            FLASKR_DATABASE=app_config["DATABASE"],
-            FLASKR_SECRET_KEY="0123456789abcdef" * 3,
-            FLASKR_WTF_CSRF_ENABLED="false",  # not what these tests are about
-            FLASKR_PASSWORD_POLICY="false",
-            FLASKR_MAX_CONTENT_LENGTH=str(LIMIT),
-        )
-        if app_config["DATABASE_URL"]:
-            env["FLASKR_DATABASE_URL"] = str(app_config["DATABASE_URL"])
-        process = subprocess.Popen(
-            [part.format(port=port) for part in SERVERS[server]],
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        processes.append(process)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-                    sock.sendall(b"GET /hello HTTP/1.0\r\n\r\n")
-                    if sock.recv(100).startswith(b"HTTP/1.0 200"):
-                        return port
-            except OSError:
-                time.sleep(0.2)
-        process.kill()
-        raise AssertionError(process.communicate()[0].decode())
+        def start(server: str) -> int:
+            return servers.start(
+                COMMANDS[server],
+                WTF_CSRF_ENABLED="false",  # not what these tests are about
+                PASSWORD_POLICY="false",
+                MAX_CONTENT_LENGTH=str(LIMIT),
+            )
 
-    yield start
-    for process in processes:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
+        yield start
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("server", SERVERS)
+@pytest.mark.parametrize("server", COMMANDS)
 def test_a_real_server_refuses_an_oversized_chunked_body_with_a_413(app, serve, server):
     """granian de-chunks the body and leaves the limit to the app, which used to read up
     to the limit and carry on: the password was cut and the account made with it.

@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import logging
-import os
-import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
-from pathlib import Path
 
 import pytest
 import redis
+from servers import FLASKR, free_port, servers_for
 
 PW = "a long enough pw"
 REDIS_URL = "redis://127.0.0.1:6379/13"
-FLASKR = str(Path(sys.executable).with_name("flaskr"))
 
 
 def _limited_app(make_app, **settings):
@@ -151,12 +147,6 @@ def test_limits_hold_across_two_apps_sharing_redis(make_app, redis_prefix):
 # --- a real server with two worker processes ---------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _login_request(username: str) -> bytes:
     body = f"username={username}&password=wrong+password".encode()
     return (
@@ -184,48 +174,19 @@ def _send(port: int, request: bytes) -> tuple[int, bytes]:
 
 @pytest.fixture
 def server(app_config, tmp_path):
-    """Start `flaskr serve --workers 2` with limits on; yield (port, start)."""
-    processes = []
+    """Start `flaskr serve --workers 2` with limits on; its port."""
+    for servers in servers_for(app_config, tmp_path):
 
-    def start(**env_extra: str) -> int:
-        port = _free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FLASKR_")}
-        env.update(
-            FLASKR_DATABASE=app_config["DATABASE"],
-            FLASKR_SECRET_KEY="0123456789abcdef" * 3,
-            FLASKR_RATELIMIT_LOGIN="5 per minute",
-            FLASKR_WTF_CSRF_ENABLED="false",  # not what this test is about
-            **env_extra,
-        )
-        if app_config["DATABASE_URL"]:
-            env["FLASKR_DATABASE_URL"] = str(app_config["DATABASE_URL"])
-        process = subprocess.Popen(
-            [FLASKR, "serve", "--workers", "2", "--port", str(port)],
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        processes.append(process)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if _send(port, b"GET /hello HTTP/1.0\r\n\r\n")[0] == 200:
-                    return port
-            except OSError:
-                time.sleep(0.2)
-        process.kill()
-        raise AssertionError(process.communicate()[0].decode())
+        def start(**settings: str) -> int:
+            command = [FLASKR, "serve", "--workers", "2", "--port", "{port}"]
+            return servers.start(
+                command,
+                RATELIMIT_LOGIN="5 per minute",
+                WTF_CSRF_ENABLED="false",  # not what this test is about
+                **settings,
+            )
 
-    yield start
-    for process in processes:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
+        yield start
 
 
 ATTEMPTS = 16
@@ -248,7 +209,7 @@ def _limit_spans_both_workers(port: int) -> None:
 def test_per_process_counters_would_let_more_through(server):
     """The control for the tests below: with counters kept in each worker's memory,
     the same burst gets more than 5 attempts through - so those tests can fail."""
-    port = server(FLASKR_RATELIMIT_STORAGE_URI="memory://")
+    port = server(RATELIMIT_STORAGE_URI="memory://")
     statuses = _concurrent_logins(port)
     assert statuses.count(200) > 5
 
@@ -268,7 +229,7 @@ def test_limit_holds_across_two_worker_processes_with_file_storage(server):
 
 @pytest.mark.slow
 def test_limit_holds_across_two_worker_processes_with_redis(server, redis_prefix):
-    port = server(FLASKR_REDIS_URL=REDIS_URL, FLASKR_RATELIMIT_KEY_PREFIX=redis_prefix)
+    port = server(REDIS_URL=REDIS_URL, RATELIMIT_KEY_PREFIX=redis_prefix)
     _limit_spans_both_workers(port)
     store = redis.Redis.from_url(REDIS_URL)
     assert list(store.scan_iter(match=f"*{redis_prefix}*"))
@@ -415,7 +376,7 @@ def test_429_says_the_longest_wait_of_the_limits_exceeded(make_app):
 @pytest.fixture
 def private_redis(tmp_path):
     """A redis-server of this test's own (the shared one is never stopped)."""
-    port = _free_port()
+    port = free_port()
     processes: list[subprocess.Popen] = []
 
     class Server:
