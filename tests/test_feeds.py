@@ -223,6 +223,25 @@ def test_the_site_json_feed(app, client, blog):
     assert abs(iso(newest["date_published"]) - published) < timedelta(seconds=1)
 
 
+#: Each feed's home page: the page its posts are listed on.
+HOMES = {"/feed": "/", "/tag/birds/feed": "/tag/birds", "/u/alice/feed": "/u/alice"}
+
+
+@pytest.mark.parametrize("base_url", ["http://localhost", "https://blog.example"])
+@pytest.mark.parametrize("base", FEEDS)
+def test_every_feed_links_its_home_page_by_its_absolute_address(client, blog, base, base_url):
+    home = f"{base_url}{HOMES[base]}"
+    response = client.get(f"{base}.atom", base_url=base_url)
+    links = ET.fromstring(response.data).findall(f"{A}link")
+    (alternate,) = [link for link in links if link.get("rel") == "alternate"]
+    assert alternate.get("href") == home
+    assert alternate.get("type") == "text/html"
+    channel = ET.fromstring(client.get(f"{base}.rss", base_url=base_url).data).find("channel")
+    assert channel.find("link").text == home
+    document = json.loads(client.get(f"{base}.json", base_url=base_url).data)
+    assert document["home_page_url"] == home
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_tag_feed_has_only_that_tags_posts(client, blog, kind):
     text = client.get(f"/tag/birds/feed.{kind}").get_data(as_text=True)
@@ -487,6 +506,46 @@ def test_a_scheduled_post_appearing_without_any_write_moves_last_modified(
         assert b"Right on time" in response.data
         shown = parsedate_to_datetime(response.headers["Last-Modified"]).replace(tzinfo=None)
         assert appears <= shown < appears + timedelta(seconds=1)
+
+
+@pytest.mark.parametrize("microsecond", [0, 250_000])
+@pytest.mark.parametrize("latest", ["change", "start", "published", "edited"])
+def test_last_modified_is_the_latest_of_the_last_change_the_start_and_every_entry(
+    app, client, blog, latest, microsecond
+):
+    """Rounded up to the second HTTP dates have, so that the date itself gives a 304."""
+    base = utcnow().replace(microsecond=0) - timedelta(hours=2)
+    dates = dict.fromkeys(("change", "start", "published", "edited"), base)
+    dates[latest] = base + timedelta(minutes=30, microseconds=microsecond)
+    with app.app_context(), transaction() as conn:
+        conn.execute(
+            sa.update(post).values(published_at=dates["published"], updated=dates["edited"])
+        )
+        conn.execute(
+            sa.text("UPDATE content_version SET changed_at = :at WHERE id = 1"),
+            {"at": dates["change"]},
+        )
+    app.extensions["flaskr.feeds.started"] = dates["start"]
+    expected = base + timedelta(minutes=30, seconds=1 if microsecond else 0)
+    for path in ALL_FEEDS:
+        response = client.get(path)
+        assert response.headers["Last-Modified"] == http_date(expected), path
+        since = {"If-Modified-Since": http_date(expected)}
+        assert client.get(path, headers=since).status_code == 304, path
+        before = {"If-Modified-Since": http_date(expected - timedelta(seconds=1))}
+        assert client.get(path, headers=before).status_code == 200, path
+
+
+@pytest.mark.parametrize("path", ALL_FEEDS)
+def test_any_cache_may_keep_a_feed_for_five_minutes(app, client, blog, path):
+    settle(app)
+    first = client.get(path)
+    kept = client.get(path)  # this time from the page cache
+    unchanged = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    assert unchanged.status_code == 304
+    for response in (first, kept, unchanged):
+        directives = sorted(part.strip() for part in response.headers["Cache-Control"].split(","))
+        assert directives == ["max-age=300", "public"], path
 
 
 def test_last_modified_is_withheld_until_a_change_is_seconds_old(app, client, blog):
