@@ -291,6 +291,23 @@ def test_summary_only_feeds(make_app, make_user, make_post):
     assert json_item["content_text"] == json_item["summary"] == summary
 
 
+@pytest.mark.parametrize("full", [True, False])
+def test_a_post_without_words_has_an_empty_summary(make_app, make_user, make_post, full):
+    """A photo alone, or a rule: nothing to summarize, and no filler in its place."""
+    alice = make_user("alice", PW)
+    make_post(alice, title="Photo", body="![](https://images.example/bird.png)")
+    make_post(alice, title="Rule", body="***")
+    client = make_app(FEED_FULL_CONTENT=full).test_client()
+    for entry in atom(client, "/feed.atom").findall(f"{A}entry"):
+        assert entry.find(f"{A}summary").text in (None, "")
+    if not full:
+        for item in rss(client, "/feed.rss").findall("item"):
+            assert item.find("description").text in (None, "")
+    for item in json_feed(client, "/feed.json")["items"]:
+        assert item["summary"] == ""
+        assert item.get("content_text", "") == ""
+
+
 def test_a_feed_holds_the_newest_feed_items_posts(make_app, make_user, make_post):
     alice = make_user("alice", PW)
     for number in range(5):
@@ -392,6 +409,13 @@ def test_a_new_post_changes_the_etag(client, blog, make_post):
     response = client.get("/feed.json", headers={"If-None-Match": etag})
     assert response.status_code == 200
     assert json.loads(response.data)["items"][0]["title"] == "Newest"
+
+
+def test_every_feeds_etag_is_a_strong_validator_of_128_bits(client, blog):
+    """Strong: byte-for-byte the same document; 128 bits of SHA-256 never collide by chance."""
+    for path in ALL_FEEDS:
+        etag = client.get(path).headers["ETag"]
+        assert re.fullmatch(r'"[0-9a-f]{32}"', etag), (path, etag)
 
 
 def test_the_etag_differs_between_formats_and_settings(make_app, blog):
@@ -546,6 +570,47 @@ def test_any_cache_may_keep_a_feed_for_five_minutes(app, client, blog, path):
     for response in (first, kept, unchanged):
         directives = sorted(part.strip() for part in response.headers["Cache-Control"].split(","))
         assert directives == ["max-age=300", "public"], path
+
+
+@pytest.fixture
+def stopped_clock(monkeypatch) -> datetime:
+    """The feeds' utcnow(), stopped at the moment it returns."""
+    from flaskr.feeds import views
+
+    now = datetime(2030, 6, 1, 12, 0, 0, 500_000)
+    monkeypatch.setattr(views, "utcnow", lambda: now)
+    return now
+
+
+def test_last_modified_is_vouched_for_from_the_moment_the_change_is_settle_old(stopped_clock):
+    from flaskr.feeds.views import SETTLE, _last_modified
+
+    started = stopped_clock - timedelta(days=1)
+    for age, vouched in ((SETTLE, True), (SETTLE - timedelta(microseconds=1), False)):
+        change = {"version": 3, "changed_at": stopped_clock - age}
+        expected = stopped_clock - age if vouched else None
+        assert _last_modified(change, started, None) == expected, age
+
+
+def test_last_modified_is_the_latest_of_its_three_sources(stopped_clock):
+    from flaskr.feeds.views import _last_modified
+
+    old, older, oldest = (stopped_clock - timedelta(hours=h) for h in (1, 2, 3))
+    for change_at, started, newest in (
+        (old, older, oldest),
+        (older, old, oldest),
+        (oldest, older, old),
+    ):
+        assert _last_modified({"version": 3, "changed_at": change_at}, started, newest) == old
+    assert _last_modified({"version": 3, "changed_at": older}, old, None) == old
+
+
+def test_without_a_recorded_change_last_modified_is_not_vouched_for(stopped_clock):
+    from flaskr.feeds.views import _last_modified
+
+    day = stopped_clock - timedelta(days=1)
+    assert _last_modified(None, day, day) is None
+    assert _last_modified({"version": 3, "changed_at": None}, day, day) is None
 
 
 def test_last_modified_is_withheld_until_a_change_is_seconds_old(app, client, blog):
