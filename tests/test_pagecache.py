@@ -165,8 +165,11 @@ VISITOR = "X-Visitor"
 
 
 def _probe_views() -> dict[str, tuple[str, object, tuple[str, ...]]]:
-    """endpoint -> (rule, view, methods): pages for the visitor named in X-Visitor, each
-    in one shape; all but `plain` differ from a keepable page in exactly one way."""
+    """endpoint -> (rule, view, methods): pages for the visitor named in X-Visitor.
+
+    `plain` is a page the cache keeps; each other one differs from it in one way only,
+    in the response it makes or in the requests it answers.
+    """
 
     def visitor() -> str:
         return request.headers[VISITOR]
@@ -233,6 +236,7 @@ def probes(make_app):
 
 
 def _probe_app(app):
+    """Add the probe views to an app (before its first request), each behind cached_page."""
     for endpoint, (rule, view, methods) in _probe_views().items():
         app.add_url_rule(rule, endpoint, public(cached_page(view)), methods=methods)
     return app
