@@ -10,6 +10,7 @@ message or setting a cookie are never cached.
 from __future__ import annotations
 
 import functools
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -42,19 +43,19 @@ class Freshness:
 class _Entry:
     version: int
     expires: float
-    status: int
     headers: list[tuple[str, str]]
     body: bytes
 
 
 class _Store:
-    """A thread-safe LRU of rendered pages, plus when the next scheduled post appears."""
+    """A thread-safe LRU of rendered 200 pages, plus when the next scheduled post appears."""
 
     def __init__(self) -> None:
         self.entries: OrderedDict[Any, _Entry] = OrderedDict()
         self.size = 0
         self.lock = threading.Lock()
-        self.scheduled: tuple[int, float] = (-1, 0.0)  # (content version, epoch seconds)
+        #: {content version: epoch seconds when its next scheduled post appears}, the latest only.
+        self.scheduled: dict[int, float] = {}
 
     def get(self, key: Any, version: int) -> _Entry | None:
         with self.lock:
@@ -108,13 +109,13 @@ def _cacheable() -> bool:
 def _next_scheduled(version: int) -> float:
     """Epoch seconds when the next scheduled post becomes visible (inf if none)."""
     store = _store()
-    known_version, when = store.scheduled
-    if known_version == version and when > time.time():
-        return when
+    remembered = store.scheduled.get(version)
+    if remembered is not None and remembered > time.time():
+        return remembered
     found = _freshness().next_publication(utcnow())
     # Stored naive in UTC: measure the wait against utcnow(), not the local clock.
-    when = float("inf") if found is None else time.time() + (found - utcnow()).total_seconds()
-    store.scheduled = (version, when)
+    when = math.inf if found is None else time.time() + (found - utcnow()).total_seconds()
+    store.scheduled = {version: when}
     return when
 
 
@@ -123,28 +124,38 @@ def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(view)
     def wrapper(**kwargs: Any) -> Any:
-        if not _cacheable():
-            return view(**kwargs)
-        version = _freshness().content_version()
-        if version is None:  # the counter row is gone (a hand-emptied database): no caching
-            return view(**kwargs)
-        # Pages hold absolute links (canonical, feeds): the scheme and host are part of the key.
-        key = (request.scheme, request.host, request.full_path)
-        entry = _store().get(key, version)
-        if entry is not None:
-            return Response(entry.body, status=entry.status, headers=entry.headers)
-        response = make_response(view(**kwargs))
-        if (
-            response.status_code == 200
-            and not session.modified
-            and "Set-Cookie" not in response.headers
-            and not response.is_streamed
-            and len(response.get_data()) <= MAX_BODY
-        ):
-            ttl = current_app.config["PAGE_CACHE_SECONDS"]
-            expires = min(time.time() + ttl, _next_scheduled(version))
-            headers = list(response.headers.items())
-            _store().put(key, _Entry(version, expires, 200, headers, response.get_data()))
-        return response
+        return _serve(view, kwargs)
 
     return wrapper
+
+
+def _serve(view: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+    """The view's response: from the cache when a current copy is kept, else made (and kept)."""
+    if not _cacheable():
+        return view(**kwargs)
+    version = _freshness().content_version()
+    if version is None:  # the counter row is gone (a hand-emptied database): no caching
+        return view(**kwargs)
+    # Pages hold absolute links (canonical, feeds): the scheme and host are part of the key.
+    key = (request.scheme, request.host, request.full_path)
+    entry = _store().get(key, version)
+    if entry is not None:
+        return Response(entry.body, headers=entry.headers)
+    response = make_response(view(**kwargs))
+    if _keepable(response):
+        ttl = current_app.config["PAGE_CACHE_SECONDS"]
+        expires = min(time.time() + ttl, _next_scheduled(version))
+        headers = list(response.headers.items())
+        _store().put(key, _Entry(version, expires, headers, response.get_data()))
+    return response
+
+
+def _keepable(response: Response) -> bool:
+    """True when a response may be served to other readers: a whole 200 page, nobody's own."""
+    return (
+        response.status_code == 200
+        and not session.modified  # a CSRF token or a shown flash: this visitor's own
+        and "Set-Cookie" not in response.headers
+        and not response.is_streamed
+        and len(response.get_data()) <= MAX_BODY
+    )

@@ -223,6 +223,25 @@ def test_the_site_json_feed(app, client, blog):
     assert abs(iso(newest["date_published"]) - published) < timedelta(seconds=1)
 
 
+#: Each feed's home page: the page its posts are listed on.
+HOMES = {"/feed": "/", "/tag/birds/feed": "/tag/birds", "/u/alice/feed": "/u/alice"}
+
+
+@pytest.mark.parametrize("base_url", ["http://localhost", "https://blog.example"])
+@pytest.mark.parametrize("base", FEEDS)
+def test_every_feed_links_its_home_page_by_its_absolute_address(client, blog, base, base_url):
+    home = f"{base_url}{HOMES[base]}"
+    response = client.get(f"{base}.atom", base_url=base_url)
+    links = ET.fromstring(response.data).findall(f"{A}link")
+    (alternate,) = [link for link in links if link.get("rel") == "alternate"]
+    assert alternate.get("href") == home
+    assert alternate.get("type") == "text/html"
+    channel = ET.fromstring(client.get(f"{base}.rss", base_url=base_url).data).find("channel")
+    assert channel.find("link").text == home
+    document = json.loads(client.get(f"{base}.json", base_url=base_url).data)
+    assert document["home_page_url"] == home
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_tag_feed_has_only_that_tags_posts(client, blog, kind):
     text = client.get(f"/tag/birds/feed.{kind}").get_data(as_text=True)
@@ -270,6 +289,23 @@ def test_summary_only_feeds(make_app, make_user, make_post):
     (json_item,) = json_feed(client, "/feed.json")["items"]
     assert "content_html" not in json_item
     assert json_item["content_text"] == json_item["summary"] == summary
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_a_post_without_words_has_an_empty_summary(make_app, make_user, make_post, full):
+    """A photo alone, or a rule: nothing to summarize, and no filler in its place."""
+    alice = make_user("alice", PW)
+    make_post(alice, title="Photo", body="![](https://images.example/bird.png)")
+    make_post(alice, title="Rule", body="***")
+    client = make_app(FEED_FULL_CONTENT=full).test_client()
+    for entry in atom(client, "/feed.atom").findall(f"{A}entry"):
+        assert entry.find(f"{A}summary").text in (None, "")
+    if not full:
+        for item in rss(client, "/feed.rss").findall("item"):
+            assert item.find("description").text in (None, "")
+    for item in json_feed(client, "/feed.json")["items"]:
+        assert item["summary"] == ""
+        assert item.get("content_text", "") == ""
 
 
 def test_a_feed_holds_the_newest_feed_items_posts(make_app, make_user, make_post):
@@ -373,6 +409,13 @@ def test_a_new_post_changes_the_etag(client, blog, make_post):
     response = client.get("/feed.json", headers={"If-None-Match": etag})
     assert response.status_code == 200
     assert json.loads(response.data)["items"][0]["title"] == "Newest"
+
+
+def test_every_feeds_etag_is_a_strong_validator_of_128_bits(client, blog):
+    """Strong: byte-for-byte the same document; 128 bits of SHA-256 never collide by chance."""
+    for path in ALL_FEEDS:
+        etag = client.get(path).headers["ETag"]
+        assert re.fullmatch(r'"[0-9a-f]{32}"', etag), (path, etag)
 
 
 def test_the_etag_differs_between_formats_and_settings(make_app, blog):
@@ -487,6 +530,87 @@ def test_a_scheduled_post_appearing_without_any_write_moves_last_modified(
         assert b"Right on time" in response.data
         shown = parsedate_to_datetime(response.headers["Last-Modified"]).replace(tzinfo=None)
         assert appears <= shown < appears + timedelta(seconds=1)
+
+
+@pytest.mark.parametrize("microsecond", [0, 250_000])
+@pytest.mark.parametrize("latest", ["change", "start", "published", "edited"])
+def test_last_modified_is_the_latest_of_the_last_change_the_start_and_every_entry(
+    app, client, blog, latest, microsecond
+):
+    """Rounded up to the second HTTP dates have, so that the date itself gives a 304."""
+    base = utcnow().replace(microsecond=0) - timedelta(hours=2)
+    dates = dict.fromkeys(("change", "start", "published", "edited"), base)
+    dates[latest] = base + timedelta(minutes=30, microseconds=microsecond)
+    with app.app_context(), transaction() as conn:
+        conn.execute(
+            sa.update(post).values(published_at=dates["published"], updated=dates["edited"])
+        )
+        conn.execute(
+            sa.text("UPDATE content_version SET changed_at = :at WHERE id = 1"),
+            {"at": dates["change"]},
+        )
+    app.extensions["flaskr.feeds.started"] = dates["start"]
+    expected = base + timedelta(minutes=30, seconds=1 if microsecond else 0)
+    for path in ALL_FEEDS:
+        response = client.get(path)
+        assert response.headers["Last-Modified"] == http_date(expected), path
+        since = {"If-Modified-Since": http_date(expected)}
+        assert client.get(path, headers=since).status_code == 304, path
+        before = {"If-Modified-Since": http_date(expected - timedelta(seconds=1))}
+        assert client.get(path, headers=before).status_code == 200, path
+
+
+@pytest.mark.parametrize("path", ALL_FEEDS)
+def test_any_cache_may_keep_a_feed_for_five_minutes(app, client, blog, path):
+    settle(app)
+    first = client.get(path)
+    kept = client.get(path)  # this time from the page cache
+    unchanged = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    assert unchanged.status_code == 304
+    for response in (first, kept, unchanged):
+        directives = sorted(part.strip() for part in response.headers["Cache-Control"].split(","))
+        assert directives == ["max-age=300", "public"], path
+
+
+@pytest.fixture
+def stopped_clock(monkeypatch) -> datetime:
+    """The feeds' utcnow(), stopped at the moment it returns."""
+    from flaskr.feeds import views
+
+    now = datetime(2030, 6, 1, 12, 0, 0, 500_000)
+    monkeypatch.setattr(views, "utcnow", lambda: now)
+    return now
+
+
+def test_last_modified_is_vouched_for_from_the_moment_the_change_is_settle_old(stopped_clock):
+    from flaskr.feeds.views import SETTLE, _last_modified
+
+    started = stopped_clock - timedelta(days=1)
+    for age, vouched in ((SETTLE, True), (SETTLE - timedelta(microseconds=1), False)):
+        change = {"version": 3, "changed_at": stopped_clock - age}
+        expected = stopped_clock - age if vouched else None
+        assert _last_modified(change, started, None) == expected, age
+
+
+def test_last_modified_is_the_latest_of_its_three_sources(stopped_clock):
+    from flaskr.feeds.views import _last_modified
+
+    old, older, oldest = (stopped_clock - timedelta(hours=h) for h in (1, 2, 3))
+    for change_at, started, newest in (
+        (old, older, oldest),
+        (older, old, oldest),
+        (oldest, older, old),
+    ):
+        assert _last_modified({"version": 3, "changed_at": change_at}, started, newest) == old
+    assert _last_modified({"version": 3, "changed_at": older}, old, None) == old
+
+
+def test_without_a_recorded_change_last_modified_is_not_vouched_for(stopped_clock):
+    from flaskr.feeds.views import _last_modified
+
+    day = stopped_clock - timedelta(days=1)
+    assert _last_modified(None, day, day) is None
+    assert _last_modified({"version": 3, "changed_at": None}, day, day) is None
 
 
 def test_last_modified_is_withheld_until_a_change_is_seconds_old(app, client, blog):

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask import Response, flash, make_response, redirect, render_template_string, request, session
+from flask_wtf.csrf import generate_csrf
 
+from flaskr import pagecache
 from flaskr.db import get_db, utcnow
+from flaskr.pagecache import cached_page
+from flaskr.policy import public
 
 
 @pytest.fixture
@@ -138,12 +143,10 @@ def test_the_cache_keeps_within_its_byte_budget(app, monkeypatch):
     monkeypatch.setattr(pagecache, "MAX_BYTES", 250)
     store = pagecache._Store()
     for n in range(5):
-        store.put(
-            ("http", "h", f"/{n}"), pagecache._Entry(1, time.time() + 60, 200, [], b"x" * 100)
-        )
+        store.put(("http", "h", f"/{n}"), pagecache._Entry(1, time.time() + 60, [], b"x" * 100))
     assert list(store.entries) == [("http", "h", "/3"), ("http", "h", "/4")]
     assert store.size == 200
-    store.put(("http", "h", "/4"), pagecache._Entry(1, time.time() + 60, 200, [], b"y" * 10))
+    store.put(("http", "h", "/4"), pagecache._Entry(1, time.time() + 60, [], b"y" * 10))
     assert store.size == 110
 
 
@@ -153,3 +156,500 @@ def test_http_and_https_pages_are_cached_apart(client, author, make_post):
     secure = client.get("/1/schemes", base_url="https://blog.example")
     assert b'href="http://blog.example/1/schemes"' in plain.data
     assert b'href="https://blog.example/1/schemes"' in secure.data
+
+
+# --- what may be kept: each guard on its own, through test-only cached views -----------------
+
+#: The header the probe views answer to: each test visitor names itself in it.
+VISITOR = "X-Visitor"
+
+
+def _probe_views() -> dict[str, tuple[str, object, tuple[str, ...]]]:
+    """endpoint -> (rule, view, methods): pages for the visitor named in X-Visitor.
+
+    `plain` is a page the cache keeps; each other one differs from it in one way only,
+    in the response it makes or in the requests it answers.
+    """
+
+    def visitor() -> str:
+        return request.headers[VISITOR]
+
+    def plain():
+        response = make_response(f"page for {visitor()}")
+        response.headers["X-For"] = visitor()
+        return response
+
+    def status(code: int):
+        return f"page for {visitor()}", code
+
+    def redirected():
+        return redirect(f"/welcome/{visitor()}")
+
+    def form():
+        # A form's CSRF token lives in the visitor's session: rendering one changes it.
+        return f"form for {visitor()}: {generate_csrf()}"
+
+    def cookie():
+        response = make_response(f"page for {visitor()}")
+        response.set_cookie("visitor", visitor())
+        return response
+
+    def streamed():
+        return Response(iter(["page for ", visitor()]))
+
+    def sized(size: int):
+        return f"page for {visitor()}".ljust(size, ".")
+
+    def conditional():
+        response = make_response(f"page for {visitor()}")
+        response.set_etag("same for all")
+        response.last_modified = datetime(2020, 1, 1)
+        return response.make_conditional(request)
+
+    def methods():
+        return f"{request.method} for {visitor()}"
+
+    def noted():
+        flash(f"a note for {visitor()}")
+        return render_template_string(
+            "{% for note in get_flashed_messages() %}{{ note }}{% endfor %}"
+        )
+
+    return {
+        "plain": ("/probe/plain", plain, ("GET",)),
+        "status": ("/probe/status/<int:code>", status, ("GET",)),
+        "redirected": ("/probe/redirect", redirected, ("GET",)),
+        "form": ("/probe/form", form, ("GET",)),
+        "cookie": ("/probe/cookie", cookie, ("GET",)),
+        "streamed": ("/probe/streamed", streamed, ("GET",)),
+        "sized": ("/probe/sized/<int:size>", sized, ("GET",)),
+        "conditional": ("/probe/conditional", conditional, ("GET",)),
+        "methods": ("/probe/methods", methods, ("GET", "POST", "PUT", "DELETE")),
+        "noted": ("/probe/noted", noted, ("GET",)),
+    }
+
+
+@pytest.fixture
+def probes(make_app):
+    """The app with the probe views behind the production page cache."""
+    return _probe_app(make_app())
+
+
+def _probe_app(app):
+    """Add the probe views to an app (before its first request), each behind cached_page."""
+    for endpoint, (rule, view, methods) in _probe_views().items():
+        app.add_url_rule(rule, endpoint, public(cached_page(view)), methods=methods)
+    return app
+
+
+def visit(app, name: str, path: str, method: str = "GET", **headers: str):
+    """One request from a visitor of its own (a fresh client: no cookies shared)."""
+    return app.test_client().open(path, method=method, headers={VISITOR: name, **headers})
+
+
+def test_a_plain_page_is_kept_and_served_to_the_next_visitor(probes):
+    """The probes can tell: every guard below fails this way when it lets a page through."""
+    assert visit(probes, "ann", "/probe/plain").data == b"page for ann"
+    again = visit(probes, "bob", "/probe/plain")
+    assert again.status_code == 200
+    assert again.data == b"page for ann"
+    assert again.headers["X-For"] == "ann"
+
+
+@pytest.mark.parametrize("code", [201, 203, 404, 500])
+def test_a_page_with_another_status_than_200_is_never_kept(probes, code):
+    assert visit(probes, "ann", f"/probe/status/{code}").status_code == code
+    again = visit(probes, "bob", f"/probe/status/{code}")
+    assert again.status_code == code
+    assert again.data == b"page for bob"
+
+
+def test_a_redirect_is_never_kept(probes):
+    assert visit(probes, "ann", "/probe/redirect").location == "/welcome/ann"
+    again = visit(probes, "bob", "/probe/redirect")
+    assert again.status_code == 302
+    assert again.location == "/welcome/bob"
+
+
+def test_a_page_that_changes_the_visitors_session_is_never_kept(probes):
+    """A form's CSRF token is one visitor's: served to another, their form would fail."""
+    first = visit(probes, "ann", "/probe/form")
+    again = visit(probes, "bob", "/probe/form")
+    assert again.data.startswith(b"form for bob: ")
+    assert again.data.split(b": ")[1] != first.data.split(b": ")[1]
+    assert "session=" in again.headers["Set-Cookie"]
+
+
+def test_a_page_that_sets_a_cookie_is_never_kept(probes):
+    assert "visitor=ann" in visit(probes, "ann", "/probe/cookie").headers["Set-Cookie"]
+    again = visit(probes, "bob", "/probe/cookie")
+    assert again.data == b"page for bob"
+    assert again.headers.getlist("Set-Cookie") == [again.headers["Set-Cookie"]]
+    assert "visitor=bob" in again.headers["Set-Cookie"]
+
+
+def test_a_streamed_page_is_never_kept(probes):
+    assert visit(probes, "ann", "/probe/streamed").data == b"page for ann"
+    assert visit(probes, "bob", "/probe/streamed").data == b"page for bob"
+
+
+def test_a_page_over_the_size_limit_is_never_kept_and_one_at_the_limit_is(probes):
+    at_limit, over = f"/probe/sized/{pagecache.MAX_BODY}", f"/probe/sized/{pagecache.MAX_BODY + 1}"
+    assert len(visit(probes, "ann", over).data) == pagecache.MAX_BODY + 1
+    assert visit(probes, "bob", over).data.startswith(b"page for bob.")
+    assert len(visit(probes, "ann", at_limit).data) == pagecache.MAX_BODY
+    assert visit(probes, "bob", at_limit).data.startswith(b"page for ann.")
+
+
+def test_a_head_request_is_answered_from_the_cache_like_a_get(probes):
+    visit(probes, "ann", "/probe/plain")
+    again = visit(probes, "bob", "/probe/plain", method="HEAD")
+    assert again.status_code == 200
+    assert again.headers["X-For"] == "ann"
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+def test_a_request_that_is_not_a_get_neither_gets_nor_leaves_a_kept_page(probes, method):
+    assert visit(probes, "ann", "/probe/methods").data == b"GET for ann"
+    assert visit(probes, "bob", "/probe/methods", method).data == f"{method} for bob".encode()
+    assert visit(probes, "cat", "/probe/methods").data == b"GET for ann"
+    probes.extensions["flaskr.pagecache"].entries.clear()
+    visit(probes, "ann", "/probe/methods", method)
+    assert visit(probes, "bob", "/probe/methods").data == b"GET for bob"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"If-None-Match": '"same for all"'},
+        {"If-Modified-Since": "Wed, 01 Jan 2020 00:00:00 GMT"},
+    ],
+)
+def test_a_conditional_request_is_answered_by_the_view_not_the_cache(probes, header):
+    assert visit(probes, "ann", "/probe/conditional").status_code == 200
+    again = visit(probes, "bob", "/probe/conditional", **header)
+    assert again.status_code == 304
+    assert again.data == b""
+
+
+def test_a_signed_in_users_page_is_never_kept_for_visitors(client, auth, make_user, make_post):
+    make_user("test", "test")
+    post_id = make_post(1, title="Mine")
+    auth.login()
+    assert f'href="/{post_id}/update"'.encode() in client.get("/").data
+    auth.logout()
+    assert b"/update" not in client.get("/").data
+
+
+def test_a_visitor_with_a_flash_pending_gets_a_page_that_shows_it(app, author, make_post):
+    """Even when the page is already kept for others: the note is for this visitor only."""
+    make_post(author, title="First post")
+    assert b"First post" in app.test_client().get("/").data  # now kept
+    ann = app.test_client()
+    with ann.session_transaction() as ann_session:
+        ann_session["_flashes"] = [("message", "A note for ann")]
+    assert b"A note for ann" in ann.get("/").data
+    assert b"A note for ann" not in app.test_client().get("/").data
+    assert b"A note for ann" not in ann.get("/").data  # shown once
+
+
+def test_a_page_that_shows_a_flash_it_made_is_never_kept(probes):
+    assert visit(probes, "ann", "/probe/noted").data == b"a note for ann"
+    assert visit(probes, "bob", "/probe/noted").data == b"a note for bob"
+
+
+def _response(shape: str) -> Response:
+    """A response of one shape, made inside a request (as a view makes it)."""
+    response = Response("page")
+    if shape == "302":
+        response = redirect("/elsewhere")
+    elif shape == "404":
+        response.status_code = 404
+    elif shape == "session changed":
+        session["seen"] = True
+    elif shape == "cookie set":
+        response.set_cookie("seen", "yes")
+    elif shape == "streamed":
+        response = Response(iter([b"page"]))
+    elif shape.startswith("bytes "):
+        response.set_data(b"x" * int(shape.split()[1]))
+    return response
+
+
+@pytest.mark.parametrize(
+    ("shape", "keepable"),
+    [
+        ("200", True),
+        ("302", False),
+        ("404", False),
+        ("session changed", False),
+        ("cookie set", False),
+        ("streamed", False),
+        (f"bytes {pagecache.MAX_BODY}", True),
+        (f"bytes {pagecache.MAX_BODY + 1}", False),
+    ],
+)
+def test_which_responses_may_be_kept(app, shape, keepable):
+    with app.test_request_context("/"):
+        assert pagecache._keepable(_response(shape)) is keepable
+
+
+@pytest.mark.parametrize(
+    ("method", "headers", "in_session", "cacheable"),
+    [
+        ("GET", {}, {}, True),
+        ("HEAD", {}, {}, True),
+        ("POST", {}, {}, False),
+        ("PUT", {}, {}, False),
+        ("OPTIONS", {}, {}, False),
+        ("GET", {"If-None-Match": '"x"'}, {}, False),
+        ("GET", {"If-Modified-Since": "Wed, 01 Jan 2020 00:00:00 GMT"}, {}, False),
+        ("GET", {}, {"_flashes": [("message", "hi")]}, False),
+        ("GET", {}, {"other": 1}, True),
+    ],
+)
+def test_which_requests_may_use_the_cache(app, method, headers, in_session, cacheable):
+    with app.test_request_context("/", method=method, headers=headers):
+        session.update(in_session)
+        assert pagecache._cacheable() is cacheable
+
+
+def test_a_signed_in_request_may_not_use_the_cache(app):
+    with app.test_request_context("/"):
+        from flask import g
+
+        g.user = {"id": 1, "username": "ann"}
+        assert pagecache._cacheable() is False
+
+
+@pytest.mark.parametrize(("seconds", "cacheable"), [(0, False), (1, True)])
+def test_the_cache_is_used_only_with_a_lifetime(make_app, seconds, cacheable):
+    app = make_app(PAGE_CACHE_SECONDS=seconds)
+    with app.test_request_context("/"):
+        assert pagecache._cacheable() is cacheable
+
+
+def test_a_kept_page_is_served_for_page_cache_seconds_and_no_longer(make_app):
+    probes = _probe_app(make_app(PAGE_CACHE_SECONDS=1))
+    visit(probes, "ann", "/probe/plain")
+    assert visit(probes, "bob", "/probe/plain").data == b"page for ann"
+    time.sleep(1.05)
+    assert visit(probes, "bob", "/probe/plain").data == b"page for bob"
+
+
+def test_a_kept_page_expires_page_cache_seconds_after_it_was_made(make_app):
+    probes = _probe_app(make_app(PAGE_CACHE_SECONDS=30))
+    before = time.time()
+    visit(probes, "ann", "/probe/plain")
+    after = time.time()
+    (entry,) = probes.extensions["flaskr.pagecache"].entries.values()
+    assert before + 30 <= entry.expires <= after + 30
+
+
+def test_a_different_host_gets_its_own_page(client, author, make_post):
+    make_post(author, title="Hosts")
+    one = client.get("/1/hosts", base_url="http://one.example")
+    other = client.get("/1/hosts", base_url="http://other.example")
+    assert b'href="http://one.example/1/hosts"' in one.data
+    assert b'href="http://other.example/1/hosts"' in other.data
+
+
+def test_a_different_query_string_gets_its_own_page(client, author, make_post):
+    make_post(author, title="Sparrows")
+    make_post(author, title="Robins")
+    sparrows = client.get("/search?q=sparrows").data
+    robins = client.get("/search?q=robins").data
+    assert b"Sparrows" in sparrows and b"Robins" not in sparrows
+    assert b"Robins" in robins and b"Sparrows" not in robins
+
+
+def test_without_the_content_counter_nothing_is_kept(client, app, author, make_post):
+    """A hand-emptied content_version: the cache cannot tell a page is current."""
+    make_post(author, title="First post")
+    with app.app_context():
+        db = get_db()
+        db.execute("DELETE FROM content_version")
+        db.commit()
+    assert b"First post" in client.get("/").data
+    with app.app_context():
+        db = get_db()
+        db.execute("UPDATE post SET title = 'Renamed'")
+        db.commit()
+    assert b"Renamed" in client.get("/").data
+    assert not app.extensions["flaskr.pagecache"].entries
+
+
+# --- scheduled posts ----------------------------------------------------------------------
+
+
+def test_a_sooner_scheduled_post_added_after_a_later_one_appears_on_time(client, author, make_post):
+    """The store remembers the next scheduled post per content version; a new one counts."""
+    make_post(author, title="Already out")
+    make_post(author, title="Much later", publish_at=utcnow() + timedelta(hours=1))
+    assert b"Much later" not in client.get("/").data  # remembers: nothing due for an hour
+    soon = utcnow() + timedelta(seconds=1.5)
+    make_post(author, title="Coming soon", publish_at=soon)
+    assert b"Coming soon" not in client.get("/").data
+    assert b"Coming soon" not in client.get("/").data  # served from the cache
+    time.sleep(max(0.0, (soon - utcnow()).total_seconds()) + 0.3)
+    page = client.get("/").data
+    assert b"Coming soon" in page and b"Much later" not in page
+
+
+def test_a_post_scheduled_far_ahead_does_not_stop_caching(client, author, make_post, statements):
+    make_post(author, title="Already out")
+    make_post(author, title="Much later", publish_at=utcnow() + timedelta(hours=1))
+    client.get("/")
+    statements.clear()
+    assert b"Already out" in client.get("/").data
+    assert [s for s in statements if s != "BEGIN"] == [statements[-1]]
+    assert "content_version" in statements[-1]
+
+
+def test_pages_are_kept_again_once_a_scheduled_post_has_appeared(
+    client, author, make_post, statements
+):
+    make_post(author, title="Already out")
+    soon = utcnow() + timedelta(seconds=1)
+    make_post(author, title="Coming soon", publish_at=soon)
+    client.get("/")
+    time.sleep(max(0.0, (soon - utcnow()).total_seconds()) + 0.2)
+    assert b"Coming soon" in client.get("/").data
+    statements.clear()
+    assert b"Coming soon" in client.get("/").data
+    queries = [s for s in statements if s != "BEGIN"]
+    assert len(queries) == 1 and "content_version" in queries[0]
+
+
+class Clock:
+    """pagecache's two clocks, stopped: epoch seconds and naive UTC move only when told."""
+
+    def __init__(self) -> None:
+        self.epoch = 2_000_000_000.0
+        self.utc = datetime(2033, 5, 18, 3, 33, 20)
+
+    def time(self) -> float:
+        return self.epoch
+
+    def utcnow(self) -> datetime:
+        return self.utc
+
+    def advance(self, seconds: float) -> None:
+        self.epoch += seconds
+        self.utc += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    stopped = Clock()
+    monkeypatch.setattr(pagecache, "time", stopped)
+    monkeypatch.setattr(pagecache, "utcnow", stopped.utcnow)
+    return stopped
+
+
+@pytest.fixture
+def schedule(app, clock) -> dict[str, list]:
+    """The app's page cache asking a list of scheduled times (naive UTC), not the database."""
+    state: dict[str, list] = {"posts": [], "asked": []}
+
+    def next_publication(now: datetime) -> datetime | None:
+        state["asked"].append(now)
+        return min((at for at in state["posts"] if at > now), default=None)
+
+    pagecache.init_app(app, pagecache.Freshness(lambda: 1, next_publication))
+    return state
+
+
+def test_the_next_scheduled_post_is_looked_up_once_per_content_version(app, clock, schedule):
+    schedule["posts"].append(clock.utc + timedelta(hours=1))
+    with app.app_context():
+        assert pagecache._next_scheduled(7) == clock.epoch + 3600
+        clock.advance(60)
+        assert pagecache._next_scheduled(7) == clock.epoch + 3540
+    assert schedule["asked"] == [clock.utc - timedelta(seconds=60)]
+
+
+def test_a_new_content_version_looks_the_next_scheduled_post_up_again(app, clock, schedule):
+    schedule["posts"].append(clock.utc + timedelta(hours=1))
+    with app.app_context():
+        assert pagecache._next_scheduled(7) == clock.epoch + 3600
+        schedule["posts"].append(clock.utc + timedelta(seconds=2))
+        assert pagecache._next_scheduled(8) == clock.epoch + 2
+        assert pagecache._next_scheduled(7) == clock.epoch + 2  # an old version: asked again
+    assert len(schedule["asked"]) == 3
+
+
+def test_at_the_moment_the_remembered_post_appears_the_next_one_is_looked_up(app, clock, schedule):
+    """Published at `now` is visible at `now`: a page made then must not wait for it."""
+    start = clock.epoch
+    schedule["posts"] += [clock.utc + timedelta(seconds=10), clock.utc + timedelta(seconds=20)]
+    with app.app_context():
+        assert pagecache._next_scheduled(7) == start + 10
+        clock.advance(10)
+        assert pagecache._next_scheduled(7) == start + 20
+        clock.advance(10)
+        assert pagecache._next_scheduled(7) == float("inf")
+
+
+def test_with_nothing_scheduled_only_the_lifetime_limits_a_page(app, clock, schedule):
+    with app.app_context():
+        assert pagecache._next_scheduled(7) == float("inf")
+
+
+def test_a_page_kept_before_a_scheduled_post_expires_when_it_appears(app, clock, schedule):
+    probes = _probe_app(app)
+    schedule["posts"].append(clock.utc + timedelta(seconds=5))
+    visit(probes, "ann", "/probe/plain")
+    (entry,) = probes.extensions["flaskr.pagecache"].entries.values()
+    assert entry.expires == clock.epoch + 5
+    clock.advance(4.5)
+    assert visit(probes, "bob", "/probe/plain").data == b"page for ann"
+    clock.advance(0.5)
+    assert visit(probes, "bob", "/probe/plain").data == b"page for bob"
+
+
+# --- the store: versions, expiry, least recently used, byte budget -------------------------
+
+
+def _entry(expires: float, size: int = 100, version: int = 1) -> pagecache._Entry:
+    return pagecache._Entry(version, expires, [], b"x" * size)
+
+
+def test_an_entry_is_gone_at_the_moment_it_expires(clock):
+    store = pagecache._Store()
+    store.put("page", _entry(clock.epoch + 5))
+    clock.advance(4.999)
+    assert store.get("page", 1) is not None
+    clock.advance(0.001)
+    assert store.get("page", 1) is None
+    assert store.entries == {} and store.size == 0
+
+
+def test_an_entry_of_another_content_version_is_dropped(clock):
+    store = pagecache._Store()
+    store.put("page", _entry(clock.epoch + 5, version=1))
+    assert store.get("page", 2) is None
+    assert store.entries == {} and store.size == 0
+    assert store.get("other", 1) is None
+
+
+def test_a_page_read_is_the_last_to_be_evicted(clock, monkeypatch):
+    monkeypatch.setattr(pagecache, "MAX_BYTES", 300)
+    store = pagecache._Store()
+    for key in ("a", "b", "c"):
+        store.put(key, _entry(clock.epoch + 60))
+    assert store.get("a", 1) is not None
+    store.put("d", _entry(clock.epoch + 60))
+    assert list(store.entries) == ["c", "a", "d"]
+    assert store.size == 300
+
+
+def test_pages_that_fill_the_byte_budget_exactly_are_all_kept(clock, monkeypatch):
+    monkeypatch.setattr(pagecache, "MAX_BYTES", 300)
+    store = pagecache._Store()
+    for key in ("a", "b", "c"):
+        store.put(key, _entry(clock.epoch + 60))
+    assert list(store.entries) == ["a", "b", "c"]
+    store.put("d", _entry(clock.epoch + 60, size=1))
+    assert list(store.entries) == ["b", "c", "d"]
+    assert store.size == 201

@@ -119,10 +119,9 @@ def _feed(
     response = Response(mimetype=MIMETYPES[kind])
     response.set_etag(fingerprint)
     if last_modified is not None:
-        # Rounded up to the whole second HTTP can say, so that date itself matches.
-        response.last_modified = last_modified.replace(microsecond=0) + timedelta(
-            seconds=bool(last_modified.microsecond)
-        )
+        # Rounded up to the whole second HTTP can say (the header drops the fraction),
+        # so that date itself matches.
+        response.last_modified = last_modified + timedelta(seconds=bool(last_modified.microsecond))
     response.cache_control.public = True
     response.cache_control.max_age = 300
     if _not_modified(fingerprint, last_modified):
@@ -145,7 +144,8 @@ def _feed(
         for p in posts
     ]
     # Built, not request.base_url: that keeps characters such as < and " that a URI may not hold.
-    feed_url = url_for(request.endpoint or "", _external=True, **(request.view_args or {}))
+    # (A view always has an endpoint: str() only tells the type checker so.)
+    feed_url = url_for(str(request.endpoint), _external=True, **(request.view_args or {}))
     feed = Feed(title, description, home_url, feed_url, newest or EMPTY_FEED_UPDATED)
     response.set_data(WRITERS[kind](feed, entries))
     return response
