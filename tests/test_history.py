@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from flaskr.blog.tables import post, post_revision
-from flaskr.db import connection
+from flaskr.db import connection, transaction, utcnow
 
 PW = "a long enough pw"
 _VERSION = re.compile(r'name="version" value="(\d+)"')
@@ -386,3 +387,181 @@ def test_the_service_refuses_to_revise_a_deleted_post_or_restore_a_missing_versi
             services.revise_post(post_id, services.Draft(title="T", body="b"))
         with pytest.raises(ValidationError, match="That version does not exist."):
             restore_revision(post_id, 1)
+
+
+# --- one post's history never reaches another's -------------------------------------------
+
+
+@pytest.fixture
+def two_histories(app, client, make_post, alice_post) -> dict[str, int]:
+    """Alice's post A (versions 1-2 kept, now at 3) and bob's post B (versions 1-4 kept).
+
+    Bob's post was saved first, so each of his revisions precedes hers in storage.
+    """
+    from flaskr.blog import services
+
+    bob_post = make_post(2, title="Bob first", body="bob secret body one")
+    with app.app_context():
+        for number in range(2, 6):
+            draft = services.Draft(title=f"Bob v{number}", body=f"bob secret body {number}")
+            services.revise_post(bob_post, draft, base_version=number - 1)
+    edit(client, alice_post, "Alice second", "alice body two")
+    edit(client, alice_post, "Alice third", "alice body three")
+    return {"alice": alice_post, "bob": bob_post}
+
+
+def test_the_history_page_lists_only_this_posts_versions(client, two_histories):
+    page = client.get(f"/{two_histories['alice']}/revisions").get_data(as_text=True)
+    assert "<td>Alice second</td>" in page and "<td>First title</td>" in page
+    assert "Bob" not in page
+    assert f'href="/{two_histories["alice"]}/revisions/3"' not in page
+
+
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
+def test_another_posts_version_is_never_shown_through_this_posts_address(
+    client, two_histories, version
+):
+    """Bob's versions 1-4 exist; through alice's post only her own 1 and 2 do."""
+    response = client.get(f"/{two_histories['alice']}/revisions/{version}")
+    if version <= 2:
+        assert response.status_code == 200
+        page = response.get_data(as_text=True)
+        assert "-# First title" in page if version == 1 else "-# Alice second" in page
+    else:
+        assert response.status_code == 404
+        page = response.get_data(as_text=True)
+    assert "bob secret" not in page and "Bob" not in page
+
+
+@pytest.mark.parametrize("version", [3, 4])
+def test_another_posts_version_is_never_restored_through_this_posts_address(
+    app, client, two_histories, version
+):
+    alice, bob = two_histories["alice"], two_histories["bob"]
+    assert client.post(f"/{alice}/revisions/{version}/restore").status_code == 404
+    assert current(app, alice) == {"title": "Alice third", "body": "alice body three", "version": 3}
+    assert current(app, bob)["version"] == 5
+    assert [row[0] for row in history(app, alice)] == [1, 2]
+
+
+def test_the_history_queries_answer_for_one_post_only(app, two_histories):
+    """The reads on their own: a version number names a version of one post."""
+    from flaskr.history import queries
+    from flaskr.history.services import restore_revision
+    from flaskr.validation import ValidationError
+
+    alice, bob = two_histories["alice"], two_histories["bob"]
+    with app.app_context():
+        assert queries.find_revision(alice, 3) is None
+        assert queries.find_revision(alice, 1)["title"] == "First title"
+        assert queries.find_revision(bob, 1)["title"] == "Bob first"
+        assert queries.find_revision(bob, 4)["post_id"] == bob
+        listed = queries.list_revisions(alice, page=1, per_page=10)
+        assert [(row["version"], row["title"]) for row in listed] == [
+            (2, "Alice second"),
+            (1, "First title"),
+        ]
+        with pytest.raises(ValidationError, match="That version does not exist."):
+            restore_revision(alice, 4)
+    assert current(app, alice)["version"] == 3
+
+
+def test_the_history_query_pages_newest_first_with_one_row_to_tell_more_exist(app, two_histories):
+    from flaskr.history import queries
+
+    bob = two_histories["bob"]
+    with app.app_context():
+
+        def versions(page: int, per_page: int) -> list[int]:
+            rows = queries.list_revisions(bob, page=page, per_page=per_page)
+            return [row["version"] for row in rows]
+
+        assert versions(1, 2) == [4, 3, 2]
+        assert versions(2, 2) == [2, 1]
+        assert versions(3, 2) == []
+        assert versions(1, 4) == [4, 3, 2, 1]
+        assert versions(2, 3) == [1]
+        saved = queries.list_revisions(bob, page=1, per_page=1)[0]
+    assert set(saved.keys()) == {"version", "title", "saved_at"}
+    assert saved["title"] == "Bob v4"
+
+
+# --- restoring keeps the post's status and publish time -------------------------------------
+
+
+def _status(app, post_id: int) -> tuple:
+    with app.app_context():
+        query = sa.select(post.c.status, post.c.published_at).where(post.c.id == post_id)
+        return tuple(connection().execute(query).one())
+
+
+def test_restoring_a_drafts_version_keeps_it_a_draft(app, client, auth, make_user, make_post):
+    alice = make_user("alice", PW)
+    post_id = make_post(alice, title="Secret plan", body="first words", status="draft")
+    before = _status(app, post_id)
+    auth.login("alice", PW)
+    form = {"title": "Secret plan", "body": "second words", "status": "draft", "version": "1"}
+    assert client.post(f"/{post_id}/update", data=form).status_code == 302
+    response = client.post(f"/{post_id}/revisions/1/restore")
+    assert response.status_code == 302
+    assert flashed(client)[-1] == "Version 1 restored as version 3."
+    assert current(app, post_id) == {"title": "Secret plan", "body": "first words", "version": 3}
+    assert _status(app, post_id) == before
+    assert before[0] == "draft"
+    auth.logout()
+    assert client.get(f"/{post_id}/secret-plan").status_code == 404
+    assert "Secret plan" not in client.get("/").get_data(as_text=True)
+
+
+def test_the_restore_service_keeps_a_drafts_status_and_a_scheduled_posts_time(
+    app, make_user, make_post
+):
+    """The rule lives in the service: no other caller can publish a draft by restoring it."""
+    from flaskr.blog import services
+    from flaskr.history.services import restore_revision
+
+    alice = make_user("alice", PW)
+    later = utcnow().replace(microsecond=0) + timedelta(days=3)
+    draft_id = make_post(alice, title="Draft", body="one", status="draft")
+    scheduled_id = make_post(alice, title="Scheduled", body="one", publish_at=later)
+    kept = {post_id: _status(app, post_id) for post_id in (draft_id, scheduled_id)}
+    with app.app_context():
+        services.revise_post(
+            draft_id, services.Draft(title="Draft", body="two", status="draft"), base_version=1
+        )
+        services.revise_post(
+            scheduled_id,
+            services.Draft(title="Scheduled", body="two", publish_at=later),
+            base_version=1,
+        )
+        assert restore_revision(draft_id, 1) == 3
+        assert restore_revision(scheduled_id, 1) == 3
+    assert {post_id: _status(app, post_id) for post_id in kept} == kept
+    assert kept[draft_id][0] == "draft"
+    assert kept[scheduled_id] == ("published", later)
+    assert current(app, draft_id)["body"] == current(app, scheduled_id)["body"] == "one"
+
+
+def test_restoring_a_backdated_posts_version_keeps_its_publish_time(app, client, alice_post):
+    """A restore is not a new publication: the post keeps its place in every list."""
+    with app.app_context(), transaction() as conn:
+        conn.execute(
+            sa.update(post).where(post.c.id == alice_post).values(published_at=datetime(2020, 2, 2))
+        )
+    edit(client, alice_post, "Second title", "b")
+    assert client.post(f"/{alice_post}/revisions/1/restore").status_code == 302
+    assert _status(app, alice_post) == ("published", datetime(2020, 2, 2))
+
+
+# --- the diff's header lines and an unchanged version ----------------------------------------
+
+
+def test_the_diff_names_both_versions_and_says_when_nothing_changed(client, alice_post):
+    edit(client, alice_post, "Second title", "line one\nline two", "alpha")
+    page = client.get(f"/{alice_post}/revisions/1").get_data(as_text=True)
+    assert '<pre class="diff">--- version 1\n+++ version 2 (now)\n@@ -1,4 +1,4 @@\n' in page
+    assert "No differences." not in page
+    # Version 1 again, as version 3: nothing differs from version 1 any more.
+    client.post(f"/{alice_post}/revisions/1/restore")
+    page = client.get(f"/{alice_post}/revisions/1").get_data(as_text=True)
+    assert '<pre class="diff">No differences.</pre>' in page

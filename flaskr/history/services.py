@@ -39,11 +39,11 @@ def restore_revision(post_id: int, version: int) -> int:
     current = blog_queries.find_post(post_id)
     if revision is None or current is None:
         raise ValidationError("That version does not exist.")
+    # No publish_at: a save that names no publish time keeps the post's.
     draft = blog_services.Draft(
         title=revision["title"],
         body=revision["body"],
         tags=revision["tags"],
         status=current["status"],
-        publish_at=current["published_at"],
     )
     return blog_services.replace_with_version(post_id, draft)
