@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from html.parser import HTMLParser
 
@@ -263,6 +264,188 @@ def test_posts_published_at_the_same_moment_are_ordered_by_id(app, client, make_
 def test_a_lone_post_has_no_neighbours(client, make_user, make_post):
     make_post(make_user(), title="Alone")
     assert _neighbours(client, 1, "alone") == {"prev": [], "next": []}
+
+
+def _neighbour_ids(app, post_id: int) -> dict[str, int | None]:
+    """What the query itself answers for a post: the ids of its newer and older neighbours."""
+    from flaskr.blog import queries
+
+    with app.app_context():
+        found = queries.find_neighbours(queries.find_post(post_id))
+    return {side: row["id"] if row else None for side, row in found.items()}
+
+
+def test_previous_and_next_follow_publish_times_not_ids(app, client, make_user, make_post):
+    """Backdated and scheduled posts: ids and publish times disagree."""
+    alice = make_user()
+    for number in range(1, 6):
+        make_post(alice, title=f"Post {number}")
+    make_post(alice, title="Scheduled", publish_at=datetime(2999, 1, 1))  # 6
+    make_post(alice, title="Backdated draft", status="draft")  # 7
+    # In time: 4, 2, 1, (draft 7), 5, 3, (scheduled 6).
+    set_times(
+        app,
+        p1=datetime(2024, 1, 3),
+        p2=datetime(2024, 1, 2),
+        p3=datetime(2024, 1, 5),
+        p4=datetime(2024, 1, 1),
+        p5=datetime(2024, 1, 4),
+        p7=datetime(2024, 1, 3, 12),
+    )
+    expected = {4: (None, 2), 2: (4, 1), 1: (2, 5), 5: (1, 3), 3: (5, None)}
+    for post_id, (older, newer) in expected.items():
+        assert _neighbour_ids(app, post_id) == {"newer": newer, "older": older}, post_id
+        links = _neighbours(client, post_id, f"post-{post_id}")
+        assert links == {
+            "prev": [f"/{older}/post-{older}"] if older else [],
+            "next": [f"/{newer}/post-{newer}"] if newer else [],
+        }, post_id
+
+
+def without_index_scans(database_url: str | None) -> str | None:
+    """The PostgreSQL URL with index scans off: rows then come in storage order, not id order.
+
+    (SQLite keeps posts in id order, the rowid, whatever its plan.)
+    """
+    if database_url is None:
+        return None
+    url = sa.make_url(database_url)
+    options = url.query.get("options", "")
+    off = " ".join(f"-c{name}=off" for name in ("enable_indexscan", "enable_indexonlyscan"))
+    return url.update_query_dict({"options": f"{options} {off}".strip()}).render_as_string(
+        hide_password=False
+    )
+
+
+def test_posts_published_at_one_moment_neighbour_in_id_order_whatever_the_storage_order(
+    app, make_app, app_config, make_user, make_post
+):
+    """Rewritten out of id order (PostgreSQL then stores the new rows in that order, and
+    reads them so without an index), four posts of one moment still follow each other by id."""
+    alice = make_user()
+    for number in range(1, 5):
+        make_post(alice, title=f"Post {number}")
+    moment = datetime(2024, 6, 1, 8, 0)
+    for post_id in (4, 1, 2, 3):
+        set_times(app, **{f"p{post_id}": moment})
+    expected = {1: (None, 2), 2: (1, 3), 3: (2, 4), 4: (3, None)}
+    for reader in (app, make_app(DATABASE_URL=without_index_scans(app_config["DATABASE_URL"]))):
+        for post_id, (older, newer) in expected.items():
+            assert _neighbour_ids(reader, post_id) == {"newer": newer, "older": older}, post_id
+        client = reader.test_client()
+        assert _neighbours(client, 1, "post-1") == {"prev": [], "next": ["/2/post-2"]}
+        assert _neighbours(client, 4, "post-4") == {"prev": ["/3/post-3"], "next": []}
+
+
+# --- reader lists: publish time order, pages, visibility, authors and tags -----------------
+
+#: (author, tags, publish time or "draft"/"scheduled") of posts 1-9, made in id order.
+LIST_POSTS = [
+    ("alice", "shared", datetime(2024, 1, 3)),  # 1
+    ("bob", "shared", datetime(2024, 1, 5)),  # 2
+    ("alice", "shared, other", datetime(2024, 1, 1)),  # 3
+    ("alice", "other", datetime(2024, 1, 4)),  # 4
+    ("alice", "shared", "draft"),  # 5: backdated into the lists' range
+    ("alice", "shared", "scheduled"),  # 6
+    ("bob", "shared", datetime(2024, 1, 2)),  # 7
+    ("alice", "shared", datetime(2024, 1, 3)),  # 8: the same moment as 1
+    ("bob", "other", "draft"),  # 9
+]
+#: Each reader list, newest first (by publish time, then the higher id first).
+READER_LISTS = {
+    "/": [2, 4, 8, 1, 7, 3],
+    "/u/alice": [4, 8, 1, 3],
+    "/u/bob": [2, 7],
+    "/tag/shared": [2, 8, 1, 7, 3],
+    "/tag/other": [4, 3],
+}
+
+
+@pytest.fixture
+def list_posts_made(app, make_user, make_post) -> dict[str, int]:
+    """The posts of LIST_POSTS; returns the authors' ids."""
+    authors = {"alice": make_user("alice", PW), "bob": make_user("bob", PW)}
+    times = {}
+    for number, (author, tags, when) in enumerate(LIST_POSTS, start=1):
+        extra: dict = {"status": "draft"} if when == "draft" else {}
+        if when == "scheduled":
+            extra["publish_at"] = datetime(2999, 1, 1)
+        make_post(authors[author], title=f"Post {number}", tags=tags, **extra)
+        times[f"p{number}"] = datetime(2024, 1, 6) if when == "draft" else when
+    set_times(app, **{key: when for key, when in times.items() if isinstance(when, datetime)})
+    return authors
+
+
+def _listed(client, path: str) -> tuple[list[int], list[str]]:
+    """The ids of the posts a list page shows, in order, and its pager's links (rel, href)."""
+    response = client.get(path)
+    assert response.status_code == 200, path
+    page = response.get_data(as_text=True)
+    ids = [int(found) for found in re.findall(r'<h1><a href="/(\d+)/[^"]*">', page)]
+    pager = re.findall(r'<a rel="(prev|next)" href="([^"]*)">', page)
+    return ids, [f"{rel} {href}" for rel, href in pager]
+
+
+@pytest.mark.parametrize("path", list(READER_LISTS))
+def test_reader_lists_are_newest_first_by_publish_time_a_page_at_a_time(
+    make_app, list_posts_made, path
+):
+    """Two a page: pages follow on without a gap or a repeat, drafts and scheduled posts
+    never show, and each list keeps to its author or tag."""
+    client = make_app(POSTS_PER_PAGE=2).test_client()
+    expected = READER_LISTS[path]
+    pages = [expected[start : start + 2] for start in range(0, len(expected), 2)]
+    for number, ids in enumerate(pages, start=1):
+        shown, pager = _listed(client, f"{path}?page={number}" if number > 1 else path)
+        assert shown == ids, (path, number)
+        older = [f"next {path}?page={number + 1}"] if number < len(pages) else []
+        newer = [f"prev {path}?page={number - 1}" if number > 2 else f"prev {path}"]
+        assert pager == (newer if number > 1 else []) + older, (path, number)
+    assert client.get(f"{path}?page={len(pages) + 1}").status_code == 404
+
+
+def test_the_reader_list_query_gives_a_page_and_one_more_row(app, list_posts_made):
+    """The query on its own: per_page rows of the page, plus the first of the next if any."""
+    from flaskr.blog import queries
+    from flaskr.tags import queries as tag_queries
+
+    with app.app_context():
+        shared = tag_queries.find_tag("shared")["id"]
+
+        def ids(page: int, per_page: int, **only) -> list[int]:
+            rows = queries.list_posts(page=page, per_page=per_page, **only)
+            return [row["id"] for row in rows]
+
+        assert ids(1, 2) == [2, 4, 8]
+        assert ids(2, 2) == [8, 1, 7]
+        assert ids(3, 2) == [7, 3]
+        assert ids(4, 2) == []
+        assert ids(1, 6) == [2, 4, 8, 1, 7, 3]
+        assert ids(2, 3, author_id=list_posts_made["alice"]) == [3]
+        assert ids(1, 3, author_id=list_posts_made["alice"]) == [4, 8, 1, 3]
+        assert ids(1, 1, tag_id=shared) == [2, 8]
+        assert ids(2, 2, tag_id=shared) == [1, 7, 3]
+        row = queries.list_posts(page=1, per_page=1, author_id=list_posts_made["bob"])[0]
+    assert (row["id"], row["username"], row["title"]) == (2, "bob", "Post 2")
+
+
+def test_reader_lists_keep_id_order_within_a_moment_whatever_the_plan(
+    app, make_app, app_config, make_user, make_post
+):
+    """Six posts of one moment, rewritten out of id order: every page, on every plan
+    (see without_index_scans), shows them by id, highest first, without gap or repeat."""
+    alice = make_user("alice", PW)
+    for number in range(1, 7):
+        make_post(alice, title=f"Post {number}", tags="same")
+    moment = datetime(2024, 6, 1, 8, 0)
+    for post_id in (3, 6, 1, 4, 2, 5):
+        set_times(app, **{f"p{post_id}": moment})
+    url = without_index_scans(app_config["DATABASE_URL"])
+    for reader in (make_app(POSTS_PER_PAGE=2), make_app(POSTS_PER_PAGE=2, DATABASE_URL=url)):
+        client = reader.test_client()
+        for path in ("/", "/u/alice", "/tag/same"):
+            pages = [_listed(client, f"{path}?page={n}")[0] for n in (1, 2, 3)]
+            assert pages == [[6, 5], [4, 3], [2, 1]], (reader.config["DATABASE_URL"], path)
 
 
 # --- queries per page ---------------------------------------------------------------------------
