@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import time
 import traceback
 from typing import Any
 
@@ -122,3 +123,27 @@ def test_concurrent_registrations_of_one_name_make_one_account(app):
         assert not failures, failures[0]
         assert sorted(statuses) == [200] * (WRITERS - 1) + [302]
     assert _count(app, "user") == rounds
+
+
+def test_a_save_in_progress_holds_only_its_post(app, make_app, make_user, make_post, db_kind):
+    """While a save has the post (locked until it commits), readers of the post go on, and on
+    PostgreSQL, where writers do not queue for the whole database, so do writes to its
+    author's account (a profile saved in another tab)."""
+    from flaskr.blog import queries
+    from flaskr.db import transaction
+
+    alice = make_user("alice", "a long enough pw")
+    post_id = make_post(alice, title="Busy")
+    other = make_app(DATABASE_STATEMENT_TIMEOUT=2, PAGE_CACHE_SECONDS=0)
+    visitor, author = other.test_client(), other.test_client()
+    author.post("/auth/login", data={"username": "alice", "password": "a long enough pw"})
+    with app.app_context(), transaction():
+        assert queries.find_post(post_id, for_update=True)["title"] == "Busy"
+        started = time.monotonic()
+        assert visitor.get(f"/{post_id}/busy").status_code == 200
+        with other.app_context():
+            assert queries.find_post(post_id)["title"] == "Busy"
+        if db_kind == "postgresql":
+            profile = {"bio": "from another tab", "timezone": "UTC"}
+            assert author.post("/auth/account/profile", data=profile).status_code == 302
+        assert time.monotonic() - started < 2

@@ -207,6 +207,57 @@ def test_my_posts_is_paged(client, auth, make_user, make_post):
     assert client.get("/me/posts?page=3").status_code == 404
 
 
+def test_the_own_posts_query_gives_a_page_and_one_more_row(app, make_user, make_post):
+    """The query on its own: every state, newest written first, only the author's."""
+    from flaskr.blog import queries
+
+    alice, bob = make_user("alice", PW), make_user("bob", PW)
+    make_post(alice, title="Published")  # 1
+    make_post(alice, title="Draft", status="draft")  # 2
+    make_post(bob, title="Bob's")  # 3
+    make_post(alice, title="Scheduled", publish_at=utcnow() + timedelta(days=1))  # 4
+    make_post(alice, title="Backdated")  # 5
+    sql(app, "UPDATE post SET published_at = :t WHERE id = 5", t=datetime(2001, 1, 1))
+    with app.app_context():
+
+        def ids(page: int, per_page: int) -> list[int]:
+            rows = queries.list_own_posts(alice, page=page, per_page=per_page)
+            return [row["id"] for row in rows]
+
+        assert ids(1, 2) == [5, 4, 2]
+        assert ids(2, 2) == [2, 1]
+        assert ids(3, 2) == []
+        assert ids(1, 4) == [5, 4, 2, 1]
+        assert ids(2, 3) == [1]
+        row = queries.list_own_posts(bob, page=1, per_page=1)[0]
+    assert (row["id"], row["username"], row["status"]) == (3, "bob", "published")
+
+
+def test_the_next_publication_is_the_soonest_scheduled_post_and_never_a_draft(
+    app, make_user, make_post
+):
+    """What the page cache keeps pages until: drafts, visible posts and a post due
+    exactly now never count."""
+    from flaskr.blog import queries
+
+    alice = make_user("alice", PW)
+    with app.app_context():
+        assert queries.next_publication(utcnow()) is None
+    make_post(alice, title="Out")
+    sql(app, "UPDATE post SET published_at = :t", t=datetime(2001, 1, 1))
+    now = utcnow()
+    make_post(alice, title="Future draft", status="draft", publish_at=now + timedelta(hours=1))
+    make_post(alice, title="Due now", publish_at=now)
+    make_post(alice, title="Later", publish_at=now + timedelta(hours=3))
+    make_post(alice, title="Sooner", publish_at=now + timedelta(hours=2))
+    with app.app_context():
+        assert queries.next_publication(now) == now + timedelta(hours=2)
+        assert queries.next_publication(now + timedelta(hours=2)) == now + timedelta(hours=3)
+        assert queries.next_publication(now + timedelta(hours=3)) is None
+        assert queries.next_publication(now - timedelta(seconds=1)) == now
+        assert queries.next_publication(datetime(2000, 1, 1)) == datetime(2001, 1, 1)
+
+
 def test_a_scheduled_post_appears_when_its_time_comes_without_any_job(app, client, posts):
     post_id = posts["scheduled"]
     assert "egret" not in client.get("/").get_data(as_text=True).lower()
