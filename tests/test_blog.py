@@ -362,7 +362,7 @@ READER_LISTS = {
 
 
 @pytest.fixture
-def list_posts_made(app, make_user, make_post) -> dict[str, int]:
+def listed_posts(app, make_user, make_post) -> dict[str, int]:
     """The posts of LIST_POSTS; returns the authors' ids."""
     authors = {"alice": make_user("alice", PW), "bob": make_user("bob", PW)}
     times = {}
@@ -388,7 +388,7 @@ def _listed(client, path: str) -> tuple[list[int], list[str]]:
 
 @pytest.mark.parametrize("path", list(READER_LISTS))
 def test_reader_lists_are_newest_first_by_publish_time_a_page_at_a_time(
-    make_app, list_posts_made, path
+    make_app, listed_posts, path
 ):
     """Two a page: pages follow on without a gap or a repeat, drafts and scheduled posts
     never show, and each list keeps to its author or tag."""
@@ -404,7 +404,7 @@ def test_reader_lists_are_newest_first_by_publish_time_a_page_at_a_time(
     assert client.get(f"{path}?page={len(pages) + 1}").status_code == 404
 
 
-def test_the_reader_list_query_gives_a_page_and_one_more_row(app, list_posts_made):
+def test_the_reader_list_query_gives_a_page_and_one_more_row(app, listed_posts):
     """The query on its own: per_page rows of the page, plus the first of the next if any."""
     from flaskr.blog import queries
     from flaskr.tags import queries as tag_queries
@@ -421,11 +421,11 @@ def test_the_reader_list_query_gives_a_page_and_one_more_row(app, list_posts_mad
         assert ids(3, 2) == [7, 3]
         assert ids(4, 2) == []
         assert ids(1, 6) == [2, 4, 8, 1, 7, 3]
-        assert ids(2, 3, author_id=list_posts_made["alice"]) == [3]
-        assert ids(1, 3, author_id=list_posts_made["alice"]) == [4, 8, 1, 3]
+        assert ids(2, 3, author_id=listed_posts["alice"]) == [3]
+        assert ids(1, 3, author_id=listed_posts["alice"]) == [4, 8, 1, 3]
         assert ids(1, 1, tag_id=shared) == [2, 8]
         assert ids(2, 2, tag_id=shared) == [1, 7, 3]
-        row = queries.list_posts(page=1, per_page=1, author_id=list_posts_made["bob"])[0]
+        row = queries.list_posts(page=1, per_page=1, author_id=listed_posts["bob"])[0]
     assert (row["id"], row["username"], row["title"]) == (2, "bob", "Post 2")
 
 
