@@ -107,7 +107,7 @@ def end_session(token: str) -> None:
 
 def _check_password(user_id: int, password: str) -> None:
     stored = queries.find_password_hash(user_id)
-    if stored is None or not verify_password(stored, password or "")[0]:
+    if stored is None or not verify_password(stored, password)[0]:
         raise ValidationError("Incorrect password.")
 
 
