@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
+import unicodedata
 
 import pytest
 import sqlalchemy as sa
@@ -324,6 +325,32 @@ def test_a_username_of_the_maximum_length_registers_and_signs_in(auth):
     auth.logout()
     # A longer name that starts with it is another name, not this account.
     assert b"Incorrect username." in auth.login(longest + "x", PW).data
+
+
+def test_the_limit_counts_typed_characters_at_sign_in_as_at_registration(app, make_user):
+    """macOS keyboards send an accent as a letter and a combining mark: typed that way,
+    this name is one character over the limit, though stored it is not."""
+    name = "\u00e9" + "x" * (USERNAME_MAX - 1)
+    alice = make_user(name, PW)
+    typed = unicodedata.normalize("NFD", name)
+    assert len(typed) == USERNAME_MAX + 1
+    with app.app_context():
+        assert services.authenticate(name, PW) == alice
+        with pytest.raises(services.ValidationError) as refused:
+            services.register_user(typed, PW)
+        assert str(refused.value) == f"Username is too long (at most {USERNAME_MAX} characters)."
+        with pytest.raises(services.ValidationError) as refused:
+            services.authenticate(typed, PW)
+        assert str(refused.value) == "Incorrect username."
+
+
+def test_a_longer_name_is_never_cut_down_to_another_accounts_name(app, make_user):
+    """The start of a long name, normalized, can be a shorter account's name."""
+    make_user("\u00e9" * 75 + "x", PW)
+    typed = "e\u0301" * 75 + "xyz"  # "\u00e9" * 75 + "xyz" once normalized
+    with app.app_context(), pytest.raises(services.ValidationError) as refused:
+        services.authenticate(typed, PW)
+    assert str(refused.value) == "Incorrect username."
 
 
 @pytest.mark.parametrize(
