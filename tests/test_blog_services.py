@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from flaskr.blog import services
 from flaskr.blog.tables import post, post_revision
-from flaskr.db import connection
+from flaskr.db import connection, utcnow
 
 PW = "a long enough pw"
 CONFLICT = (
@@ -44,6 +44,26 @@ def revisions(app, post_id: int) -> list[dict]:
 def alice(make_user) -> int:
     """An author."""
     return make_user("alice", PW)
+
+
+# --- new posts --------------------------------------------------------------------------
+
+
+def test_a_post_is_stamped_with_the_moment_it_was_made(app, alice):
+    """To the microsecond, in UTC: the feeds' entry ids and the first version's time use it."""
+    with app.app_context():
+        before = utcnow()
+        post_id = services.create_post(alice, services.Draft(title="Now", body="b"))
+        after = utcnow()
+    row = stored(app, post_id)
+    assert before <= row["created"] <= after
+    assert row["published_at"] == row["created"]
+
+
+def test_a_status_other_than_draft_or_published_is_refused_with_the_choices(app, alice):
+    with app.app_context(), pytest.raises(services.ValidationError) as refused:
+        services.create_post(alice, services.Draft(title="T", body="b", status="hidden"))
+    assert str(refused.value) == "Status must be draft or published."
 
 
 # --- versions -----------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from datetime import timedelta
 from http.cookies import SimpleCookie
@@ -201,6 +202,14 @@ def test_disabling_a_user_deletes_their_server_sessions_only(app, make_user):
         assert services.session_user(alices) is None
         assert services.session_user(bobs)["id"] == bob
         assert services.authenticate("alice", PW) == alice
+
+
+def test_a_session_token_is_256_random_bits(app, make_user):
+    alice = make_user("alice", PW)
+    with app.app_context():
+        tokens = {services.start_session(alice) for _ in range(3)}
+    assert len(tokens) == 3
+    assert [len(base64.urlsafe_b64decode(token + "=")) for token in tokens] == [32] * 3
 
 
 def test_idle_sessions_expire(make_app, make_user):
