@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import statistics
 import time
+import unicodedata
 
 import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 
 from flaskr.auth import services
+from flaskr.auth.tables import USERNAME_MAX, user
 from flaskr.db import connection, transaction
 
 PW = "a long enough pw"
@@ -181,12 +183,106 @@ def test_register_validates_input(app, auth, username, password, message):
 
 
 @pytest.mark.parametrize(
+    ("username", "message"),
+    [
+        ("", "Username is required."),
+        (" bob", "Username cannot start or end with spaces."),
+        ("bob\u3000", "Username cannot start or end with spaces."),  # a space once normalized
+        ("two\nlines", "Username contains characters that are not allowed."),
+        ("x" * (USERNAME_MAX + 1), f"Username is too long (at most {USERNAME_MAX} characters)."),
+        (
+            "bob\u200b",
+            "Username cannot contain invisible or formatting characters "
+            "(such as zero-width spaces or text-direction marks).",
+        ),
+        ("alice", "User alice is already registered."),
+        (
+            "Alice",
+            "The username Alice looks too much like an existing one. Please choose another.",
+        ),
+    ],
+)
+def test_registering_says_exactly_what_is_wrong(app, make_user, username, message):
+    make_user("alice", PW)
+    with app.app_context():
+        with pytest.raises(services.ValidationError) as refused:
+            services.register_user(username, PW)
+        assert str(refused.value) == message
+        assert connection().execute(sa.text('SELECT count(*) FROM "user"')).scalar() == 1
+
+
+def test_the_exact_name_of_an_account_without_a_look_alike_key_is_already_registered(app):
+    """Accounts that already looked alike before 0004 keep a NULL key: the name itself
+    is still taken, and said to be (not mistaken for a look-alike of the other)."""
+    with app.app_context():
+        services.register_user("paypal", PW)
+        with transaction() as conn:
+            conn.execute(sa.insert(user).values(username="PayPal", password="x"))
+        with pytest.raises(services.ValidationError) as refused:
+            services.register_user("PayPal", PW)
+    assert str(refused.value) == "User PayPal is already registered."
+
+
+@pytest.mark.parametrize(
     ("username", "password", "message"),
     [("", "x", "Username is required."), ("alice", "", "Password is required.")],
 )
 def test_login_validates_input(auth, make_user, username, password, message):
     make_user("alice", PW)
     assert message in auth.login(username, password).get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "message"),
+    [
+        ("", PW, "Username is required."),
+        ("alice", "", "Password is required."),
+        ("nobody", PW, "Incorrect username."),
+        ("alice", "wrong", "Incorrect password."),
+    ],
+)
+def test_signing_in_says_exactly_what_is_wrong(app, make_user, username, password, message):
+    make_user("alice", PW)
+    with app.app_context(), pytest.raises(services.ValidationError) as refused:
+        services.authenticate(username, password)
+    assert str(refused.value) == message
+
+
+def test_a_disabled_account_is_told_so_only_with_the_right_password(app, make_user):
+    alice = make_user("alice", PW)
+    with app.app_context():
+        services.disable_user(alice)
+        with pytest.raises(services.ValidationError) as refused:
+            services.authenticate("alice", "wrong")
+        assert str(refused.value) == "Incorrect password."
+        with pytest.raises(services.ValidationError) as refused:
+            services.authenticate("alice", PW)
+        assert str(refused.value) == "This account is disabled."
+
+
+@pytest.mark.parametrize("password", ["", "wrong"])
+def test_changing_the_password_or_deleting_the_account_needs_the_current_one(
+    app, make_user, password
+):
+    alice = make_user("alice", PW)
+    with app.app_context():
+        for action in (
+            lambda: services.change_password(alice, password, "a new long password", None),
+            lambda: services.delete_account(alice, password),
+        ):
+            with pytest.raises(services.ValidationError) as refused:
+                action()
+            assert str(refused.value) == "Incorrect password."
+        assert services.authenticate("alice", PW) == alice
+
+
+def test_a_password_check_for_an_account_deleted_meanwhile_is_a_wrong_password(app, make_user):
+    alice = make_user("alice", PW)
+    with app.app_context():
+        services.delete_account(alice, PW)
+        with pytest.raises(services.ValidationError) as refused:
+            services.change_password(alice, PW, "a new long password", None)
+    assert str(refused.value) == "Incorrect password."
 
 
 def test_a_nul_in_a_password_is_refused_by_the_service_too(app):
@@ -204,3 +300,73 @@ def test_a_corrupt_stored_hash_is_a_wrong_password_not_an_error(app, auth):
     response = auth.login("broken", "anything at all")
     assert response.status_code == 200
     assert b"Incorrect password." in response.data
+
+
+# --- defaults and bounds --------------------------------------------------------
+
+
+def test_a_new_account_is_an_administrator_only_when_asked(app, auth):
+    assert auth.register("alice", PW).headers["Location"] == "/auth/login"
+    with app.app_context():
+        services.register_user("bob", PW)
+        services.register_user("root", PW, is_admin=True)
+        rows = connection().execute(sa.select(user.c.username, user.c.is_admin)).all()
+    assert {name: bool(is_admin) for name, is_admin in rows} == {
+        "alice": False,
+        "bob": False,
+        "root": True,
+    }
+
+
+def test_a_username_of_the_maximum_length_registers_and_signs_in(auth):
+    longest = "x" * USERNAME_MAX
+    assert auth.register(longest, PW).headers["Location"] == "/auth/login"
+    assert auth.login(longest, PW).headers["Location"] == "/"
+    auth.logout()
+    # A longer name that starts with it is another name, not this account.
+    assert b"Incorrect username." in auth.login(longest + "x", PW).data
+
+
+def test_the_limit_counts_typed_characters_at_sign_in_as_at_registration(app, make_user):
+    """macOS keyboards send an accent as a letter and a combining mark: typed that way,
+    this name is one character over the limit, though stored it is not."""
+    name = "\u00e9" + "x" * (USERNAME_MAX - 1)
+    alice = make_user(name, PW)
+    typed = unicodedata.normalize("NFD", name)
+    assert len(typed) == USERNAME_MAX + 1
+    with app.app_context():
+        assert services.authenticate(name, PW) == alice
+        with pytest.raises(services.ValidationError) as refused:
+            services.register_user(typed, PW)
+        assert str(refused.value) == f"Username is too long (at most {USERNAME_MAX} characters)."
+        with pytest.raises(services.ValidationError) as refused:
+            services.authenticate(typed, PW)
+        assert str(refused.value) == "Incorrect username."
+
+
+def test_a_longer_name_is_never_cut_down_to_another_accounts_name(app, make_user):
+    """The start of a long name, normalized, can be a shorter account's name."""
+    make_user("\u00e9" * 75 + "x", PW)
+    typed = "e\u0301" * 75 + "xyz"  # "\u00e9" * 75 + "xyz" once normalized
+    with app.app_context(), pytest.raises(services.ValidationError) as refused:
+        services.authenticate(typed, PW)
+    assert str(refused.value) == "Incorrect username."
+
+
+@pytest.mark.parametrize(
+    "username",
+    [
+        "x" * (USERNAME_MAX + 1),
+        # 150 characters typed, 151 once normalized: the ligature is two letters.
+        "\ufb01" + "x" * (USERNAME_MAX - 1),
+    ],
+    ids=["typed", "normalized"],
+)
+def test_a_username_one_character_too_long_is_refused_with_the_limit(app, auth, username):
+    response = auth.register(username, PW)
+    assert response.status_code == 200
+    assert f"Username is too long (at most {USERNAME_MAX} characters)." in response.get_data(
+        as_text=True
+    )
+    with app.app_context():
+        assert connection().execute(sa.text('SELECT count(*) FROM "user"')).scalar() == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from datetime import timedelta
 from http.cookies import SimpleCookie
@@ -9,7 +10,7 @@ from http.cookies import SimpleCookie
 import pytest
 import sqlalchemy as sa
 
-from flaskr.auth import services
+from flaskr.auth import queries, services
 from flaskr.db import connection, transaction, utcnow
 
 PW = "a long enough pw"
@@ -184,6 +185,31 @@ def test_disabling_a_user_ends_their_sessions(app, client, auth, make_user):
     assert not _signed_in(client)
     response = auth.login("alice", PW)
     assert b"This account is disabled." in response.data
+
+
+def test_disabling_a_user_deletes_their_server_sessions_only(app, make_user):
+    """The sessions themselves end, not just the lookup that skips disabled accounts:
+    an account enabled again does not bring back a cookie from before."""
+    alice, bob = make_user("alice", PW), make_user("bob", PW)
+    with app.app_context():
+        alices, bobs = services.start_session(alice), services.start_session(bob)
+        services.disable_user(alice)
+        rows = connection().execute(sa.text("SELECT user_id FROM user_session")).scalars()
+        assert list(rows) == [bob]
+        assert services.session_user(alices) is None
+        with transaction():
+            queries.update_disabled(alice, False)
+        assert services.session_user(alices) is None
+        assert services.session_user(bobs)["id"] == bob
+        assert services.authenticate("alice", PW) == alice
+
+
+def test_a_session_token_is_256_random_bits(app, make_user):
+    alice = make_user("alice", PW)
+    with app.app_context():
+        tokens = {services.start_session(alice) for _ in range(3)}
+    assert len(tokens) == 3
+    assert [len(base64.urlsafe_b64decode(token + "=")) for token in tokens] == [32] * 3
 
 
 def test_idle_sessions_expire(make_app, make_user):

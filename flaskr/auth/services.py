@@ -68,9 +68,13 @@ def authenticate(username: str, password: str) -> int:
         raise ValidationError("Username is required.")
     if not password:
         raise ValidationError("Password is required.")
-    typed = username[: USERNAME_MAX + 1]
-    # Names are stored in NFKC since 0004; an older account may still have another form.
-    account = queries.find_credentials(usernames.normalize(typed), typed)
+    account = None
+    # Registration refuses a name longer than this as typed, so no account has one. The
+    # whole name is looked up, never a cut-off start of it: normalized, that start could
+    # be another account's name.
+    if len(username) <= USERNAME_MAX:
+        # Names are stored in NFKC since 0004; an older account may still have another form.
+        account = queries.find_credentials(usernames.normalize(username), username)
     if account is None:
         spend_verify_time(password)  # an unknown name costs what a wrong password does
         raise ValidationError("Incorrect username.")
@@ -107,7 +111,7 @@ def end_session(token: str) -> None:
 
 def _check_password(user_id: int, password: str) -> None:
     stored = queries.find_password_hash(user_id)
-    if stored is None or not verify_password(stored, password or "")[0]:
+    if stored is None or not verify_password(stored, password)[0]:
         raise ValidationError("Incorrect password.")
 
 
