@@ -155,7 +155,7 @@ HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 def _headers(response: Response) -> Response:
     headers = response.headers
     # One pass over the few headers a view set, instead of one per default.
-    present = {name.lower() for name in headers.keys()}
+    present = {name.lower() for name, _ in headers}
     wanted = (*DEFAULT_HEADERS, HSTS) if request.is_secure else DEFAULT_HEADERS
     for name, value in wanted:
         if name.lower() not in present:

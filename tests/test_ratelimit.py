@@ -490,7 +490,10 @@ def _hook_owners(app):
         *app.after_request_funcs.get(None, ()),
         *app.teardown_request_funcs.get(None, ()),
     ]
-    return [getattr(hook, "__self__", None) or next(iter(getattr(hook, "args", ())), None) for hook in hooks]
+    return [
+        getattr(hook, "__self__", None) or next(iter(getattr(hook, "args", ())), None)
+        for hook in hooks
+    ]
 
 
 def test_no_app_wide_limit_means_no_limiter_hook_on_every_request(make_app):

@@ -11,7 +11,7 @@ from sqlalchemy.engine import RowMapping
 from flaskr.auth.tables import user
 from flaskr.blog.tables import content_version as content_version_table
 from flaskr.blog.tables import post, post_revision
-from flaskr.db import connection
+from flaskr.db import connection, utcnow
 from flaskr.policy import PUBLISHED, public_posts
 from flaskr.tags.tables import post_tag
 
@@ -31,25 +31,92 @@ COLUMNS = (
     user.c.username,
 )
 NEWEST_FIRST = (post.c.published_at.desc(), post.c.id.desc())
+WITH_AUTHOR = post.join(user, user.c.id == post.c.author_id)
+
+# Statements readers' pages run are built once, here, with every changing value
+# bound as a parameter: building and caching a statement anew costs more than
+# running it.
+
+#: The time a prebuilt statement judges visibility at (bound when it runs).
+NOW = sa.bindparam("now", type_=sa.DateTime())
+#: A page's first post (publish time, id): the seek start of a deep page.
+START_AT = sa.bindparam("start_at", type_=sa.DateTime())
+START_ID = sa.bindparam("start_id", type_=sa.Integer())
+
+#: The kinds of reader lists: every public post, one author's, one tag's.
+LISTS = ("all", "author", "tag")
 
 
-def _with_author() -> sa.FromClause:
-    return post.join(user, user.c.id == post.c.author_id)
+def _reader_ids(kind: str, *, seek: bool) -> sa.Select:
+    """The ids of one reader list, newest first, a bound number from a bound offset.
 
-
-def _public_ids(author_id: int | None, tag_id: int | None) -> sa.Select:
-    """The ids of the posts readers see (of one author, or with one tag), newest first."""
-    if tag_id is not None:
+    With seek, the list starts at the post (START_AT, START_ID) instead of the
+    newest: visibility is then judged at START_AT (never later than now, a
+    visible post's time), so the index range starts right there.
+    """
+    now = START_AT if seek else NOW
+    if kind == "tag":
         # Straight off the tag's index, which carries copies of the visibility columns.
-        return (
-            sa.select(post_tag.c.post_id)
-            .where(post_tag.c.tag_id == tag_id, public_posts(post_tag))
-            .order_by(post_tag.c.published_at.desc(), post_tag.c.post_id.desc())
+        key = (post_tag.c.published_at, post_tag.c.post_id)
+        ids = sa.select(post_tag.c.post_id).where(
+            post_tag.c.tag_id == sa.bindparam("tag_id"), public_posts(post_tag, now)
         )
-    ids = sa.select(post.c.id).where(public_posts(post))
-    if author_id is not None:
-        ids = ids.where(post.c.author_id == author_id)
-    return ids.order_by(*NEWEST_FIRST)
+    else:
+        key = (post.c.published_at, post.c.id)
+        ids = sa.select(post.c.id).where(public_posts(post, now))
+        if kind == "author":
+            ids = ids.where(post.c.author_id == sa.bindparam("author_id"))
+    if seek:
+        ids = ids.where(sa.tuple_(*key) <= sa.tuple_(START_AT, START_ID))
+    return (
+        ids.order_by(key[0].desc(), key[1].desc())
+        .limit(sa.bindparam("limit"))
+        .offset(sa.bindparam("offset"))
+    )
+
+
+def _full_rows(ids: sa.Select) -> sa.Select:
+    # Page through the narrow index first, then fetch the few full rows: deep
+    # pages skip index entries, not post bodies.
+    return (
+        sa.select(*COLUMNS)
+        .select_from(WITH_AUTHOR)
+        .where(post.c.id.in_(ids.scalar_subquery()))
+        .order_by(*NEWEST_FIRST)
+    )
+
+
+_READER_LISTS = {
+    (kind, seek): _full_rows(_reader_ids(kind, seek=seek))
+    for kind in LISTS
+    for seek in (False, True)
+}
+
+
+def list_reader_posts(
+    *,
+    limit: int,
+    offset: int = 0,
+    start: tuple[datetime, int] | None = None,
+    author_id: int | None = None,
+    tag_id: int | None = None,
+    now: datetime | None = None,
+) -> list[RowMapping]:
+    """`limit` posts readers see (of one author, or with one tag), newest first.
+
+    They start `offset` posts after the newest, or after the post `start` (its
+    publish time and id, itself included) when given.
+    """
+    kind = "tag" if tag_id is not None else "author" if author_id is not None else "all"
+    params: dict[str, Any] = {"limit": limit, "offset": offset, "now": now or utcnow()}
+    if start is not None:
+        params["start_at"], params["start_id"] = min(start[0], params["now"]), start[1]
+    if kind == "tag":
+        params["tag_id"] = tag_id
+    elif kind == "author":
+        params["author_id"] = author_id
+    statement = _READER_LISTS[kind, start is not None]
+    return list(connection().execute(statement, params).mappings())
 
 
 def list_posts(
@@ -59,26 +126,21 @@ def list_posts(
 
     Optionally only one author's posts, or only the posts carrying one tag.
     """
-    # Page through the narrow index first, then fetch the few full rows: deep
-    # pages skip index entries, not post bodies.
-    ids = _public_ids(author_id, tag_id).limit(per_page + 1).offset((page - 1) * per_page)
-    query = (
-        sa.select(*COLUMNS)
-        .select_from(_with_author())
-        .where(post.c.id.in_(ids.scalar_subquery()))
-        .order_by(*NEWEST_FIRST)
+    return list_reader_posts(
+        limit=per_page + 1, offset=(page - 1) * per_page, author_id=author_id, tag_id=tag_id
     )
-    return list(connection().execute(query).mappings())
+
+
+_FIND_POST = sa.select(*COLUMNS).select_from(WITH_AUTHOR).where(post.c.id == sa.bindparam("id"))
+#: Two saves of one post queue here on PostgreSQL (SQLite's write transactions
+#: are serialized already), so the later one sees the new version.
+_FIND_POST_FOR_UPDATE = _FIND_POST.with_for_update(of=post)
 
 
 def find_post(post_id: int, *, for_update: bool = False) -> RowMapping | None:
     """A post with its author's name, whatever its status (locked for a save if asked)."""
-    query = sa.select(*COLUMNS).select_from(_with_author()).where(post.c.id == post_id)
-    if for_update:
-        # Two saves of one post queue here on PostgreSQL (SQLite's write
-        # transactions are serialized already), so the later one sees the new version.
-        query = query.with_for_update(of=post)
-    return connection().execute(query).mappings().first()
+    query = _FIND_POST_FOR_UPDATE if for_update else _FIND_POST
+    return connection().execute(query, {"id": post_id}).mappings().first()
 
 
 def insert_post(**values: Any) -> int:
@@ -105,7 +167,7 @@ def list_own_posts(author_id: int, *, page: int, per_page: int) -> list[RowMappi
     """An author's posts in every state (drafts, scheduled, published), newest first."""
     query = (
         sa.select(*COLUMNS)
-        .select_from(_with_author())
+        .select_from(WITH_AUTHOR)
         .where(post.c.author_id == author_id)
         .order_by(post.c.id.desc())
         .limit(per_page + 1)

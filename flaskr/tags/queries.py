@@ -26,19 +26,22 @@ def find_tag(name: str) -> RowMapping | None:
     return connection().execute(query).mappings().first()
 
 
+#: Built once: every list page asks it (the ids are bound when it runs).
+_TAGS_FOR_POSTS = (
+    sa.select(post_tag.c.post_id, tag.c.name)
+    .join(tag, tag.c.id == post_tag.c.tag_id)
+    .where(post_tag.c.post_id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(tag.c.name)
+)
+
+
 def tags_for_posts(post_ids: Iterable[int]) -> dict[int, list[str]]:
     """The tag names of several posts, in one query."""
     ids = list(post_ids)
     result: dict[int, list[str]] = defaultdict(list)
     if not ids:
         return result
-    query = (
-        sa.select(post_tag.c.post_id, tag.c.name)
-        .join(tag, tag.c.id == post_tag.c.tag_id)
-        .where(post_tag.c.post_id.in_(ids))
-        .order_by(tag.c.name)
-    )
-    for post_id, name in connection().execute(query):
+    for post_id, name in connection().execute(_TAGS_FOR_POSTS, {"ids": ids}):
         result[post_id].append(name)
     return result
 
