@@ -13,6 +13,7 @@ from flaskr.blog.tables import content_version as content_version_table
 from flaskr.blog.tables import post, post_revision
 from flaskr.db import connection, utcnow
 from flaskr.policy import PUBLISHED, public_posts
+from flaskr.tags.queries import names_column
 from flaskr.tags.tables import post_tag
 
 COLUMNS = (
@@ -29,6 +30,7 @@ COLUMNS = (
     post.c.summary,
     post.c.author_id,
     user.c.username,
+    names_column(post.c.id),
 )
 NEWEST_FIRST = (post.c.published_at.desc(), post.c.id.desc())
 WITH_AUTHOR = post.join(user, user.c.id == post.c.author_id)
@@ -176,28 +178,32 @@ def list_own_posts(author_id: int, *, page: int, per_page: int) -> list[RowMappi
     return list(connection().execute(query).mappings())
 
 
-def find_neighbours(row: RowMapping) -> dict[str, RowMapping | None]:
+_KEY = sa.tuple_(post.c.published_at, post.c.id)
+_HERE = sa.tuple_(START_AT, START_ID)
+# One explicit bound at the post's time lets the index walk start there, not at
+# the newest (or oldest) post of the blog (two bounds cost SQLite 50x).
+_NEWER = (
+    sa.select(post.c.id, post.c.title)
+    .where(public_posts(post, NOW), post.c.published_at >= START_AT, _KEY > _HERE)
+    .order_by(post.c.published_at, post.c.id)
+    .limit(1)
+)
+# Older than a visible post is visible at that post's time already.
+_OLDER = (
+    sa.select(post.c.id, post.c.title)
+    .where(public_posts(post, START_AT), _KEY < _HERE)
+    .order_by(*NEWEST_FIRST)
+    .limit(1)
+)
+
+
+def find_neighbours(row: RowMapping, now: datetime | None = None) -> dict[str, RowMapping | None]:
     """The visible posts just newer and just older than this one (two indexed lookups)."""
-    key = sa.tuple_(post.c.published_at, post.c.id)
-    here = sa.tuple_(sa.literal(row["published_at"]), sa.literal(row["id"]))
-    # Explicit bounds at this post's time let the index walk start here, not
-    # at the newest (or oldest) post of the blog.
-    newer = (
-        sa.select(post.c.id, post.c.title)
-        .where(public_posts(post), post.c.published_at >= row["published_at"], key > here)
-        .order_by(post.c.published_at, post.c.id)
-        .limit(1)
-    )
-    older = (
-        sa.select(post.c.id, post.c.title)
-        .where(public_posts(post, now=row["published_at"]), key < here)
-        .order_by(*NEWEST_FIRST)
-        .limit(1)
-    )
+    params = {"now": now or utcnow(), "start_at": row["published_at"], "start_id": row["id"]}
     conn = connection()
     return {
-        "newer": conn.execute(newer).mappings().first(),
-        "older": conn.execute(older).mappings().first(),
+        "newer": conn.execute(_NEWER, params).mappings().first(),
+        "older": conn.execute(_OLDER, params).mappings().first(),
     }
 
 
@@ -206,23 +212,25 @@ def insert_revision(**values: Any) -> None:
     connection().execute(sa.insert(post_revision).values(**values))
 
 
+_NEXT_PUBLICATION = sa.select(sa.func.min(post.c.published_at)).where(
+    post.c.status == PUBLISHED, post.c.published_at > NOW
+)
+_LAST_CHANGE = sa.select(content_version_table.c.version, content_version_table.c.changed_at).where(
+    content_version_table.c.id == 1
+)
+_CONTENT_VERSION = sa.select(content_version_table.c.version).where(content_version_table.c.id == 1)
+
+
 def next_publication(now: datetime) -> datetime | None:
     """When the next scheduled post becomes visible to readers (None if none is scheduled)."""
-    query = sa.select(sa.func.min(post.c.published_at)).where(
-        post.c.status == PUBLISHED, post.c.published_at > now
-    )
-    return connection().execute(query).scalar()
+    return connection().execute(_NEXT_PUBLICATION, {"now": now}).scalar()
 
 
 def content_version() -> int | None:
     """The counter every write to what readers see bumps (by triggers); None if its row is gone."""
-    query = sa.select(content_version_table.c.version).where(content_version_table.c.id == 1)
-    return connection().execute(query).scalar()
+    return connection().execute(_CONTENT_VERSION).scalar()
 
 
 def find_last_change() -> RowMapping | None:
     """The content version and when a write readers could see last bumped it (plain SQL too)."""
-    query = sa.select(content_version_table.c.version, content_version_table.c.changed_at).where(
-        content_version_table.c.id == 1
-    )
-    return connection().execute(query).mappings().first()
+    return connection().execute(_LAST_CHANGE).mappings().first()

@@ -186,9 +186,8 @@ def with_html(posts: Iterable[RowMapping]) -> list[dict[str, Any]]:
             item["summary"] = markup.summarize_html(item["body_html"])
             stale.append(item)
         result.append(item)
-    tags = tag_queries.tags_for_posts(item["id"] for item in result)
     for item in result:
-        item["tags"] = tags.get(item["id"], [])
+        item["tags"] = tag_queries.split_names(item.pop("tag_names"))
     if stale:
         with transaction():
             for item in stale:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 
-from flaskr.db import connection
+from flaskr.db import connection, utcnow
 from flaskr.policy import public_posts
 from flaskr.tags.tables import post_tag, tag
 
@@ -20,10 +21,43 @@ def _shown() -> sa.Exists:
     return sa.exists().where(post_tag.c.tag_id == tag.c.id, public_posts(post_tag))
 
 
-def find_tag(name: str) -> RowMapping | None:
+#: Built once (tag pages run it); the time visibility is judged at is bound per call.
+_FIND_TAG = sa.select(tag).where(
+    tag.c.name == sa.bindparam("name"),
+    sa.exists().where(
+        post_tag.c.tag_id == tag.c.id,
+        public_posts(post_tag, sa.bindparam("now", type_=sa.DateTime())),
+    ),
+)
+
+
+def find_tag(name: str, now: datetime | None = None) -> RowMapping | None:
     """A tag by name, if at least one visible post carries it."""
-    query = sa.select(tag).where(tag.c.name == name, _shown())
-    return connection().execute(query).mappings().first()
+    params = {"name": name, "now": now or utcnow()}
+    return connection().execute(_FIND_TAG, params).mappings().first()
+
+
+#: Separates a post's tag names in one column: names never hold control characters.
+NAME_SEPARATOR = "\x1f"
+
+
+def names_column(post_id: sa.ColumnElement[int]) -> sa.Label[str]:
+    """A post's tag names as one column named tag_names, so lists need no second query.
+
+    split_names() turns it into the sorted list of names.
+    """
+    names = (
+        sa.select(sa.func.aggregate_strings(tag.c.name, NAME_SEPARATOR))
+        .select_from(post_tag.join(tag, tag.c.id == post_tag.c.tag_id))
+        .where(post_tag.c.post_id == post_id)
+        .scalar_subquery()
+    )
+    return names.label("tag_names")
+
+
+def split_names(value: str | None) -> list[str]:
+    """The sorted tag names of a names_column() value."""
+    return sorted(value.split(NAME_SEPARATOR)) if value else []
 
 
 #: Built once: every list page asks it (the ids are bound when it runs).
