@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy.engine import RowMapping
 
 from flaskr import markup
-from flaskr.blog import queries
+from flaskr.blog import page_starts, queries
 from flaskr.blog.tables import BODY_MAX, TITLE_MAX
 from flaskr.db import transaction, utcnow
 from flaskr.paging import Page, make_page
@@ -164,7 +164,7 @@ def readers_page(number: int, *, author_id: int | None = None, tag_id: int | Non
     The posts come with their tags and current rendered HTML.
     """
     per_page = current_app.config["POSTS_PER_PAGE"]
-    rows = queries.list_posts(page=number, per_page=per_page, author_id=author_id, tag_id=tag_id)
+    rows = page_starts.page_rows(number, per_page, author_id=author_id, tag_id=tag_id)
     page = make_page(rows, number, per_page)
     page.items = with_html(page.items)
     return page
