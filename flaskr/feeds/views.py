@@ -15,9 +15,10 @@ from flaskr import markup
 from flaskr.auth import queries as auth_queries
 from flaskr.blog import queries as blog_queries
 from flaskr.blog import services as blog_services
-from flaskr.blog.slugs import slugify
+from flaskr.blog import urls as blog_urls
 from flaskr.db import utcnow
 from flaskr.feeds.formats import MIMETYPES, WRITERS, Entry, Feed
+from flaskr.links import link
 from flaskr.pagecache import cached_page
 from flaskr.policy import public
 from flaskr.tags import queries as tag_queries
@@ -129,10 +130,11 @@ def _feed(
         return response
     posts = blog_services.with_html(rows)
     authority = _tag_authority()
+    site = _site_origin()
     entries = [
         Entry(
             id=_entry_id(p, authority),
-            url=url_for("blog.detail", post_id=p["id"], slug=slugify(p["title"]), _external=True),
+            url=site + blog_urls.post_url(p),
             title=p["title"],
             author=p["username"],
             published=p["published_at"],
@@ -172,6 +174,15 @@ def _last_modified(
     if latest > utcnow() - SETTLE:
         return None
     return latest
+
+
+def _site_origin() -> str:
+    """The scheme and host that url_for(_external=True) puts before a site-relative link.
+
+    Taken from one url_for() per feed: each entry's address is then this plus its
+    link(), not a url_for() of its own (a twentieth of the feed's time each).
+    """
+    return url_for("index", _external=True).removesuffix(link("index"))
 
 
 def _tag_authority() -> str:
