@@ -9,6 +9,7 @@ from sqlalchemy.engine import RowMapping
 
 from flaskr.auth.tables import user, user_session
 from flaskr.db import connection
+from flaskr.db.prepared import Prepared, Row
 
 #: What the rest of the app may know about a user: never the password hash.
 PUBLIC_COLUMNS = (
@@ -39,8 +40,10 @@ def find_password_hash(user_id: int) -> str | None:
 
 
 # Built once: profiles and every signed-in request run them (values bound per call).
-_USER_BY_NAME = sa.select(*PUBLIC_COLUMNS).where(user.c.username == sa.bindparam("username"))
-_SESSION_USER = (
+_USER_BY_NAME = Prepared(
+    sa.select(*PUBLIC_COLUMNS).where(user.c.username == sa.bindparam("username"))
+)
+_SESSION_USER = Prepared(
     sa.select(*PUBLIC_COLUMNS)
     .select_from(user_session.join(user, user.c.id == user_session.c.user_id))
     .where(
@@ -51,9 +54,9 @@ _SESSION_USER = (
 )
 
 
-def find_user_by_name(username: str) -> RowMapping | None:
+def find_user_by_name(username: str) -> Row | None:
     """A user's public profile by username."""
-    return connection().execute(_USER_BY_NAME, {"username": username}).mappings().first()
+    return _USER_BY_NAME.first({"username": username})
 
 
 def find_taken_username(username: str, skeleton: str) -> str | None:
@@ -103,10 +106,10 @@ def insert_session(user_id: int, token_hash: str, created: datetime) -> None:
     )
 
 
-def find_session_user(token_hash: str, not_before: datetime) -> RowMapping | None:
+def find_session_user(token_hash: str, not_before: datetime) -> Row | None:
     """The enabled user a live session belongs to, or None."""
     params = {"token_hash": token_hash, "not_before": not_before}
-    return connection().execute(_SESSION_USER, params).mappings().first()
+    return _SESSION_USER.first(params)
 
 
 def delete_session(token_hash: str) -> None:

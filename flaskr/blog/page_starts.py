@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy.engine import RowMapping
 
 from flaskr.blog import queries
 from flaskr.db import utcnow
+from flaskr.db.prepared import Row
 
 #: At most this many lists (an author's, a tag's...) and pages per list are remembered.
 MAX_LISTS = 1024
@@ -50,7 +50,7 @@ class Starts:
 
 def page_rows(
     number: int, per_page: int, *, author_id: int | None = None, tag_id: int | None = None
-) -> list[RowMapping]:
+) -> list[Row]:
     """Page `number` of a reader list plus one row telling if more exist, by seek where known."""
     now = utcnow()
     if number == 1:
@@ -76,7 +76,7 @@ def page_rows(
     return rows
 
 
-def _start_of(row: RowMapping) -> Start:
+def _start_of(row: Row) -> Start:
     return (row["published_at"], row["id"])
 
 

@@ -6,12 +6,12 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import RowMapping
 
 from flaskr.auth.tables import user
 from flaskr.blog.tables import content_version as content_version_table
 from flaskr.blog.tables import post, post_revision
 from flaskr.db import connection, utcnow
+from flaskr.db.prepared import Prepared, Row
 from flaskr.policy import PUBLISHED, public_posts
 from flaskr.tags.queries import names_column
 from flaskr.tags.tables import post_tag
@@ -89,7 +89,7 @@ def _full_rows(ids: sa.Select) -> sa.Select:
 
 
 _READER_LISTS = {
-    (kind, seek): _full_rows(_reader_ids(kind, seek=seek))
+    (kind, seek): Prepared(_full_rows(_reader_ids(kind, seek=seek)))
     for kind in LISTS
     for seek in (False, True)
 }
@@ -103,7 +103,7 @@ def list_reader_posts(
     author_id: int | None = None,
     tag_id: int | None = None,
     now: datetime | None = None,
-) -> list[RowMapping]:
+) -> list[Row]:
     """`limit` posts readers see (of one author, or with one tag), newest first.
 
     They start `offset` posts after the newest, or after the post `start` (its
@@ -117,13 +117,12 @@ def list_reader_posts(
         params["tag_id"] = tag_id
     elif kind == "author":
         params["author_id"] = author_id
-    statement = _READER_LISTS[kind, start is not None]
-    return list(connection().execute(statement, params).mappings())
+    return _READER_LISTS[kind, start is not None].rows(params)
 
 
 def list_posts(
     *, page: int, per_page: int, author_id: int | None = None, tag_id: int | None = None
-) -> list[RowMapping]:
+) -> list[Row]:
     """One page of the posts readers see, newest first, plus one extra row telling if more exist.
 
     Optionally only one author's posts, or only the posts carrying one tag.
@@ -133,16 +132,18 @@ def list_posts(
     )
 
 
-_FIND_POST = sa.select(*COLUMNS).select_from(WITH_AUTHOR).where(post.c.id == sa.bindparam("id"))
+_POST_BY_ID = sa.select(*COLUMNS).select_from(WITH_AUTHOR).where(post.c.id == sa.bindparam("id"))
+_FIND_POST = Prepared(_POST_BY_ID)
 #: Two saves of one post queue here on PostgreSQL (SQLite's write transactions
 #: are serialized already), so the later one sees the new version.
-_FIND_POST_FOR_UPDATE = _FIND_POST.with_for_update(of=post)
+_FIND_POST_FOR_UPDATE = _POST_BY_ID.with_for_update(of=post)
 
 
-def find_post(post_id: int, *, for_update: bool = False) -> RowMapping | None:
+def find_post(post_id: int, *, for_update: bool = False) -> Row | None:
     """A post with its author's name, whatever its status (locked for a save if asked)."""
-    query = _FIND_POST_FOR_UPDATE if for_update else _FIND_POST
-    return connection().execute(query, {"id": post_id}).mappings().first()
+    if for_update:
+        return connection().execute(_FIND_POST_FOR_UPDATE, {"id": post_id}).mappings().first()
+    return _FIND_POST.first({"id": post_id})
 
 
 def insert_post(**values: Any) -> int:
@@ -165,7 +166,7 @@ def delete_post(post_id: int) -> None:
     connection().execute(sa.delete(post).where(post.c.id == post_id))
 
 
-def list_own_posts(author_id: int, *, page: int, per_page: int) -> list[RowMapping]:
+def list_own_posts(author_id: int, *, page: int, per_page: int) -> list[Row]:
     """An author's posts in every state (drafts, scheduled, published), newest first."""
     query = (
         sa.select(*COLUMNS)
@@ -182,14 +183,14 @@ _KEY = sa.tuple_(post.c.published_at, post.c.id)
 _HERE = sa.tuple_(START_AT, START_ID)
 # One explicit bound at the post's time lets the index walk start there, not at
 # the newest (or oldest) post of the blog (two bounds cost SQLite 50x).
-_NEWER = (
+_NEWER = Prepared(
     sa.select(post.c.id, post.c.title)
     .where(public_posts(post, NOW), post.c.published_at >= START_AT, _KEY > _HERE)
     .order_by(post.c.published_at, post.c.id)
     .limit(1)
 )
 # Older than a visible post is visible at that post's time already.
-_OLDER = (
+_OLDER = Prepared(
     sa.select(post.c.id, post.c.title)
     .where(public_posts(post, START_AT), _KEY < _HERE)
     .order_by(*NEWEST_FIRST)
@@ -197,14 +198,10 @@ _OLDER = (
 )
 
 
-def find_neighbours(row: RowMapping, now: datetime | None = None) -> dict[str, RowMapping | None]:
+def find_neighbours(row: Row, now: datetime | None = None) -> dict[str, Row | None]:
     """The visible posts just newer and just older than this one (two indexed lookups)."""
     params = {"now": now or utcnow(), "start_at": row["published_at"], "start_id": row["id"]}
-    conn = connection()
-    return {
-        "newer": conn.execute(_NEWER, params).mappings().first(),
-        "older": conn.execute(_OLDER, params).mappings().first(),
-    }
+    return {"newer": _NEWER.first(params), "older": _OLDER.first(params)}
 
 
 def insert_revision(**values: Any) -> None:
@@ -212,25 +209,31 @@ def insert_revision(**values: Any) -> None:
     connection().execute(sa.insert(post_revision).values(**values))
 
 
-_NEXT_PUBLICATION = sa.select(sa.func.min(post.c.published_at)).where(
-    post.c.status == PUBLISHED, post.c.published_at > NOW
+_NEXT_PUBLICATION = Prepared(
+    sa.select(sa.func.min(post.c.published_at)).where(
+        post.c.status == PUBLISHED, post.c.published_at > NOW
+    )
 )
-_LAST_CHANGE = sa.select(content_version_table.c.version, content_version_table.c.changed_at).where(
-    content_version_table.c.id == 1
+_LAST_CHANGE = Prepared(
+    sa.select(content_version_table.c.version, content_version_table.c.changed_at).where(
+        content_version_table.c.id == 1
+    )
 )
-_CONTENT_VERSION = sa.select(content_version_table.c.version).where(content_version_table.c.id == 1)
+_CONTENT_VERSION = Prepared(
+    sa.select(content_version_table.c.version).where(content_version_table.c.id == 1)
+)
 
 
 def next_publication(now: datetime) -> datetime | None:
     """When the next scheduled post becomes visible to readers (None if none is scheduled)."""
-    return connection().execute(_NEXT_PUBLICATION, {"now": now}).scalar()
+    return _NEXT_PUBLICATION.scalar({"now": now})
 
 
 def content_version() -> int | None:
     """The counter every write to what readers see bumps (by triggers); None if its row is gone."""
-    return connection().execute(_CONTENT_VERSION).scalar()
+    return _CONTENT_VERSION.scalar()
 
 
-def find_last_change() -> RowMapping | None:
+def find_last_change() -> Row | None:
     """The content version and when a write readers could see last bumped it (plain SQL too)."""
-    return connection().execute(_LAST_CHANGE).mappings().first()
+    return _LAST_CHANGE.first()

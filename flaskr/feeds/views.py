@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
-from sqlalchemy.engine import RowMapping
 
 from flaskr import markup
 from flaskr.auth import queries as auth_queries
@@ -17,6 +16,7 @@ from flaskr.blog import queries as blog_queries
 from flaskr.blog import services as blog_services
 from flaskr.blog import urls as blog_urls
 from flaskr.db import utcnow
+from flaskr.db.prepared import Row
 from flaskr.feeds.formats import MIMETYPES, WRITERS, Entry, Feed
 from flaskr.links import link
 from flaskr.pagecache import cached_page
@@ -153,13 +153,13 @@ def _feed(
     return response
 
 
-def _entry_updated(row: RowMapping | dict[str, Any]) -> datetime:
+def _entry_updated(row: Row | dict[str, Any]) -> datetime:
     # A post edited while it was scheduled was updated before it was published.
     return max(row["published_at"], row["updated"] or row["published_at"])
 
 
 def _last_modified(
-    change: RowMapping | None, started: datetime, newest: datetime | None
+    change: Row | None, started: datetime, newest: datetime | None
 ) -> datetime | None:
     """When this feed last changed, or None when that can't be vouched for yet.
 
@@ -191,7 +191,7 @@ def _tag_authority() -> str:
     return host if _DNS_NAME.fullmatch(host) else "invalid"
 
 
-def _entry_id(row: RowMapping | dict[str, Any], authority: str) -> str:
+def _entry_id(row: Row | dict[str, Any], authority: str) -> str:
     """A post's feed entry id: a tag: URI of its creation time and id, unique forever.
 
     Not its URL, which changes with the title; and with the creation time a reused

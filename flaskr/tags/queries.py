@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.compiler import compiles
 
 from flaskr.db import connection, utcnow
+from flaskr.db.prepared import Prepared, Row
 from flaskr.policy import public_posts
 from flaskr.tags.tables import post_tag, tag
 
@@ -22,23 +25,43 @@ def _shown() -> sa.Exists:
 
 
 #: Built once (tag pages run it); the time visibility is judged at is bound per call.
-_FIND_TAG = sa.select(tag).where(
-    tag.c.name == sa.bindparam("name"),
-    sa.exists().where(
-        post_tag.c.tag_id == tag.c.id,
-        public_posts(post_tag, sa.bindparam("now", type_=sa.DateTime())),
-    ),
+_FIND_TAG = Prepared(
+    sa.select(tag).where(
+        tag.c.name == sa.bindparam("name"),
+        sa.exists().where(
+            post_tag.c.tag_id == tag.c.id,
+            public_posts(post_tag, sa.bindparam("now", type_=sa.DateTime())),
+        ),
+    )
 )
 
 
-def find_tag(name: str, now: datetime | None = None) -> RowMapping | None:
+def find_tag(name: str, now: datetime | None = None) -> Row | None:
     """A tag by name, if at least one visible post carries it."""
     params = {"name": name, "now": now or utcnow()}
-    return connection().execute(_FIND_TAG, params).mappings().first()
+    return _FIND_TAG.first(params)
 
 
 #: Separates a post's tag names in one column: names never hold control characters.
 NAME_SEPARATOR = "\x1f"
+
+
+class _JoinedNames(sa.sql.functions.FunctionElement[str]):
+    """The names joined by NAME_SEPARATOR (aggregate_strings(), but with no literal-execute
+    parameter, so a statement holding it can be compiled once: db.prepared)."""
+
+    type = sa.Text()
+    inherit_cache = True
+
+
+@compiles(_JoinedNames, "sqlite")
+def _joined_names_sqlite(element: _JoinedNames, compiler: Any, **kw: Any) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)}, char(31))"
+
+
+@compiles(_JoinedNames, "postgresql")
+def _joined_names_postgresql(element: _JoinedNames, compiler: Any, **kw: Any) -> str:
+    return f"string_agg({compiler.process(element.clauses, **kw)}, chr(31))"
 
 
 def names_column(post_id: sa.ColumnElement[int]) -> sa.Label[str]:
@@ -47,7 +70,7 @@ def names_column(post_id: sa.ColumnElement[int]) -> sa.Label[str]:
     split_names() turns it into the sorted list of names.
     """
     names = (
-        sa.select(sa.func.aggregate_strings(tag.c.name, NAME_SEPARATOR))
+        sa.select(_JoinedNames(tag.c.name))
         .select_from(post_tag.join(tag, tag.c.id == post_tag.c.tag_id))
         .where(post_tag.c.post_id == post_id)
         .scalar_subquery()
