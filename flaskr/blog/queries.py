@@ -11,7 +11,7 @@ from flaskr.auth.tables import user
 from flaskr.blog.tables import content_version as content_version_table
 from flaskr.blog.tables import post, post_revision
 from flaskr.db import connection, utcnow
-from flaskr.db.prepared import Prepared, Row
+from flaskr.db.prepared import Prepared, Row, once_per_app
 from flaskr.policy import PUBLISHED, public_posts
 from flaskr.tags.queries import names_column
 from flaskr.tags.tables import post_tag
@@ -88,11 +88,8 @@ def _full_rows(ids: sa.Select) -> sa.Select:
     )
 
 
-_READER_LISTS = {
-    (kind, seek): Prepared(_full_rows(_reader_ids(kind, seek=seek)))
-    for kind in LISTS
-    for seek in (False, True)
-}
+def _reader_list(kind: str, seek: bool) -> Prepared:
+    return Prepared(_full_rows(_reader_ids(kind, seek=seek)))
 
 
 def list_reader_posts(
@@ -117,7 +114,9 @@ def list_reader_posts(
         params["tag_id"] = tag_id
     elif kind == "author":
         params["author_id"] = author_id
-    return _READER_LISTS[kind, start is not None].rows(params)
+    seek = start is not None
+    reader_list = once_per_app(("blog.list", kind, seek), lambda: _reader_list(kind, seek))
+    return reader_list.rows(params)
 
 
 def list_posts(
@@ -132,18 +131,22 @@ def list_posts(
     )
 
 
-_POST_BY_ID = sa.select(*COLUMNS).select_from(WITH_AUTHOR).where(post.c.id == sa.bindparam("id"))
-_FIND_POST = Prepared(_POST_BY_ID)
-#: Two saves of one post queue here on PostgreSQL (SQLite's write transactions
-#: are serialized already), so the later one sees the new version.
-_FIND_POST_FOR_UPDATE = _POST_BY_ID.with_for_update(of=post)
+def _post_by_id() -> sa.Select[Any]:
+    return sa.select(*COLUMNS).select_from(WITH_AUTHOR).where(post.c.id == sa.bindparam("id"))
+
+
+def _post_by_id_for_update() -> sa.Select[Any]:
+    # Two saves of one post queue here on PostgreSQL (SQLite's write transactions
+    # are serialized already), so the later one sees the new version.
+    return _post_by_id().with_for_update(of=post)
 
 
 def find_post(post_id: int, *, for_update: bool = False) -> Row | None:
     """A post with its author's name, whatever its status (locked for a save if asked)."""
     if for_update:
-        return connection().execute(_FIND_POST_FOR_UPDATE, {"id": post_id}).mappings().first()
-    return _FIND_POST.first({"id": post_id})
+        query = once_per_app("blog.post_for_update", _post_by_id_for_update)
+        return connection().execute(query, {"id": post_id}).mappings().first()
+    return once_per_app("blog.post", lambda: Prepared(_post_by_id())).first({"id": post_id})
 
 
 def insert_post(**values: Any) -> int:
@@ -179,29 +182,35 @@ def list_own_posts(author_id: int, *, page: int, per_page: int) -> list[Row]:
     return list(connection().execute(query).mappings())
 
 
-_KEY = sa.tuple_(post.c.published_at, post.c.id)
-_HERE = sa.tuple_(START_AT, START_ID)
-# One explicit bound at the post's time lets the index walk start there, not at
-# the newest (or oldest) post of the blog (two bounds cost SQLite 50x).
-_NEWER = Prepared(
-    sa.select(post.c.id, post.c.title)
-    .where(public_posts(post, NOW), post.c.published_at >= START_AT, _KEY > _HERE)
-    .order_by(post.c.published_at, post.c.id)
-    .limit(1)
-)
-# Older than a visible post is visible at that post's time already.
-_OLDER = Prepared(
-    sa.select(post.c.id, post.c.title)
-    .where(public_posts(post, START_AT), _KEY < _HERE)
-    .order_by(*NEWEST_FIRST)
-    .limit(1)
-)
+def _newer() -> Prepared:
+    key, here = sa.tuple_(post.c.published_at, post.c.id), sa.tuple_(START_AT, START_ID)
+    # One explicit bound at the post's time lets the index walk start there, not at
+    # the newest post of the blog (two bounds cost SQLite 50x).
+    return Prepared(
+        sa.select(post.c.id, post.c.title)
+        .where(public_posts(post, NOW), post.c.published_at >= START_AT, key > here)
+        .order_by(post.c.published_at, post.c.id)
+        .limit(1)
+    )
+
+
+def _older() -> Prepared:
+    key, here = sa.tuple_(post.c.published_at, post.c.id), sa.tuple_(START_AT, START_ID)
+    # Older than a visible post is visible at that post's time already.
+    return Prepared(
+        sa.select(post.c.id, post.c.title)
+        .where(public_posts(post, START_AT), key < here)
+        .order_by(*NEWEST_FIRST)
+        .limit(1)
+    )
 
 
 def find_neighbours(row: Row, now: datetime | None = None) -> dict[str, Row | None]:
     """The visible posts just newer and just older than this one (two indexed lookups)."""
     params = {"now": now or utcnow(), "start_at": row["published_at"], "start_id": row["id"]}
-    return {"newer": _NEWER.first(params), "older": _OLDER.first(params)}
+    newer = once_per_app("blog.newer", _newer)
+    older = once_per_app("blog.older", _older)
+    return {"newer": newer.first(params), "older": older.first(params)}
 
 
 def insert_revision(**values: Any) -> None:
@@ -209,31 +218,32 @@ def insert_revision(**values: Any) -> None:
     connection().execute(sa.insert(post_revision).values(**values))
 
 
-_NEXT_PUBLICATION = Prepared(
-    sa.select(sa.func.min(post.c.published_at)).where(
-        post.c.status == PUBLISHED, post.c.published_at > NOW
+def _next_publication() -> Prepared:
+    return Prepared(
+        sa.select(sa.func.min(post.c.published_at)).where(
+            post.c.status == PUBLISHED, post.c.published_at > NOW
+        )
     )
-)
-_LAST_CHANGE = Prepared(
-    sa.select(content_version_table.c.version, content_version_table.c.changed_at).where(
-        content_version_table.c.id == 1
+
+
+def _content_version() -> Prepared:
+    return Prepared(
+        sa.select(content_version_table.c.version, content_version_table.c.changed_at).where(
+            content_version_table.c.id == 1
+        )
     )
-)
-_CONTENT_VERSION = Prepared(
-    sa.select(content_version_table.c.version).where(content_version_table.c.id == 1)
-)
 
 
 def next_publication(now: datetime) -> datetime | None:
     """When the next scheduled post becomes visible to readers (None if none is scheduled)."""
-    return _NEXT_PUBLICATION.scalar({"now": now})
+    return once_per_app("blog.next_publication", _next_publication).scalar({"now": now})
 
 
 def content_version() -> int | None:
     """The counter every write to what readers see bumps (by triggers); None if its row is gone."""
-    return _CONTENT_VERSION.scalar()
+    return once_per_app("blog.content_version", _content_version).scalar()
 
 
 def find_last_change() -> Row | None:
     """The content version and when a write readers could see last bumped it (plain SQL too)."""
-    return _LAST_CHANGE.first()
+    return once_per_app("blog.content_version", _content_version).first()

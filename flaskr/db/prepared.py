@@ -12,11 +12,12 @@ runs in the connection's transaction like any other.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
+from flask import current_app
 
 from flaskr.db import connection
 
@@ -154,3 +155,20 @@ def _execute(conn: sa.Connection, sql: str, arguments: Any) -> list[Any]:
         ) from error
     finally:
         cursor.close()
+
+
+T = TypeVar("T")
+
+
+def once_per_app(key: Hashable, build: Callable[[], T]) -> T:
+    """What build() makes, made at the app's first use and kept in app.extensions.
+
+    Statements are built once per app rather than at import: the same cost in a
+    server (one app per process), and each test's app runs the builders itself,
+    so mutation testing sees them as the code they are.
+    """
+    built: dict[Hashable, Any] = current_app.extensions.setdefault("flaskr.statements", {})
+    found = built.get(key)
+    if found is None:
+        found = built[key] = build()
+    return cast(T, found)
