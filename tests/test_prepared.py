@@ -107,3 +107,22 @@ def test_statements_whose_sql_changes_per_call_are_refused(app):
     )
     with app.app_context(), pytest.raises(ValueError, match="literal-execute or expanding"):
         expanding.rows({"ids": [1]})
+
+
+def test_statements_are_built_once_per_app(make_app):
+    from flaskr.db.prepared import once_per_app
+
+    made = []
+
+    def build(kind: str) -> object:
+        made.append(kind)
+        return object()
+
+    first, second = make_app(), make_app()
+    with first.app_context():
+        one = once_per_app(build, "a")
+        assert once_per_app(build, "a") is one
+        assert once_per_app(build, "b") is not one
+    with second.app_context():
+        assert once_per_app(build, "a") is not one
+    assert made == ["a", "b", "a"]

@@ -114,9 +114,7 @@ def list_reader_posts(
         params["tag_id"] = tag_id
     elif kind == "author":
         params["author_id"] = author_id
-    seek = start is not None
-    reader_list = once_per_app(("blog.list", kind, seek), lambda: _reader_list(kind, seek))
-    return reader_list.rows(params)
+    return once_per_app(_reader_list, kind, start is not None).rows(params)
 
 
 def list_posts(
@@ -135,6 +133,10 @@ def _post_by_id() -> sa.Select[Any]:
     return sa.select(*COLUMNS).select_from(WITH_AUTHOR).where(post.c.id == sa.bindparam("id"))
 
 
+def _find_post() -> Prepared:
+    return Prepared(_post_by_id())
+
+
 def _post_by_id_for_update() -> sa.Select[Any]:
     # Two saves of one post queue here on PostgreSQL (SQLite's write transactions
     # are serialized already), so the later one sees the new version.
@@ -144,9 +146,9 @@ def _post_by_id_for_update() -> sa.Select[Any]:
 def find_post(post_id: int, *, for_update: bool = False) -> Row | None:
     """A post with its author's name, whatever its status (locked for a save if asked)."""
     if for_update:
-        query = once_per_app("blog.post_for_update", _post_by_id_for_update)
+        query = once_per_app(_post_by_id_for_update)
         return connection().execute(query, {"id": post_id}).mappings().first()
-    return once_per_app("blog.post", lambda: Prepared(_post_by_id())).first({"id": post_id})
+    return once_per_app(_find_post).first({"id": post_id})
 
 
 def insert_post(**values: Any) -> int:
@@ -208,9 +210,10 @@ def _older() -> Prepared:
 def find_neighbours(row: Row, now: datetime | None = None) -> dict[str, Row | None]:
     """The visible posts just newer and just older than this one (two indexed lookups)."""
     params = {"now": now or utcnow(), "start_at": row["published_at"], "start_id": row["id"]}
-    newer = once_per_app("blog.newer", _newer)
-    older = once_per_app("blog.older", _older)
-    return {"newer": newer.first(params), "older": older.first(params)}
+    return {
+        "newer": once_per_app(_newer).first(params),
+        "older": once_per_app(_older).first(params),
+    }
 
 
 def insert_revision(**values: Any) -> None:
@@ -236,14 +239,14 @@ def _content_version() -> Prepared:
 
 def next_publication(now: datetime) -> datetime | None:
     """When the next scheduled post becomes visible to readers (None if none is scheduled)."""
-    return once_per_app("blog.next_publication", _next_publication).scalar({"now": now})
+    return once_per_app(_next_publication).scalar({"now": now})
 
 
 def content_version() -> int | None:
     """The counter every write to what readers see bumps (by triggers); None if its row is gone."""
-    return once_per_app("blog.content_version", _content_version).scalar()
+    return once_per_app(_content_version).scalar()
 
 
 def find_last_change() -> Row | None:
     """The content version and when a write readers could see last bumped it (plain SQL too)."""
-    return once_per_app("blog.content_version", _content_version).first()
+    return once_per_app(_content_version).first()

@@ -160,15 +160,16 @@ def _execute(conn: sa.Connection, sql: str, arguments: Any) -> list[Any]:
 T = TypeVar("T")
 
 
-def once_per_app(key: Hashable, build: Callable[[], T]) -> T:
-    """What build() makes, made at the app's first use and kept in app.extensions.
+def once_per_app(build: Callable[..., T], *args: Hashable) -> T:
+    """What build(*args) makes, made at the app's first use and kept in app.extensions.
 
     Statements are built once per app rather than at import: the same cost in a
     server (one app per process), and each test's app runs the builders itself,
     so mutation testing sees them as the code they are.
     """
     built: dict[Hashable, Any] = current_app.extensions.setdefault("flaskr.statements", {})
+    key = (build, args)
     found = built.get(key)
     if found is None:
-        found = built[key] = build()
+        found = built[key] = build(*args)
     return cast(T, found)
