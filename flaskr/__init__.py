@@ -18,13 +18,25 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     config.load_config(app, test_config)
 
-    from flaskr import db, errors, links, markup, pagecache, policy, ratelimit, schema, security
+    from flaskr import (
+        db,
+        errors,
+        links,
+        markup,
+        pagecache,
+        policy,
+        ratelimit,
+        schema,
+        security,
+        templating,
+    )
     from flaskr.blog import queries as blog_queries
     from flaskr.extensions import csrf
 
     db.init_app(app)
     schema.init_app(app)
     links.init_app(app)  # before any route: it bounds <int:...> URL parts
+    templating.init_app(app)
     pagecache.init_app(
         app,
         pagecache.Freshness(

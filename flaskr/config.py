@@ -43,6 +43,7 @@ DEFAULTS: dict[str, Any] = {
     "FEED_FULL_CONTENT": True,
     "FEED_ITEMS": 20,
     "SEARCH_CANDIDATES": 500,  # search ranks among at most this many newest matches
+    "SEARCH_RANK_MAX_MATCHES": 200,  # SQLite: more matching posts than this, newest first
     "PAGE_CACHE_SECONDS": 60,  # keep anonymous pages this long at most (0: no page cache)
     "SITE_NAME": "Flaskr",
     "SITE_DESCRIPTION": "A blog",

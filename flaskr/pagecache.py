@@ -22,6 +22,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, make_response, request, session
 
 from flaskr.db import utcnow
+from flaskr.ratelimit.limiter import APP_WIDE_LIMITS
 
 #: Bytes of pages kept per worker process; least recently used go first.
 MAX_BYTES = 32 * 1024 * 1024
@@ -45,6 +46,8 @@ class _Entry:
     expires: float
     headers: list[tuple[str, str]]
     body: bytes
+    #: The status and headers as sent, every hook applied (set by Hits when it saw them).
+    wire: tuple[str, list[tuple[str, str]]] | None = None
 
 
 class _Store:
@@ -56,6 +59,8 @@ class _Store:
         self.lock = threading.Lock()
         #: {content version: epoch seconds when its next scheduled post appears}, the latest only.
         self.scheduled: dict[int, float] = {}
+        #: Hits' index: {(scheme, host, script root, path, query) as sent: key in entries}.
+        self.wire: dict[tuple[str, ...], Any] = {}
 
     def get(self, key: Any, version: int) -> _Entry | None:
         with self.lock:
@@ -86,9 +91,14 @@ def _store() -> _Store:
 
 
 def init_app(app: Flask, freshness: Freshness) -> None:
-    """Give the app its page store (one per worker process) and the way to tell it is current."""
-    app.extensions["flaskr.pagecache"] = _Store()
+    """Give the app its page store (one per worker process) and the way to tell it is current.
+
+    Call it before any middleware that fixes the scheme or host (ProxyFix) is
+    added: Hits must see the request as Flask will.
+    """
+    store = app.extensions["flaskr.pagecache"] = _Store()
     app.extensions["flaskr.pagecache.freshness"] = freshness
+    app.wsgi_app = Hits(app, app.wsgi_app, store, freshness)  # type: ignore[method-assign]
 
 
 def _freshness() -> Freshness:
@@ -140,6 +150,7 @@ def _serve(view: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
     key = (request.scheme, request.host, request.full_path)
     entry = _store().get(key, version)
     if entry is not None:
+        request.environ[_STORED] = key  # Hits may learn how this page is sent
         return Response(entry.body, headers=entry.headers)
     response = make_response(view(**kwargs))
     if _keepable(response):
@@ -147,6 +158,7 @@ def _serve(view: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
         expires = min(time.time() + ttl, _next_scheduled(version))
         headers = list(response.headers.items())
         _store().put(key, _Entry(version, expires, headers, response.get_data()))
+        request.environ[_STORED] = key
     return response
 
 
@@ -159,3 +171,99 @@ def _keepable(response: Response) -> bool:
         and not response.is_streamed
         and len(response.get_data()) <= MAX_BODY
     )
+
+
+#: Set in the WSGI environ by _serve when it kept the page under this key.
+_STORED = "flaskr.pagecache.stored"
+#: Hits' index holds at most this many addresses (then starts over).
+MAX_WIRE_KEYS = 65536
+
+
+class Hits:
+    """WSGI middleware: a kept page goes to a reader with no session cookie before Flask runs.
+
+    A cache hit through Flask costs a whole dispatch: the session, every hook,
+    the view's wrappers. None of it can change a kept page for a reader without
+    a session cookie (no user, no flash, no CSRF token), so such a GET is
+    answered here with the status, headers and body exactly as Flask sent them
+    when the page was kept - the security headers included - after the same
+    freshness check. Everything else (signed-in readers, forms, conditional
+    requests, HEAD, pages not yet kept) goes through Flask as before.
+    """
+
+    def __init__(self, app: Flask, wsgi_app: Any, store: _Store, freshness: Freshness) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self.store = store
+        self.freshness = freshness
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        key = self._wire_key(environ)
+        if key is None:
+            return self.wsgi_app(environ, start_response)
+        entry = self._current(key)
+        if entry is not None and entry.wire is not None:
+            status, headers = entry.wire
+            start_response(status, headers)
+            return [entry.body]
+        return self._pass_and_learn(key, environ, start_response)
+
+    def _wire_key(self, environ: dict[str, Any]) -> tuple[str, ...] | None:
+        """The request's address as sent, when Hits may answer it; else None."""
+        config = self.app.config
+        if (
+            environ.get("REQUEST_METHOD") != "GET"
+            or config["PAGE_CACHE_SECONDS"] <= 0
+            # Any cookie of that name (even one that would not verify) goes to Flask.
+            or config["SESSION_COOKIE_NAME"] + "=" in environ.get("HTTP_COOKIE", "")
+            or "HTTP_IF_NONE_MATCH" in environ
+            or "HTTP_IF_MODIFIED_SINCE" in environ
+            # A limit on every request must count this one too.
+            or any(config.get(name) for name in APP_WIDE_LIMITS)
+        ):
+            return None
+        return (
+            environ.get("wsgi.url_scheme", ""),
+            environ.get("HTTP_HOST", ""),
+            environ.get("SCRIPT_NAME", ""),
+            environ.get("PATH_INFO", ""),
+            environ.get("QUERY_STRING", ""),
+        )
+
+    def _current(self, key: tuple[str, ...]) -> _Entry | None:
+        """The kept page for this address if it is still current, checked as _serve checks."""
+        stored = self.store.wire.get(key)
+        if stored is None:
+            return None
+        try:
+            with self.app.app_context():
+                version = self.freshness.content_version()
+        except Exception:  # noqa: BLE001 - an outage: Flask answers it (503) the usual way
+            return None
+        return None if version is None else self.store.get(stored, version)
+
+    def _pass_and_learn(
+        self, key: tuple[str, ...], environ: dict[str, Any], start_response: Any
+    ) -> Any:
+        """Let Flask answer; if it kept the page, remember the status and headers it sent."""
+        sent: list[Any] = []
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            sent[:] = [status, list(headers)]
+            return (
+                start_response(status, headers, exc_info)
+                if exc_info
+                else start_response(status, headers)
+            )
+
+        body = self.wsgi_app(environ, capture)
+        stored = environ.get(_STORED)
+        if stored is not None and sent and sent[0].startswith("200"):
+            with self.store.lock:
+                entry = self.store.entries.get(stored)
+                if entry is not None:
+                    entry.wire = (sent[0], sent[1])
+                    if len(self.store.wire) >= MAX_WIRE_KEYS:
+                        self.store.wire.clear()
+                    self.store.wire[key] = stored
+        return body

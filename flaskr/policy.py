@@ -63,9 +63,16 @@ def post_is_public(post: Record, now: datetime | None = None) -> bool:
     )
 
 
-def public_posts(table: sa.FromClause, now: datetime | None = None) -> sa.ColumnElement[bool]:
-    """post_is_public() as an SQL condition on `table` (post, or a copy of its status columns)."""
-    return sa.and_(table.c.status == PUBLISHED, table.c.published_at <= (now or utcnow()))
+def public_posts(
+    table: sa.FromClause, now: datetime | sa.BindParameter[datetime] | None = None
+) -> sa.ColumnElement[bool]:
+    """post_is_public() as an SQL condition on `table` (post, or a copy of its status columns).
+
+    `now` may be a bound parameter: statements built once take the time when they run.
+    """
+    return sa.and_(
+        table.c.status == PUBLISHED, table.c.published_at <= (utcnow() if now is None else now)
+    )
 
 
 def post_state(post: Record, now: datetime | None = None) -> str:

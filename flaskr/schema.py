@@ -94,6 +94,10 @@ def _migrate_once() -> None:
         if not app.extensions["flaskr.migrated"]:
             upgrade_db()
             app.extensions["flaskr.migrated"] = True
+            # Done for good: later requests skip this hook (a new list, as a
+            # request in flight may be iterating the old one).
+            hooks = app.before_request_funcs[None]
+            app.before_request_funcs[None] = [f for f in hooks if f is not _migrate_once]
 
 
 def drop_everything(conn: sa.Connection) -> None:

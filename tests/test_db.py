@@ -206,3 +206,17 @@ def test_unknown_sqlite_synchronous_setting_is_refused(make_app):
 
     with pytest.raises(ConfigError, match="SQLITE_SYNCHRONOUS must be one of FULL, NORMAL"):
         make_app(SQLITE_SYNCHRONOUS="OFF", DATABASE_URL=None)
+
+
+def test_the_migration_check_leaves_the_request_path_once_done(make_app, empty_database):
+    from flaskr.schema import _migrate_once
+
+    app = make_app(**empty_database)
+    assert _migrate_once in app.before_request_funcs[None]
+    client = app.test_client()
+    assert client.get("/hello").status_code == 200
+    assert _migrate_once not in app.before_request_funcs[None]
+    # The other hooks stay, in their order.
+    assert client.get("/?q=%00").status_code == 400
+    with app.app_context(), engine().connect() as conn:
+        assert current_revision(conn) == _head(app)

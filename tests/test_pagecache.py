@@ -653,3 +653,128 @@ def test_pages_that_fill_the_byte_budget_exactly_are_all_kept(clock, monkeypatch
     store.put("d", _entry(clock.epoch + 60, size=1))
     assert list(store.entries) == ["b", "c", "d"]
     assert store.size == 201
+
+
+# --- Hits: kept pages answered before Flask for readers without a session cookie ----
+
+
+@pytest.fixture
+def dispatches(app):
+    """How many requests reached Flask's dispatch (Hits answers before it)."""
+    count = [0]
+
+    def seen() -> None:
+        count[0] += 1
+
+    app.before_request(seen)
+    return count
+
+
+def _fresh_get(app, path="/", **kwargs):
+    """A GET from a new browser: no cookies."""
+    return app.test_client().get(path, **kwargs)
+
+
+def test_a_kept_page_reaches_a_cookieless_reader_without_flask_and_identical(
+    app, author, make_post, dispatches
+):
+    make_post(author, title="First post")
+    first = _fresh_get(app)  # made and kept by Flask: Hits learns how it was sent
+    assert dispatches[0] == 1
+    hit = _fresh_get(app)
+    assert dispatches[0] == 1
+    assert hit.status == first.status == "200 OK"
+    assert hit.data == first.data
+    assert list(hit.headers.items()) == list(first.headers.items())
+    for name in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options"):
+        assert hit.headers[name]
+    assert "Cookie" in hit.headers["Vary"]
+
+
+def test_a_change_is_seen_at_once_by_hits(app, author, make_post, dispatches):
+    make_post(author, title="First post")
+    for _ in range(3):
+        _fresh_get(app)
+    assert dispatches[0] == 1
+    make_post(author, title="Second post")
+    response = _fresh_get(app)
+    assert b"Second post" in response.data
+    assert dispatches[0] == 2
+
+
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {"cookie": "anything"},
+        {"headers": {"If-None-Match": '"x"'}},
+        {"headers": {"If-Modified-Since": "Sat, 01 Jan 2000 00:00:00 GMT"}},
+        {"method": "HEAD"},
+        {"query_string": {"other": "1"}},
+    ],
+)
+def test_what_hits_may_not_answer_goes_to_flask(app, author, make_post, dispatches, request_kwargs):
+    make_post(author, title="First post")
+    for _ in range(2):
+        _fresh_get(app)
+    assert dispatches[0] == 1
+    request_kwargs = dict(request_kwargs)  # the parameter is shared between runs
+    method = request_kwargs.pop("method", "GET")
+    client = app.test_client()
+    if "cookie" in request_kwargs:
+        client.set_cookie("session", request_kwargs.pop("cookie"))
+    client.open("/", method=method, **request_kwargs)
+    assert dispatches[0] == 2
+
+
+def test_hits_stop_when_the_page_cache_is_turned_off(app, author, make_post, dispatches):
+    make_post(author, title="First post")
+    for _ in range(2):
+        _fresh_get(app)
+    app.config["PAGE_CACHE_SECONDS"] = 0
+    _fresh_get(app)
+    assert dispatches[0] == 2
+
+
+def test_an_app_wide_rate_limit_counts_kept_pages_too(make_app, author, make_post):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_DEFAULT="3 per minute")
+    make_post(author, title="First post")
+    statuses = [_fresh_get(app).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_hits_leave_an_outage_to_flask(app, author, make_post, dispatches):
+    make_post(author, title="First post")
+    for _ in range(2):
+        _fresh_get(app)
+    hits = app.wsgi_app
+    while not isinstance(hits, pagecache.Hits):
+        hits = hits.wsgi_app
+
+    def down() -> int:
+        raise sa.exc.OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+    hits.freshness = pagecache.Freshness(content_version=down, next_publication=lambda now: None)
+    assert _fresh_get(app).status_code == 200
+    assert dispatches[0] == 2
+
+
+def test_hits_index_is_bounded(app, author, make_post, monkeypatch):
+    monkeypatch.setattr(pagecache, "MAX_WIRE_KEYS", 2)
+    make_post(author, title="First post")
+    store = app.extensions["flaskr.pagecache"]
+    for path in ("/", "/tags", "/u/ann"):
+        for _ in range(2):
+            _fresh_get(app, path)
+    assert 1 <= len(store.wire) <= 2
+
+
+def test_a_page_a_visitor_with_a_session_made_is_not_learned_for_others(
+    app, author, make_post, dispatches
+):
+    make_post(author, title="First post")
+    client = app.test_client()
+    client.get("/auth/login")  # a session cookie now (CSRF token)
+    client.get("/")
+    client.get("/")
+    store = app.extensions["flaskr.pagecache"]
+    assert not store.wire

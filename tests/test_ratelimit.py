@@ -478,3 +478,61 @@ def test_redis_that_never_answers_delays_a_login_by_about_a_second(make_app):
         started = time.monotonic()
         assert _login(client).status_code == 200
         assert time.monotonic() - started < 5
+
+
+# --- Per-request hooks only where a limit can apply -------------------------------
+
+
+def _hook_owners(app):
+    """The objects behind the app-wide request hooks (a bound method's instance, a partial's)."""
+    hooks = [
+        *app.before_request_funcs.get(None, ()),
+        *app.after_request_funcs.get(None, ()),
+        *app.teardown_request_funcs.get(None, ()),
+    ]
+    return [
+        getattr(hook, "__self__", None) or next(iter(getattr(hook, "args", ())), None)
+        for hook in hooks
+    ]
+
+
+def test_no_app_wide_limit_means_no_limiter_hook_on_every_request(make_app):
+    app = _limited_app(make_app)
+    assert app.extensions["flaskr.limiter"] not in _hook_owners(app)
+    # The views' own limits still hold: their wrappers check them.
+    client = app.test_client()
+    for n in range(3):
+        assert _login(client, username=f"user{n}").status_code == 200
+    _assert_limited(_login(client, username="user9"))
+
+
+@pytest.mark.parametrize("setting", ["RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION"])
+def test_an_app_wide_limit_is_checked_on_every_page(make_app, setting):
+    app = make_app(RATELIMIT_ENABLED=True, **{setting: "2 per minute"})
+    client = app.test_client()
+    assert [client.get("/hello").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_limit_with_deduct_when_keeps_the_after_request_hook(tmp_path):
+    from flask import Flask
+
+    from flaskr.ratelimit import limiter as ratelimit
+
+    app = Flask(__name__)
+    app.config.update(DATABASE=str(tmp_path / "db.sqlite"), REDIS_URL=None)
+
+    @ratelimit.limit("1 per minute", deduct_when=lambda response: response.status_code == 400)
+    def fails() -> tuple[str, int]:
+        return "bad", 400
+
+    @ratelimit.limit("1 per minute", deduct_when=lambda response: response.status_code == 400)
+    def works() -> str:
+        return "fine"
+
+    app.add_url_rule("/fails", view_func=fails)
+    app.add_url_rule("/works", view_func=works, endpoint="works")
+    ratelimit.init_app(app)
+    client = app.test_client()
+    # Only answers that deduct count: two good answers pass, a second failure is refused.
+    assert [client.get("/works").status_code for _ in range(2)] == [200, 200]
+    assert [client.get("/fails").status_code for _ in range(2)] == [400, 429]

@@ -401,3 +401,44 @@ def test_filters_find_matches_older_than_the_ranked_candidates(make_app, make_us
     assert results(client, "fox", tag="birds") == [oldest]
     assert results(client, "fox", author="bob") == [oldest]
     assert results(client, "fox", tag="birds", author="bob") == [oldest]
+
+
+# --- Common words: newest first (SQLite), rare words ranked ---------------------
+
+
+@pytest.fixture
+def foxes(make_user, make_post):
+    """Four posts with "fox": the oldest says it most, in its title too."""
+    alice = make_user("alice", PW)
+    ids = [make_post(alice, title="Fox fox fox", body="fox fox fox fox", tags="animals")]
+    for number in range(3):
+        ids.append(make_post(alice, title=f"Note {number}", body="a fox went by"))
+    return ids
+
+
+def test_a_word_in_more_posts_than_the_rank_limit_lists_the_newest_first(make_app, foxes, db_kind):
+    client = make_app(SEARCH_RANK_MAX_MATCHES=3).test_client()
+    found = results(client, "fox")
+    if db_kind == "sqlite":
+        assert found == sorted(foxes, reverse=True)
+    else:  # PostgreSQL ranks with ts_rank among its candidates always
+        assert found[0] == foxes[0]
+    page = client.get("/search", query_string={"q": "fox"}).get_data(as_text=True)
+    assert page.count("<mark>fox</mark>") >= 4  # snippets and titles still highlighted
+
+
+def test_up_to_the_rank_limit_the_best_match_comes_first(make_app, foxes):
+    client = make_app(SEARCH_RANK_MAX_MATCHES=4).test_client()
+    assert results(client, "fox")[0] == foxes[0]
+
+
+def test_newest_first_pages_and_filters_like_ranked_results(make_app, foxes, make_post):
+    app = make_app(SEARCH_RANK_MAX_MATCHES=1, POSTS_PER_PAGE=2)
+    client = app.test_client()
+    first = results(client, "fox")
+    response = client.get("/search", query_string={"q": "fox", "page": 2})
+    second = [int(found) for found in _RESULT.findall(response.get_data(as_text=True))]
+    assert len(first) == len(second) == 2 and not set(first) & set(second)
+    assert set(first + second) == set(foxes)
+    assert results(client, "fox", tag="animals") == [foxes[0]]
+    assert results(client, "fox", author="alice") == first

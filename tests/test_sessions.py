@@ -335,3 +335,41 @@ def test_deleting_the_account_needs_the_password(app, client, auth, make_user, m
     assert b"Incorrect password." in response.data
     assert _signed_in(client)
     assert b"Alice writes" in client.get("/").data
+
+
+# --- the session cookie's signing key ------------------------------------------
+
+
+def test_a_new_secret_key_refuses_old_cookies_unless_kept_as_a_fallback(
+    app, client, auth, make_user
+):
+    make_user("alice", PW)
+    auth.login("alice", PW)
+    assert _signed_in(client)
+    old_key = app.secret_key
+    # The serializer is built once per key: a changed key must give a new one.
+    app.secret_key = app.config["SECRET_KEY"] = "another-secret-key-of-enough-length-0123"
+    assert not _signed_in(client)
+
+    auth.login("alice", PW)
+    assert _signed_in(client)
+    app.secret_key = app.config["SECRET_KEY"] = "a-third-secret-key-of-enough-length-0123"
+    app.config["SECRET_KEY_FALLBACKS"] = ["another-secret-key-of-enough-length-0123"]
+    assert _signed_in(client)
+    assert old_key != app.secret_key
+
+
+def test_anonymous_pages_set_no_cookie_but_vary_on_it(client):
+    for path in ("/", "/hello", "/tags"):
+        response = client.get(path)
+        assert "Set-Cookie" not in response.headers, path
+        assert "Cookie" in response.headers.get("Vary", ""), path
+
+
+def test_a_session_emptied_by_the_view_deletes_its_cookie(client, auth, make_user):
+    make_user("alice", PW)
+    auth.login("alice", PW)
+    response = client.post("/auth/logout")
+    deleted = [v for v in response.headers.getlist("Set-Cookie") if v.startswith("session=")]
+    assert len(deleted) == 1 and "Expires=Thu, 01 Jan 1970" in deleted[0]
+    assert "Cookie" in response.headers["Vary"]

@@ -9,6 +9,7 @@ from sqlalchemy.engine import RowMapping
 
 from flaskr.auth.tables import user, user_session
 from flaskr.db import connection
+from flaskr.db.prepared import Prepared, Row
 
 #: What the rest of the app may know about a user: never the password hash.
 PUBLIC_COLUMNS = (
@@ -38,10 +39,24 @@ def find_password_hash(user_id: int) -> str | None:
     return connection().execute(query).scalar()
 
 
-def find_user_by_name(username: str) -> RowMapping | None:
+# Built once: profiles and every signed-in request run them (values bound per call).
+_USER_BY_NAME = Prepared(
+    sa.select(*PUBLIC_COLUMNS).where(user.c.username == sa.bindparam("username"))
+)
+_SESSION_USER = Prepared(
+    sa.select(*PUBLIC_COLUMNS)
+    .select_from(user_session.join(user, user.c.id == user_session.c.user_id))
+    .where(
+        user_session.c.token_hash == sa.bindparam("token_hash"),
+        user_session.c.created >= sa.bindparam("not_before", type_=sa.DateTime()),
+        user.c.disabled == sa.false(),
+    )
+)
+
+
+def find_user_by_name(username: str) -> Row | None:
     """A user's public profile by username."""
-    query = sa.select(*PUBLIC_COLUMNS).where(user.c.username == username)
-    return connection().execute(query).mappings().first()
+    return _USER_BY_NAME.first({"username": username})
 
 
 def find_taken_username(username: str, skeleton: str) -> str | None:
@@ -91,18 +106,10 @@ def insert_session(user_id: int, token_hash: str, created: datetime) -> None:
     )
 
 
-def find_session_user(token_hash: str, not_before: datetime) -> RowMapping | None:
+def find_session_user(token_hash: str, not_before: datetime) -> Row | None:
     """The enabled user a live session belongs to, or None."""
-    query = (
-        sa.select(*PUBLIC_COLUMNS)
-        .select_from(user_session.join(user, user.c.id == user_session.c.user_id))
-        .where(
-            user_session.c.token_hash == token_hash,
-            user_session.c.created >= not_before,
-            user.c.disabled == sa.false(),
-        )
-    )
-    return connection().execute(query).mappings().first()
+    params = {"token_hash": token_hash, "not_before": not_before}
+    return _SESSION_USER.first(params)
 
 
 def delete_session(token_hash: str) -> None:

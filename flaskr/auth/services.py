@@ -7,7 +7,6 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from flaskr.auth import queries, usernames
@@ -19,6 +18,7 @@ from flaskr.auth.passwords import (
 )
 from flaskr.auth.tables import USERNAME_MAX
 from flaskr.db import transaction, utcnow
+from flaskr.db.prepared import Row
 from flaskr.timezones import check_timezone
 from flaskr.validation import ValidationError, require_text
 
@@ -97,7 +97,7 @@ def start_session(user_id: int) -> str:
     return token
 
 
-def session_user(token: str) -> RowMapping | None:
+def session_user(token: str) -> Row | None:
     """The user a session token belongs to, if the session is still valid."""
     max_age = timedelta(days=current_app.config["SESSION_MAX_DAYS"])
     return queries.find_session_user(_token_hash(token), utcnow() - max_age)

@@ -6,13 +6,14 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import RowMapping
 
 from flaskr.auth.tables import user
 from flaskr.blog.tables import content_version as content_version_table
 from flaskr.blog.tables import post, post_revision
-from flaskr.db import connection
+from flaskr.db import connection, utcnow
+from flaskr.db.prepared import Prepared, Row, once_per_app
 from flaskr.policy import PUBLISHED, public_posts
+from flaskr.tags.queries import names_column
 from flaskr.tags.tables import post_tag
 
 COLUMNS = (
@@ -29,56 +30,125 @@ COLUMNS = (
     post.c.summary,
     post.c.author_id,
     user.c.username,
+    names_column(post.c.id),
 )
 NEWEST_FIRST = (post.c.published_at.desc(), post.c.id.desc())
+WITH_AUTHOR = post.join(user, user.c.id == post.c.author_id)
+
+# Statements readers' pages run are built once, here, with every changing value
+# bound as a parameter: building and caching a statement anew costs more than
+# running it.
+
+#: The time a prebuilt statement judges visibility at (bound when it runs).
+NOW = sa.bindparam("now", type_=sa.DateTime())
+#: A page's first post (publish time, id): the seek start of a deep page.
+START_AT = sa.bindparam("start_at", type_=sa.DateTime())
+START_ID = sa.bindparam("start_id", type_=sa.Integer())
+
+#: The kinds of reader lists: every public post, one author's, one tag's.
+LISTS = ("all", "author", "tag")
 
 
-def _with_author() -> sa.FromClause:
-    return post.join(user, user.c.id == post.c.author_id)
+def _reader_ids(kind: str, *, seek: bool) -> sa.Select:
+    """The ids of one reader list, newest first, a bound number from a bound offset.
 
-
-def _public_ids(author_id: int | None, tag_id: int | None) -> sa.Select:
-    """The ids of the posts readers see (of one author, or with one tag), newest first."""
-    if tag_id is not None:
+    With seek, the list starts at the post (START_AT, START_ID) instead of the
+    newest: visibility is then judged at START_AT (never later than now, a
+    visible post's time), so the index range starts right there.
+    """
+    now = START_AT if seek else NOW
+    if kind == "tag":
         # Straight off the tag's index, which carries copies of the visibility columns.
-        return (
-            sa.select(post_tag.c.post_id)
-            .where(post_tag.c.tag_id == tag_id, public_posts(post_tag))
-            .order_by(post_tag.c.published_at.desc(), post_tag.c.post_id.desc())
+        key = (post_tag.c.published_at, post_tag.c.post_id)
+        ids = sa.select(post_tag.c.post_id).where(
+            post_tag.c.tag_id == sa.bindparam("tag_id"), public_posts(post_tag, now)
         )
-    ids = sa.select(post.c.id).where(public_posts(post))
-    if author_id is not None:
-        ids = ids.where(post.c.author_id == author_id)
-    return ids.order_by(*NEWEST_FIRST)
+    else:
+        key = (post.c.published_at, post.c.id)
+        ids = sa.select(post.c.id).where(public_posts(post, now))
+        if kind == "author":
+            ids = ids.where(post.c.author_id == sa.bindparam("author_id"))
+    if seek:
+        ids = ids.where(sa.tuple_(*key) <= sa.tuple_(START_AT, START_ID))
+    return (
+        ids.order_by(key[0].desc(), key[1].desc())
+        .limit(sa.bindparam("limit"))
+        .offset(sa.bindparam("offset"))
+    )
+
+
+def _full_rows(ids: sa.Select) -> sa.Select:
+    # Page through the narrow index first, then fetch the few full rows: deep
+    # pages skip index entries, not post bodies.
+    return (
+        sa.select(*COLUMNS)
+        .select_from(WITH_AUTHOR)
+        .where(post.c.id.in_(ids.scalar_subquery()))
+        .order_by(*NEWEST_FIRST)
+    )
+
+
+def _reader_list(kind: str, seek: bool) -> Prepared:
+    return Prepared(_full_rows(_reader_ids(kind, seek=seek)))
+
+
+def list_reader_posts(
+    *,
+    limit: int,
+    offset: int = 0,
+    start: tuple[datetime, int] | None = None,
+    author_id: int | None = None,
+    tag_id: int | None = None,
+    now: datetime | None = None,
+) -> list[Row]:
+    """`limit` posts readers see (of one author, or with one tag), newest first.
+
+    They start `offset` posts after the newest, or after the post `start` (its
+    publish time and id, itself included) when given.
+    """
+    kind = "tag" if tag_id is not None else "author" if author_id is not None else "all"
+    params: dict[str, Any] = {"limit": limit, "offset": offset, "now": now or utcnow()}
+    if start is not None:
+        params["start_at"], params["start_id"] = min(start[0], params["now"]), start[1]
+    if kind == "tag":
+        params["tag_id"] = tag_id
+    elif kind == "author":
+        params["author_id"] = author_id
+    return once_per_app(_reader_list, kind, start is not None).rows(params)
 
 
 def list_posts(
     *, page: int, per_page: int, author_id: int | None = None, tag_id: int | None = None
-) -> list[RowMapping]:
+) -> list[Row]:
     """One page of the posts readers see, newest first, plus one extra row telling if more exist.
 
     Optionally only one author's posts, or only the posts carrying one tag.
     """
-    # Page through the narrow index first, then fetch the few full rows: deep
-    # pages skip index entries, not post bodies.
-    ids = _public_ids(author_id, tag_id).limit(per_page + 1).offset((page - 1) * per_page)
-    query = (
-        sa.select(*COLUMNS)
-        .select_from(_with_author())
-        .where(post.c.id.in_(ids.scalar_subquery()))
-        .order_by(*NEWEST_FIRST)
+    return list_reader_posts(
+        limit=per_page + 1, offset=(page - 1) * per_page, author_id=author_id, tag_id=tag_id
     )
-    return list(connection().execute(query).mappings())
 
 
-def find_post(post_id: int, *, for_update: bool = False) -> RowMapping | None:
+def _post_by_id() -> sa.Select[Any]:
+    return sa.select(*COLUMNS).select_from(WITH_AUTHOR).where(post.c.id == sa.bindparam("id"))
+
+
+def _find_post() -> Prepared:
+    return Prepared(_post_by_id())
+
+
+def _post_by_id_for_update() -> sa.Select[Any]:
+    # Two saves of one post queue here on PostgreSQL (SQLite's write transactions
+    # are serialized already), so the later one sees the new version.
+    return _post_by_id().with_for_update(of=post)
+
+
+def find_post(post_id: int, *, for_update: bool = False) -> Row | None:
     """A post with its author's name, whatever its status (locked for a save if asked)."""
-    query = sa.select(*COLUMNS).select_from(_with_author()).where(post.c.id == post_id)
     if for_update:
-        # Two saves of one post queue here on PostgreSQL (SQLite's write
-        # transactions are serialized already), so the later one sees the new version.
-        query = query.with_for_update(of=post)
-    return connection().execute(query).mappings().first()
+        query = once_per_app(_post_by_id_for_update)
+        return connection().execute(query, {"id": post_id}).mappings().first()
+    return once_per_app(_find_post).first({"id": post_id})
 
 
 def insert_post(**values: Any) -> int:
@@ -101,11 +171,11 @@ def delete_post(post_id: int) -> None:
     connection().execute(sa.delete(post).where(post.c.id == post_id))
 
 
-def list_own_posts(author_id: int, *, page: int, per_page: int) -> list[RowMapping]:
+def list_own_posts(author_id: int, *, page: int, per_page: int) -> list[Row]:
     """An author's posts in every state (drafts, scheduled, published), newest first."""
     query = (
         sa.select(*COLUMNS)
-        .select_from(_with_author())
+        .select_from(WITH_AUTHOR)
         .where(post.c.author_id == author_id)
         .order_by(post.c.id.desc())
         .limit(per_page + 1)
@@ -114,28 +184,35 @@ def list_own_posts(author_id: int, *, page: int, per_page: int) -> list[RowMappi
     return list(connection().execute(query).mappings())
 
 
-def find_neighbours(row: RowMapping) -> dict[str, RowMapping | None]:
-    """The visible posts just newer and just older than this one (two indexed lookups)."""
-    key = sa.tuple_(post.c.published_at, post.c.id)
-    here = sa.tuple_(sa.literal(row["published_at"]), sa.literal(row["id"]))
-    # Explicit bounds at this post's time let the index walk start here, not
-    # at the newest (or oldest) post of the blog.
-    newer = (
+def _newer() -> Prepared:
+    key, here = sa.tuple_(post.c.published_at, post.c.id), sa.tuple_(START_AT, START_ID)
+    # One explicit bound at the post's time lets the index walk start there, not at
+    # the newest post of the blog (two bounds cost SQLite 50x).
+    return Prepared(
         sa.select(post.c.id, post.c.title)
-        .where(public_posts(post), post.c.published_at >= row["published_at"], key > here)
+        .where(public_posts(post, NOW), post.c.published_at >= START_AT, key > here)
         .order_by(post.c.published_at, post.c.id)
         .limit(1)
     )
-    older = (
+
+
+def _older() -> Prepared:
+    key, here = sa.tuple_(post.c.published_at, post.c.id), sa.tuple_(START_AT, START_ID)
+    # Older than a visible post is visible at that post's time already.
+    return Prepared(
         sa.select(post.c.id, post.c.title)
-        .where(public_posts(post, now=row["published_at"]), key < here)
+        .where(public_posts(post, START_AT), key < here)
         .order_by(*NEWEST_FIRST)
         .limit(1)
     )
-    conn = connection()
+
+
+def find_neighbours(row: Row, now: datetime | None = None) -> dict[str, Row | None]:
+    """The visible posts just newer and just older than this one (two indexed lookups)."""
+    params = {"now": now or utcnow(), "start_at": row["published_at"], "start_id": row["id"]}
     return {
-        "newer": conn.execute(newer).mappings().first(),
-        "older": conn.execute(older).mappings().first(),
+        "newer": once_per_app(_newer).first(params),
+        "older": once_per_app(_older).first(params),
     }
 
 
@@ -144,23 +221,32 @@ def insert_revision(**values: Any) -> None:
     connection().execute(sa.insert(post_revision).values(**values))
 
 
+def _next_publication() -> Prepared:
+    return Prepared(
+        sa.select(sa.func.min(post.c.published_at)).where(
+            post.c.status == PUBLISHED, post.c.published_at > NOW
+        )
+    )
+
+
+def _content_version() -> Prepared:
+    return Prepared(
+        sa.select(content_version_table.c.version, content_version_table.c.changed_at).where(
+            content_version_table.c.id == 1
+        )
+    )
+
+
 def next_publication(now: datetime) -> datetime | None:
     """When the next scheduled post becomes visible to readers (None if none is scheduled)."""
-    query = sa.select(sa.func.min(post.c.published_at)).where(
-        post.c.status == PUBLISHED, post.c.published_at > now
-    )
-    return connection().execute(query).scalar()
+    return once_per_app(_next_publication).scalar({"now": now})
 
 
 def content_version() -> int | None:
     """The counter every write to what readers see bumps (by triggers); None if its row is gone."""
-    query = sa.select(content_version_table.c.version).where(content_version_table.c.id == 1)
-    return connection().execute(query).scalar()
+    return once_per_app(_content_version).scalar()
 
 
-def find_last_change() -> RowMapping | None:
+def find_last_change() -> Row | None:
     """The content version and when a write readers could see last bumped it (plain SQL too)."""
-    query = sa.select(content_version_table.c.version, content_version_table.c.changed_at).where(
-        content_version_table.c.id == 1
-    )
-    return connection().execute(query).mappings().first()
+    return once_per_app(_content_version).first()

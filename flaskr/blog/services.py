@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy.engine import RowMapping
 
 from flaskr import markup
-from flaskr.blog import queries
+from flaskr.blog import page_starts, queries
 from flaskr.blog.tables import BODY_MAX, TITLE_MAX
 from flaskr.db import transaction, utcnow
+from flaskr.db.prepared import Row
 from flaskr.paging import Page, make_page
 from flaskr.tags import queries as tag_queries
 from flaskr.tags import services as tag_services
@@ -27,7 +27,7 @@ VERSION_MAX = 2**31 - 1
 class ConflictError(ValidationError):
     """Someone saved the post after the editor was opened; nothing was overwritten."""
 
-    def __init__(self, current: RowMapping) -> None:
+    def __init__(self, current: Row) -> None:
         super().__init__(
             "Someone else saved this post while you were editing it. Your text is below, "
             "with theirs beside it: merge them and save again."
@@ -164,7 +164,7 @@ def readers_page(number: int, *, author_id: int | None = None, tag_id: int | Non
     The posts come with their tags and current rendered HTML.
     """
     per_page = current_app.config["POSTS_PER_PAGE"]
-    rows = queries.list_posts(page=number, per_page=per_page, author_id=author_id, tag_id=tag_id)
+    rows = page_starts.page_rows(number, per_page, author_id=author_id, tag_id=tag_id)
     page = make_page(rows, number, per_page)
     page.items = with_html(page.items)
     return page
@@ -175,7 +175,7 @@ def tag_names(post_id: int) -> list[str]:
     return tag_queries.tags_for_posts([post_id]).get(post_id, [])
 
 
-def with_html(posts: Iterable[RowMapping]) -> list[dict[str, Any]]:
+def with_html(posts: Iterable[Row]) -> list[dict[str, Any]]:
     """The posts with tags and current rendered HTML, rendering (and caching) any that lack it."""
     result, stale = [], []
     for row in posts:
@@ -186,9 +186,8 @@ def with_html(posts: Iterable[RowMapping]) -> list[dict[str, Any]]:
             item["summary"] = markup.summarize_html(item["body_html"])
             stale.append(item)
         result.append(item)
-    tags = tag_queries.tags_for_posts(item["id"] for item in result)
     for item in result:
-        item["tags"] = tags.get(item["id"], [])
+        item["tags"] = tag_queries.split_names(item.pop("tag_names"))
     if stale:
         with transaction():
             for item in stale:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import (
     Blueprint,
     Response,
@@ -20,10 +18,9 @@ from sqlalchemy.engine import RowMapping
 
 from flaskr import markup
 from flaskr.auth import login_required
-from flaskr.blog import queries, services
+from flaskr.blog import queries, services, urls
 from flaskr.blog.slugs import slugify
 from flaskr.db import utcnow
-from flaskr.links import link
 from flaskr.pagecache import cached_page
 from flaskr.paging import existing, make_page, page_number
 from flaskr.policy import authorize, post_is_public, post_state, public, require
@@ -33,6 +30,7 @@ from flaskr.validation import ValidationError
 
 bp = Blueprint("blog", __name__)
 bp.add_app_template_global(to_local, "to_local")
+bp.add_app_template_global(urls.post_url, "post_url")
 
 #: Saves and previews render Markdown: a budget per user keeps the workers free.
 write_limit = limit(
@@ -77,7 +75,7 @@ def hello() -> str:
 def index():
     """The newest published posts, a page at a time."""
     page = existing(services.readers_page(page_number()))
-    return render_template("blog/index.html", posts=page.items, page=page)
+    return render_template("blog/index.html", posts=urls.for_readers(page.items), page=page)
 
 
 @bp.route("/<int:post_id>/")
@@ -91,7 +89,7 @@ def detail(post_id: int, slug: str | None = None):
     canonical = slugify(row["title"])
     if slug != canonical:
         return redirect(url_for("blog.detail", post_id=post_id, slug=canonical), 301)
-    (post,) = services.with_html([row])
+    (post,) = urls.for_readers(services.with_html([row]))
     neighbours = queries.find_neighbours(row) if post_is_public(row) else {}
     return render_template(
         "blog/detail.html", post=post, state=post_state(row), neighbours=neighbours
@@ -207,13 +205,3 @@ def highlight_css() -> Response:
     response.cache_control.public = True
     response.cache_control.max_age = 86400
     return response
-
-
-@bp.app_template_global()
-def post_url(post: Any, _external: bool = False) -> str:
-    """The canonical address of a post."""
-    if _external:
-        return url_for(
-            "blog.detail", post_id=post["id"], slug=slugify(post["title"]), _external=True
-        )
-    return link("blog.detail", post_id=post["id"], slug=slugify(post["title"]))

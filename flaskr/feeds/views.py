@@ -9,15 +9,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
-from sqlalchemy.engine import RowMapping
 
 from flaskr import markup
 from flaskr.auth import queries as auth_queries
 from flaskr.blog import queries as blog_queries
 from flaskr.blog import services as blog_services
-from flaskr.blog.slugs import slugify
+from flaskr.blog import urls as blog_urls
 from flaskr.db import utcnow
+from flaskr.db.prepared import Row
 from flaskr.feeds.formats import MIMETYPES, WRITERS, Entry, Feed
+from flaskr.links import link
 from flaskr.pagecache import cached_page
 from flaskr.policy import public
 from flaskr.tags import queries as tag_queries
@@ -129,10 +130,11 @@ def _feed(
         return response
     posts = blog_services.with_html(rows)
     authority = _tag_authority()
+    site = _site_origin()
     entries = [
         Entry(
             id=_entry_id(p, authority),
-            url=url_for("blog.detail", post_id=p["id"], slug=slugify(p["title"]), _external=True),
+            url=site + blog_urls.post_url(p),
             title=p["title"],
             author=p["username"],
             published=p["published_at"],
@@ -151,13 +153,13 @@ def _feed(
     return response
 
 
-def _entry_updated(row: RowMapping | dict[str, Any]) -> datetime:
+def _entry_updated(row: Row | dict[str, Any]) -> datetime:
     # A post edited while it was scheduled was updated before it was published.
     return max(row["published_at"], row["updated"] or row["published_at"])
 
 
 def _last_modified(
-    change: RowMapping | None, started: datetime, newest: datetime | None
+    change: Row | None, started: datetime, newest: datetime | None
 ) -> datetime | None:
     """When this feed last changed, or None when that can't be vouched for yet.
 
@@ -174,13 +176,22 @@ def _last_modified(
     return latest
 
 
+def _site_origin() -> str:
+    """The scheme and host that url_for(_external=True) puts before a site-relative link.
+
+    Taken from one url_for() per feed: each entry's address is then this plus its
+    link(), not a url_for() of its own (a twentieth of the feed's time each).
+    """
+    return url_for("index", _external=True).removesuffix(link("index"))
+
+
 def _tag_authority() -> str:
     """This site's host name, as a tag: URI's authority (RFC 4151 wants a DNS name)."""
     host = (urlsplit(request.host_url).hostname or "").rstrip(".")
     return host if _DNS_NAME.fullmatch(host) else "invalid"
 
 
-def _entry_id(row: RowMapping | dict[str, Any], authority: str) -> str:
+def _entry_id(row: Row | dict[str, Any], authority: str) -> str:
     """A post's feed entry id: a tag: URI of its creation time and id, unique forever.
 
     Not its URL, which changes with the title; and with the creation time a reused

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -78,6 +79,7 @@ def init_app(app: Flask) -> None:
     )
     limiter.init_app(app)
     app.extensions["flaskr.limiter"] = limiter
+    _drop_unneeded_hooks(app, limiter)
     if not limiter.enabled:
         return  # no wrappers: a request costs nothing when limits are off
     wrapped: dict[Callable[..., Any], Callable[..., Any]] = {}
@@ -91,6 +93,37 @@ def init_app(app: Flask) -> None:
         if view in wrapped:
             app.view_functions[endpoint] = wrapped[view]
     app.after_request(_retry_after)
+
+
+#: Settings for limits on every request; each view's own limits are checked by its wrapper.
+APP_WIDE_LIMITS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
+
+
+def _drop_unneeded_hooks(app: Flask, limiter: Limiter) -> None:
+    """Remove Flask-Limiter's per-request hooks where they can find nothing to do.
+
+    Its before-request hook looks for app-wide limits (a quarter of /hello's cost
+    finding none); the limits views declare are checked by their own wrappers.
+    Its after-request hook adds headers (disabled here) and applies deduct_when;
+    its teardown resets state kept on the request context, which ends anyway.
+    """
+    # New lists, not in-place removal: a request in flight iterates the old ones.
+    teardown = app.teardown_request_funcs.setdefault(None, [])
+    app.teardown_request_funcs[None] = [
+        f for f in teardown if getattr(f, "__self__", None) is not limiter
+    ]
+    if not any(app.config.get(name) for name in APP_WIDE_LIMITS):
+        before = app.before_request_funcs.setdefault(None, [])
+        app.before_request_funcs[None] = [f for f in before if f != limiter._check_request_limit]
+    declared = (getattr(view, _DECLARED, ()) for view in app.view_functions.values())
+    if not any("deduct_when" in options for limits in declared for _, options in limits):
+        after = app.after_request_funcs.setdefault(None, [])
+        app.after_request_funcs[None] = [f for f in after if not _is_limiter_hook(f, limiter)]
+
+
+def _is_limiter_hook(hook: Callable[..., Any], limiter: Limiter) -> bool:
+    # Flask-Limiter registers its after-request hook as partial(<private>, limiter).
+    return isinstance(hook, functools.partial) and hook.args == (limiter,)
 
 
 def _retry_after(response: Response) -> Response:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,7 +14,7 @@ from sqlalchemy.engine import RowMapping
 from flaskr.auth.tables import user
 from flaskr.blog.queries import COLUMNS
 from flaskr.blog.tables import post
-from flaskr.db import connection, is_sqlite
+from flaskr.db import connection, is_sqlite, utcnow
 from flaskr.policy import public_posts
 from flaskr.search import terms
 from flaskr.tags.tables import post_tag, tag
@@ -25,23 +27,24 @@ _LT, _GT = "\x01", "\x04"
 
 
 def _narrowing(
-    post_id: sa.ColumnElement[int], tag_name: str | None, author: str | None
+    post_id: sa.ColumnElement[int], tag_name: Any, author: Any, now: Any = None
 ) -> list[sa.ColumnElement[bool]]:
     """The tag and author filters as conditions on a post id (visible posts only).
 
     They apply before the cut to the newest candidates: a filtered search ranks
     among the filtered matches, not among whatever else matched more recently.
+    Values may be bound parameters (statements built once).
     """
     where: list[sa.ColumnElement[bool]] = []
-    if tag_name:
+    if tag_name is not None:
         tag_id = sa.select(tag.c.id).where(tag.c.name == tag_name).scalar_subquery()
         tagged = sa.select(post_tag.c.post_id).where(
-            post_tag.c.tag_id == tag_id, public_posts(post_tag)
+            post_tag.c.tag_id == tag_id, public_posts(post_tag, now)
         )
         where.append(post_id.in_(tagged.correlate(None)))
-    if author:
+    if author is not None:
         author_id = sa.select(user.c.id).where(user.c.username == author).scalar_subquery()
-        written = sa.select(post.c.id).where(post.c.author_id == author_id, public_posts(post))
+        written = sa.select(post.c.id).where(post.c.author_id == author_id, public_posts(post, now))
         where.append(post_id.in_(written.correlate(None)))
     return where
 
@@ -61,6 +64,85 @@ def _candidates() -> int:
     return current_app.config["SEARCH_CANDIDATES"]
 
 
+_FTS = sa.table("post_fts", sa.column("rowid"), sa.column("post_fts"))
+_NOW = sa.bindparam("now", type_=sa.DateTime())
+
+
+@dataclass(frozen=True)
+class _SqliteSearch:
+    """The statements of one kind of SQLite search (with or without tag and author filters)."""
+
+    count: sa.Select[Any]
+    newest: sa.Select[Any]
+    ranked: sa.Select[Any]
+    details_in: sa.Select[Any]
+    details_range: sa.Select[Any]
+
+
+@functools.cache
+def _sqlite_search(by_tag: bool, by_author: bool) -> _SqliteSearch:
+    """Built once per kind; the words, filters, time and page are bound when they run."""
+    fts = _FTS
+    matches = fts.c.post_fts.op("MATCH")(sa.bindparam("match"))
+    narrowing = _narrowing(
+        fts.c.rowid + 0,
+        sa.bindparam("tag_name") if by_tag else None,
+        sa.bindparam("author") if by_author else None,
+        _NOW,
+    )
+    limit: sa.BindParameter[int] = sa.bindparam("limit")
+    offset: sa.BindParameter[int] = sa.bindparam("offset")
+    # Counting stops after the limit: cheap for rare and common words alike.
+    first = sa.select(fts.c.rowid).where(matches).limit(sa.bindparam("count_to")).subquery()
+    # rowid + 0 in the filters: a bare rowid IN (...) would drive FTS5 (one
+    # full-text query per listed post, seconds for a big tag); the MATCH walk drives.
+    newest = (
+        sa.select(post.c.id)
+        .select_from(fts.join(post, post.c.id == fts.c.rowid))
+        .where(matches, *narrowing, public_posts(post, _NOW))
+        .order_by(fts.c.rowid.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    score = sa.func.bm25(sa.literal_column("post_fts"), 10.0, 1.0, 5.0, 3.0)
+    # FTS5 walks its index newest-first and stops after N rows; bm25 is computed
+    # only for those (a LIMITed subquery is materialized, never flattened).
+    candidates = (
+        sa.select(fts.c.rowid.label("id"), score.label("score"))
+        .where(matches, *narrowing)
+        .order_by(fts.c.rowid.desc())
+        .limit(sa.bindparam("candidates"))
+        .subquery("candidates")
+    )
+    ranked = (
+        sa.select(post.c.id)
+        .select_from(candidates.join(post, post.c.id == candidates.c.id))
+        .where(public_posts(post, _NOW))
+        .order_by(candidates.c.score, post.c.id.desc())  # bm25: lower is better
+        .limit(limit)
+        .offset(offset)
+    )
+    marks = (sa.literal(START), sa.literal(STOP))
+    details = sa.select(
+        *COLUMNS,
+        sa.func.highlight(sa.literal_column("post_fts"), 0, *marks).label("title_marked"),
+        sa.func.snippet(sa.literal_column("post_fts"), 1, *marks, "\u2026", 24).label("snippet"),
+    ).select_from(
+        fts.join(post, post.c.id == fts.c.rowid).join(user, user.c.id == post.c.author_id)
+    )
+    return _SqliteSearch(
+        count=sa.select(sa.func.count()).select_from(first),
+        newest=newest,
+        ranked=ranked,
+        details_in=details.where(matches, fts.c.rowid.in_(sa.bindparam("ids", expanding=True))),
+        # One walk over the page's rowid range, not one index seek per post (a
+        # common word's doclist is long: each seek costs as much as the range).
+        details_range=details.where(
+            matches, fts.c.rowid.between(sa.bindparam("low"), sa.bindparam("high"))
+        ),
+    )
+
+
 def _search_sqlite(text, page, per_page, tag_name, author) -> list[Mapping[Any, Any]]:
     match = terms.fts5_query(text)
     if match is None:
@@ -71,38 +153,37 @@ def _search_sqlite(text, page, per_page, tag_name, author) -> list[Mapping[Any, 
         narrowed = terms.fts5_query(f'"{value}"') if value else None
         if narrowed:
             match = f"({match}) AND {column} : {narrowed}"
-    fts = sa.table("post_fts", sa.column("rowid"), sa.column("post_fts"))
-    matches = fts.c.post_fts.op("MATCH")(sa.bindparam("match", match))
-    score = sa.func.bm25(sa.literal_column("post_fts"), 10.0, 1.0, 5.0, 3.0)
-    # FTS5 walks its index newest-first and stops after N rows; bm25 is computed
-    # only for those (a LIMITed subquery is materialized, never flattened).
-    candidates = (
-        sa.select(fts.c.rowid.label("id"), score.label("score"))
-        # rowid + 0: a bare rowid IN (...) would drive FTS5 (one full-text query
-        # per listed post, seconds for a big tag); this way the MATCH walk drives.
-        .where(matches, *_narrowing(fts.c.rowid + 0, tag_name, author))
-        .order_by(fts.c.rowid.desc())
-        .limit(_candidates())
-        .subquery("candidates")
-    )
-    ids = _rank_page(candidates, candidates.c.score, page, per_page)  # bm25: lower is better
-    if not ids:
-        return []
-    marks = (sa.literal(START), sa.literal(STOP))
-    details = (
-        sa.select(
-            *COLUMNS,
-            sa.func.highlight(sa.literal_column("post_fts"), 0, *marks).label("title_marked"),
-            sa.func.snippet(sa.literal_column("post_fts"), 1, *marks, "\u2026", 24).label(
-                "snippet"
-            ),
+    statements = _sqlite_search(bool(tag_name), bool(author))
+    params: dict[str, Any] = {
+        "match": match,
+        "now": utcnow(),
+        "limit": per_page + 1,
+        "offset": (page - 1) * per_page,
+    }
+    if tag_name:
+        params["tag_name"] = tag_name
+    if author:
+        params["author"] = author
+    conn = connection()
+    rank_max = current_app.config["SEARCH_RANK_MAX_MATCHES"]
+    if conn.execute(statements.count, {**params, "count_to": rank_max + 1}).scalar_one() > rank_max:
+        # Words found in many posts: bm25 would read each match's entry in a long
+        # doclist (milliseconds) to tell apart posts that all have the word; the
+        # newest come first instead, straight off the index.
+        ids = list(conn.execute(statements.newest, params).scalars())
+        if not ids:
+            return []
+        details = statements.details_range
+        params.update(low=min(ids), high=max(ids))
+    else:
+        ids = list(
+            conn.execute(statements.ranked, {**params, "candidates": _candidates()}).scalars()
         )
-        .select_from(
-            fts.join(post, post.c.id == fts.c.rowid).join(user, user.c.id == post.c.author_id)
-        )
-        .where(matches, fts.c.rowid.in_(ids))
-    )
-    rows = {row["id"]: row for row in connection().execute(details).mappings()}
+        if not ids:
+            return []
+        details = statements.details_in
+        params["ids"] = ids
+    rows = {row["id"]: row for row in conn.execute(details, params).mappings()}
     return [rows[i] for i in ids if i in rows]
 
 

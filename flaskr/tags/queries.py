@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.compiler import compiles
 
-from flaskr.db import connection
+from flaskr.db import connection, utcnow
+from flaskr.db.prepared import Prepared, Row
 from flaskr.policy import public_posts
 from flaskr.tags.tables import post_tag, tag
 
@@ -20,10 +24,72 @@ def _shown() -> sa.Exists:
     return sa.exists().where(post_tag.c.tag_id == tag.c.id, public_posts(post_tag))
 
 
-def find_tag(name: str) -> RowMapping | None:
+#: Built once (tag pages run it); the time visibility is judged at is bound per call.
+_FIND_TAG = Prepared(
+    sa.select(tag).where(
+        tag.c.name == sa.bindparam("name"),
+        sa.exists().where(
+            post_tag.c.tag_id == tag.c.id,
+            public_posts(post_tag, sa.bindparam("now", type_=sa.DateTime())),
+        ),
+    )
+)
+
+
+def find_tag(name: str, now: datetime | None = None) -> Row | None:
     """A tag by name, if at least one visible post carries it."""
-    query = sa.select(tag).where(tag.c.name == name, _shown())
-    return connection().execute(query).mappings().first()
+    params = {"name": name, "now": now or utcnow()}
+    return _FIND_TAG.first(params)
+
+
+#: Separates a post's tag names in one column: names never hold control characters.
+NAME_SEPARATOR = "\x1f"
+
+
+class _JoinedNames(sa.sql.functions.FunctionElement[str]):
+    """The names joined by NAME_SEPARATOR (aggregate_strings(), but with no literal-execute
+    parameter, so a statement holding it can be compiled once: db.prepared)."""
+
+    type = sa.Text()
+    inherit_cache = True
+
+
+@compiles(_JoinedNames, "sqlite")
+def _joined_names_sqlite(element: _JoinedNames, compiler: Any, **kw: Any) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)}, char(31))"
+
+
+@compiles(_JoinedNames, "postgresql")
+def _joined_names_postgresql(element: _JoinedNames, compiler: Any, **kw: Any) -> str:
+    return f"string_agg({compiler.process(element.clauses, **kw)}, chr(31))"
+
+
+def names_column(post_id: sa.ColumnElement[int]) -> sa.Label[str]:
+    """A post's tag names as one column named tag_names, so lists need no second query.
+
+    split_names() turns it into the sorted list of names.
+    """
+    names = (
+        sa.select(_JoinedNames(tag.c.name))
+        .select_from(post_tag.join(tag, tag.c.id == post_tag.c.tag_id))
+        .where(post_tag.c.post_id == post_id)
+        .scalar_subquery()
+    )
+    return names.label("tag_names")
+
+
+def split_names(value: str | None) -> list[str]:
+    """The sorted tag names of a names_column() value."""
+    return sorted(value.split(NAME_SEPARATOR)) if value else []
+
+
+#: Built once: every list page asks it (the ids are bound when it runs).
+_TAGS_FOR_POSTS = (
+    sa.select(post_tag.c.post_id, tag.c.name)
+    .join(tag, tag.c.id == post_tag.c.tag_id)
+    .where(post_tag.c.post_id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(tag.c.name)
+)
 
 
 def tags_for_posts(post_ids: Iterable[int]) -> dict[int, list[str]]:
@@ -32,13 +98,7 @@ def tags_for_posts(post_ids: Iterable[int]) -> dict[int, list[str]]:
     result: dict[int, list[str]] = defaultdict(list)
     if not ids:
         return result
-    query = (
-        sa.select(post_tag.c.post_id, tag.c.name)
-        .join(tag, tag.c.id == post_tag.c.tag_id)
-        .where(post_tag.c.post_id.in_(ids))
-        .order_by(tag.c.name)
-    )
-    for post_id, name in connection().execute(query):
+    for post_id, name in connection().execute(_TAGS_FOR_POSTS, {"ids": ids}):
         result[post_id].append(name)
     return result
 

@@ -1,0 +1,128 @@
+"""db.prepared: the hot reads on the driver's cursor give what SQLAlchemy's execute gives."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from flaskr.blog import queries
+from flaskr.blog.tables import post
+from flaskr.db import connection, utcnow
+from flaskr.db.prepared import Prepared
+
+
+@pytest.fixture
+def posts(app, make_user, make_post):
+    author = make_user("alice")
+    now = utcnow()
+    for n in range(4):
+        make_post(
+            author,
+            title=f"P{n}",
+            tags="cats, dogs" if n % 2 else "",
+            publish_at=now - timedelta(hours=n),
+        )
+    make_post(author, title="Later", publish_at=now + timedelta(days=1))
+    return author
+
+
+def test_every_reader_list_gives_the_same_rows_as_sqlalchemy(app, posts):
+    with app.app_context():
+        first = queries.list_reader_posts(limit=2)
+        params_by_kind = {
+            "all": {},
+            "author": {"author_id": posts},
+            "tag": {
+                "tag_id": connection()
+                .execute(sa.text("SELECT id FROM tag WHERE name = 'cats'"))
+                .scalar()
+            },
+        }
+        for kind, seek in [(kind, seek) for kind in queries.LISTS for seek in (False, True)]:
+            prepared = queries._reader_list(kind, seek)
+            params = {"now": utcnow(), "limit": 3, "offset": 1, **params_by_kind[kind]}
+            if seek:
+                params.update(start_at=first[1]["published_at"], start_id=first[1]["id"])
+            mine = prepared.rows(params)
+            theirs = [
+                dict(row) for row in connection().execute(prepared.statement, params).mappings()
+            ]
+            assert mine == theirs and mine, (kind, seek)
+            assert all(
+                type(a) is type(b)
+                for r1, r2 in zip(mine, theirs)
+                for a, b in zip(r1.values(), r2.values())
+            )
+
+
+def test_datetimes_go_in_and_come_out_as_sqlalchemy_converts_them(app, posts):
+    with app.app_context():
+        row = queries.find_post(1)
+        assert row is not None
+        found = Prepared(
+            sa.select(post.c.id).where(
+                post.c.published_at == sa.bindparam("at", type_=sa.DateTime())
+            )
+        )
+        assert found.scalar({"at": row["published_at"]}) == 1
+        assert queries.next_publication(utcnow()) > utcnow()
+
+
+def test_cursor_listeners_see_prepared_statements(app, posts):
+    seen = []
+
+    def record(conn, cursor, statement, params, context, executemany):
+        seen.append(statement)
+
+    engine = app.extensions["flaskr.engine"]
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        with app.app_context():
+            queries.content_version()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert any("content_version" in statement for statement in seen)
+
+
+def test_a_prepared_read_runs_in_the_connections_transaction(app, posts):
+    with app.app_context():
+        conn = connection()
+        assert not conn.in_transaction()
+        queries.content_version()
+        assert conn.in_transaction()
+
+
+def test_a_database_error_comes_as_sqlalchemys_error(app):
+    broken = Prepared(sa.select(sa.column("x")).select_from(sa.table("no_such_table")))
+    with app.app_context(), pytest.raises(sa.exc.DBAPIError) as raised:
+        broken.rows()
+    assert "no_such_table" in str(raised.value)
+
+
+def test_statements_whose_sql_changes_per_call_are_refused(app):
+    expanding = Prepared(
+        sa.select(post.c.id).where(post.c.id.in_(sa.bindparam("ids", expanding=True)))
+    )
+    with app.app_context(), pytest.raises(ValueError, match="literal-execute or expanding"):
+        expanding.rows({"ids": [1]})
+
+
+def test_statements_are_built_once_per_app(make_app):
+    from flaskr.db.prepared import once_per_app
+
+    made = []
+
+    def build(kind: str) -> object:
+        made.append(kind)
+        return object()
+
+    first, second = make_app(), make_app()
+    with first.app_context():
+        one = once_per_app(build, "a")
+        assert once_per_app(build, "a") is one
+        assert once_per_app(build, "b") is not one
+    with second.app_context():
+        assert once_per_app(build, "a") is not one
+    assert made == ["a", "b", "a"]
