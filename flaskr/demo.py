@@ -271,9 +271,9 @@ def _add_users_and_tags(conn: sa.Connection, users: int, tags: int) -> tuple[lis
             for name in names
         ],
     )
-    author_ids = list(
-        conn.execute(sa.select(user.c.id).where(user.c.username.in_(names))).scalars()
-    )
+    # In id order: the seeded generator picks authors by position.
+    new_users = sa.select(user.c.id).where(user.c.username.in_(names)).order_by(user.c.id)
+    author_ids = list(conn.execute(new_users).scalars())
     wanted = _tag_names(tags)
     existing = set(conn.execute(sa.select(tag.c.name)).scalars())
     missing = [{"name": name} for name in wanted if name not in existing]
