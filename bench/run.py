@@ -253,7 +253,11 @@ def _pct(value: float | None) -> str:
 
 
 def overview(runs: list[Pass]) -> str:
-    """Issue 9's table: each page as a share of its server's /hello, side by side."""
+    """Issue 9's table: each page as a share of its server's /hello, side by side.
+
+    The last columns divide those shares: PostgreSQL's cold one by SQLite's, and a
+    larger database's by the first size's. The tutorial app closes the table.
+    """
     ours = [r for r in runs if not r.tutorial and r.posts != SMALL_POSTS]
     base_size = ours[0].posts if ours else 0
     sqlite_cold = find_pass(ours, "SQLite", False, base_size)
@@ -263,6 +267,7 @@ def overview(runs: list[Pass]) -> str:
     if sqlite_cold and pg_cold:
         columns.append("PG cold / SQLite cold")
     columns += [f"{r.posts:,} / {base_size:,} cold" for r in bigger]
+    extra = len(columns) - len(ours)
     labels: list[str] = []
     for run in ours:
         labels += [m.endpoint.label for m in run.results if m.endpoint.label not in labels]
@@ -270,8 +275,9 @@ def overview(runs: list[Pass]) -> str:
     lines = [
         "| page | " + " | ".join(columns) + " |",
         "| --- |" + " ---: |" * len(columns),
+        "| /hello, req/s | " + " | ".join(f"{r.hello:,.0f}" for r in ours) + " |" * (extra + 1),
     ]
-    for label in labels:
+    for label in labels[1:]:
         cells = [_pct(run.ratio(label)) for run in ours]
         if sqlite_cold and pg_cold:
             cells.append(_times(pg_cold.ratio(label), sqlite_cold.ratio(label)))
@@ -279,6 +285,22 @@ def overview(runs: list[Pass]) -> str:
             _times(run.ratio(label), sqlite_cold and sqlite_cold.ratio(label)) for run in bigger
         ]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    memory = [r.memory.worker_peak_kib() for r in ours]
+    lines.append(
+        "| worker peak RSS (PSS), MiB | "
+        + " | ".join(f"{rss / 1024:.0f} ({pss / 1024:.0f})" for rss, pss in memory)
+        + " |" * (extra + 1)
+    )
+    tutorial = next((r for r in runs if r.tutorial), None)
+    if tutorial:
+        page = tutorial.get("/")
+        lines.append(
+            f"\nThe Flask tutorial's app ({TUTORIAL_POSTS} posts, `{tutorial.server_command}`): "
+            f"/hello {tutorial.hello:,.0f} req/s, / {page.rps if page else 0:,.0f} req/s "
+            f"({_pct(tutorial.ratio('/'))} of its /hello). Our /hello against it: "
+            + ", ".join(f"{r.name} {r.hello / tutorial.hello:.2f}x" for r in ours)
+            + "."
+        )
     return "\n".join(lines)
 
 
