@@ -10,7 +10,9 @@ from urllib.parse import urlsplit
 
 from measure import fetch
 
-SEARCH_WORD = "river"  # one of demo-data's words, so the search has many hits
+#: demo-data's most common word: in 99.5% of its posts ("river", measured before
+#: issue 9, is in 54%). Issue 9's search target is for a word in almost every post.
+SEARCH_WORD = "flask"
 ATOM_GUESSES = ("/feed.atom", "/atom.xml", "/feeds/atom", "/feed/atom", "/atom")
 POSTS_PER_PAGE = 10  # flaskr's default POSTS_PER_PAGE
 
