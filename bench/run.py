@@ -436,6 +436,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="flaskr-bench-") as tmp, ExitStack() as stack:
         work = Path(tmp)
         args.source, args.commit = snapshot(args.ref, work / "src") if args.ref else (None, "")
+        # First what may fail for want of PostgreSQL or the network, before any seeding.
+        pg_url = None if args.no_pg else stack.enter_context(postgres_database(args.pg_url))
         runs: list[Pass] = []
         if not args.no_tutorial:
             runs.append(tutorial_pass(args, stack, work))
@@ -443,9 +445,8 @@ def main(argv: list[str] | None = None) -> int:
             runs += flaskr_passes(args, stack, work, "SQLite", SMALL_POSTS, (True,), full=False)
         base_size, *bigger = args.sizes
         runs += flaskr_passes(args, stack, work, "SQLite", base_size, (True, False))
-        if not args.no_pg:
-            url = stack.enter_context(postgres_database(args.pg_url))
-            runs += flaskr_passes(args, stack, work, "PostgreSQL", base_size, (True, False), url)
+        if pg_url:
+            runs += flaskr_passes(args, stack, work, "PostgreSQL", base_size, (True, False), pg_url)
         for size in bigger:
             runs += flaskr_passes(args, stack, work, "SQLite", size, (False,))
         log("warming up")

@@ -104,10 +104,16 @@ def postgres_database(admin_url: str) -> Iterator[str]:
 
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
     name = f"{PG_PREFIX}{os.getpid()}"
-    with admin.connect() as conn:
-        _drop_abandoned_databases(conn)
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        with admin.connect() as conn:
+            _drop_abandoned_databases(conn)
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.SQLAlchemyError as error:
+        raise SystemExit(
+            f"cannot create a database beside {sa.make_url(admin_url)!r} ({error.orig or error}):"
+            " start PostgreSQL, pass --pg-url, or leave it out with --no-pg"
+        ) from error
     try:
         yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:

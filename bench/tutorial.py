@@ -45,11 +45,16 @@ WORDS = [
 def download_sdist(folder: Path) -> Path:
     """The sdist of the Flask installed here, downloaded into folder."""
     flask_version = version("flask")
-    subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "pip", "download", f"flask=={flask_version}",
          "--no-binary", ":all:", "--no-deps", "--quiet", "--dest", str(folder)],
-        check=True,
+        capture_output=True, text=True,
     )  # fmt: skip
+    if done.returncode:
+        raise SystemExit(
+            f"pip could not download the Flask {flask_version} sdist:\n{done.stderr}"
+            "Pass one with --tutorial-sdist, or leave the tutorial out with --no-tutorial."
+        )
     (sdist,) = folder.glob(f"flask-{flask_version}.tar.gz")
     return sdist
 
