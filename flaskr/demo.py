@@ -218,8 +218,9 @@ def _chunks(plan: _Plan, workers: int) -> Iterator[tuple[Rows, Rows]]:
             pending.append(pool.submit(_make_chunk, plan, start, stop))
         while pending:
             chunk = pending.popleft().result()
-            for start, stop in itertools.islice(todo, 1):
-                pending.append(pool.submit(_make_chunk, plan, start, stop))
+            following = next(todo, None)
+            if following:
+                pending.append(pool.submit(_make_chunk, plan, *following))
             yield chunk
     finally:
         pool.shutdown(cancel_futures=True)
