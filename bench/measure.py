@@ -208,7 +208,9 @@ def _memory_kib(pid: int) -> tuple[int, int]:
 
 
 class MemorySampler:
-    """Samples the server's process tree in the background and keeps the peak total."""
+    """Samples the server's process tree in the background and keeps the peaks:
+    of the whole tree, and of each process (the root is the server's master,
+    the others its workers)."""
 
     def __init__(self, root_pid: int, interval: float = 0.5) -> None:
         self.root_pid = root_pid
@@ -216,6 +218,7 @@ class MemorySampler:
         self.peak_rss_kib = 0
         self.peak_pss_kib = 0
         self.processes = 0
+        self.peaks: dict[int, tuple[int, int]] = {}  # pid -> (peak RSS, peak PSS) in KiB
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -237,6 +240,15 @@ class MemorySampler:
         """Add up the tree's memory now and keep it if it is the largest seen."""
         pids = process_tree(self.root_pid)
         sizes = [_memory_kib(pid) for pid in pids]
+        for pid, (rss, pss) in zip(pids, sizes, strict=True):
+            old_rss, old_pss = self.peaks.get(pid, (0, 0))
+            self.peaks[pid] = (max(old_rss, rss), max(old_pss, pss))
         self.processes = max(self.processes, len(pids))
         self.peak_rss_kib = max(self.peak_rss_kib, sum(rss for rss, _ in sizes))
         self.peak_pss_kib = max(self.peak_pss_kib, sum(pss for _, pss in sizes))
+
+    def worker_peak_kib(self) -> tuple[int, int]:
+        """The largest peak (RSS, PSS) of one worker; the master's when it has none."""
+        workers = [peak for pid, peak in self.peaks.items() if pid != self.root_pid]
+        peaks = workers or [self.peaks.get(self.root_pid, (0, 0))]
+        return max(rss for rss, _ in peaks), max(pss for _, pss in peaks)

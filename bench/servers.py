@@ -8,9 +8,10 @@ import secrets
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from measure import free_port, wait_until_up
 
@@ -35,20 +36,33 @@ def snapshot(ref: str, folder: Path) -> tuple[Path, str]:
 
 
 def bench_env(
-    database: Path, source: Path | None = None, settings: list[str] = ()
+    database: Path,
+    source: Path | None = None,
+    settings: Sequence[str] = (),
+    database_url: str | None = None,
 ) -> dict[str, str]:
     """The environment every command runs in: our DB and key, and only the FLASKR_*
     settings given as NAME=VALUE (none inherited from the caller's shell)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLASKR_")}
-    for setting in settings:
-        name, _, value = setting.partition("=")
-        env[f"FLASKR_{name}"] = value
+    env.update(setting_env(settings))
     if source:
         # Ahead of the editable install's path entry, so this copy of flaskr is imported.
         env["PYTHONPATH"] = str(source)
+    # On PostgreSQL this file still holds the rate limiter's counters.
     env["FLASKR_DATABASE"] = str(database)
+    if database_url:
+        env["FLASKR_DATABASE_URL"] = database_url
     # 48 random characters: a key the app accepts outside testing.
     env["FLASKR_SECRET_KEY"] = secrets.token_urlsafe(36)
+    return env
+
+
+def setting_env(settings: Sequence[str]) -> dict[str, str]:
+    """FLASKR_* variables for settings given as NAME=VALUE."""
+    env = {}
+    for setting in settings:
+        name, _, value = setting.partition("=")
+        env[f"FLASKR_{name}"] = value
     return env
 
 
@@ -61,10 +75,16 @@ def _flaskr(args: list[str], env: dict[str, str]) -> str:
 
 
 def build_database(
-    folder: Path, posts: int, tags: int, source: Path | None, settings: list[str] = ()
+    folder: Path,
+    posts: int,
+    tags: int,
+    source: Path | None,
+    settings: Sequence[str] = (),
+    database_url: str | None = None,
 ) -> tuple[dict[str, str], str]:
-    """Create and fill a fresh SQLite database; return its environment and the seeding command."""
-    env = bench_env(folder / "bench.sqlite", source, settings)
+    """Create and fill a fresh database (SQLite in folder, or the empty PostgreSQL
+    database at database_url); return its environment and the seeding command."""
+    env = bench_env(folder / "bench.sqlite", source, settings, database_url)
     _flaskr(["init-db"], env)
     seed = ["demo-data", "--users", "100", "--posts", str(posts), "--seed", "1"]
     if tags and "--tags" in _flaskr(["demo-data", "--help"], env):
@@ -73,15 +93,68 @@ def build_database(
     return env, "flaskr " + " ".join(seed)
 
 
-def server_command(kind: str, port: int, workers: int | None, threads: int) -> list[str]:
-    """The command line that serves the app with one server configuration."""
+@contextmanager
+def postgres_database(admin_url: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database for one run (dropped at the end); its URL.
+
+    admin_url is any database of the server, for CREATE and DROP DATABASE.
+    Databases of earlier runs whose process is gone (killed runs) are dropped first.
+    """
+    import sqlalchemy as sa  # only runs with PostgreSQL need it
+
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    name = f"{PG_PREFIX}{os.getpid()}"
+    try:
+        with admin.connect() as conn:
+            _drop_abandoned_databases(conn)
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.SQLAlchemyError as error:
+        raise SystemExit(
+            f"cannot create a database beside {sa.make_url(admin_url)!r} ({error.orig or error}):"
+            " start PostgreSQL, pass --pg-url, or leave it out with --no-pg"
+        ) from error
+    try:
+        yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            # FORCE: a server that outlived its stop must not keep the database.
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+PG_PREFIX = "flaskr_bench_"
+
+
+def _drop_abandoned_databases(conn: Any) -> None:
+    names = conn.exec_driver_sql(
+        "SELECT datname FROM pg_database WHERE datname ~ %s", (f"^{PG_PREFIX}[0-9]+$",)
+    ).scalars()
+    for name in list(names):
+        try:
+            os.kill(int(name.removeprefix(PG_PREFIX)), 0)
+        except ProcessLookupError:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        except PermissionError:
+            pass  # alive, another user's run
+
+
+def server_command(
+    kind: str, port: int, workers: int | None, threads: int | None, app: str = ""
+) -> list[str]:
+    """The command line that serves flaskr (or `app`, a granian factory) with one server
+    configuration. `flaskr serve` is granian set up in flaskr/serving.py; another app
+    under "flaskr" gets the granian command with the same settings."""
     bind = f"127.0.0.1:{port}"
-    if kind == "flaskr":
+    if kind == "flaskr" and not app:
         command = [str(BIN / "flaskr"), "serve", "--port", str(port)]
         if workers:
             command += ["--workers", str(workers)]
-        return command + (["--threads", str(threads)] if threads > 1 else [])
+        return command + (["--threads", str(threads)] if threads else [])
+    if kind == "flaskr":  # what `flaskr serve` runs, for another app
+        kind, workers, threads = "granian", workers or os.cpu_count() or 1, threads or 4
     workers = workers or 2 * (os.cpu_count() or 1) + 1
+    threads = threads or 1
     if kind in ("gunicorn-sync", "gunicorn-gthread"):
         worker_class = "sync" if kind == "gunicorn-sync" else "gthread"
         return [
@@ -89,30 +162,42 @@ def server_command(kind: str, port: int, workers: int | None, threads: int) -> l
             "--worker-class", worker_class, "--threads", str(threads),
             # Gunicorn 23+ opens ~/.gunicorn/gunicorn.ctl: shared by every gunicorn of the
             # user, so several servers (or other people's) would fight over it.
-            "--no-control-socket", "--log-level", "warning", "flaskr:create_app()",
+            "--no-control-socket", "--log-level", "warning",
+            f"{app}()" if app else "flaskr:create_app()",
         ]  # fmt: skip
     if kind == "granian":
         return [
             str(BIN / "granian"), "--interface", "wsgi", "--factory", "--host", "127.0.0.1",
             "--port", str(port), "--workers", str(workers), "--blocking-threads", str(threads),
-            "--log-level", "warning", "--no-ws", "flaskr:create_app",
+            "--log-level", "warning", "--no-ws", app or "flaskr:create_app",
         ]  # fmt: skip
     raise ValueError(f"unknown server {kind!r}")
 
 
 @contextmanager
 def running_server(
-    kind: str, env: dict[str, str], workers: int | None, threads: int, log: Path
+    kind: str,
+    env: dict[str, str],
+    workers: int | None,
+    threads: int | None,
+    log: Path,
+    app: str = "",
+    cwd: Path | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Start a server on a free port, yield its base URL and process, then stop it."""
     port = free_port()
-    command = server_command(kind, port, workers, threads)
+    command = server_command(kind, port, workers, threads, app)
     with open(log, "ab") as out:
         out.write(f"$ {' '.join(command)}\n".encode())
         out.flush()
         # Its own session, so stopping it reaches the workers and nothing else.
         proc = subprocess.Popen(
-            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            env=env,
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
     try:

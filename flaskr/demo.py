@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import multiprocessing
+import os
 import random
-from datetime import timedelta
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 import click
 import sqlalchemy as sa
@@ -15,7 +22,7 @@ from flaskr.auth.passwords import hash_password
 from flaskr.auth.tables import user
 from flaskr.auth.usernames import skeleton_key
 from flaskr.blog.tables import post
-from flaskr.db import engine, unbounded, utcnow
+from flaskr.db import bulk_load, engine, refresh_statistics, utcnow
 from flaskr.schema import upgrade_db
 from flaskr.tags.tables import post_tag, tag
 
@@ -90,7 +97,12 @@ SYLLABLES = [
     "nox",
 ]
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - printed to the user; demo accounts only
-BATCH = 5000
+#: Posts made together (by one worker process) and written in one transaction.
+#: Each chunk has its own random generator, so the data depends on the seed
+#: alone, not on how many processes made it or in which order they finished.
+CHUNK = 5000
+
+Rows = list[dict[str, Any]]
 
 
 def _vocabulary(rng: random.Random, size: int = 3000) -> list[str]:
@@ -112,8 +124,8 @@ ZIPF = list(itertools.accumulate(1 / rank for rank in range(1, len(VOCABULARY) +
 class _Writer:
     """Sentences, bodies and tag picks from one seeded random generator."""
 
-    def __init__(self, seed: int, tag_count: int) -> None:
-        self.rng = random.Random(seed)  # noqa: S311 - demo text, not secrets
+    def __init__(self, rng: random.Random, tag_count: int) -> None:
+        self.rng = rng
         self.tag_weights = list(itertools.accumulate(1 / r for r in range(1, tag_count + 1)))
 
     def sentence(self, low: int, high: int) -> str:
@@ -139,9 +151,79 @@ class _Writer:
         return set(picks[: self.rng.randint(0, 3)])
 
 
-def _tag_names(count: int) -> list[str]:
-    names = [word for word in VOCABULARY if len(word) > 3][:count]
-    return names + [f"topic-{i}" for i in range(len(names), count)]
+@dataclass(frozen=True)
+class _Plan:
+    """What making any chunk of posts needs; pickled to the worker processes."""
+
+    seed: int
+    posts: int
+    first_id: int
+    now: datetime
+    author_ids: tuple[int, ...]
+    tag_ids: tuple[int, ...]
+
+
+def _make_chunk(plan: _Plan, start: int, stop: int) -> tuple[Rows, Rows]:
+    """Posts start..stop-1 of the plan (rendered) and their tag links."""
+    rng = random.Random(f"{plan.seed}:{start}")  # noqa: S311 - demo text, not secrets
+    writer = _Writer(rng, len(plan.tag_ids))
+    rows, links = [], []
+    for i in range(start, stop):
+        body = writer.body()
+        body_html = markup.render(body)
+        # Ten minutes apart, the newest now: the same spacing at every size.
+        published = plan.now - timedelta(minutes=10 * (plan.posts - i))
+        post_id = plan.first_id + i
+        rows.append(
+            {
+                "id": post_id,
+                "author_id": rng.choice(plan.author_ids),
+                "title": writer.sentence(3, 8),
+                "body": body,
+                "body_html": body_html,
+                "summary": markup.summarize_html(body_html),
+                "render_version": markup.RENDER_VERSION,
+                "created": published,
+                "published_at": published,
+                "status": "published",
+            }
+        )
+        links += [
+            {
+                "post_id": post_id,
+                "tag_id": plan.tag_ids[t],
+                "status": "published",
+                "published_at": published,
+            }
+            for t in writer.tag_indexes()
+        ]
+    return rows, links
+
+
+def _chunks(plan: _Plan, workers: int) -> Iterator[tuple[Rows, Rows]]:
+    """Every chunk of the plan in order, made by `workers` processes ahead of the writer."""
+    bounds = [(start, min(start + CHUNK, plan.posts)) for start in range(0, plan.posts, CHUNK)]
+    if workers <= 1 or len(bounds) <= 1:
+        for start, stop in bounds:
+            yield _make_chunk(plan, start, stop)
+        return
+    # spawn, not fork: the parent holds a database connection and may run threads.
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    todo = iter(bounds)
+    pending: deque[Future[tuple[Rows, Rows]]] = deque()
+    try:
+        # A few chunks in flight per worker: enough to keep them busy, while the
+        # chunks waiting for the writer stay few (each holds CHUNK rendered posts).
+        for start, stop in itertools.islice(todo, 2 * workers):
+            pending.append(pool.submit(_make_chunk, plan, start, stop))
+        while pending:
+            chunk = pending.popleft().result()
+            following = next(todo, None)
+            if following:
+                pending.append(pool.submit(_make_chunk, plan, *following))
+            yield chunk
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
 def _first_free_post_id(conn: sa.Connection) -> int:
@@ -158,7 +240,7 @@ def _first_free_post_id(conn: sa.Connection) -> int:
     ).scalar_one()
 
 
-def _insert_batch(conn: sa.Connection, rows: list[dict], links: list[dict]) -> None:
+def _insert_batch(conn: sa.Connection, rows: Rows, links: Rows) -> None:
     if conn.dialect.name == "sqlite" and links:
         # Tags first, so each post's search document is written once, with its
         # tags, instead of being rewritten per tag (foreign keys are checked at commit).
@@ -169,6 +251,42 @@ def _insert_batch(conn: sa.Connection, rows: list[dict], links: list[dict]) -> N
     conn.execute(sa.insert(post), rows)
     if links:
         conn.execute(sa.insert(post_tag), links)
+
+
+def _add_users_and_tags(conn: sa.Connection, users: int, tags: int) -> tuple[list[int], list[int]]:
+    """Create the demo accounts and any missing tags; their ids."""
+    password = hash_password(DEMO_PASSWORD)  # one hash for all: hashing is slow by design
+    now = utcnow()
+    last_user = sa.select(sa.func.coalesce(sa.func.max(user.c.id), 0))
+    start = conn.execute(last_user).scalar_one()
+    names = [f"demo{start + i + 1}" for i in range(users)]
+    conn.execute(
+        sa.insert(user),
+        [
+            {
+                "username": name,
+                "username_skeleton": skeleton_key(name),
+                "password": password,
+                "created": now,
+            }
+            for name in names
+        ],
+    )
+    # In id order: the seeded generator picks authors by position.
+    new_users = sa.select(user.c.id).where(user.c.username.in_(names)).order_by(user.c.id)
+    author_ids = list(conn.execute(new_users).scalars())
+    wanted = _tag_names(tags)
+    existing = set(conn.execute(sa.select(tag.c.name)).scalars())
+    missing = [{"name": name} for name in wanted if name not in existing]
+    if missing:
+        conn.execute(sa.insert(tag), missing)
+    by_name = dict(conn.execute(sa.select(tag.c.name, tag.c.id)).all())
+    return author_ids, [by_name[name] for name in wanted]
+
+
+def _tag_names(count: int) -> list[str]:
+    names = [word for word in VOCABULARY if len(word) > 3][:count]
+    return names + [f"topic-{i}" for i in range(len(names), count)]
 
 
 @click.command("demo-data")
@@ -182,73 +300,25 @@ def _insert_batch(conn: sa.Connection, rows: list[dict], links: list[dict]) -> N
     help="Distinct tags; each post gets up to 3.",
 )
 @click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same data.")
+@click.option(
+    "--workers",
+    default=lambda: os.cpu_count() or 1,
+    show_default="one per CPU",
+    type=click.IntRange(1, 64),
+    help="Processes writing post text (the data does not depend on it).",
+)
 @with_appcontext
-def demo_data_command(users: int, posts: int, tags: int, seed: int) -> None:
+def demo_data_command(users: int, posts: int, tags: int, seed: int, workers: int) -> None:
     """Add generated users, tags and posts (fast, in bulk) to the database."""
-    writer = _Writer(seed, tags)
     upgrade_db()
-    password = hash_password(DEMO_PASSWORD)  # one hash for all: hashing is slow by design
-    now = utcnow()
-    with engine().connect() as conn, unbounded(conn):
+    with engine().connect() as conn, bulk_load(conn):
         conn.info["write"] = True
         with conn.begin():
-            last_user = sa.select(sa.func.coalesce(sa.func.max(user.c.id), 0))
-            start = conn.execute(last_user).scalar_one()
-            names = [f"demo{start + i + 1}" for i in range(users)]
-            conn.execute(
-                sa.insert(user),
-                [
-                    {
-                        "username": name,
-                        "username_skeleton": skeleton_key(name),
-                        "password": password,
-                        "created": now,
-                    }
-                    for name in names
-                ],
-            )
-            author_ids = list(
-                conn.execute(sa.select(user.c.id).where(user.c.username.in_(names))).scalars()
-            )
-            wanted = _tag_names(tags)
-            existing = set(conn.execute(sa.select(tag.c.name)).scalars())
-            missing = [{"name": name} for name in wanted if name not in existing]
-            if missing:
-                conn.execute(sa.insert(tag), missing)
-            by_name = dict(conn.execute(sa.select(tag.c.name, tag.c.id)).all())
-            tag_ids = [by_name[name] for name in wanted]
-            next_id = _first_free_post_id(conn)
-        with click.progressbar(length=posts, label=f"Writing {posts} posts") as bar:
-            for offset in range(0, posts, BATCH):
-                rows, links = [], []
-                for i in range(offset, min(offset + BATCH, posts)):
-                    body = writer.body()
-                    body_html = markup.render(body)
-                    published = now - timedelta(minutes=10 * (posts - i))
-                    post_id = next_id + i
-                    rows.append(
-                        {
-                            "id": post_id,
-                            "author_id": writer.rng.choice(author_ids),
-                            "title": writer.sentence(3, 8),
-                            "body": body,
-                            "body_html": body_html,
-                            "summary": markup.summarize_html(body_html),
-                            "render_version": markup.RENDER_VERSION,
-                            "created": published,
-                            "published_at": published,
-                            "status": "published",
-                        }
-                    )
-                    links += [
-                        {
-                            "post_id": post_id,
-                            "tag_id": tag_ids[t],
-                            "status": "published",
-                            "published_at": published,
-                        }
-                        for t in writer.tag_indexes()
-                    ]
+            author_ids, tag_ids = _add_users_and_tags(conn, users, tags)
+            first_id = _first_free_post_id(conn)
+        plan = _Plan(seed, posts, first_id, utcnow(), tuple(author_ids), tuple(tag_ids))
+        with click.progressbar(length=posts, label=f"Writing {posts:,} posts") as bar:
+            for rows, links in _chunks(plan, workers):
                 with conn.begin():
                     _insert_batch(conn, rows, links)
                 bar.update(len(rows))
@@ -261,8 +331,10 @@ def demo_data_command(users: int, posts: int, tags: int, seed: int) -> None:
                         "SELECT setval(pg_get_serial_sequence('post', 'id'), GREATEST(:last, "
                         "pg_sequence_last_value(pg_get_serial_sequence('post', 'id'))))"
                     ),
-                    {"last": next_id + posts - 1},
+                    {"last": first_id + posts - 1},
                 )
+    click.echo("Updating the query planner's statistics...")
+    refresh_statistics()
     click.echo(
         f"Added {users} users, {tags} tags and {posts} posts. "
         f"Every demo user's password is {DEMO_PASSWORD!r}."

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from flaskr import demo
 from flaskr.db import connection, init_db
 
 FLASKR = str(Path(sys.executable).with_name("flaskr"))
@@ -102,6 +103,13 @@ def _demo_posts(app) -> list:
     return _rows(app, "SELECT title, body FROM post ORDER BY id")
 
 
+def _demo_data(app) -> tuple[list, list]:
+    """Every demo post (title, body, author, times apart) and every tag link."""
+    posts = _rows(app, "SELECT id, title, body, body_html, author_id FROM post ORDER BY id")
+    links = _rows(app, "SELECT post_id, tag_id FROM post_tag ORDER BY post_id, tag_id")
+    return posts, links
+
+
 def test_demo_data_counts_and_determinism(app, runner):
     result = runner.invoke(args=["demo-data", "--users", "3", "--posts", "25", "--seed", "7"])
     assert result.exit_code == 0, result.output
@@ -117,6 +125,40 @@ def test_demo_data_counts_and_determinism(app, runner):
         init_db()
     runner.invoke(args=["demo-data", "--users", "3", "--posts", "25", "--seed", "8"])
     assert _demo_posts(app) != first
+
+
+def test_demo_data_is_the_same_whatever_the_worker_processes(app, runner, monkeypatch):
+    # Chunks of 10 posts: 35 posts are four chunks, made by two worker processes
+    # (which finish in any order) or by this process alone.
+    monkeypatch.setattr(demo, "CHUNK", 10)
+    args = ["demo-data", "--users", "4", "--posts", "35", "--tags", "20", "--seed", "3"]
+    result = runner.invoke(args=[*args, "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    in_workers = _demo_data(app)
+    posts, links = in_workers
+    assert len(posts) == 35 and len({body for _, _, body, _, _ in posts}) == 35
+    assert links and {tag_id for _, tag_id in links} <= set(range(1, 21))
+    assert all(html.startswith("<") for *_, html, _ in posts)
+    with app.app_context():
+        init_db()
+    result = runner.invoke(args=[*args, "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert _demo_data(app) == in_workers
+
+
+def test_demo_data_shows_progress_and_leaves_planner_statistics(app, runner, db_kind):
+    result = runner.invoke(args=["demo-data", "--users", "2", "--posts", "30", "--tags", "5"])
+    assert result.exit_code == 0, result.output
+    assert "Writing 30 posts" in result.output
+    if db_kind == "sqlite":
+        analysed = "SELECT DISTINCT tbl FROM sqlite_stat1 WHERE tbl IN ('post', 'post_tag')"
+    else:
+        # pg_stats has a table's rows only once ANALYZE has sampled it.
+        analysed = (
+            "SELECT DISTINCT tablename FROM pg_stats WHERE schemaname = current_schema() "
+            "AND tablename IN ('post', 'post_tag')"
+        )
+    assert sorted(name for (name,) in _rows(app, analysed)) == ["post", "post_tag"]
 
 
 def test_demo_data_posts_show_on_the_index_and_demo_users_can_log_in(app, runner):

@@ -110,6 +110,24 @@ def unbounded(conn: sa.Connection) -> Iterator[sa.Connection]:
         yield conn
 
 
+@contextmanager
+def bulk_load(conn: sa.Connection) -> Iterator[sa.Connection]:
+    """Set conn up for loading many rows: no time limit, and on SQLite a large page cache."""
+    with unbounded(conn):
+        if conn.dialect.name != "sqlite":
+            yield conn
+            return
+        with sqlite.large_cache(conn):
+            yield conn
+
+
+def refresh_statistics() -> None:
+    """After a bulk load, let the query planner see the new data (ANALYZE)."""
+    with engine().connect() as conn, unbounded(conn):
+        driver = sqlite if conn.dialect.name == "sqlite" else postgresql
+        driver.refresh_statistics(conn)
+
+
 def get_db() -> Any:
     """The DB-API connection of this app context, with rows addressable by column name.
 

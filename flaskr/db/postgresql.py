@@ -62,6 +62,24 @@ def unbounded(conn: sa.Connection) -> Iterator[sa.Connection]:
             conn.commit()
 
 
+def refresh_statistics(conn: sa.Connection) -> None:
+    """VACUUM (ANALYZE) this schema's tables: planner statistics, and the visibility
+    map that lets index-only scans skip the table (autovacuum would do both later,
+    in the middle of whatever runs next)."""
+    if conn.in_transaction():
+        conn.commit()
+    names = conn.exec_driver_sql(
+        "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema()"
+    ).scalars()
+    tables = ", ".join(names)
+    conn.commit()
+    if not tables:
+        return
+    # VACUUM cannot run inside a transaction block.
+    conn.execution_options(isolation_level="AUTOCOMMIT")
+    conn.exec_driver_sql(f"VACUUM (ANALYZE) {tables}")
+
+
 class NamedRow(tuple):
     """A row addressable by position and by column name, like sqlite3.Row."""
 

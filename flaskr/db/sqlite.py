@@ -6,6 +6,8 @@ import contextlib
 import functools
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -78,3 +80,30 @@ def _sqlite_on_begin(conn: sa.Connection) -> None:
     # Writers take the write lock up front, so a reader never has to upgrade to
     # a writer mid-transaction (the cause of instant "database is locked").
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+
+
+#: Pages a bulk load may keep in memory (KiB): its indexes stay cached instead
+#: of being read back from disk for every batch.
+BULK_CACHE_KIB = 256 * 1024
+
+
+@contextmanager
+def large_cache(conn: sa.Connection) -> Iterator[None]:
+    """Give conn a large page cache for a bulk load, then the default again."""
+    previous = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB:d}")
+    conn.commit()
+    try:
+        yield
+    finally:
+        if conn.in_transaction():
+            conn.rollback()
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(previous or 0):d}")
+        conn.commit()
+
+
+def refresh_statistics(conn: sa.Connection) -> None:
+    """ANALYZE every table and index, then let SQLite tune itself (PRAGMA optimize)."""
+    conn.exec_driver_sql("ANALYZE")
+    conn.exec_driver_sql("PRAGMA optimize")
+    conn.commit()
