@@ -105,7 +105,7 @@ def authorize(action: str, resource: Record | None, *, hide: bool = False) -> An
     if not can(g.get("user"), action, resource):
         if hide:
             abort(404)
-        kind = action.split(":", 1)[0]
+        kind = action.split(":")[0]
         audit("forbidden", action=action, path=request.path, **{f"{kind}_id": resource.get("id")})
         abort(403)
     return resource

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from typing import IO, Any
-from urllib.parse import urlsplit
 
 from flask import Config, Flask, Response, abort, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
@@ -101,10 +100,9 @@ def _reject_control_characters() -> None:
     for key, value in request.args.items(multi=True):
         if has_control_characters(key) or has_control_characters(value):
             abort(400, "The address contains characters that are not allowed.")
-    if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
-        "application/x-www-form-urlencoded",
-        "multipart/form-data",
-    ):
+    if request.method in ("POST", "PUT", "PATCH"):
+        # request.form holds the fields of an urlencoded or multipart body, and is
+        # empty for any other kind of body.
         for key, value in request.form.items(multi=True):
             if has_control_characters(key) or has_control_characters(value):
                 abort(400, "The form contains characters that are not allowed.")
@@ -129,6 +127,8 @@ def _headers(response: Response) -> Response:
 
 #: Sec-Fetch-Site values of a request started on this site, or typed by the person.
 _OWN_SITE = frozenset({"same-origin", "same-site", "none"})
+#: The Fetch metadata request headers is_own_navigation() reads, in this order.
+_FETCH_METADATA = ("Sec-Fetch-Site", "Sec-Fetch-Mode", "Sec-Fetch-Dest")
 
 
 def is_own_navigation() -> bool:
@@ -136,8 +136,7 @@ def is_own_navigation() -> bool:
     # Fetch metadata (Sec-Fetch-*): an <img> loading a URL says Dest: image and
     # Mode: no-cors; a link from elsewhere says Site: cross-site. Browsers that
     # send none of it (and scripts such as the tutorial's tests) count as navigation.
-    headers = request.headers
-    site, mode, dest = (headers.get(f"Sec-Fetch-{name}") for name in ("Site", "Mode", "Dest"))
+    site, mode, dest = (request.headers.get(name) for name in _FETCH_METADATA)
     return (
         (site is None or site in _OWN_SITE)
         and (mode is None or mode == "navigate")
@@ -147,12 +146,12 @@ def is_own_navigation() -> bool:
 
 def safe_path(target: str | None) -> str:
     """Return target if it is a path on this site, else '/': never an open redirect."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    # A path starts with one "/" ("//host" is another site). Browsers read a backslash
+    # as "/" and drop tabs and line breaks ("/\host", and "/" tab "/host", mean "//host"):
+    # neither may appear anywhere, nor any other control character.
+    if not target or not target.startswith("/") or target.startswith("//"):
         return "/"
-    if any(ch in target for ch in "\\\r\n\t\x00") or any(ord(ch) < 0x20 for ch in target):
-        return "/"
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
+    if "\\" in target or any(ord(ch) < 0x20 for ch in target):
         return "/"
     return target
 

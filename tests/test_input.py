@@ -6,11 +6,14 @@ import http.client
 
 import pytest
 import sqlalchemy as sa
+from flask import Config
 from servers import COMMANDS, servers_for
+from werkzeug.datastructures import MultiDict
 
 from flaskr.auth.tables import USERNAME_MAX
 from flaskr.blog.tables import BODY_MAX, TITLE_MAX
 from flaskr.db import connection
+from flaskr.security import UnsizedBodyLimit
 
 PW = "a long enough pw"
 
@@ -115,6 +118,59 @@ def test_unicode_non_characters_in_an_address_or_query_string_are_a_400(client, 
         assert "The address contains characters that are not allowed." in response.get_data(
             as_text=True
         )
+
+
+ADDRESS_REFUSED = "The address contains characters that are not allowed."
+FORM_REFUSED = "The form contains characters that are not allowed."
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/search?q=a%00b",
+        "/search?q=ok&q=%00",  # every value of a repeated key, not only the first
+        "/search?q=%01&q=ok",
+        "/search?q=ok&q%1b=ok",
+        "/search?q=ok&q=ok&page=1&page=%7f",
+        "/tag/a%01b",
+    ],
+)
+def test_a_control_character_anywhere_in_an_address_is_a_400(client, path):
+    response = client.get(path)
+    assert response.status_code == 400
+    assert ADDRESS_REFUSED in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])
+@pytest.mark.parametrize(
+    "content_type", ["application/x-www-form-urlencoded", "multipart/form-data"]
+)
+@pytest.mark.parametrize(
+    "fields",
+    [
+        [("username", "a\x00b")],
+        [("username", "alice"), ("username", "a\x00b")],  # a repeated field's every value
+        [("user\x1bname", "alice")],
+    ],
+)
+def test_a_control_character_anywhere_in_a_form_is_a_400(client, method, content_type, fields):
+    """Before any view runs, on every method that sends a form, whichever way it is encoded
+    (a route that does not take the method would answer 405)."""
+    response = client.open(
+        "/auth/login", method=method, data=MultiDict(fields), content_type=content_type
+    )
+    assert response.status_code == 400
+    assert FORM_REFUSED in response.get_data(as_text=True)
+
+
+def test_a_multipart_form_of_allowed_characters_reaches_the_view(client, make_user):
+    make_user("alice", PW)
+    response = client.post(
+        "/auth/login",
+        data={"username": "alice", "password": PW},
+        content_type="multipart/form-data",
+    )
+    assert response.headers["Location"] == "/"
 
 
 @pytest.mark.parametrize("char", [*NONCHARACTERS, "\ud800", "\x00"])
@@ -257,6 +313,112 @@ def test_chunked_bodies_are_left_alone_without_a_limit(make_app):
         app.test_client(), _form_of_size(LIMIT + 1), **{"wsgi.input_terminated": True}
     )
     assert response.status_code == 302
+
+
+# --- the body limit's middleware on its own ------------------------------------------------
+
+
+class _Arriving:
+    """A request body that arrives at most `piece` bytes per read; records what each read
+    asked for."""
+
+    def __init__(self, body: bytes, piece: int) -> None:
+        self.rest, self.piece, self.asked = body, piece, []
+
+    def read(self, size: int) -> bytes:
+        self.asked.append(size)
+        chunk, self.rest = self.rest[: min(size, self.piece)], self.rest[min(size, self.piece) :]
+        return chunk
+
+
+def _pass_through(limit: int | None, stream: _Arriving, **environ) -> dict:
+    """The environ the app behind UnsizedBodyLimit sees for a POST whose body is stream."""
+    seen = {}
+
+    def app(environ, start_response):
+        seen.update(environ)
+        return [b""]
+
+    config = Config(".")
+    config["MAX_CONTENT_LENGTH"] = limit
+    environ = {"REQUEST_METHOD": "POST", "wsgi.input": stream, **environ}
+    UnsizedBodyLimit(app, config)(environ, lambda status, headers: None)
+    return seen
+
+
+#: What a server sends along a body it has de-chunked and will end itself.
+DECHUNKED = {"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input_terminated": True}
+#: A limit of 64 KiB: one read of that size leaves the last byte that tells the body is over.
+KIB64 = 64 * 1024
+
+
+@pytest.mark.parametrize("server", [DECHUNKED, {"wsgi.input_terminated": True}])
+@pytest.mark.parametrize("piece", [KIB64 * 2, 1000, 1])
+@pytest.mark.parametrize("extra", [1, 500])
+def test_a_body_past_the_limit_is_read_one_byte_past_it_and_no_further(server, piece, extra):
+    """However the body arrives (one read, or many short ones), the app sees a sized
+    body one byte over the limit (Werkzeug then answers 413), and nothing more is read."""
+    body = bytes(range(256)) * (KIB64 // 256) + b"x" * extra
+    stream = _Arriving(body, piece)
+    seen = _pass_through(KIB64, stream, **server)
+    assert seen["wsgi.input"].read() == body[: KIB64 + 1]
+    assert seen["CONTENT_LENGTH"] == str(KIB64 + 1)
+    assert "HTTP_TRANSFER_ENCODING" not in seen
+    assert len(stream.rest) == extra - 1  # left unread
+
+
+@pytest.mark.parametrize("size", [0, 1, 999, KIB64])
+def test_a_body_within_the_limit_reaches_the_app_whole_and_sized(size):
+    body = b"y" * size
+    seen = _pass_through(KIB64, _Arriving(body, 100), **DECHUNKED)
+    assert seen["wsgi.input"].read() == body
+    assert seen["CONTENT_LENGTH"] == str(size)
+    assert "HTTP_TRANSFER_ENCODING" not in seen
+
+
+def test_a_large_limit_is_read_64_kib_at_a_time():
+    """A read that asks for more allocates that much at once: under a 16 MiB limit, a
+    small chunked request must not cost 16 MiB."""
+    stream = _Arriving(b"z" * (3 * KIB64 + 5), KIB64 * 4)
+    seen = _pass_through(16 * 1024 * 1024, stream, **DECHUNKED)
+    assert seen["CONTENT_LENGTH"] == str(3 * KIB64 + 5)
+    assert stream.asked[:4] == [KIB64] * 4
+    assert max(stream.asked) == KIB64
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"CONTENT_LENGTH": "5", "wsgi.input_terminated": True},  # Werkzeug holds it to the limit
+        {"CONTENT_LENGTH": "5", "REQUEST_METHOD": "GET", "wsgi.input_terminated": True},
+        {"REQUEST_METHOD": "GET", "wsgi.input_terminated": True},  # a GET carries no body
+        {"REQUEST_METHOD": "HEAD", "wsgi.input_terminated": True},
+        {},  # a sized body's server need not mark its end
+    ],
+)
+def test_a_sized_body_or_a_request_without_one_is_left_alone(environ):
+    stream = _Arriving(b"hello", 100)
+    seen = _pass_through(KIB64, stream, **{"CONTENT_LENGTH": "5", **environ})
+    assert seen["wsgi.input"] is stream
+    assert seen["CONTENT_LENGTH"] == environ.get("CONTENT_LENGTH", "5")
+    assert stream.asked == []
+    assert "flaskr.length_required" not in seen
+
+
+def test_without_a_limit_a_chunked_body_is_left_alone():
+    stream = _Arriving(b"hello", 100)
+    seen = _pass_through(None, stream, **DECHUNKED)
+    assert seen["wsgi.input"] is stream
+    assert seen["HTTP_TRANSFER_ENCODING"] == "chunked"
+    assert "CONTENT_LENGTH" not in seen
+
+
+@pytest.mark.parametrize("encoding", ["chunked", "Chunked", "gzip, chunked"])
+def test_a_chunked_body_whose_end_is_not_marked_is_flagged_unread(encoding):
+    stream = _Arriving(b"hello", 100)
+    seen = _pass_through(KIB64, stream, HTTP_TRANSFER_ENCODING=encoding)
+    assert seen["flaskr.length_required"] is True
+    assert seen["wsgi.input"] is stream and stream.asked == []
 
 
 def _chunked_post(port: int, body: bytes) -> tuple[int, str]:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask import g, render_template_string
 
 from flaskr import policy
 from flaskr.blog.tables import post
@@ -255,3 +256,86 @@ def test_each_post_route_answers_each_user_as_the_policy_says(
     assert response.status_code == POST_ROUTES[(method, path)][which][column]
     if who is None and response.status_code == 302:
         assert response.headers["Location"] == "/auth/login"
+
+
+# --- refusals: the status, and one audit line naming what was refused --------------------
+
+
+def _refusal(app, caplog, call, user, path: str = "/1/update"):
+    """The HTTP error call() raises in a request from user, and the security lines logged."""
+    from werkzeug.exceptions import HTTPException
+
+    caplog.clear()
+    with app.test_request_context(path, environ_base={"REMOTE_ADDR": "203.0.113.9"}):
+        g.user = user
+        with pytest.raises(HTTPException) as refused:
+            call()
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("security ")]
+    return refused.value.code, lines
+
+
+def test_authorize_refuses_another_users_action_with_a_403_and_logs_it(app, caplog):
+    code, lines = _refusal(app, caplog, lambda: policy.authorize("post:update", PUBLISHED), BOB)
+    assert code == 403
+    assert lines == [
+        "security forbidden action=post:update path=/1/update post_id=7 user_id=2 ip=203.0.113.9"
+    ]
+
+
+def test_authorize_hides_a_post_with_a_404_and_logs_nothing(app, caplog):
+    code, lines = _refusal(
+        app, caplog, lambda: policy.authorize("post:read", DRAFT, hide=True), BOB, "/8/draft"
+    )
+    assert (code, lines) == (404, [])
+
+
+def test_authorize_answers_404_for_a_missing_post(app, caplog):
+    code, lines = _refusal(app, caplog, lambda: policy.authorize("post:update", None), ALICE)
+    assert (code, lines) == (404, [])
+
+
+def test_authorize_returns_the_post_the_user_may_act_on(app, caplog):
+    with app.test_request_context("/7/update"):
+        g.user = ALICE
+        assert policy.authorize("post:update", PUBLISHED) is PUBLISHED
+
+
+def test_require_refuses_a_visitor_with_a_403_and_logs_it(app, caplog):
+    code, lines = _refusal(app, caplog, lambda: policy.require("post:create"), None, "/create")
+    assert code == 403
+    assert lines == ["security forbidden action=post:create path=/create user_id=- ip=203.0.113.9"]
+
+
+def test_require_lets_a_signed_in_user_create(app, caplog):
+    with app.test_request_context("/create"):
+        g.user = BOB
+        assert policy.require("post:create") is None
+    assert not [r for r in caplog.records if r.getMessage().startswith("security ")]
+
+
+def test_templates_ask_can_for_the_signed_in_user(app, monkeypatch):
+    monkeypatch.setattr(policy, "utcnow", lambda: NOW)
+    template = (
+        "{{ can('post:update', post) }} {{ can('post:read', post) }} {{ can('post:create') }}"
+    )
+    for user, expected in ((ALICE, "True True True"), (BOB, "False False True")):
+        with app.test_request_context("/"):
+            g.user = user
+            assert render_template_string(template, post=SCHEDULED) == expected
+    with app.test_request_context("/"):
+        g.user = None
+        assert render_template_string(template, post=SCHEDULED) == "False False False"
+
+
+def test_a_declared_view_keeps_its_rule_and_an_undeclared_one_has_none():
+    def view() -> str:
+        return ""
+
+    assert policy.access_rule(view) is None
+    assert policy.declare(policy.SIGNED_IN)(view) is view
+    assert policy.access_rule(view) == policy.SIGNED_IN
+    assert policy.access_rule(policy.declare(policy.PUBLIC)(lambda: "")) == policy.PUBLIC
+
+
+def test_flasks_static_route_is_public(app):
+    assert policy.access_rule(app.view_functions["static"]) == policy.PUBLIC

@@ -6,9 +6,11 @@ import logging
 import re
 
 import pytest
+from flask import g
 from flask.logging import default_handler
 
-from flaskr.security import CSP, safe_path
+from flaskr.policy import public
+from flaskr.security import CSP, audit, is_own_navigation, safe_path
 
 PW = "a long enough pw"
 
@@ -45,6 +47,7 @@ def test_security_headers_on_every_response(client, make_user, make_post):
         assert headers["Content-Security-Policy"] == CSP, response
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        assert headers["X-Frame-Options"] == "DENY"  # browsers older than frame-ancestors
         assert "Strict-Transport-Security" not in headers  # plain http
     assert "unsafe-inline" not in CSP
     for directive in (
@@ -95,6 +98,71 @@ def test_logged_in_pages_are_not_cached(client, auth, make_user, make_post):
         assert "no-store" in response.headers["Cache-Control"], path
 
 
+#: The header lines every response carries, exactly as sent (names keep their case).
+EVERY_RESPONSE = [
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("X-Frame-Options", "DENY"),
+]
+#: Over HTTPS: browsers then use nothing else here, subdomains included, for a year.
+HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
+@pytest.fixture
+def probes(make_app):
+    """The app with a plain text page at /probe and at /auth/probe."""
+    app = make_app()
+
+    def probe() -> str:
+        return "probe"
+
+    app.add_url_rule("/probe", "probe", public(probe))
+    app.add_url_rule("/auth/probe", "auth_probe", public(probe))
+    return app
+
+
+def _sent(response) -> list[tuple[str, str]]:
+    """Every header line of the response as sent (names keep their case), sorted."""
+    return sorted(response.headers.items())
+
+
+#: The probe page's own headers.
+PROBE = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", "5")]
+#: Flask sends it on every page (every request reads the session to find the user);
+#: the app adds it, with no-store, to private pages.
+VARY = ("Vary", "Cookie")
+NO_STORE = ("Cache-Control", "no-store")
+
+
+def test_a_visitors_page_carries_each_security_header_once_as_written(probes):
+    response = probes.test_client().get("/probe")
+    assert _sent(response) == sorted([*PROBE, *EVERY_RESPONSE, VARY])
+
+
+def test_hsts_is_sent_once_as_written_over_https(probes):
+    response = probes.test_client().get("/probe", base_url="https://localhost")
+    assert _sent(response) == sorted([*PROBE, *EVERY_RESPONSE, VARY, HSTS])
+
+
+def test_a_visitors_auth_page_is_kept_by_no_cache(probes):
+    """Sign-in pages hold per-visitor tokens and messages: no shared or browser cache may
+    keep one, and caches must tell visitors apart by their cookie."""
+    response = probes.test_client().get("/auth/probe")
+    assert _sent(response) == sorted([*PROBE, *EVERY_RESPONSE, NO_STORE, VARY])
+
+
+def test_a_signed_in_users_page_is_kept_by_no_cache(probes, make_user):
+    make_user("alice", PW)
+    client = probes.test_client()
+    client.post("/auth/login", data={"username": "alice", "password": PW})
+    response = client.get("/probe")
+    assert [line for line in _sent(response) if line[0] in ("Cache-Control", "Vary")] == [
+        NO_STORE,
+        VARY,
+    ]
+
+
 def test_untrusted_host_is_a_400(make_app):
     client = make_app(TRUSTED_HOSTS=["blog.example"]).test_client()
     assert client.get("/", headers={"Host": "blog.example"}).status_code == 200
@@ -120,12 +188,20 @@ def test_trusted_hosts_from_the_environment(make_app, monkeypatch):
 # --- redirects --------------------------------------------------------------------
 
 EVIL_TARGETS = [
+    "evil.example",
     "//evil.example",
+    "///evil.example",  # browsers read it as //evil.example
+    "//",
     "/\\evil.example",
+    "/a/..\\/\\evil.example",
     "https://evil.example",
     "javascript:alert(1)",
     "http:/evil.example",
     "/\tevil",
+    "/\t/evil.example",  # browsers drop the tab
+    "/\r\n/evil.example",
+    "/\x00",
+    "/a\x1fb",
     "\\\\evil.example",
     "",
     None,
@@ -137,7 +213,10 @@ def test_safe_path_refuses_other_sites(target):
     assert safe_path(target) == "/"
 
 
-@pytest.mark.parametrize("target", ["/", "/create", "/1/update", "/search?q=a%20b", "/tag/x"])
+@pytest.mark.parametrize(
+    "target",
+    ["/", "/create", "/1/update", "/search?q=a%20b", "/tag/x", "/tag/a b", "/u/\u00e9ve?q=\x7f"],
+)
 def test_safe_path_keeps_paths_on_this_site(target):
     assert safe_path(target) == target
 
@@ -241,3 +320,111 @@ def test_control_characters_in_the_path_are_a_400(client):
     response = client.get("/tag/a%01b")
     assert response.status_code == 400
     assert "not allowed" in response.get_data(as_text=True)
+
+
+#: A field of a security line: key=value, the value bare (no space, no quote) or quoted,
+#: with \\ and \" escaped inside the quotes.
+_FIELD = r'(\w+)=("(?:[^"\\]|\\.)*"|[^\s"]+)'
+_LINE = re.compile(rf"security (\S+)((?: {_FIELD})*)")
+
+
+def _fields(message: str) -> tuple[str, dict[str, str]]:
+    """The event and fields of a security line (values unescaped); fails on any other shape."""
+    match = _LINE.fullmatch(message)
+    assert match, message
+    fields = {}
+    for key, value in re.findall(_FIELD, match.group(2)):
+        if value.startswith('"'):
+            value = value[1:-1].replace('\\"', '"')
+        fields[key] = value.encode("ascii").decode("unicode_escape")
+    return match.group(1), fields
+
+
+def _audited(app, event: str, user=None, **fields) -> str:
+    """What audit() logs for one event in a request from 203.0.113.9."""
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    app.logger.addHandler(handler)
+    try:
+        with app.test_request_context("/x", environ_base={"REMOTE_ADDR": "203.0.113.9"}):
+            g.user = user
+            audit(event, **fields)
+    finally:
+        app.logger.removeHandler(handler)
+    (record,) = records
+    assert record.levelno == logging.WARNING
+    return record.getMessage()
+
+
+def test_an_audit_line_is_the_event_then_key_value_fields(app):
+    assert (
+        _audited(app, "login-failed", username="alice")
+        == "security login-failed username=alice user_id=- ip=203.0.113.9"
+    )
+    assert (
+        _audited(app, "forbidden", user={"id": 7}, post_id=3)
+        == "security forbidden post_id=3 user_id=7 ip=203.0.113.9"
+    )
+    # A field the caller gives wins over the signed-in user's.
+    assert (
+        _audited(app, "login", user={"id": 7}, user_id=8, ip=None)
+        == "security login user_id=8 ip=-"
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "mallory ip=198.51.100.1 user_id=1",
+        'eve" user_id="1',
+        '"mallory',
+        'x\\" ip="198.51.100.1',
+        "back\\slash\\",
+        "a=b",
+        "two\nlines\r\nsecurity login user_id=1",
+        "tab\tand\x1bescape",
+        "\u00e9v\u00e9 \u2028\u00a0",
+    ],
+)
+def test_no_value_can_forge_a_field_or_a_line(app, value):
+    message = _audited(app, "login-failed", username=value)
+    assert "\n" not in message and "\r" not in message
+    assert message.isascii()
+    event, fields = _fields(message)
+    assert event == "login-failed"
+    assert fields == {"username": value, "user_id": "-", "ip": "203.0.113.9"}
+
+
+# --- fetch metadata ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("headers", "own"),
+    [
+        ({}, True),
+        ({"Sec-Fetch-Site": "same-origin"}, True),
+        ({"Sec-Fetch-Site": "same-site"}, True),
+        ({"Sec-Fetch-Site": "none"}, True),
+        ({"Sec-Fetch-Site": "cross-site"}, False),
+        ({"Sec-Fetch-Mode": "navigate"}, True),
+        ({"Sec-Fetch-Mode": "no-cors"}, False),
+        ({"Sec-Fetch-Mode": "cors"}, False),
+        ({"Sec-Fetch-Dest": "document"}, True),
+        ({"Sec-Fetch-Dest": "image"}, False),
+        ({"Sec-Fetch-Dest": "iframe"}, False),
+        (
+            {
+                "Sec-Fetch-Site": "same-origin",
+                "Sec-Fetch-Mode": "navigate",
+                "Sec-Fetch-Dest": "document",
+            },
+            True,
+        ),
+    ],
+)
+def test_each_fetch_metadata_header_alone_can_say_a_request_is_no_navigation_here(
+    app, headers, own
+):
+    with app.test_request_context("/auth/logout", headers=headers):
+        assert is_own_navigation() is own
