@@ -62,7 +62,7 @@ class _Store:
         #: Hits' index: {(scheme, host, script root, path, query) as sent: key in entries}.
         self.wire: dict[tuple[str, ...], Any] = {}
 
-    def get(self, key: Any, version: int) -> _Entry | None:
+    def get(self, key: Any, version: int | None) -> _Entry | None:
         with self.lock:
             entry = self.entries.get(key)
             if entry is None:
@@ -240,7 +240,8 @@ class Hits:
                 version = self.freshness.content_version()
         except Exception:  # noqa: BLE001 - an outage: Flask answers it (503) the usual way
             return None
-        return None if version is None else self.store.get(stored, version)
+        # No version (the counter row is gone) matches no entry: _serve keeps none then.
+        return self.store.get(stored, version)
 
     def _pass_and_learn(
         self, key: tuple[str, ...], environ: dict[str, Any], start_response: Any
@@ -248,13 +249,9 @@ class Hits:
         """Let Flask answer; if it kept the page, remember the status and headers it sent."""
         sent: list[Any] = []
 
-        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        def capture(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
             sent[:] = [status, list(headers)]
-            return (
-                start_response(status, headers, exc_info)
-                if exc_info
-                else start_response(status, headers)
-            )
+            return start_response(status, headers, *exc_info)
 
         body = self.wsgi_app(environ, capture)
         stored = environ.get(_STORED)

@@ -778,3 +778,16 @@ def test_a_page_a_visitor_with_a_session_made_is_not_learned_for_others(
     client.get("/")
     store = app.extensions["flaskr.pagecache"]
     assert not store.wire
+
+
+def test_hits_serve_nothing_once_the_version_row_is_gone(app, author, make_post, dispatches):
+    make_post(author, title="First post")
+    for _ in range(2):
+        _fresh_get(app)
+    assert dispatches[0] == 1
+    with app.app_context():
+        db = get_db()
+        db.execute("DELETE FROM content_version")
+        db.commit()
+    assert b"First post" in _fresh_get(app).data
+    assert dispatches[0] == 2
