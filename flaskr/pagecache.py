@@ -255,7 +255,9 @@ class Hits:
 
         body = self.wsgi_app(environ, capture)
         stored = environ.get(_STORED)
-        if stored is not None and sent and sent[0].startswith("200"):
+        # _serve marks only 200 pages it kept or served from the store; Flask has
+        # called start_response by the time it returns.
+        if stored is not None:
             with self.store.lock:
                 entry = self.store.entries.get(stored)
                 if entry is not None:

@@ -791,3 +791,25 @@ def test_hits_serve_nothing_once_the_version_row_is_gone(app, author, make_post,
         db.commit()
     assert b"First post" in _fresh_get(app).data
     assert dispatches[0] == 2
+
+
+def test_a_reader_with_a_session_cookie_gets_the_whole_kept_page_from_flask(app, author, make_post):
+    make_post(author, title="First post")
+    first = _fresh_get(app)
+    client = app.test_client()
+    client.get("/auth/login")  # now with a session cookie (a CSRF token)
+    kept = client.get("/")
+    assert kept.status_code == 200
+    assert kept.data == first.data and b"First post" in kept.data
+
+
+def test_hits_learn_a_page_that_a_reader_with_a_session_kept(app, author, make_post, dispatches):
+    make_post(author, title="First post")
+    client = app.test_client()
+    client.get("/auth/login")
+    client.get("/")  # kept by Flask for a reader Hits may not answer
+    before = dispatches[0]
+    _fresh_get(app)  # a cookieless reader: a hit through Flask, which Hits learns
+    assert dispatches[0] == before + 1
+    assert b"First post" in _fresh_get(app).data  # now answered before Flask
+    assert dispatches[0] == before + 1
