@@ -85,6 +85,10 @@ def test_hsts_behind_a_trusted_https_proxy(make_app):
     direct = make_app().test_client()
     response = direct.get("/", headers={"X-Forwarded-Proto": "https"})
     assert "Strict-Transport-Security" not in response.headers
+    # A proxy trusted for the client's address only has no say on the scheme.
+    for_only = make_app(PROXY_FIX={"x_for": 1, "x_proto": 0}).test_client()
+    response = for_only.get("/", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" not in response.headers
 
 
 def test_logged_in_pages_are_not_cached(client, auth, make_user, make_post):
