@@ -156,6 +156,13 @@ def test_a_visitors_auth_page_is_kept_by_no_cache(probes):
     assert _sent(response) == sorted([*PROBE, *EVERY_RESPONSE, NO_STORE, VARY])
 
 
+@pytest.mark.parametrize("path", ["/auth/login", "/auth/register", "/auth/no-such-page"])
+def test_a_visitors_sign_in_pages_are_kept_by_no_cache(client, path):
+    response = client.get(path)
+    assert response.headers.getlist("Cache-Control") == ["no-store"]
+    assert response.headers.getlist("Vary") == ["Cookie"]
+
+
 def test_a_signed_in_users_page_is_kept_by_no_cache(probes, make_user):
     make_user("alice", PW)
     client = probes.test_client()
