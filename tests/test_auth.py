@@ -9,6 +9,7 @@ import unicodedata
 import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
+from werkzeug.security import generate_password_hash
 
 from flaskr.auth import services
 from flaskr.auth.tables import USERNAME_MAX, user
@@ -289,6 +290,19 @@ def test_a_nul_in_a_password_is_refused_by_the_service_too(app):
     # The web layer answers 400 first; scripts calling the service get a clear error.
     with app.app_context(), pytest.raises(services.ValidationError, match="not allowed"):
         services.register_user("alice", "pass\x00word")
+
+
+def test_a_password_is_checked_whole_never_cut_down(app, auth):
+    """A tutorial-era hash had no length limit; a longer password that only starts with
+    the account's one is still wrong."""
+    old = "x" * 2048
+    with app.app_context(), transaction() as conn:
+        conn.execute(
+            sa.text('INSERT INTO "user" (username, password) VALUES (:u, :p)'),
+            {"u": "old", "p": generate_password_hash(old)},
+        )
+    assert b"Incorrect password." in auth.login("old", old + "y").data
+    assert auth.login("old", old).headers["Location"] == "/"
 
 
 def test_a_corrupt_stored_hash_is_a_wrong_password_not_an_error(app, auth):

@@ -62,7 +62,7 @@ def verdicts(modules: list[str]) -> dict[str, dict[str, str]]:
     for line in out.splitlines():
         name, _, verdict = line.strip().rpartition(": ")
         owner = module_of(name, modules)
-        if owner and verdict != "not checked":
+        if owner:
             result[owner][name] = verdict
     return result
 
@@ -90,7 +90,12 @@ def main() -> int:
     print(f"| module | killed / tried | equivalent | score (floor {FLOOR:.0%}) |")
     print("| --- | ---: | ---: | ---: |")
     survivors: list[str] = []
+    unrun: list[str] = []
     for module, results in sorted(verdicts(modules).items()):
+        # A run that stopped early (killed, crashed) leaves mutants unchecked: the score
+        # of the rest is no score of the module.
+        unrun += sorted(n for n, v in results.items() if v == "not checked")
+        results = {n: v for n, v in results.items() if v != "not checked"}
         counts = Counter(results.values())
         killed = sum(counts[v] for v in KILLED)
         equivalent = [n for n, v in results.items() if v in SURVIVED and n in accepted]
@@ -107,6 +112,11 @@ def main() -> int:
             if args.show:
                 shown = subprocess.run([MUTMUT, "show", name], cwd=ROOT, capture_output=True)
                 print(shown.stdout.decode(errors="replace"))
+    if unrun:
+        print(
+            f"\n{len(unrun)} mutant(s) not run (a run stopped early, or code changed): run again."
+        )
+        failing = True
     return 1 if failing else 0
 
 
