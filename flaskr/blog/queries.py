@@ -35,9 +35,9 @@ COLUMNS = (
 NEWEST_FIRST = (post.c.published_at.desc(), post.c.id.desc())
 WITH_AUTHOR = post.join(user, user.c.id == post.c.author_id)
 
-# Statements readers' pages run are built once, here, with every changing value
-# bound as a parameter: building and caching a statement anew costs more than
-# running it.
+# Statements readers' pages run are built once per app (db.prepared.once_per_app)
+# by the functions below, with every changing value bound as a parameter:
+# building and caching a statement anew costs more than running it.
 
 #: The time a prebuilt statement judges visibility at (bound when it runs).
 NOW = sa.bindparam("now", type_=sa.DateTime())
