@@ -1,4 +1,4 @@
-"""Template macros every page may call (article, form, pager) without importing them.
+"""Template macros every page may call (form, pager) without importing them.
 
 `{% from "macros/..." import ... %}` in a template costs a list page about a
 tenth of its time: Jinja compares the importing template's globals with the
@@ -17,7 +17,6 @@ from jinja2 import Environment
 
 #: Macro file -> the macros in it that templates call by name.
 MACROS = {
-    "macros/posts.html": ("article",),
     "macros/forms.html": ("form", "pager"),
 }
 
@@ -32,6 +31,7 @@ def _macro(env: Environment, path: str, name: str) -> Callable[..., Any]:
 
 def init_app(app: Flask) -> None:
     """Make the shared macros template globals."""
+    # `article` is blog.articles.article: it keeps what the macro renders.
     for path, names in MACROS.items():
         for name in names:
             app.jinja_env.globals[name] = _macro(app.jinja_env, path, name)

@@ -75,7 +75,7 @@ def hello() -> str:
 def index():
     """The newest published posts, a page at a time."""
     page = existing(services.readers_page(page_number()))
-    return render_template("blog/index.html", posts=urls.for_readers(page.items), page=page)
+    return render_template("blog/index.html", posts=page.items, page=page)
 
 
 @bp.route("/<int:post_id>/")

@@ -79,7 +79,14 @@ def _decode_text(data: bytes) -> str:
 def _sqlite_on_begin(conn: sa.Connection) -> None:
     # Writers take the write lock up front, so a reader never has to upgrade to
     # a writer mid-transaction (the cause of instant "database is locked").
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+    if conn.info.get("write"):
+        # Through SQLAlchemy, so "database is locked" reaches the outage handling.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        # A deferred BEGIN touches no file and takes no lock; said on the driver's
+        # connection, it costs a page view a few microseconds instead of a tenth
+        # of its queries' time.
+        conn.connection.driver_connection.execute("BEGIN")  # type: ignore[union-attr]
 
 
 #: Pages a bulk load may keep in memory (KiB): its indexes stay cached instead

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template
 
 from flaskr.blog import services as blog_services
-from flaskr.blog import urls as blog_urls
 from flaskr.pagecache import cached_page
 from flaskr.paging import existing, make_page, page_number
 from flaskr.policy import public
@@ -36,5 +35,4 @@ def tag(name: str):
     if found is None:
         abort(404)
     page = existing(blog_services.readers_page(page_number(), tag_id=found["id"]))
-    posts = blog_urls.for_readers(page.items)
-    return render_template("tags/tag.html", tag=found, posts=posts, page=page)
+    return render_template("tags/tag.html", tag=found, posts=page.items, page=page)

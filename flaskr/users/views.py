@@ -6,7 +6,6 @@ from flask import Blueprint, abort, render_template
 
 from flaskr.auth import queries as auth_queries
 from flaskr.blog import services as blog_services
-from flaskr.blog import urls as blog_urls
 from flaskr.pagecache import cached_page
 from flaskr.paging import existing, page_number
 from flaskr.policy import public
@@ -23,5 +22,4 @@ def profile(username: str):
     if author is None:
         abort(404)
     page = existing(blog_services.readers_page(page_number(), author_id=author["id"]))
-    posts = blog_urls.for_readers(page.items)
-    return render_template("users/profile.html", author=author, posts=posts, page=page)
+    return render_template("users/profile.html", author=author, posts=page.items, page=page)

@@ -1,0 +1,104 @@
+"""A post as lists show it, rendered once per process for as long as nothing it shows changes.
+
+A list page shows ten posts through the `article` macro (title, byline, tags,
+body); rendering them is a third of the page's time, and the same posts are
+shown again and again: on the index, their tags' pages, their author's page,
+to every signed-in reader (whom the page cache never serves). The rendered
+HTML is kept under a key made of everything the macro reads - the post's
+title, author, dates, tags and rendered body themselves, not a version number
+- so a change made any way at all (the editor, a rename, plain SQL) makes a
+new key, and a kept copy is never shown for a post that has changed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from flask import Flask, current_app, request
+from jinja2 import Environment
+from markupsafe import Markup
+
+from flaskr.blog import urls
+from flaskr.policy import can_template
+
+#: The macro file and the macro in it.
+TEMPLATE = "macros/posts.html"
+#: Bytes of kept HTML (and the bodies in the keys) per worker process; least recently used go first.
+MAX_BYTES = 16 * 1024 * 1024
+#: A post whose rendered body is longer than this is rendered each time, never kept.
+MAX_BODY = 256 * 1024
+
+
+class Kept:
+    """A thread-safe LRU of rendered articles, bounded by the bytes it holds."""
+
+    def __init__(self, max_bytes: int = MAX_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self.entries: OrderedDict[tuple[Any, ...], Markup] = OrderedDict()
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> Markup | None:
+        with self.lock:
+            html = self.entries.get(key)
+            if html is not None:
+                self.entries.move_to_end(key)
+            return html
+
+    def put(self, key: tuple[Any, ...], html: Markup, size: int) -> None:
+        with self.lock:
+            if key in self.entries:
+                return
+            self.entries[key] = html
+            self.size += size
+            while self.size > self.max_bytes:
+                old_key, old_html = self.entries.popitem(last=False)
+                self.size -= _size(old_key, old_html)
+
+
+def _size(key: tuple[Any, ...], html: str) -> int:
+    # The key holds the rendered body: it counts as much as the page that shows it.
+    return len(html) + len(key[-1])
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its kept articles and templates the `article` global."""
+    app.extensions["flaskr.articles"] = Kept()
+    app.jinja_env.globals["article"] = article
+
+
+def article(post: dict[str, Any], full: bool = False) -> Markup:
+    """The post's article HTML: kept, or rendered by the macro and kept.
+
+    `post` is a row from blog.services.with_html(); its addresses are made
+    here when the macro has to run (blog.urls.for_readers).
+    """
+    env: Environment = current_app.jinja_env
+    # The loaded macro file is part of the key: an edited template (auto-reload) renders anew.
+    template = env.get_template(TEMPLATE)
+    key = (
+        template,
+        full,
+        can_template("post:update", post),
+        request.script_root,
+        post["id"],
+        post["title"],
+        post["username"],
+        post["published_at"],
+        post["updated"] if full else None,
+        tuple(post["tags"]),
+        post["body_html"],
+    )
+    kept: Kept = current_app.extensions["flaskr.articles"]
+    found = kept.get(key)
+    if found is not None:
+        return found
+    if "url" not in post:
+        urls.for_readers([post])
+    # A macro of an autoescaped template returns Markup: its own escaping is kept.
+    html: Markup = template.module.article(post, full)  # type: ignore[attr-defined]
+    if len(post["body_html"]) <= MAX_BODY:
+        kept.put(key, html, _size(key, html))
+    return html

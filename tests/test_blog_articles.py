@@ -1,0 +1,144 @@
+"""Posts as lists show them, kept rendered: never shown once anything in them changed."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from markupsafe import Markup
+
+from flaskr.blog import articles
+from flaskr.db import transaction
+
+
+@pytest.fixture
+def app(make_app):
+    # No page cache: what a reader sees comes from the kept articles alone.
+    return make_app(PAGE_CACHE_SECONDS=0)
+
+
+@pytest.fixture
+def post(make_user, make_post):
+    author = make_user("ann")
+    return make_post(author, title="Kept title", body="kept words", tags="kepttag")
+
+
+def _sql(app, statement: str) -> None:
+    with app.app_context(), transaction() as conn:
+        conn.execute(sa.text(statement))
+
+
+def _kept(app) -> articles.Kept:
+    return app.extensions["flaskr.articles"]
+
+
+@pytest.mark.parametrize(
+    ("statement", "before", "after"),
+    [
+        ("UPDATE post SET title = 'Other title'", "Kept title", "Other title"),
+        ("UPDATE post SET body_html = '<p>other words</p>'", "kept words", "other words"),
+        ("UPDATE \"user\" SET username = 'bea'", "by ann", "by bea"),
+        ("UPDATE tag SET name = 'othertag'", "/tag/kepttag", "/tag/othertag"),
+        ("UPDATE post SET published_at = '2020-02-03 04:05:06'", "", "on 2020-02-03"),
+    ],
+    ids=["title", "body", "author", "tag", "published"],
+)
+def test_a_list_shows_a_change_made_by_plain_sql_at_once(
+    client, app, post, statement, before, after
+):
+    first = client.get("/").get_data(as_text=True)
+    assert before in first and after not in first
+    assert len(_kept(app).entries) == 1
+    _sql(app, statement)
+    changed = client.get("/").get_data(as_text=True)
+    assert after in changed
+    if before:
+        assert before not in changed
+
+
+def test_a_posts_page_shows_a_new_update_time(client, app, post):
+    assert ", updated 2021-03-04" not in client.get("/1/kept-title").get_data(as_text=True)
+    _sql(app, "UPDATE post SET updated = '2021-03-04 05:06:07'")
+    assert ", updated 2021-03-04" in client.get("/1/kept-title").get_data(as_text=True)
+
+
+def test_a_post_on_its_page_and_in_a_list_are_kept_apart(client, app, post):
+    page = client.get("/1/kept-title").get_data(as_text=True)
+    listed = client.get("/").get_data(as_text=True)
+    assert "More from ann" in page and "More from ann" not in listed
+
+
+def test_the_edit_link_is_never_shown_to_another_reader(client, auth, make_user, make_post):
+    make_user("test", "test")
+    make_post(1, title="Mine")
+    auth.login()
+    assert "/1/update" in client.get("/").get_data(as_text=True)
+    auth.logout()
+    assert "/1/update" not in client.get("/").get_data(as_text=True)
+    auth.login()
+    assert "/1/update" in client.get("/").get_data(as_text=True)
+
+
+def test_links_follow_the_script_root(client, post):
+    assert 'href="/1/kept-title"' in client.get("/").get_data(as_text=True)
+    under = client.get("/", base_url="http://localhost/blog").get_data(as_text=True)
+    assert 'href="/blog/1/kept-title"' in under and 'href="/blog/tag/kepttag"' in under
+
+
+def test_a_kept_article_is_not_rendered_again(client, app, post, monkeypatch):
+    client.get("/")
+    with app.app_context():
+        module = app.jinja_env.get_template(articles.TEMPLATE).module
+    rendered: list[int] = []
+    original = module.article
+
+    def counting(post, full=False):
+        rendered.append(post["id"])
+        return original(post, full)
+
+    monkeypatch.setattr(module, "article", counting)
+    for path in ("/", "/tag/kepttag", "/u/ann"):
+        assert "kept words" in client.get(path).get_data(as_text=True)
+    assert rendered == []
+
+
+def test_a_very_long_post_is_rendered_each_time_never_kept(client, app, post, monkeypatch):
+    with app.app_context(), transaction() as conn:
+        length = len(conn.execute(sa.text("SELECT body_html FROM post")).scalar_one())
+    monkeypatch.setattr(articles, "MAX_BODY", length - 1)
+    assert "kept words" in client.get("/").get_data(as_text=True)
+    assert not _kept(app).entries
+    monkeypatch.setattr(articles, "MAX_BODY", length)
+    client.get("/")
+    assert len(_kept(app).entries) == 1
+
+
+def test_the_store_keeps_within_its_byte_budget_dropping_the_least_recent():
+    kept = articles.Kept(max_bytes=30)
+    first, second, third = (("x", name * 5) for name in "abc")
+    kept.put(first, Markup("1" * 10), 15)
+    kept.put(second, Markup("2" * 10), 15)
+    assert kept.get(first) == "1" * 10  # now the most recent
+    kept.put(third, Markup("3" * 10), 15)
+    assert kept.size == 30
+    assert kept.get(second) is None
+    assert kept.get(first) == "1" * 10 and kept.get(third) == "3" * 10
+
+
+def test_putting_a_kept_key_again_counts_it_once():
+    kept = articles.Kept(max_bytes=100)
+    key = ("x", "body")
+    kept.put(key, Markup("html"), 8)
+    kept.put(key, Markup("html"), 8)
+    assert kept.size == 8 and len(kept.entries) == 1
+
+
+def test_two_posts_alike_in_all_they_show_keep_their_own_addresses(client, app, post):
+    _sql(app, "UPDATE post SET published_at = '2020-02-03 04:05:06'")
+    _sql(
+        app,
+        "INSERT INTO post (author_id, title, body, body_html, render_version, status, published_at)"
+        " SELECT author_id, title, body, body_html, render_version, status, published_at FROM post",
+    )
+    _sql(app, "INSERT INTO post_tag (post_id, tag_id) SELECT 2, tag_id FROM post_tag")
+    listed = client.get("/").get_data(as_text=True)
+    assert 'href="/1/kept-title"' in listed and 'href="/2/kept-title"' in listed
