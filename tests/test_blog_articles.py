@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from markupsafe import Markup
 
 from flaskr.blog import articles
 from flaskr.db import transaction
+from flaskr.fragments import Fragments
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def _sql(app, statement: str) -> None:
         conn.execute(sa.text(statement))
 
 
-def _kept(app) -> articles.Kept:
+def _kept(app) -> Fragments:
     return app.extensions["flaskr.articles"]
 
 
@@ -110,26 +110,6 @@ def test_a_very_long_post_is_rendered_each_time_never_kept(client, app, post, mo
     monkeypatch.setattr(articles, "MAX_BODY", length)
     client.get("/")
     assert len(_kept(app).entries) == 1
-
-
-def test_the_store_keeps_within_its_byte_budget_dropping_the_least_recent():
-    kept = articles.Kept(max_bytes=30)
-    first, second, third = (("x", name * 5) for name in "abc")
-    kept.put(first, Markup("1" * 10), 15)
-    kept.put(second, Markup("2" * 10), 15)
-    assert kept.get(first) == "1" * 10  # now the most recent
-    kept.put(third, Markup("3" * 10), 15)
-    assert kept.size == 30
-    assert kept.get(second) is None
-    assert kept.get(first) == "1" * 10 and kept.get(third) == "3" * 10
-
-
-def test_putting_a_kept_key_again_counts_it_once():
-    kept = articles.Kept(max_bytes=100)
-    key = ("x", "body")
-    kept.put(key, Markup("html"), 8)
-    kept.put(key, Markup("html"), 8)
-    assert kept.size == 8 and len(kept.entries) == 1
 
 
 def test_two_posts_alike_in_all_they_show_keep_their_own_addresses(client, app, post):

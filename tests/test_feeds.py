@@ -1142,3 +1142,55 @@ def test_text_that_is_not_utf8_reads_as_replacement_characters(app, client, blog
         assert "a\ufffd\ufffd\ufffd\ufffdb" in titles, kind
     for path in ("/", f"/{blog['first']}/", "/search?q=sparrow"):
         assert client.get(path, follow_redirects=True).status_code == 200, path
+
+
+# --- entries kept as written ------------------------------------------------------------
+
+
+def _entry(**changes):
+    from flaskr.feeds.formats import Entry
+
+    fields = {
+        "id": "tag:example.org,2026:1",
+        "url": "http://example.org/1/one",
+        "title": "One",
+        "author": "ann",
+        "published": datetime(2026, 1, 2, 3, 4, 5),
+        "updated": datetime(2026, 1, 2, 3, 4, 5),
+        "content_html": "<p>first words</p>",
+        "summary": "first words",
+        "tags": ["cats"],
+    }
+    fields.update(changes)
+    return Entry(**fields)
+
+
+CHANGES = {
+    "id": "tag:example.org,2026:2",
+    "url": "http://example.org/1/changed",
+    "title": "Changed",
+    "author": "bea",
+    "published": datetime(2025, 5, 6, 7, 8, 9),
+    "updated": datetime(2027, 5, 6, 7, 8, 9),
+    "content_html": "<p>changed words</p>",
+    "summary": "changed summary",
+    "tags": ["dogs"],
+}
+
+
+@pytest.mark.parametrize("kind", ["atom", "rss"])
+@pytest.mark.parametrize("field", sorted(CHANGES))
+def test_a_kept_entry_is_never_written_for_a_changed_post(kind, field):
+    from flaskr.feeds import formats
+
+    write = {"atom": formats._atom_entry, "rss": formats._rss_item}[kind]
+    feed = formats.Feed(
+        "Blog", "", "http://example.org/", "http://example.org/f", datetime(2026, 1, 1)
+    )
+    first = formats.WRITERS[kind](feed, [_entry()]).decode()
+    assert write(_entry()) in first
+    changed_entry = _entry(**{field: CHANGES[field]})
+    changed = formats.WRITERS[kind](feed, [changed_entry]).decode()
+    assert write(changed_entry) in changed
+    if write(changed_entry) != write(_entry()):
+        assert write(_entry()) not in changed

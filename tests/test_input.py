@@ -141,6 +141,7 @@ FORM_REFUSED = "The form contains characters that are not allowed."
         "/search?q=ok&q%1b=ok",
         "/search?q=ok&q=ok&page=1&page=%7f",
         "/tag/a%01b",
+        "/tag/a%01b?page=1",  # the path of an address that has a query too
     ],
 )
 def test_a_control_character_anywhere_in_an_address_is_a_400(client, path):
@@ -169,6 +170,13 @@ def test_a_control_character_anywhere_in_a_form_is_a_400(client, method, content
     )
     assert response.status_code == 400
     assert _explanation(response) == FORM_REFUSED
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])
+def test_a_control_character_in_the_address_a_form_is_sent_to_is_a_400(client, method):
+    response = client.open("/auth/log%01in", method=method, data={"username": "alice"})
+    assert response.status_code == 400
+    assert _explanation(response) == ADDRESS_REFUSED
 
 
 def test_a_multipart_form_of_allowed_characters_reaches_the_view(client, make_user):

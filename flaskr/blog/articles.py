@@ -12,8 +12,6 @@ new key, and a kept copy is never shown for a post that has changed.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Any
 
 from flask import Flask, current_app, request
@@ -21,6 +19,7 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from flaskr.blog import urls
+from flaskr.fragments import Fragments
 from flaskr.policy import can_template
 
 #: The macro file and the macro in it.
@@ -31,41 +30,9 @@ MAX_BYTES = 16 * 1024 * 1024
 MAX_BODY = 256 * 1024
 
 
-class Kept:
-    """A thread-safe LRU of rendered articles, bounded by the bytes it holds."""
-
-    def __init__(self, max_bytes: int = MAX_BYTES) -> None:
-        self.max_bytes = max_bytes
-        self.entries: OrderedDict[tuple[Any, ...], Markup] = OrderedDict()
-        self.size = 0
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple[Any, ...]) -> Markup | None:
-        with self.lock:
-            html = self.entries.get(key)
-            if html is not None:
-                self.entries.move_to_end(key)
-            return html
-
-    def put(self, key: tuple[Any, ...], html: Markup, size: int) -> None:
-        with self.lock:
-            if key in self.entries:
-                return
-            self.entries[key] = html
-            self.size += size
-            while self.size > self.max_bytes:
-                old_key, old_html = self.entries.popitem(last=False)
-                self.size -= _size(old_key, old_html)
-
-
-def _size(key: tuple[Any, ...], html: str) -> int:
-    # The key holds the rendered body: it counts as much as the page that shows it.
-    return len(html) + len(key[-1])
-
-
 def init_app(app: Flask) -> None:
     """Give the app its kept articles and templates the `article` global."""
-    app.extensions["flaskr.articles"] = Kept()
+    app.extensions["flaskr.articles"] = Fragments[Markup](MAX_BYTES)
     app.jinja_env.globals["article"] = article
 
 
@@ -91,7 +58,7 @@ def article(post: dict[str, Any], full: bool = False) -> Markup:
         tuple(post["tags"]),
         post["body_html"],
     )
-    kept: Kept = current_app.extensions["flaskr.articles"]
+    kept: Fragments[Markup] = current_app.extensions["flaskr.articles"]
     found = kept.get(key)
     if found is not None:
         return found
@@ -100,5 +67,6 @@ def article(post: dict[str, Any], full: bool = False) -> Markup:
     # A macro of an autoescaped template returns Markup: its own escaping is kept.
     html: Markup = template.module.article(post, full)  # type: ignore[attr-defined]
     if len(post["body_html"]) <= MAX_BODY:
-        kept.put(key, html, _size(key, html))
+        # The key holds the rendered body: it counts as much as the article.
+        kept.put(key, html, len(html) + len(post["body_html"]))
     return html

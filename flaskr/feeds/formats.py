@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
+from flaskr.fragments import Fragments
 from flaskr.validation import replace_control_characters as _text
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -92,6 +94,49 @@ def _tag(name: str, text: str | None = None, **attrs: str) -> str:
 
 _XML_DECLARATION = "<?xml version='1.0' encoding='utf-8'?>\n"
 
+#: Entries as written, by format and every field (the writers are pure functions
+#: of them): the same post in the next feed is not escaped again.
+_WRITTEN: Fragments[str] = Fragments(8 * 1024 * 1024)
+
+
+def _written(kind: str, entry: Entry, write: Callable[[Entry], str]) -> str:
+    """write(entry), kept for the next feed that carries the same entry."""
+    key = (
+        kind,
+        entry.id,
+        entry.url,
+        entry.title,
+        entry.author,
+        entry.published,
+        entry.updated,
+        entry.content_html,
+        entry.summary,
+        tuple(entry.tags),
+    )
+    text = _WRITTEN.get(key)
+    if text is None:
+        text = write(entry)
+        _WRITTEN.put(key, text, 2 * len(text))  # the text, and about as much in the key
+    return text
+
+
+def _atom_entry(entry: Entry) -> str:
+    parts = [
+        "<entry>",
+        _tag("id", entry.id),
+        _tag("title", entry.title),  # type="text", the default
+        _tag("link", rel="alternate", href=entry.url, type="text/html"),
+        f"<author>{_tag('name', entry.author)}</author>",
+        _tag("published", _iso(entry.published)),
+        _tag("updated", _iso(entry.updated)),
+        *(_tag("category", term=tag) for tag in entry.tags),
+        _tag("summary", entry.summary),
+    ]
+    if entry.content_html is not None:
+        parts.append(_tag("content", entry.content_html, type="html"))
+    parts.append("</entry>")
+    return "".join(parts)
+
 
 def atom(feed: Feed, entries: list[Entry]) -> bytes:
     """An Atom 1.0 document (RFC 4287)."""
@@ -106,21 +151,7 @@ def atom(feed: Feed, entries: list[Entry]) -> bytes:
         _tag("link", rel="alternate", href=feed.home_url, type="text/html"),
         _tag("generator", "flaskr"),
     ]
-    for entry in entries:
-        parts += [
-            "<entry>",
-            _tag("id", entry.id),
-            _tag("title", entry.title),  # type="text", the default
-            _tag("link", rel="alternate", href=entry.url, type="text/html"),
-            f"<author>{_tag('name', entry.author)}</author>",
-            _tag("published", _iso(entry.published)),
-            _tag("updated", _iso(entry.updated)),
-            *(_tag("category", term=tag) for tag in entry.tags),
-            _tag("summary", entry.summary),
-        ]
-        if entry.content_html is not None:
-            parts.append(_tag("content", entry.content_html, type="html"))
-        parts.append("</entry>")
+    parts += [_written("atom", entry, _atom_entry) for entry in entries]
     parts.append("</feed>")
     return "".join(parts).encode()
 
@@ -133,6 +164,25 @@ def _plain(escaped: str) -> str:
 
 def _rss_tag(name: str, text: str) -> str:
     return _plain(_tag(name, text))
+
+
+def _rss_item(entry: Entry) -> str:
+    description = entry.content_html
+    if description is None:
+        description = html.escape(entry.summary, quote=False)
+    return "".join(
+        [
+            "<item>",
+            _rss_tag("title", entry.title),
+            _rss_tag("link", entry.url),
+            _plain(_tag("guid", entry.id, isPermaLink="false")),
+            _rss_tag("pubDate", _rfc822(entry.published)),
+            _rss_tag("author", f"noreply@invalid ({entry.author})"),
+            *(_rss_tag("category", tag) for tag in entry.tags),
+            _rss_tag("description", description),
+            "</item>",
+        ]
+    )
 
 
 def rss(feed: Feed, entries: list[Entry]) -> bytes:
@@ -148,21 +198,7 @@ def rss(feed: Feed, entries: list[Entry]) -> bytes:
         _rss_tag("generator", "flaskr"),
         _plain(self_link),
     ]
-    for entry in entries:
-        description = entry.content_html
-        if description is None:
-            description = html.escape(entry.summary, quote=False)
-        parts += [
-            "<item>",
-            _rss_tag("title", entry.title),
-            _rss_tag("link", entry.url),
-            _plain(_tag("guid", entry.id, isPermaLink="false")),
-            _rss_tag("pubDate", _rfc822(entry.published)),
-            _rss_tag("author", f"noreply@invalid ({entry.author})"),
-            *(_rss_tag("category", tag) for tag in entry.tags),
-            _rss_tag("description", description),
-            "</item>",
-        ]
+    parts += [_written("rss", entry, _rss_item) for entry in entries]
     parts.append("</channel></rss>")
     return "".join(parts).encode()
 
