@@ -260,3 +260,37 @@ def test_demo_data_never_reuses_a_deleted_posts_id(app, runner, make_user, make_
     # Ids handed out after the bulk load continue above it, too.
     latest = make_post(author, title="After the demo")
     assert latest > max(ids)
+
+
+# --- 0006: the search document by PL/pgSQL -------------------------------------------
+
+
+def _documents(app) -> list:
+    return _ids(app, "SELECT post_id, document::text FROM post_search ORDER BY post_id")
+
+
+def test_migration_0006_builds_the_same_search_document_by_plpgsql(app, db_kind, make_user):
+    if db_kind == "sqlite":
+        return  # PostgreSQL's function only; SQLite's FTS5 triggers are untouched
+    author = make_user("alice")
+    with app.app_context():
+        services.create_post(
+            author, services.Draft(title="A <canvas> kite", body="Gulls fly", tags="sky, sea")
+        )
+    language = "SELECT l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
+    language += "WHERE p.proname = 'flaskr_post_document'"
+    assert _ids(app, language) == [("plpgsql",)]
+    now = _documents(app)
+    assert now[0][1] == "'alic':6B 'canva':2A 'fli':8 'gull':7 'kite':3A 'sea':5B 'sky':4B"
+    with app.app_context(), engine().connect() as conn:
+        with conn.begin():
+            command.downgrade(alembic_config(conn), "0005")
+        assert _ids(app, language) == [("sql",)]
+        with conn.begin():
+            conn.execute(sa.text("UPDATE post SET title = title"))  # the triggers rebuild it
+        assert _documents(app) == now
+        with conn.begin():
+            command.upgrade(alembic_config(conn), "head")
+    with app.app_context(), transaction() as conn:
+        conn.execute(sa.text("UPDATE post SET title = title"))
+    assert _documents(app) == now and _ids(app, language) == [("plpgsql",)]
