@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, request
-from jinja2 import Environment
+from flask import Flask, request
 from markupsafe import Markup
 
 from flaskr.blog import urls
@@ -32,41 +31,42 @@ MAX_BODY = 256 * 1024
 
 def init_app(app: Flask) -> None:
     """Give the app its kept articles and templates the `article` global."""
-    app.extensions["flaskr.articles"] = Fragments[Markup](MAX_BYTES)
+    kept = Fragments[Markup](MAX_BYTES)
+    app.extensions["flaskr.articles"] = kept
+
+    def article(post: dict[str, Any], full: bool = False) -> Markup:
+        """The post's article HTML: kept, or rendered by the macro and kept.
+
+        `post` is a row from blog.services.with_html(); its addresses are made
+        here when the macro has to run (blog.urls.for_readers).
+        """
+        # The loaded macro file is part of the key: an edited template (auto-reload)
+        # renders anew. (The app is this closure's, not current_app: a list page
+        # calls this ten times, and each context lookup costs.)
+        template = app.jinja_env.get_template(TEMPLATE)
+        key = (
+            template,
+            full,
+            can_template("post:update", post),
+            request.script_root,
+            post["id"],
+            post["title"],
+            post["username"],
+            post["published_at"],
+            post["updated"] if full else None,
+            tuple(post["tags"]),
+            post["body_html"],
+        )
+        found = kept.get(key)
+        if found is not None:
+            return found
+        if "url" not in post:
+            urls.for_readers([post])
+        # A macro of an autoescaped template returns Markup: its own escaping is kept.
+        html: Markup = template.module.article(post, full)  # type: ignore[attr-defined]
+        if len(post["body_html"]) <= MAX_BODY:
+            # The key holds the rendered body: it counts as much as the article.
+            kept.put(key, html, len(html) + len(post["body_html"]))
+        return html
+
     app.jinja_env.globals["article"] = article
-
-
-def article(post: dict[str, Any], full: bool = False) -> Markup:
-    """The post's article HTML: kept, or rendered by the macro and kept.
-
-    `post` is a row from blog.services.with_html(); its addresses are made
-    here when the macro has to run (blog.urls.for_readers).
-    """
-    env: Environment = current_app.jinja_env
-    # The loaded macro file is part of the key: an edited template (auto-reload) renders anew.
-    template = env.get_template(TEMPLATE)
-    key = (
-        template,
-        full,
-        can_template("post:update", post),
-        request.script_root,
-        post["id"],
-        post["title"],
-        post["username"],
-        post["published_at"],
-        post["updated"] if full else None,
-        tuple(post["tags"]),
-        post["body_html"],
-    )
-    kept: Fragments[Markup] = current_app.extensions["flaskr.articles"]
-    found = kept.get(key)
-    if found is not None:
-        return found
-    if "url" not in post:
-        urls.for_readers([post])
-    # A macro of an autoescaped template returns Markup: its own escaping is kept.
-    html: Markup = template.module.article(post, full)  # type: ignore[attr-defined]
-    if len(post["body_html"]) <= MAX_BODY:
-        # The key holds the rendered body: it counts as much as the article.
-        kept.put(key, html, len(html) + len(post["body_html"]))
-    return html
