@@ -253,8 +253,10 @@ def _insert_batch(conn: sa.Connection, rows: Rows, links: Rows) -> None:
         conn.execute(sa.insert(post_tag), links)
 
 
-def _add_users_and_tags(conn: sa.Connection, users: int, tags: int) -> tuple[list[int], list[int]]:
-    """Create the demo accounts and any missing tags; their ids."""
+def _add_users_and_tags(
+    conn: sa.Connection, users: int, tags: int
+) -> tuple[list[str], list[int], list[int]]:
+    """Create the demo accounts and any missing tags; the accounts' names, their ids, the tags'."""
     password = hash_password(DEMO_PASSWORD)  # one hash for all: hashing is slow by design
     now = utcnow()
     last_user = sa.select(sa.func.coalesce(sa.func.max(user.c.id), 0))
@@ -281,7 +283,7 @@ def _add_users_and_tags(conn: sa.Connection, users: int, tags: int) -> tuple[lis
     if missing:
         conn.execute(sa.insert(tag), missing)
     by_name = dict(conn.execute(sa.select(tag.c.name, tag.c.id)).all())
-    return author_ids, [by_name[name] for name in wanted]
+    return names, author_ids, [by_name[name] for name in wanted]
 
 
 def _tag_names(count: int) -> list[str]:
@@ -314,7 +316,7 @@ def demo_data_command(users: int, posts: int, tags: int, seed: int, workers: int
     with engine().connect() as conn, bulk_load(conn):
         conn.info["write"] = True
         with conn.begin():
-            author_ids, tag_ids = _add_users_and_tags(conn, users, tags)
+            names, author_ids, tag_ids = _add_users_and_tags(conn, users, tags)
             first_id = _first_free_post_id(conn)
         plan = _Plan(seed, posts, first_id, utcnow(), tuple(author_ids), tuple(tag_ids))
         with click.progressbar(length=posts, label=f"Writing {posts:,} posts") as bar:
@@ -335,7 +337,6 @@ def demo_data_command(users: int, posts: int, tags: int, seed: int, workers: int
                 )
     click.echo("Updating the query planner's statistics...")
     refresh_statistics()
-    click.echo(
-        f"Added {users} users, {tags} tags and {posts} posts. "
-        f"Every demo user's password is {DEMO_PASSWORD!r}."
-    )
+    accounts = ", ".join(names) if len(names) <= 3 else f"{names[0]} to {names[-1]}"
+    click.echo(f"Added {users} users ({accounts}), {tags} tags and {posts} posts.")
+    click.echo(f"Log in as any of them with the password {DEMO_PASSWORD!r}.")

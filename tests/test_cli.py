@@ -161,6 +161,15 @@ def test_demo_data_shows_progress_and_leaves_planner_statistics(app, runner, db_
     assert sorted(name for (name,) in _rows(app, analysed)) == ["post", "post_tag"]
 
 
+def test_demo_data_says_who_to_log_in_as(app, runner, make_user):
+    make_user("alice")
+    few = runner.invoke(args=["demo-data", "--users", "2", "--posts", "0"]).output
+    assert "Added 2 users (demo2, demo3), 50 tags and 0 posts." in few
+    assert "Log in as any of them with the password 'demo-password-1'." in few
+    many = runner.invoke(args=["demo-data", "--users", "4", "--posts", "0"]).output
+    assert "Added 4 users (demo4 to demo7)" in many
+
+
 def test_demo_data_posts_show_on_the_index_and_demo_users_can_log_in(app, runner):
     runner.invoke(args=["demo-data", "--users", "2", "--posts", "12"])
     client = app.test_client()
