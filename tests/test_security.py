@@ -144,6 +144,21 @@ def test_a_visitors_page_carries_each_security_header_once_as_written(probes):
     assert _sent(response) == sorted([*PROBE, *EVERY_RESPONSE, VARY])
 
 
+@pytest.mark.parametrize("name", [name for name, _ in [*EVERY_RESPONSE, HSTS]])
+@pytest.mark.parametrize("spelled", [str.lower, str.upper, str])
+def test_a_header_the_view_set_itself_is_sent_instead_of_the_default(make_app, name, spelled):
+    """A view may say its own framing or policy (an embeddable page, say): it is sent
+    as the view wrote it, once, whatever the case of its name."""
+    app = make_app()
+
+    def own() -> tuple[str, int, dict[str, str]]:
+        return "own", 200, {spelled(name): "the view's own"}
+
+    app.add_url_rule("/own", "own", public(own))
+    response = app.test_client().get("/own", base_url="https://localhost")
+    assert response.headers.getlist(name) == ["the view's own"]
+
+
 def test_hsts_is_sent_once_as_written_over_https(probes):
     response = probes.test_client().get("/probe", base_url="https://localhost")
     assert _sent(response) == sorted([*PROBE, *EVERY_RESPONSE, VARY, HSTS])

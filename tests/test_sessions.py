@@ -257,6 +257,19 @@ def test_session_cookie_flags(app, client, auth, make_user):
     )
 
 
+def test_a_signed_in_readers_cookie_is_renewed_on_every_page_that_changes_nothing(
+    client, auth, make_user
+):
+    """The cookie's own expiry slides with use (as Flask's SESSION_REFRESH_EACH_REQUEST
+    does), so an active reader's browser never drops it before the server-side session ends."""
+    make_user("alice", PW)
+    auth.login("alice", PW)
+    client.get("/")  # the flash message of the login is shown and gone
+    response = client.get("/")
+    assert response.status_code == 200
+    assert _set_cookie(response)["session"]["expires"]
+
+
 def test_session_cookie_is_secure_when_the_site_is_https(make_app, make_user):
     make_user("alice", PW)
     client = make_app(PREFERRED_URL_SCHEME="https").test_client()
