@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Iterable
 from typing import IO, Any
 
@@ -28,6 +29,11 @@ def init_app(app: Flask) -> None:
     app.session_interface = _SessionInterface()
     app.before_request(_check_request)
     app.after_request(_headers)
+    audit_log = app.logger.getChild("audit")
+    if audit_log.level == logging.NOTSET:
+        # Routine events are INFO; without this they would be dropped at Python's
+        # default WARNING. A level the operator's logging config set is kept.
+        audit_log.setLevel(logging.INFO)
 
 
 #: Methods whose requests may carry a body.
@@ -196,6 +202,11 @@ def safe_path(target: str | None) -> str:
     return target
 
 
+#: Audit events that are the site working as it should: logged at INFO. Every
+#: other event (a failed login, a refusal, a rate limit) is a WARNING.
+ROUTINE_EVENTS = frozenset({"login", "register", "password-changed", "account-deleted"})
+
+
 def audit(event: str, **fields: object) -> None:
     """Log a security event on one line; values are escaped so input cannot forge lines."""
     from flask import current_app
@@ -204,7 +215,8 @@ def audit(event: str, **fields: object) -> None:
     fields.setdefault("user_id", user["id"] if user else None)
     fields.setdefault("ip", request.remote_addr)
     parts = " ".join(f"{key}={_escape(value)}" for key, value in fields.items())
-    current_app.logger.warning("security %s %s", event, parts)
+    level = logging.INFO if event in ROUTINE_EVENTS else logging.WARNING
+    current_app.logger.getChild("audit").log(level, "security %s %s", event, parts)
 
 
 def _escape(value: object) -> str:

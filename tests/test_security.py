@@ -280,6 +280,30 @@ def _audit_lines(caplog) -> list[str]:
     ]
 
 
+def test_routine_events_are_info_and_the_rest_warnings_all_logged_by_default(
+    client, auth, make_user, caplog
+):
+    """Nothing is set up for logging here: the app's own settings keep INFO lines."""
+    make_user("alice", "Sup3r-Secret-Passw0rd")
+    auth.login("alice", "wrong password here")
+    auth.login("alice", "Sup3r-Secret-Passw0rd")
+    levels = {
+        record.getMessage().split()[1]: record.levelname
+        for record in caplog.records
+        if record.getMessage().startswith("security ")
+    }
+    assert levels == {"login-failed": "WARNING", "login": "INFO"}
+
+
+def test_an_audit_level_set_by_the_operator_is_kept(make_app):
+    logging.getLogger("flaskr.audit").setLevel(logging.ERROR)
+    try:
+        make_app()
+        assert logging.getLogger("flaskr.audit").level == logging.ERROR
+    finally:
+        logging.getLogger("flaskr.audit").setLevel(logging.NOTSET)
+
+
 def test_login_success_and_failure_are_logged_with_time_user_and_ip(
     client, auth, make_user, caplog
 ):
@@ -379,8 +403,33 @@ def _audited(app, event: str, user=None, **fields) -> str:
     finally:
         app.logger.removeHandler(handler)
     (record,) = records
-    assert record.levelno == logging.WARNING
     return record.getMessage()
+
+
+@pytest.mark.parametrize(
+    ("event", "level"),
+    [
+        ("login", logging.INFO),
+        ("register", logging.INFO),
+        ("password-changed", logging.INFO),
+        ("account-deleted", logging.INFO),
+        ("login-failed", logging.WARNING),
+        ("password-change-failed", logging.WARNING),
+        ("forbidden", logging.WARNING),
+        ("rate-limited", logging.WARNING),
+    ],
+)
+def test_each_audit_event_has_its_level(app, event, level):
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    app.logger.addHandler(handler)
+    try:
+        with app.test_request_context("/x"):
+            audit(event)
+    finally:
+        app.logger.removeHandler(handler)
+    assert [record.levelno for record in records] == [level]
 
 
 def test_an_audit_line_is_the_event_then_key_value_fields(app):
