@@ -384,3 +384,37 @@ def test_a_username_one_character_too_long_is_refused_with_the_limit(app, auth, 
     )
     with app.app_context():
         assert connection().execute(sa.text('SELECT count(*) FROM "user"')).scalar() == 0
+
+
+# --- feedback ------------------------------------------------------------------------
+
+
+def test_registering_says_the_account_is_ready_on_the_login_page(client):
+    response = client.post("/auth/register", data={"username": "alice", "password": "pw alice"})
+    assert response.headers["Location"] == "/auth/login"
+    page = client.get("/auth/login").get_data(as_text=True)
+    assert "Account created. You can log in now." in page
+    assert "Account created" not in client.get("/auth/login").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/auth/login", "/auth/register"])
+def test_a_refused_form_keeps_the_username_typed_escaped(client, make_user, path):
+    make_user("taken")
+    # Too long to register: refused on both forms.
+    for name in ("x" * 151 + '"><script>x</script>', "taken"):
+        page = client.post(path, data={"username": name, "password": "x"}).get_data(as_text=True)
+        escaped = name.replace("&", "&amp;").replace('"', "&#34;").replace("<", "&lt;")
+        assert f'value="{escaped.replace(">", "&gt;")}"' in page
+        assert "<script>x" not in page
+
+
+def test_the_login_form_starts_empty(client):
+    assert 'value=""' in client.get("/auth/login").get_data(as_text=True)
+
+
+def test_logging_out_says_so_once(client, auth, make_user):
+    make_user("alice", "pw alice")
+    auth.login("alice", "pw alice")
+    assert auth.logout().headers["Location"] == "/"
+    assert "Logged out." in client.get("/").get_data(as_text=True)
+    assert "Logged out." not in client.get("/").get_data(as_text=True)

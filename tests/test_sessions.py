@@ -379,10 +379,19 @@ def test_anonymous_pages_set_no_cookie_but_vary_on_it(client):
         assert "Cookie" in response.headers.get("Vary", ""), path
 
 
-def test_a_session_emptied_by_the_view_deletes_its_cookie(client, auth, make_user):
+def test_a_session_emptied_by_the_view_deletes_its_cookie(app, client, auth, make_user):
+    from flask import session
+
+    from flaskr.policy import public
+
+    def forget() -> str:
+        session.clear()
+        return "forgotten"
+
+    app.add_url_rule("/forget", "forget", public(forget))
     make_user("alice", PW)
     auth.login("alice", PW)
-    response = client.post("/auth/logout")
+    response = client.get("/forget")
     deleted = [v for v in response.headers.getlist("Set-Cookie") if v.startswith("session=")]
     assert len(deleted) == 1 and "Expires=Thu, 01 Jan 1970" in deleted[0]
     assert "Cookie" in response.headers["Vary"]

@@ -121,6 +121,7 @@ def register():
             flash(str(error))
         else:
             audit("register", user_id=user_id)
+            flash("Account created. You can log in now.")
             return redirect(url_for("auth.login"))
     return render_template("auth/register.html")
 
@@ -162,6 +163,7 @@ def logout():
     if token:
         services.end_session(token)
     session.clear()
+    flash("Logged out.")
     return redirect(url_for("index"))
 
 
