@@ -151,6 +151,27 @@ def test_update_and_delete_keep_the_tutorials_addresses(app, client, alice, make
     assert client.get("/1/some-title").status_code == 404
 
 
+def test_deleting_asks_first_on_a_page_that_changes_nothing(app, client, alice, make_post):
+    make_post(alice, title="Some title")
+    page = client.get("/1/update").get_data(as_text=True)
+    assert '<a class="danger" href="/1/delete">' in page
+    asking = client.get("/1/delete")
+    assert asking.status_code == 200
+    text = asking.get_data(as_text=True)
+    assert '<h1>Delete "Some title"?</h1>' in text and "cannot be undone" in text
+    assert '<form method="post" action="/1/delete"' in text
+    assert client.get("/1/some-title").status_code == 200  # still there
+
+
+def test_only_the_author_is_asked_whether_to_delete(client, auth, make_user, make_post):
+    make_post(make_user("bob", PW), title="Bob's")
+    assert client.get("/1/delete").headers["Location"].startswith("/auth/login")
+    make_user("alice", PW)
+    auth.login("alice", PW)
+    assert client.get("/1/delete").status_code == 403
+    assert client.get("/2/delete").status_code == 404
+
+
 @pytest.mark.parametrize(
     "path", ["/99/", "/99/anything", "/0/", "/-1/", "/2147483648/", "/99999999999999999999/"]
 )

@@ -216,6 +216,7 @@ POST_ROUTES = {
     ("GET", "/{id}/{slug}"): {"published": (200, 200, 200), "draft": (404, 200, 404)},
     ("GET", "/{id}/update"): {"published": (302, 200, 403), "draft": (302, 200, 403)},
     ("POST", "/{id}/update"): {"published": (302, 302, 403), "draft": (302, 302, 403)},
+    ("GET", "/{id}/delete"): {"published": (302, 200, 403), "draft": (302, 200, 403)},
     ("POST", "/{id}/delete"): {"published": (302, 302, 403), "draft": (302, 302, 403)},
     ("GET", "/{id}/revisions"): {"published": (302, 200, 403), "draft": (302, 200, 403)},
     ("GET", "/{id}/revisions/1"): {"published": (302, 200, 403), "draft": (302, 404, 403)},

@@ -160,11 +160,14 @@ def _saved_message(draft: services.Draft) -> str:
     return "Published."
 
 
-@bp.route("/<int:post_id>/delete", methods=("POST",))
+@bp.route("/<int:post_id>/delete", methods=("GET", "POST"))
 @login_required
 def delete(post_id: int):
-    """Delete a post; only its author may."""
-    get_post(post_id, "post:delete")
+    """Ask whether to delete a post (GET, works without scripts), then delete it; only its
+    author may."""
+    post = get_post(post_id, "post:delete")
+    if request.method == "GET":
+        return render_template("blog/delete.html", post=post)
     services.delete_post(post_id)
     flash("The post was deleted.")
     return redirect(url_for("blog.index"))
