@@ -555,3 +555,72 @@ def test_a_page_costs_the_same_queries_whatever_the_blog_size(make_app, make_use
 def _posts(app) -> int:
     with app.app_context():
         return connection().execute(sa.select(sa.func.count()).select_from(post)).scalar_one()
+
+
+# --- the editor's buttons ---------------------------------------------------------------
+
+
+def _state_of(app, post_id: int = 1) -> str:
+    from flaskr.blog import queries
+    from flaskr.policy import post_state
+
+    with app.app_context():
+        return post_state(queries.find_post(post_id))
+
+
+def _buttons(page: str) -> list[str]:
+    return re.findall(r'<button type="submit" name="action" value="(\w+)"[^>]*>([^<]+)<', page)
+
+
+@pytest.mark.parametrize(
+    ("fields", "state"),
+    [
+        ({"action": "draft"}, "draft"),
+        ({"action": "publish"}, "published"),
+        ({"action": "publish", "publish_at": "2999-01-01T10:00"}, "scheduled"),
+        ({"action": "draft", "status": "published"}, "draft"),  # the button decides
+        ({"action": "publish", "status": "draft"}, "published"),
+        ({"status": "draft"}, "draft"),  # a form without the buttons (a script's)
+        ({}, "published"),  # the tutorial's form
+        ({"action": "save"}, "published"),
+    ],
+)
+def test_the_button_pressed_decides_draft_or_publish(app, client, alice, fields, state):
+    response = client.post("/create", data={"title": "T", "body": "b", **fields})
+    assert response.status_code == 302
+    assert _state_of(app) == state
+
+
+def test_a_new_posts_buttons_say_save_draft_and_publish_never_save(client, alice):
+    page = client.get("/create").get_data(as_text=True)
+    assert _buttons(page) == [
+        ("preview", "Preview"),
+        ("draft", "Save draft"),
+        ("publish", "Publish"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fields", "said", "buttons"),
+    [
+        ({"action": "draft"}, "Draft: only you can see it", ["Save draft", "Publish"]),
+        ({"action": "publish"}, "Published &middot;", ["Update", "Unpublish to draft"]),
+        (
+            {"action": "publish", "publish_at": "2999-01-01T10:00"},
+            "Scheduled for 2999-01-01 10:00 (UTC)",
+            ["Schedule", "Unpublish to draft"],
+        ),
+    ],
+)
+def test_the_editor_shows_the_posts_state_and_fitting_buttons(client, alice, fields, said, buttons):
+    client.post("/create", data={"title": "T", "body": "b", **fields})
+    page = client.get("/1/update").get_data(as_text=True)
+    assert said in page
+    assert [label for _, label in _buttons(page)] == ["Preview", *buttons]
+
+
+def test_unpublishing_makes_a_published_post_a_draft(app, client, alice):
+    client.post("/create", data={"title": "T", "body": "b", "action": "publish"})
+    client.post("/1/update", data={"title": "T", "body": "b", "version": "1", "action": "draft"})
+    assert _state_of(app) == "draft"
+    assert client.get("/1/t").status_code == 200  # the author still sees it

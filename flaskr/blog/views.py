@@ -46,14 +46,26 @@ def get_post(post_id: int, action: str = "post:update") -> RowMapping:
     return authorize(action, queries.find_post(post_id))
 
 
+#: The editor's buttons (name "action") and the status each one saves with.
+SAVE_ACTIONS = {"draft": "draft", "publish": "published"}
+
+
 def post_form() -> services.Draft:
-    """The editor's fields as a Draft; the publish time is read in the author's time zone."""
+    """The editor's fields as a Draft; the publish time is read in the author's time zone.
+
+    The button pressed says draft or publish (schedule, when the time is ahead).
+    A form sent without one of those buttons (the tutorial's, a script's) may
+    say `status=draft`; anything else publishes, as the tutorial's form does.
+    """
     form = request.form
+    status = SAVE_ACTIONS.get(form.get("action", ""))
+    if status is None:
+        status = "draft" if form.get("status") == "draft" else "published"
     return services.Draft(
         title=form.get("title", ""),
         body=form.get("body", ""),
         tags=form.get("tags", ""),
-        status="draft" if form.get("status") == "draft" else "published",
+        status=status,
         publish_at=parse_local(form.get("publish_at"), g.user["timezone"]),
     )
 
@@ -114,7 +126,7 @@ def create():
                 return redirect(url_for("blog.detail", post_id=post_id, slug=slugify(draft.title)))
         except ValidationError as error:
             flash(str(error))
-    return render_template("blog/create.html", post=None, preview=preview)
+    return render_template("blog/create.html", post=None, state=None, preview=preview)
 
 
 @bp.route("/<int:post_id>/update", methods=("GET", "POST"))
@@ -148,7 +160,7 @@ def update(post_id: int):
         except ValidationError as error:
             flash(str(error))
     return render_template(
-        "blog/update.html", post=post, preview=preview, conflict=conflict
+        "blog/update.html", post=post, state=post_state(post), preview=preview, conflict=conflict
     ), status
 
 

@@ -33,3 +33,17 @@ if (body) {
     }, 400);
   });
 }
+
+// The publish button says "Schedule" while the time chosen is ahead (the server
+// decides either way; this only keeps the label honest as the author types).
+const when = document.querySelector("input[name=publish_at]");
+const publish = document.querySelector("button[data-schedule-label]");
+if (when && publish) {
+  const label = publish.textContent;
+  const relabel = () => {
+    const ahead = when.value && new Date(when.value) > new Date();
+    publish.textContent = ahead ? publish.dataset.scheduleLabel : label;
+  };
+  when.addEventListener("input", relabel);
+  relabel();
+}

@@ -190,7 +190,7 @@ def write_post(page: object) -> Callable[[str, str], None]:
         page.goto("/create")
         page.get_by_label("Title").fill(title)
         page.get_by_label("Body").fill(body)
-        page.get_by_role("button", name="Save", exact=True).click()
+        page.get_by_role("button", name="Publish", exact=True).click()
         page.wait_for_url(lambda url: not url.endswith("/create"))
 
     return write

@@ -24,7 +24,7 @@ def test_new_user_registers_writes_edits_deletes_a_post_and_logs_out(page, event
     page.get_by_role("link", name="New", exact=True).click()
     page.get_by_label("Title").fill(title)
     page.get_by_label("Body").fill("The *harbor* was quiet this morning.")
-    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_role("button", name="Publish", exact=True).click()
     expect(page.get_by_role("heading", name="New Post")).to_have_count(0)
 
     page.goto("/")
@@ -40,7 +40,7 @@ def test_new_user_registers_writes_edits_deletes_a_post_and_logs_out(page, event
     page.get_by_role("article").get_by_role("link", name="Edit").click()
     new_title = f"Second light {uuid.uuid4().hex[:6]}"
     page.get_by_label("Title").fill(new_title)
-    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_role("button", name="Update", exact=True).click()
     expect(page.get_by_role("heading", name="Edit")).to_have_count(0)
     page.goto("/")
     expect(page.get_by_role("heading", name=new_title)).to_be_visible()
@@ -98,3 +98,26 @@ def test_other_users_see_the_post_but_no_edit_link(page, auth, write_post, brows
         expect(post.get_by_role("link", name="Edit")).to_have_count(0)
     finally:
         context.close()
+
+
+def test_the_editor_says_what_each_button_does_and_never_publishes_a_draft_by_save(page, auth):
+    """A new post: "Save draft" keeps it private, "Publish" says "Schedule" while the
+    time is ahead; the editor of a draft says it is one."""
+    auth.register()
+    auth.login()
+    title = f"Quiet draft {uuid.uuid4().hex[:6]}"
+    page.goto("/create")
+    publish = page.get_by_role("button", name="Publish", exact=True)
+    expect(publish).to_be_visible()
+    page.get_by_label("Publish at").fill("2999-01-01T10:00")
+    expect(page.get_by_role("button", name="Schedule", exact=True)).to_be_visible()
+    page.get_by_label("Publish at").fill("")
+    expect(publish).to_be_visible()
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Body").fill("Not yet.")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_text("Saved as a draft. Only you can see it.")).to_be_visible()
+    page.get_by_role("article").get_by_role("link", name="Edit").click()
+    expect(page.get_by_text("Draft: only you can see it")).to_be_visible()
+    page.goto("/")
+    expect(page.get_by_role("heading", name=title)).to_have_count(0)

@@ -49,7 +49,7 @@ def test_stored_script_payloads_show_as_text_and_never_run(page, events, auth):
     preview = page.locator("section").filter(has=page.get_by_role("heading", name="Preview"))
     expect(preview).to_contain_text("<script>window.__xss=3</script>")
     assert_nothing_ran(page, events)
-    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_role("button", name="Publish", exact=True).click()
     page.wait_for_url(lambda url: not url.endswith("/create"))
 
     page.goto("/")
