@@ -27,7 +27,7 @@ from pygments.util import ClassNotFound
 from flaskr.validation import ValidationError
 
 #: Bump when the output of render() changes; cached HTML older than this is rebuilt.
-RENDER_VERSION = 4
+RENDER_VERSION = 5
 SUMMARY_MAX = 280
 #: The most parsing steps one text may take: roughly its Markdown elements and
 #: lines. The parser's time grows with these, not with length: 100,000 characters
@@ -227,12 +227,41 @@ def render(source: str) -> str:
     source = source or ""
     doc_id = hashlib.sha256(source.encode()).hexdigest()[:12]
     budget = _highlight_left.set(HIGHLIGHT_BUDGET)
+    env = {"docId": doc_id, "ownHosts": _own_hosts()}
     try:
-        html = _md.render(source, {"docId": doc_id, "ownHosts": _own_hosts()})
+        tokens = _md.parse(source, env)
+        # A paragraph that is only <!--more--> ends the excerpt lists show: each
+        # side is rendered and sanitized whole, and MORE (a comment, which
+        # sanitizing would drop and Markdown never makes) marks the place.
+        cut = _more_marker(tokens)
+        parts = [tokens] if cut is None else [tokens[:cut], tokens[cut + 3 :]]
+        rendered = [_md.renderer.render(part, _md.options, env) for part in parts]
     finally:
         _highlight_left.reset(budget)
+    return MORE.join(_sanitized(part) for part in rendered)
+
+
+#: Where a post's excerpt ends in its rendered HTML (the author wrote <!--more-->).
+MORE = "<!--more-->"
+_MORE_SOURCE = re.compile(r"<!--\s*more\s*-->", re.IGNORECASE)
+
+
+def _more_marker(tokens: list[Any]) -> int | None:
+    """The index of the first top-level paragraph that says only <!--more-->, if any."""
+    for index, token in enumerate(tokens[:-2]):
+        if (
+            token.type == "paragraph_open"
+            and token.level == 0
+            and tokens[index + 1].type == "inline"
+            and _MORE_SOURCE.fullmatch(tokens[index + 1].content.strip())
+        ):
+            return index
+    return None
+
+
+def _sanitized(rendered: str) -> str:
     return nh3.clean(
-        html,
+        rendered,
         tags=_TAGS,
         attributes=_ATTRIBUTES,
         attribute_filter=_keep_attribute,

@@ -160,7 +160,8 @@ def test_deleting_asks_first_on_a_page_that_changes_nothing(app, client, alice, 
     text = asking.get_data(as_text=True)
     assert '<h1>Delete "Some title"?</h1>' in text and "cannot be undone" in text
     assert '<form method="post" action="/1/delete"' in text
-    assert client.get("/1/some-title").status_code == 200  # still there
+    assert client.head("/1/delete").status_code == 200
+    assert client.get("/1/some-title").status_code == 200  # still there, after GET and HEAD
 
 
 def test_only_the_author_is_asked_whether_to_delete(client, auth, make_user, make_post):

@@ -178,7 +178,7 @@ def delete(post_id: int):
     """Ask whether to delete a post (GET, works without scripts), then delete it; only its
     author may."""
     post = get_post(post_id, "post:delete")
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (which Flask answers with the GET view)
         return render_template("blog/delete.html", post=post)
     services.delete_post(post_id)
     flash("The post was deleted.")
