@@ -18,6 +18,7 @@ from flask import Flask, request
 from markupsafe import Markup
 
 from flaskr.blog import urls
+from flaskr.blog.excerpts import reading
 from flaskr.fragments import Fragments
 from flaskr.policy import can_template
 
@@ -62,6 +63,7 @@ def init_app(app: Flask) -> None:
             return found
         if "url" not in post:
             urls.for_readers([post])
+        post["reading"] = reading(post["body_html"])  # the excerpt, and minutes to read
         # A macro of an autoescaped template returns Markup: its own escaping is kept.
         html: Markup = template.module.article(post, full)  # type: ignore[attr-defined]
         if len(post["body_html"]) <= MAX_BODY:
