@@ -63,3 +63,17 @@ def to_local(value: datetime | None, tz_name: str | None) -> datetime | None:
     except OverflowError:
         # Only a time written by plain SQL at the very edge of the calendar: show it in UTC.
         return value.replace(tzinfo=UTC)
+
+
+def ago(value: datetime, now: datetime | None = None) -> str:
+    """How long ago a stored UTC time was, in words ("2 hours ago"); the date past a week."""
+    seconds = ((now or datetime.now(UTC).replace(tzinfo=None)) - value).total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds >= 8 * 86400:
+        return value.strftime("%Y-%m-%d")
+    unit, size = next(
+        (u, s) for u, s in (("day", 86400), ("hour", 3600), ("minute", 60)) if seconds >= s
+    )
+    count = int(seconds // size)
+    return f"{count} {unit}{'s' if count > 1 else ''} ago"

@@ -566,3 +566,46 @@ def test_the_diff_names_both_versions_and_says_when_nothing_changed(client, alic
     client.post(f"/{alice_post}/revisions/1/restore")
     page = client.get(f"/{alice_post}/revisions/1").get_data(as_text=True)
     assert '<pre class="diff">No differences.</pre>' in page
+
+
+# --- history in people's words ------------------------------------------------------
+
+
+def test_the_history_says_how_long_ago_each_version_was_saved(client, alice_post):
+    edit(client, alice_post, "Second title", "b")
+    page = client.get(f"/{alice_post}/revisions").get_data(as_text=True)
+    assert "<td>Version 1</td>" in page and ">just now</time>" in page
+
+
+def test_an_identical_version_offers_no_restore(client, alice_post):
+    edit(client, alice_post, "Second title", "b")
+    edit(client, alice_post, "First title", "line one\nline two", tags="alpha")
+    same = client.get(f"/{alice_post}/revisions/1").get_data(as_text=True)
+    assert "Restore version 1" not in same
+    assert "Version 1 is the same as the post now: there is nothing to restore." in same
+    different = client.get(f"/{alice_post}/revisions/2").get_data(as_text=True)
+    assert "Restore version 2" in different and "nothing to restore" not in different
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [
+        (0, "just now"),
+        (59, "just now"),
+        (60, "1 minute ago"),
+        (119, "1 minute ago"),
+        (120, "2 minutes ago"),
+        (3600, "1 hour ago"),
+        (7200 + 59, "2 hours ago"),
+        (86400, "1 day ago"),
+        (7 * 86400, "7 days ago"),
+        (8 * 86400, "2026-01-02"),
+    ],
+)
+def test_ago_says_the_largest_whole_unit_then_the_date(seconds, said):
+    from datetime import datetime, timedelta
+
+    from flaskr.timezones import ago
+
+    saved = datetime(2026, 1, 2, 3, 4, 5)
+    assert ago(saved, now=saved + timedelta(seconds=seconds)) == said

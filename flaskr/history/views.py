@@ -9,8 +9,10 @@ from flaskr.blog import queries as blog_queries
 from flaskr.history import queries, services
 from flaskr.paging import existing, make_page, page_number
 from flaskr.policy import authorize
+from flaskr.timezones import ago
 
 bp = Blueprint("history", __name__)
+bp.add_app_template_filter(ago, "ago")
 
 
 @bp.route("/<int:post_id>/revisions")
