@@ -813,3 +813,51 @@ def test_hits_learn_a_page_that_a_reader_with_a_session_kept(app, author, make_p
     assert dispatches[0] == before + 1
     assert b"First post" in _fresh_get(app).data  # now answered before Flask
     assert dispatches[0] == before + 1
+
+
+def _wsgi_get(app, path="/"):
+    """A cookieless GET straight through the WSGI interface: (status line, headers, body)."""
+    from werkzeug.test import EnvironBuilder
+
+    sent = []
+    environ = EnvironBuilder(path=path).get_environ()
+    body = b"".join(app.wsgi_app(environ, lambda status, headers, *exc: sent.append(status)))
+    return sent[0], body
+
+
+def test_hits_send_the_status_line_flask_sent(app, author, make_post, dispatches):
+    """Through WSGI itself: the test client would read a missing status as 200."""
+    make_post(author, title="First post")
+    assert _wsgi_get(app)[0] == "200 OK"
+    status, body = _wsgi_get(app)
+    assert dispatches[0] == 1  # the second came from Hits
+    assert status == "200 OK" and b"First post" in body
+
+
+def test_hits_answer_with_a_page_cache_of_one_second(make_app, make_user, make_post):
+    app = make_app(PAGE_CACHE_SECONDS=1)
+    make_post(make_user("ann"), title="First post")
+    count = [0]
+    app.before_request(lambda: count.__setitem__(0, count[0] + 1))
+    for _ in range(3):
+        _fresh_get(app)
+    assert count[0] == 1
+
+
+def test_hits_pass_flasks_exc_info_on_to_the_server(app):
+    """PEP 3333: a start_response call that carries exc_info must reach the server with it."""
+    store = app.extensions["flaskr.pagecache"]
+    freshness = app.extensions["flaskr.pagecache.freshness"]
+    error = (ValueError, ValueError("late"), None)
+
+    def failing(environ, start_response):
+        start_response("500 INTERNAL SERVER ERROR", [], error)
+        return [b"failed"]
+
+    hits = pagecache.Hits(app, failing, store, freshness)
+    from werkzeug.test import EnvironBuilder
+
+    received = []
+    body = hits(EnvironBuilder(path="/").get_environ(), lambda *args: received.append(args))
+    assert list(body) == [b"failed"]
+    assert received == [("500 INTERNAL SERVER ERROR", [], error)]
