@@ -146,8 +146,9 @@ def _serve(view: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
     version = _freshness().content_version()
     if version is None:  # the counter row is gone (a hand-emptied database): no caching
         return view(**kwargs)
-    # Pages hold absolute links (canonical, feeds): the scheme and host are part of the key.
-    key = (request.scheme, request.host, request.full_path)
+    # Pages hold absolute links (canonical, feeds) and links under the script root
+    # (a prefix a proxy may set per request): scheme, host and root are part of the key.
+    key = (request.scheme, request.host, request.script_root, request.full_path)
     entry = _store().get(key, version)
     if entry is not None:
         request.environ[_STORED] = key  # Hits may learn how this page is sent

@@ -861,3 +861,17 @@ def test_hits_pass_flasks_exc_info_on_to_the_server(app):
     body = hits(EnvironBuilder(path="/").get_environ(), lambda *args: received.append(args))
     assert list(body) == [b"failed"]
     assert received == [("500 INTERNAL SERVER ERROR", [], error)]
+
+
+@pytest.mark.parametrize("first", ["", "/blog"])
+def test_a_page_kept_under_one_script_root_is_never_served_under_another(
+    app, author, make_post, first
+):
+    """A proxy may mount the blog under a prefix (SCRIPT_NAME) per request: links differ."""
+    make_post(author, title="First post")
+    other = "/blog" if first == "" else ""
+    for _ in range(2):  # kept by Flask, then learned by Hits
+        _fresh_get(app, base_url=f"http://localhost{first}")
+    page = _fresh_get(app, base_url=f"http://localhost{other}").get_data(as_text=True)
+    assert f'href="{other}/1/first-post"' in page
+    assert f'href="{first}/1/first-post"' not in page
