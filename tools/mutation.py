@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -67,6 +68,21 @@ def verdicts(modules: list[str]) -> dict[str, dict[str, str]]:
     return result
 
 
+def refresh_data_files() -> None:
+    """Bring mutants/ up to date with flaskr's templates and other non-Python files.
+
+    mutmut copies a source file into mutants/ only when no copy is there yet: it
+    remakes the Python modules it mutates, but a template changed since the last
+    run would stay old, and the tests would run against it.
+    """
+    for source in (ROOT / "flaskr").rglob("*"):
+        if not source.is_file() or source.suffix in (".py", ".pyc"):
+            continue
+        copy = ROOT / "mutants" / source.relative_to(ROOT)
+        if copy.exists() and copy.read_bytes() != source.read_bytes():
+            shutil.copy2(source, copy)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help="modules to test (default: all configured)")
@@ -76,6 +92,7 @@ def main() -> int:
     args = parser.parse_args()
     modules = [dotted(m) for m in args.modules] or configured_modules()
     if not args.no_run:
+        refresh_data_files()
         command = [MUTMUT, "run", *(f"{m}.*" for m in modules)]
         if args.max_children:
             command += ["--max-children", str(args.max_children)]
