@@ -278,7 +278,8 @@ def test_migration_0006_builds_the_same_search_document_by_plpgsql(app, db_kind,
             author, services.Draft(title="A <canvas> kite", body="Gulls fly", tags="sky, sea")
         )
     language = "SELECT l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
-    language += "WHERE p.proname = 'flaskr_post_document'"
+    language += "WHERE p.proname = 'flaskr_post_document' "
+    language += "AND p.pronamespace = current_schema()::regnamespace"
     assert _ids(app, language) == [("plpgsql",)]
     now = _documents(app)
     assert now[0][1] == "'alic':6B 'canva':2A 'fli':8 'gull':7 'kite':3A 'sea':5B 'sky':4B"
