@@ -429,7 +429,7 @@ def test_each_audit_event_has_its_level(app, event, level):
             audit(event)
     finally:
         app.logger.removeHandler(handler)
-    assert [record.levelno for record in records] == [level]
+    assert [(record.name, record.levelno) for record in records] == [("flaskr.audit", level)]
 
 
 def test_an_audit_line_is_the_event_then_key_value_fields(app):
