@@ -176,6 +176,8 @@ def _keepable(response: Response) -> bool:
 
 #: Set in the WSGI environ by _serve when it kept the page under this key.
 _STORED = "flaskr.pagecache.stored"
+#: The parts of a request's address, as the server sent them, that Hits keys its index by.
+_ADDRESS = ("wsgi.url_scheme", "HTTP_HOST", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING")
 #: Hits' index holds at most this many addresses (then starts over).
 MAX_WIRE_KEYS = 65536
 
@@ -223,13 +225,9 @@ class Hits:
             or any(config.get(name) for name in APP_WIDE_LIMITS)
         ):
             return None
-        return (
-            environ.get("wsgi.url_scheme", ""),
-            environ.get("HTTP_HOST", ""),
-            environ.get("SCRIPT_NAME", ""),
-            environ.get("PATH_INFO", ""),
-            environ.get("QUERY_STRING", ""),
-        )
+        # PEP 3333 lets a server leave out a part that is empty: absent and empty
+        # are the same address.
+        return tuple(environ.get(part, "") for part in _ADDRESS)
 
     def _current(self, key: tuple[str, ...]) -> _Entry | None:
         """The kept page for this address if it is still current, checked as _serve checks."""
