@@ -295,6 +295,13 @@ def test_routine_events_are_info_and_the_rest_warnings_all_logged_by_default(
     assert levels == {"login-failed": "WARNING", "login": "INFO"}
 
 
+def test_the_app_sets_the_audit_logger_to_info(make_app):
+    audit_log = logging.getLogger("flaskr.audit")
+    audit_log.setLevel(logging.NOTSET)  # as in a fresh process
+    make_app()
+    assert audit_log.level == logging.INFO
+
+
 def test_an_audit_level_set_by_the_operator_is_kept(make_app):
     logging.getLogger("flaskr.audit").setLevel(logging.ERROR)
     try:
