@@ -122,3 +122,20 @@ def test_two_posts_alike_in_all_they_show_keep_their_own_addresses(client, app, 
     _sql(app, "INSERT INTO post_tag (post_id, tag_id) SELECT 2, tag_id FROM post_tag")
     listed = client.get("/").get_data(as_text=True)
     assert 'href="/1/kept-title"' in listed and 'href="/2/kept-title"' in listed
+
+
+def test_lists_share_one_kept_copy_whatever_the_update_time(client, app, post):
+    """Lists do not show when a post was updated: a new update time renders nothing anew."""
+    client.get("/")
+    before = dict(_kept(app).entries)
+    _sql(app, "UPDATE post SET updated = '2021-03-04 05:06:07'")
+    client.get("/")
+    assert dict(_kept(app).entries) == before
+
+
+def test_a_kept_article_counts_its_html_and_the_body_in_its_key(client, app, post):
+    client.get("/")
+    with app.app_context(), transaction() as conn:
+        body = conn.execute(sa.text("SELECT body_html FROM post")).scalar_one()
+    ((html, size),) = _kept(app).entries.values()
+    assert size == len(html) + len(body) and _kept(app).size == size

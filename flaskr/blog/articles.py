@@ -12,6 +12,7 @@ new key, and a kept copy is never shown for a post that has changed.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import Flask, request
@@ -34,41 +35,43 @@ def init_app(app: Flask) -> None:
     """Give the app its kept articles and templates the `article` global."""
     kept = Fragments[Markup](MAX_BYTES)
     app.extensions["flaskr.articles"] = kept
+    # Bound to this app, not looked up through current_app: a list page calls it
+    # ten times, and each context lookup costs.
+    app.jinja_env.globals["article"] = functools.partial(article, app, kept)
 
-    def article(post: dict[str, Any], full: bool = False) -> Markup:
-        """The post's article HTML: kept, or rendered by the macro and kept.
 
-        `post` is a row from blog.services.with_html(); its addresses are made
-        here when the macro has to run (blog.urls.for_readers).
-        """
-        # The loaded macro file is part of the key: an edited template (auto-reload)
-        # renders anew. (The app is this closure's, not current_app: a list page
-        # calls this ten times, and each context lookup costs.)
-        template = app.jinja_env.get_template(TEMPLATE)
-        key = (
-            template,
-            full,
-            can_template("post:update", post),
-            request.script_root,
-            post["id"],
-            post["title"],
-            post["username"],
-            post["published_at"],
-            post["updated"] if full else None,
-            tuple(post["tags"]),
-            post["body_html"],
-        )
-        found = kept.get(key)
-        if found is not None:
-            return found
-        if "url" not in post:
-            urls.for_readers([post])
-        post["reading"] = reading(post["body_html"])  # the excerpt, and minutes to read
-        # A macro of an autoescaped template returns Markup: its own escaping is kept.
-        html: Markup = template.module.article(post, full)  # type: ignore[attr-defined]
-        if len(post["body_html"]) <= MAX_BODY:
-            # The key holds the rendered body: it counts as much as the article.
-            kept.put(key, html, len(html) + len(post["body_html"]))
-        return html
+def article(
+    app: Flask, kept: Fragments[Markup], post: dict[str, Any], full: bool = False
+) -> Markup:
+    """The post's article HTML: kept, or rendered by the macro and kept.
 
-    app.jinja_env.globals["article"] = article
+    `post` is a row from blog.services.with_html(); its addresses, excerpt and
+    reading time are made here when the macro has to run.
+    """
+    # The loaded macro file is part of the key: an edited template (auto-reload) renders anew.
+    template = app.jinja_env.get_template(TEMPLATE)
+    key = (
+        template,
+        full,
+        can_template("post:update", post),
+        request.script_root,
+        post["id"],
+        post["title"],
+        post["username"],
+        post["published_at"],
+        # Only a post's own page shows when it was updated: lists share one copy.
+        post["updated"] if full else None,
+        tuple(post["tags"]),
+        post["body_html"],
+    )
+    found = kept.get(key)
+    if found is not None:
+        return found
+    urls.for_readers([post])
+    post["reading"] = reading(post["body_html"])  # the excerpt, and minutes to read
+    # A macro of an autoescaped template returns Markup: its own escaping is kept.
+    html: Markup = template.module.article(post, full)  # type: ignore[attr-defined]
+    if len(post["body_html"]) <= MAX_BODY:
+        # The key holds the rendered body: it counts as much as the article.
+        kept.put(key, html, len(html) + len(post["body_html"]))
+    return html
