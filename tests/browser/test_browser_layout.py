@@ -47,22 +47,3 @@ def test_index_fits_the_screen_signed_out_and_in(page, auth, device):
     page.screenshot(path=str(ARTIFACTS / f"index-{device}-signed-in.png"))
     page.goto("/create")
     assert fits_width(page)
-
-
-def test_a_wide_table_scrolls_in_its_own_box_words_whole(page, auth, write_post, device):
-    """A post's wide table neither widens the page nor breaks its words letter by letter."""
-    auth.register()
-    auth.login()
-    header = "| " + " | ".join(f"Column{i}" for i in range(12)) + " |"
-    rows = "| " + " | ".join(["---"] * 12) + " |\n| " + " | ".join(["unbreakable"] * 12) + " |"
-    write_post("Wide table", f"{header}\n{rows}\n")
-    assert fits_width(page)
-    table = page.locator(".body table")
-    expect(table).to_be_visible()
-    assert table.evaluate("t => t.scrollWidth > t.clientWidth")  # it scrolls itself
-    cell = page.locator(".body td").first
-    # One line high: the word was not broken up.
-    assert cell.evaluate(
-        "c => c.getClientRects().length === 1 && c.offsetHeight < 2.5 * parseFloat("
-        "getComputedStyle(c).lineHeight || '20')"
-    )

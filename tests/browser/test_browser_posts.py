@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 
+import pytest
 from playwright.sync_api import expect
 
 
@@ -121,3 +122,28 @@ def test_the_editor_says_what_each_button_does_and_never_publishes_a_draft_by_sa
     expect(page.get_by_text("Draft: only you can see it")).to_be_visible()
     page.goto("/")
     expect(page.get_by_role("heading", name=title)).to_have_count(0)
+
+
+@pytest.mark.parametrize(
+    "context_options",
+    [{"viewport": {"width": 390, "height": 844}}, {"viewport": {"width": 1280, "height": 800}}],
+    ids=["phone", "desktop"],
+)
+def test_a_wide_table_scrolls_in_its_own_box_words_whole(page, auth, write_post):
+    """A post's wide table neither widens the page nor breaks its words letter by letter.
+    (Here, not beside the layout tests: those share a seeded blog whose posts they count.)"""
+    auth.register()
+    auth.login()
+    header = "| " + " | ".join(f"Column{i}" for i in range(12)) + " |"
+    rows = "| " + " | ".join(["---"] * 12) + " |\n| " + " | ".join(["unbreakable"] * 12) + " |"
+    write_post("Wide table", f"{header}\n{rows}\n")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    table = page.locator(".body table")
+    expect(table).to_be_visible()
+    assert table.evaluate("t => t.scrollWidth > t.clientWidth")  # it scrolls itself
+    cell = page.locator(".body td").first
+    # One line high: the word was not broken up.
+    assert cell.evaluate(
+        "c => c.getClientRects().length === 1 && c.offsetHeight < 2.5 * parseFloat("
+        "getComputedStyle(c).lineHeight || '20')"
+    )
