@@ -101,7 +101,7 @@ def detail(post_id: int, slug: str | None = None):
     canonical = slugify(row["title"])
     if slug != canonical:
         return redirect(url_for("blog.detail", post_id=post_id, slug=canonical), 301)
-    (post,) = urls.for_readers(services.with_html([row]))
+    (post,) = services.with_html([row])  # its addresses are made with its article
     neighbours = queries.find_neighbours(row) if post_is_public(row) else {}
     return render_template(
         "blog/detail.html", post=post, state=post_state(row), neighbours=neighbours

@@ -94,15 +94,15 @@ def _tag(name: str, text: str | None = None, **attrs: str) -> str:
 
 _XML_DECLARATION = "<?xml version='1.0' encoding='utf-8'?>\n"
 
-#: Entries as written, by format and every field (the writers are pure functions
+#: Entries as written, by writer and every field (the writers are pure functions
 #: of them): the same post in the next feed is not escaped again.
 _WRITTEN: Fragments[str] = Fragments(8 * 1024 * 1024)
 
 
-def _written(kind: str, entry: Entry, write: Callable[[Entry], str]) -> str:
+def _written(write: Callable[[Entry], str], entry: Entry) -> str:
     """write(entry), kept for the next feed that carries the same entry."""
     key = (
-        kind,
+        write,  # the format
         entry.id,
         entry.url,
         entry.title,
@@ -151,7 +151,7 @@ def atom(feed: Feed, entries: list[Entry]) -> bytes:
         _tag("link", rel="alternate", href=feed.home_url, type="text/html"),
         _tag("generator", "flaskr"),
     ]
-    parts += [_written("atom", entry, _atom_entry) for entry in entries]
+    parts += [_written(_atom_entry, entry) for entry in entries]
     parts.append("</feed>")
     return "".join(parts).encode()
 
@@ -198,7 +198,7 @@ def rss(feed: Feed, entries: list[Entry]) -> bytes:
         _rss_tag("generator", "flaskr"),
         _plain(self_link),
     ]
-    parts += [_written("rss", entry, _rss_item) for entry in entries]
+    parts += [_written(_rss_item, entry) for entry in entries]
     parts.append("</channel></rss>")
     return "".join(parts).encode()
 
