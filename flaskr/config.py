@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_CONNECT_TIMEOUT": 5,  # PostgreSQL: seconds to open a connection (at least 2)
     "DATABASE_STATEMENT_TIMEOUT": 10,  # seconds a statement may run or wait for locks (0: none)
     "DATABASE_POOL_TIMEOUT": 5,  # seconds a request waits for a free pooled connection
+    "DATABASE_LISTEN": True,  # PostgreSQL: learn of changes by LISTEN/NOTIFY (off behind PgBouncer)
     "SQLITE_SYNCHRONOUS": "FULL",  # FULL: no acknowledged write is lost; NORMAL: faster, see README
     "POSTS_PER_PAGE": 10,
     "MAX_CONTENT_LENGTH": 1024 * 1024,

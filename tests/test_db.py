@@ -139,6 +139,48 @@ def test_write_transactions_take_the_write_lock_up_front(app, db_kind, tmp_path,
             assert conn.in_transaction()
 
 
+def test_reads_on_postgresql_open_no_transaction_and_writes_are_atomic(app, db_kind, make_user):
+    make_user("alice")
+    with app.app_context():
+        conn = connection()
+        conn.execute(sa.text('SELECT count(*) FROM "user"')).scalar()
+        dbapi = conn.connection.dbapi_connection
+        if db_kind == "postgresql":
+            import psycopg
+
+            # No BEGIN was sent for the read (nor will a ROLLBACK be): two round trips saved.
+            assert dbapi.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        with pytest.raises(sa.exc.IntegrityError), transaction() as writing:
+            writing.execute(sa.text("UPDATE \"user\" SET bio = 'changed'"))
+            if db_kind == "postgresql":
+                assert dbapi.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+            writing.execute(sa.text("INSERT INTO \"user\" (id, username) VALUES (1, 'again')"))
+    with app.app_context():
+        # The failed write took its first statement with it.
+        assert connection().execute(sa.text('SELECT bio FROM "user"')).scalar() != "changed"
+
+
+def test_a_pooled_connection_the_server_ended_is_replaced_without_an_error(app, db_kind):
+    client = app.test_client()
+    assert client.get("/").status_code == 200
+    if db_kind == "sqlite":
+        return  # no server to end it
+    with app.app_context():
+        pid = connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    import psycopg
+
+    url = sa.make_url(app.config["DATABASE_URL"]).set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as admin:
+        assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0]
+        gone = "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s)"
+        for _ in range(100):
+            if admin.execute(gone, (pid,)).fetchone()[0]:
+                break
+    # The pool hands out only live connections: not one reader sees an error.
+    for _ in range(3):
+        assert client.get("/").status_code == 200
+
+
 def test_foreign_keys_cascade_user_deletion_to_posts(app, make_user, make_post):
     user_id = make_user("alice")
     make_post(user_id)

@@ -7,14 +7,16 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from faults import TcpProxy, silent_server, within, without_root_file_powers
 from flask import Flask
+from test_notified import content_watch, wait_until
 
-from flaskr.db import connection, engine
+from flaskr.db import connection, engine, notified
 from flaskr.db.outages import is_outage
 
 PW = "a long enough pw"
@@ -47,6 +49,12 @@ def test_database_outage_is_a_503_and_recovers_without_restart(
         make_post(user_id, title="Still here")
         assert b"Still here" in client.get("/").data
         proxy.stop()
+        # A page not kept needs the database at once.
+        _assert_unavailable(client.get("/u/alice"))
+        # A kept page is served only while the listener vouches for it: it hears
+        # its connection end (EOF) at once, a silent one within STALE_SECONDS.
+        watch = content_watch(app)
+        assert wait_until(lambda: not watch.get()[0], 1.0)
         _assert_unavailable(client.get("/"))
         proxy.start()
         assert b"Still here" in client.get("/").data
@@ -110,12 +118,20 @@ def test_database_that_stops_answering_mid_request_is_a_503_within_seconds(
     client = app.test_client()
     try:
         assert b"Still here" in client.get("/").data  # the pool now holds a connection
+        watch = content_watch(app)
+        assert wait_until(lambda: watch.get()[0])
         proxy.freeze()
-        response, elapsed = within(30, lambda: client.get("/"))
+        frozen = time.monotonic()
+        response, elapsed = within(30, lambda: client.get("/u/alice"))
         _assert_unavailable(response)
         # The pooled connection is cut after statement timeout + grace, a new
         # one gives up after the connect timeout.
         assert elapsed < 8
+        # The listener hears nothing from a frozen server: its last read stops
+        # counting after STALE_SECONDS, and the kept page is no longer served.
+        assert wait_until(lambda: not watch.get()[0], notified.STALE_SECONDS + 1)
+        assert time.monotonic() - frozen >= notified.STALE_SECONDS - 1
+        _assert_unavailable(within(30, lambda: client.get("/"))[0])
         proxy.thaw()
         assert b"Still here" in client.get("/").data
     finally:

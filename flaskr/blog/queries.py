@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from flaskr.auth.tables import user
 from flaskr.blog.tables import content_version as content_version_table
 from flaskr.blog.tables import post, post_revision
-from flaskr.db import connection, utcnow
+from flaskr.db import connection, notified_value, utcnow
 from flaskr.db.prepared import Prepared, Row, once_per_app
 from flaskr.policy import PUBLISHED, public_posts
 from flaskr.tags.queries import names_column
@@ -242,8 +243,27 @@ def next_publication(now: datetime) -> datetime | None:
     return once_per_app(_next_publication).scalar({"now": now})
 
 
+#: The channel the bump triggers NOTIFY on PostgreSQL (migration 0007).
+CONTENT_CHANNEL = "flaskr_content"
+
+
+def _content_version_sql() -> str:
+    statement = sa.select(content_version_table.c.version).where(content_version_table.c.id == 1)
+    return str(
+        statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+    )
+
+
 def content_version() -> int | None:
-    """The counter every write to what readers see bumps (by triggers); None if its row is gone."""
+    """The counter every write to what readers see bumps (by triggers); None if its row is gone.
+
+    On PostgreSQL it is usually known without a query: see flaskr.db.notified.
+    """
+    watch = notified_value(CONTENT_CHANNEL, once_per_app(_content_version_sql))
+    if watch is not None:
+        known, version = watch.get()
+        if known:
+            return version
     return once_per_app(_content_version).scalar()
 
 

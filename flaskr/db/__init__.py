@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, g
 from flask.cli import with_appcontext
 
-from flaskr.db import postgresql, sqlite
+from flaskr.db import notified, postgresql, sqlite
 from flaskr.db.outages import reports_outages
 
 #: One MetaData for every capability's tables.py; constraint names are stable
@@ -53,8 +53,10 @@ def init_app(app: Flask) -> None:
 def _make_engine(url: str, config: Any) -> sa.Engine:
     """An engine with the connection settings flaskr relies on for each database."""
     parsed = sa.make_url(url)
-    driver = sqlite if parsed.get_backend_name() == "sqlite" else postgresql
-    engine = driver.make_engine(parsed, config)
+    if parsed.get_backend_name() == "sqlite":
+        engine = sqlite.make_engine(parsed, config)
+    else:
+        engine = postgresql.make_engine(parsed, config, notified.committed)
     sa.event.listen(engine, "checkout", _forget_write_flag)
     return engine
 
@@ -78,7 +80,13 @@ def is_sqlite() -> bool:
 def connection() -> sa.Connection:
     """The Core connection of this request (or app context), opened on first use."""
     if "sa_conn" not in g:
-        g.sa_conn = engine().connect()
+        conn = engine().connect()
+        if conn.dialect.name == "postgresql":
+            # Reads need no transaction there: at READ COMMITTED each statement
+            # takes its own snapshot anyway, and BEGIN and ROLLBACK would be two
+            # more round trips per page. transaction() begins a real one to write.
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+        g.sa_conn = conn
     return g.sa_conn
 
 
@@ -92,6 +100,8 @@ def transaction() -> Iterator[sa.Connection]:
     if conn.in_transaction():
         # End the read snapshot: a write must start from the newest data.
         conn.rollback()
+    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        conn.execution_options(isolation_level=conn.default_isolation_level)
     conn.info["write"] = True
     try:
         with conn.begin():
@@ -126,6 +136,19 @@ def refresh_statistics() -> None:
     with engine().connect() as conn, unbounded(conn):
         driver = sqlite if conn.dialect.name == "sqlite" else postgresql
         driver.refresh_statistics(conn)
+
+
+def notified_value(channel: str, query: str) -> notified.NotifiedValue | None:
+    """On PostgreSQL (unless DATABASE_LISTEN is off): query's value kept current by
+    NOTIFY on channel, so reading it needs no round trip; else None."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    kept: dict[tuple[str, str], Any] = app.extensions.setdefault("flaskr.notified", {})
+    key = (channel, query)
+    if key not in kept:
+        url = engine().url
+        listen = url.get_backend_name() == "postgresql" and app.config["DATABASE_LISTEN"]
+        kept[key] = notified.watch(url, channel, query, app.config) if listen else None
+    return kept[key]
 
 
 def get_db() -> Any:
