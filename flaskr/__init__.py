@@ -48,7 +48,19 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.add_template_filter(markup.markdown_filter, "markdown")
 
-    from flaskr import auth, blog, cli, feeds, history, search, sitemap, tags, users
+    from flaskr import (
+        appearance,
+        auth,
+        blog,
+        cli,
+        feeds,
+        history,
+        search,
+        sitemap,
+        tags,
+        trash,
+        users,
+    )
 
     # Blueprints first: the signed-in user is loaded before any other check
     # runs, so even a CSRF or rate-limit error page knows who is asking.
@@ -61,6 +73,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         search.bp,
         feeds.bp,
         sitemap.bp,
+        appearance.bp,
+        trash.bp,
     ):
         app.register_blueprint(blueprint)
     # The tutorial's url_for("index") names the blog's front page.

@@ -17,7 +17,13 @@ def init_app(app: Flask) -> None:
     """Add flaskr's operational commands to the app's CLI."""
     from flaskr.demo import demo_data_command
 
-    for command in (serve_command, create_user_command, demo_data_command, check_command):
+    for command in (
+        serve_command,
+        create_user_command,
+        demo_data_command,
+        check_command,
+        purge_trash_command,
+    ):
         app.cli.add_command(command)
 
 
@@ -129,3 +135,19 @@ def check_command() -> None:
         click.echo(f"- {problem}", err=True)
     click.echo(f"{len(problems)} problem(s) found.", err=True)
     sys.exit(1)
+
+
+@click.command("purge-trash")
+@with_appcontext
+@reports_outages
+def purge_trash_command() -> None:
+    """Delete for good the posts that have waited in the trash longer than TRASH_DAYS.
+
+    Each deletion already purges what expired, and expired posts can no longer be
+    restored; this frees their space at once (from cron, say).
+    """
+    from flaskr.trash import services
+
+    purged = services.purge_expired()
+    days = current_app.config["TRASH_DAYS"]
+    click.echo(f"Purged {purged} post{'s' if purged != 1 else ''} deleted over {days} days ago.")

@@ -76,6 +76,8 @@ def _database_error(error: Exception):
 def _plain_page(code: int, name: str, explanation: str) -> str:
     """An error page that needs neither templates nor the database."""
     return (
-        f"<!doctype html><html lang=en><meta charset=utf-8><title>{code} {escape(name)}</title>"
-        f"<h1>{escape(name)}</h1><p>{escape(explanation)}</p></html>"
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{code} {escape(name)}</title></head>"
+        f"<body><main><h1>{escape(name)}</h1><p>{escape(explanation)}</p></main></body></html>"
     )

@@ -24,10 +24,11 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from flaskr import palettes
 from flaskr.validation import ValidationError
 
 #: Bump when the output of render() changes; cached HTML older than this is rebuilt.
-RENDER_VERSION = 5
+RENDER_VERSION = 6
 SUMMARY_MAX = 280
 #: The most parsing steps one text may take: roughly its Markdown elements and
 #: lines. The parser's time grows with these, not with length: 100,000 characters
@@ -84,8 +85,8 @@ _ATTRIBUTES = {
     "code": {"class"},
     "span": {"class"},
     "pre": {"class"},
-    "th": {"align"},
-    "td": {"align"},
+    "th": {"class"},
+    "td": {"class"},
     "ol": {"start"},
 }
 
@@ -108,13 +109,14 @@ def _highlight(code: str, lang: str, _attrs: str) -> str:
     return highlight(code, lexer, _FORMATTER)
 
 
-def _align_with_attributes(state: StateCore) -> None:
-    # Table cells say text-align in a style attribute, which the CSP forbids.
+def _align_with_classes(state: StateCore) -> None:
+    # Table cells say text-align in a style attribute, which the CSP forbids
+    # (and align= is obsolete HTML): a class of our stylesheet says it instead.
     for token in state.tokens:
         style = token.attrGet("style") if token.type in ("th_open", "td_open") else None
         if isinstance(style, str) and style.startswith("text-align:"):
             del token.attrs["style"]
-            token.attrSet("align", style.removeprefix("text-align:"))
+            token.attrSet("class", "align-" + style.removeprefix("text-align:"))
 
 
 #: The site's own addresses an image may load: files, never actions such as
@@ -202,7 +204,7 @@ _md = (
     .enable(["table", "strikethrough"])
     .use(footnote_plugin)
 )
-_md.core.ruler.push("align_with_attributes", _align_with_attributes)
+_md.core.ruler.push("align_with_classes", _align_with_classes)
 _md.core.ruler.push("drop_images_of_own_actions", _drop_images_of_own_actions)
 # First in each chain, so every step of the parser is paid for (see RENDER_BUDGET).
 _md.inline.ruler.before("text", "budget", _count_inline_step)
@@ -213,8 +215,14 @@ _md.block.ruler.before("table", "budget", _count_block_step)
 _FOOTNOTE_ID = re.compile(r"fn(ref)?-[0-9a-f]{12}-[0-9]+(:[0-9]+)?")
 
 
-def _keep_attribute(_tag: str, attribute: str, value: str) -> str | None:
+#: The only classes a table cell may carry: its column's alignment.
+_CELL_CLASSES = frozenset({"align-left", "align-center", "align-right"})
+
+
+def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
     if attribute == "id" and not _FOOTNOTE_ID.fullmatch(value):
+        return None
+    if tag in ("th", "td") and attribute == "class" and value not in _CELL_CLASSES:
         return None
     return value
 
@@ -238,7 +246,14 @@ def render(source: str) -> str:
         rendered = [_md.renderer.render(part, _md.options, env) for part in parts]
     finally:
         _highlight_left.reset(budget)
-    return MORE.join(_sanitized(part) for part in rendered)
+    return MORE.join(_scrollable_by_keyboard(_sanitized(part)) for part in rendered)
+
+
+def _scrollable_by_keyboard(sanitized: str) -> str:
+    # A code block scrolls sideways in its own box; keyboard users can scroll it
+    # only if it can take focus. After sanitizing, "<pre>" is only ever a tag
+    # (text saying it is escaped), and the attribute is ours, not the author's.
+    return sanitized.replace("<pre>", '<pre tabindex="0">')
 
 
 #: Where a post's excerpt ends in its rendered HTML (the author wrote <!--more-->).
@@ -302,6 +317,5 @@ def markdown_filter(source: str | None) -> Markup:
 
 
 def highlight_css() -> str:
-    """The stylesheet for highlighted code (class-based, so the CSP holds)."""
-    # No ancestor selector: rendered code carries hl-* classes but no wrapper to scope by.
-    return _FORMATTER.get_style_defs("")
+    """The stylesheet for highlighted code, one readable palette per theme (palettes.py)."""
+    return palettes.highlight_css()

@@ -21,6 +21,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, make_response, request, session
 
+from flaskr.appearance import themes
 from flaskr.db import utcnow
 from flaskr.ratelimit.limiter import APP_WIDE_LIMITS
 
@@ -147,8 +148,15 @@ def _serve(view: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
     if version is None:  # the counter row is gone (a hand-emptied database): no caching
         return view(**kwargs)
     # Pages hold absolute links (canonical, feeds) and links under the script root
-    # (a prefix a proxy may set per request): scheme, host and root are part of the key.
-    key = (request.scheme, request.host, request.script_root, request.full_path)
+    # (a prefix a proxy may set per request): scheme, host and root are part of the
+    # key; so is the reader's theme, which the page names.
+    key = (
+        request.scheme,
+        request.host,
+        request.script_root,
+        request.full_path,
+        themes.theme_of(request.cookies),
+    )
     entry = _store().get(key, version)
     if entry is not None:
         request.environ[_STORED] = key  # Hits may learn how this page is sent
@@ -226,8 +234,9 @@ class Hits:
         ):
             return None
         # PEP 3333 lets a server leave out a part that is empty: absent and empty
-        # are the same address.
-        return tuple(environ.get(part, "") for part in _ADDRESS)
+        # are the same address. The theme is read as _serve reads it.
+        address = tuple(environ.get(part, "") for part in _ADDRESS)
+        return (*address, themes.theme_of_header(environ.get("HTTP_COOKIE", "")) or "")
 
     def _current(self, key: tuple[str, ...]) -> _Entry | None:
         """The kept page for this address if it is still current, checked as _serve checks."""

@@ -30,6 +30,12 @@ def _known_zones() -> frozenset[str]:
     return frozenset(available_timezones() | {"UTC"}) - {"localtime"}
 
 
+@cache
+def zone_names() -> tuple[str, ...]:
+    """Every IANA time zone an author can choose, sorted: the account page's list."""
+    return tuple(sorted(_known_zones()))
+
+
 def check_timezone(name: str) -> str:
     """Return the name (trimmed) if it is a known IANA time zone, else raise ValidationError."""
     name = name.strip()

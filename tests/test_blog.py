@@ -145,7 +145,9 @@ def test_update_and_delete_keep_the_tutorials_addresses(app, client, alice, make
     make_post(alice, title="Some title")
     assert client.get("/1/update").status_code == 200
     assert client.post("/1/delete").status_code == 302
-    assert flashed(client) == ["The post was deleted."]
+    assert flashed(client) == [
+        "The post was moved to the trash. You can restore it there for 30 days."
+    ]
     with app.app_context():
         assert connection().execute(sa.select(sa.func.count()).select_from(post)).scalar() == 0
     assert client.get("/1/some-title").status_code == 404
@@ -158,7 +160,7 @@ def test_deleting_asks_first_on_a_page_that_changes_nothing(app, client, alice, 
     asking = client.get("/1/delete")
     assert asking.status_code == 200
     text = asking.get_data(as_text=True)
-    assert '<h1>Delete "Some title"?</h1>' in text and "cannot be undone" in text
+    assert '<h1>Delete "Some title"?</h1>' in text and "waits in <a" in text
     assert '<form method="post" action="/1/delete"' in text
     assert client.head("/1/delete").status_code == 200
     assert client.get("/1/some-title").status_code == 200  # still there, after GET and HEAD
@@ -423,7 +425,7 @@ def _listed(client, path: str) -> tuple[list[int], list[str]]:
     response = client.get(path)
     assert response.status_code == 200, path
     page = response.get_data(as_text=True)
-    ids = [int(found) for found in re.findall(r'<h1><a href="/(\d+)/[^"]*">', page)]
+    ids = [int(found) for found in re.findall(r'<h2><a href="/(\d+)/[^"]*">', page)]
     pager = re.findall(r'<a rel="(prev|next)" href="([^"]*)">', page)
     return ids, [f"{rel} {href}" for rel, href in pager]
 
@@ -506,7 +508,9 @@ def _count_queries(app, client, path: str) -> int:
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
     assert response.status_code == 200, path
-    return len(statements)
+    # The freshness check is one small query, or none on PostgreSQL while its
+    # listener vouches for the version (flaskr.db.notified): not a cost of the data.
+    return len([s for s in statements if "FROM content_version" not in s])
 
 
 PAGES = [

@@ -22,6 +22,9 @@ FORMS = {
     "blog.preview": ["body"],
     "history.restore": [],
     "auth.update_profile": ["bio", "timezone"],
+    "appearance.choose_theme": ["theme", "next"],
+    "trash.restore": [],
+    "trash.delete_forever": [],
 }
 #: GET forms: the search box and list paging.
 QUERIES = {"/search": ["q", "tag", "author", "page"], "/": ["page"]}

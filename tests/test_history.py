@@ -120,19 +120,17 @@ def test_the_history_is_paged(make_app, make_user, make_post):
     assert client.get(f"/{post_id}/revisions?page=3").status_code == 404
 
 
-def test_the_diff_shows_removed_and_added_lines(client, alice_post):
+def test_the_diff_shows_removed_and_added_words(client, alice_post):
     edit(client, alice_post, "Better title", "line one\nline 2\n<script>x</script>", "alpha, beta")
     response = client.get(f"/{alice_post}/revisions/1")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert '<span class="del">-# First title</span>' in page
-    assert '<span class="add">+# Better title</span>' in page
-    assert '<span class="del">-line two</span>' in page
-    assert '<span class="add">+line 2</span>' in page
-    assert '<span class="add">+&lt;script&gt;x&lt;/script&gt;</span>' in page
-    assert '<span class="del">-Tags: alpha</span>' in page
-    assert '<span class="add">+Tags: alpha, beta</span>' in page
-    assert "\n line one\n" in page  # unchanged context, unmarked
+    # Word by word: only what changed is marked.
+    assert "# <del>First</del><ins>Better</ins> title" in page
+    assert "line <del>two\n</del><ins>2\n&lt;script&gt;x&lt;/script&gt;\n</ins>" in page
+    assert "Tags: alpha<ins>, beta</ins>" in page
+    assert "\nline one\n" in page  # unchanged context, unmarked
+    assert "<script>x" not in page  # the author's text is text
     assert "Restore version 1" in page
 
 
@@ -426,7 +424,10 @@ def test_another_posts_version_is_never_shown_through_this_posts_address(
     if version <= 2:
         assert response.status_code == 200
         page = response.get_data(as_text=True)
-        assert "-# First title" in page if version == 1 else "-# Alice second" in page
+        if version == 1:
+            assert "# <del>First title</del><ins>Alice third</ins>" in page
+        else:
+            assert "# Alice <del>second</del><ins>third</ins>" in page
     else:
         assert response.status_code == 404
         page = response.get_data(as_text=True)
@@ -560,12 +561,13 @@ def test_restoring_a_backdated_posts_version_keeps_its_publish_time(app, client,
 def test_the_diff_names_both_versions_and_says_when_nothing_changed(client, alice_post):
     edit(client, alice_post, "Second title", "line one\nline two", "alpha")
     page = client.get(f"/{alice_post}/revisions/1").get_data(as_text=True)
-    assert '<pre class="diff">--- version 1\n+++ version 2 (now)\n@@ -1,4 +1,4 @@\n' in page
+    assert "Changes from version 1 to the post now (version 2)" in page
     assert "No differences." not in page
     # Version 1 again, as version 3: nothing differs from version 1 any more.
     client.post(f"/{alice_post}/revisions/1/restore")
     page = client.get(f"/{alice_post}/revisions/1").get_data(as_text=True)
-    assert '<pre class="diff">No differences.</pre>' in page
+    assert '<p class="diff">No differences.</p>' in page
+    assert "<ins>" not in page and "<del>" not in page
 
 
 # --- history in people's words ------------------------------------------------------

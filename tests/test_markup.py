@@ -75,8 +75,23 @@ def test_tables_and_strikethrough():
 def test_table_column_alignment_survives_without_inline_styles():
     html = markup.render("| a | b | c |\n|:--|:-:|--:|\n| 1 | 2 | 3 |")
     cells = [(tag, attrs) for tag, attrs in elements(html) if tag in ("th", "td")]
-    assert [attrs.get("align") for _, attrs in cells] == ["left", "center", "right"] * 2
+    assert [attrs.get("class") for _, attrs in cells] == [
+        "align-left",
+        "align-center",
+        "align-right",
+    ] * 2
     assert "style=" not in html  # the CSP forbids inline styles
+    assert "align=" not in html  # obsolete HTML
+
+
+def test_a_cell_keeps_only_an_alignment_class():
+    # Markdown escapes raw HTML; the sanitizer would still drop any other class.
+    html = markup._sanitized(
+        '<table><tr><th class="danger">a</th><td class="align-right">b</td>'
+        '<td class="align-right danger">c</td></tr></table>'
+    )
+    cells = [attrs.get("class") for tag, attrs in elements(html) if tag in ("th", "td")]
+    assert cells == [None, "align-right", None]
 
 
 def test_footnote_links_lead_to_their_notes_and_back():
@@ -384,3 +399,9 @@ def test_preview_endpoint_needs_the_csrf_header(make_app, make_user, csrf_token)
     response = client.post("/preview", data={"body": "*x*"}, headers={"X-CSRFToken": token})
     assert response.status_code == 200
     assert response.get_data(as_text=True) == "<p><em>x</em></p>\n"
+
+
+def test_code_blocks_can_be_scrolled_by_keyboard():
+    html = markup.render("```\nlong line\n```\n\n    indented\n\nText about <pre> tags.")
+    assert html.count('<pre tabindex="0">') == 2
+    assert "&lt;pre&gt;" in html  # the author's text stays text

@@ -30,7 +30,7 @@ def _titles(client, path="/", number=1):
     response = client.get(path if number == 1 else f"{path}?page={number}")
     assert response.status_code == 200
     return re.findall(
-        r'<h1><a href="[^"]+">(P\d+|New\d*)</a></h1>', response.get_data(as_text=True)
+        r'<h2><a href="[^"]+">(P\d+|New\d*)</a></h2>', response.get_data(as_text=True)
     )
 
 

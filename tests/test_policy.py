@@ -224,6 +224,10 @@ POST_ROUTES = {
         "published": (302, 302, 403),
         "draft": (302, 404, 403),
     },
+    # Neither post is in the trash here; test_trash.py covers trashed ones (author
+    # only; 404 for anyone else, who must not learn what is in someone's trash).
+    ("POST", "/me/trash/{id}/restore"): {"published": (302, 404, 404), "draft": (302, 404, 404)},
+    ("POST", "/me/trash/{id}/delete"): {"published": (302, 404, 404), "draft": (302, 404, 404)},
 }
 SLUGS = {"published": "published", "draft": "draft"}
 

@@ -87,7 +87,9 @@ def _fill_at_0002(app) -> dict[str, int]:
         second = services.create_post(bob, services.Draft("Harbour notes", "Boats", "sea boats"))
         newest = services.create_post(bob, services.Draft("Draft plans", "Later"))
         services.revise_post(second, services.Draft("Harbour notes", "Boats and gulls", "sea"))
-        services.delete_post(newest)
+        # Deleted as 0002's code did (the trash came with 0008).
+        with transaction() as conn:
+            conn.execute(sa.text("DELETE FROM post WHERE id = :id"), {"id": newest})
     return {"alice": alice, "bob": bob, "first": first, "second": second, "deleted": newest}
 
 

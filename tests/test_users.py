@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -165,3 +166,13 @@ def test_every_username_has_a_reachable_profile(client, make_user, make_post, na
     assert response.status_code == 200, href
     assert f"<h1>{html.escape(name)}</h1>" in response.get_data(as_text=True)
     assert client.get(href + "/feed.atom").status_code == 200
+
+
+def test_the_time_zone_field_offers_every_zone_to_search(client, alice):
+    client.post("/auth/login", data={"username": "alice", "password": PW})
+    page = client.get("/auth/account").get_data(as_text=True)
+    assert 'list="timezones"' in page
+    options = re.findall(r'<option value="([^"]+)"></option>', page)
+    assert options == sorted(options) and len(options) > 300
+    assert {"UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"} <= set(options)
+    assert "localtime" not in options

@@ -24,9 +24,12 @@ from flaskr.auth.tables import USERNAME_MAX
 from flaskr.policy import SIGNED_IN, declare, public
 from flaskr.ratelimit import limit, signed_out
 from flaskr.security import audit, is_own_navigation, safe_path
+from flaskr.timezones import zone_names
 from flaskr.validation import ValidationError
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
+# The account page's searchable list of time zones.
+bp.add_app_template_global(zone_names, "zone_names")
 
 #: Refresh the idle timer in the cookie at most this often (seconds).
 SEEN_GRANULARITY = 60

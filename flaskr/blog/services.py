@@ -17,6 +17,7 @@ from flaskr.db.prepared import Row
 from flaskr.paging import Page, make_page
 from flaskr.tags import queries as tag_queries
 from flaskr.tags import services as tag_services
+from flaskr.trash import services as trash_services
 from flaskr.validation import ValidationError, require_text
 
 STATUSES = ("draft", "published")
@@ -153,9 +154,8 @@ def replace_with_version(post_id: int, draft: Draft) -> int:
 
 
 def delete_post(post_id: int) -> None:
-    """Delete a post with its history and tags."""
-    with transaction():
-        queries.delete_post(post_id)
+    """Delete a post with its history and tags, into the trash (see flaskr.trash)."""
+    trash_services.move_to_trash(post_id)
 
 
 def readers_page(number: int, *, author_id: int | None = None, tag_id: int | None = None) -> Page:

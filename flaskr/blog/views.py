@@ -181,7 +181,11 @@ def delete(post_id: int):
     if request.method != "POST":  # GET, and HEAD (which Flask answers with the GET view)
         return render_template("blog/delete.html", post=post)
     services.delete_post(post_id)
-    flash("The post was deleted.")
+    days = current_app.config["TRASH_DAYS"]
+    if days:
+        flash(f"The post was moved to the trash. You can restore it there for {days} days.")
+    else:
+        flash("The post was deleted.")
     return redirect(url_for("blog.index"))
 
 

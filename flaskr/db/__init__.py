@@ -131,6 +131,18 @@ def bulk_load(conn: sa.Connection) -> Iterator[sa.Connection]:
             yield conn
 
 
+@contextmanager
+def planned_for_its_values(conn: sa.Connection) -> Iterator[sa.Connection]:
+    """Plan the block's statements for their own values each time (PostgreSQL; SQLite
+    always does). For statements whose best plan depends on the values, such as a
+    full-text match."""
+    if conn.dialect.name != "postgresql":
+        yield conn
+        return
+    with postgresql.planned_for_its_values(conn):
+        yield conn
+
+
 def refresh_statistics() -> None:
     """After a bulk load, let the query planner see the new data (ANALYZE)."""
     with engine().connect() as conn, unbounded(conn):

@@ -2,31 +2,25 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import Any
 
 from flaskr.blog import queries as blog_queries
 from flaskr.blog import services as blog_services
-from flaskr.history import queries
+from flaskr.history import diffs, queries
 from flaskr.validation import ValidationError
 
 
-def _as_text(title: str, body: str, tags: str) -> list[str]:
-    return f"# {title}\n\n{body}\n\nTags: {tags}".splitlines()
+def _as_text(title: str, body: str, tags: str) -> str:
+    return f"# {title}\n\n{body}\n\nTags: {tags}"
 
 
-def diff_with_current(post: Mapping[Any, Any], old: Mapping[Any, Any]) -> list[str]:
-    """A unified diff from an earlier version of a post to the post as it is now."""
+def diff_with_current(post: Mapping[Any, Any], old: Mapping[Any, Any]) -> diffs.Diff:
+    """What changed, word by word, from an earlier version of a post to the post as it is now."""
     tags = ", ".join(blog_services.tag_names(post["id"]))
-    return list(
-        difflib.unified_diff(
-            _as_text(old["title"], old["body"], old["tags"]),
-            _as_text(post["title"], post["body"], tags),
-            f"version {old['version']}",
-            f"version {post['version']} (now)",
-            lineterm="",
-        )
+    return diffs.word_diff(
+        _as_text(old["title"], old["body"], old["tags"]),
+        _as_text(post["title"], post["body"], tags),
     )
 
 

@@ -10,6 +10,7 @@ from flaskr.db import metadata
 from flaskr.schema import comparison_options
 from flaskr.search import tables as _search  # noqa: F401
 from flaskr.tags import tables as _tags  # noqa: F401
+from flaskr.trash import tables as _trash  # noqa: F401
 
 connection = context.config.attributes["connection"]
 context.configure(

@@ -13,7 +13,7 @@ from sqlalchemy.engine import RowMapping
 
 from flaskr.auth.tables import user
 from flaskr.blog.tables import post
-from flaskr.db import connection, is_sqlite, utcnow
+from flaskr.db import connection, is_sqlite, planned_for_its_values, utcnow
 from flaskr.policy import public_posts
 from flaskr.search import terms
 from flaskr.tags.tables import post_tag, tag
@@ -233,15 +233,24 @@ def _rank_page(
     candidates: sa.Subquery, best_first: sa.ColumnElement[Any], page: int, per_page: int
 ) -> list[int]:
     """Ids of one page of the visible candidates, best first, plus one to tell if more exist."""
+    # Each candidate's visibility is looked up by its id (a LATERAL subquery is run
+    # per row): joined as a table, PostgreSQL preferred hashing every visible
+    # post's index entry, a cost that grows with the blog (milliseconds at 20,000 posts).
+    visible = (
+        sa.select(sa.literal(1).label("visible"))
+        .where(post.c.id == candidates.c.id, public_posts(post))
+        .limit(1)
+        .lateral("visible")
+    )
     query = (
-        sa.select(post.c.id)
-        .select_from(candidates.join(post, post.c.id == candidates.c.id))
-        .where(public_posts(post))
-        .order_by(best_first, post.c.id.desc())
+        sa.select(candidates.c.id)
+        .select_from(candidates.join(visible, sa.true()))
+        .order_by(best_first, candidates.c.id.desc())
         .limit(per_page + 1)
         .offset((page - 1) * per_page)
     )
-    return list(connection().execute(query).scalars())
+    with planned_for_its_values(connection()) as conn:
+        return list(conn.execute(query).scalars())
 
 
 def _shielded(text: sa.ColumnElement[str]) -> sa.ColumnElement[str]:

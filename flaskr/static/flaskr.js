@@ -11,6 +11,8 @@ document.addEventListener("click", (event) => {
 // Live Markdown preview: the server renders and sanitizes, exactly as it will on save.
 const body = document.querySelector("textarea[data-preview]");
 if (body) {
+  // Live preview below what is typed on phones (CSS puts a requested one first).
+  body.form.classList.add("live");
   const panel = document.querySelector(body.dataset.preview);
   const target = panel.querySelector(".body");
   const token = body.form.querySelector("input[name=csrf_token]");
@@ -28,7 +30,7 @@ if (body) {
       });
       if (response.ok) {
         target.innerHTML = await response.text();
-        panel.hidden = false;
+        panel.classList.remove("empty");
       }
     }, 400);
   });
@@ -46,4 +48,25 @@ if (when && publish) {
   };
   when.addEventListener("input", relabel);
   relabel();
+}
+
+// Warn before leaving the editor with changes not saved (saving is not leaving).
+const editor = document.querySelector("form.editor");
+if (editor) {
+  const saved = new FormData(editor);
+  const changed = () => {
+    const now = new FormData(editor);
+    for (const [name, value] of now) {
+      if (name !== "csrf_token" && saved.get(name) !== value) return true;
+    }
+    return false;
+  };
+  let submitting = false;
+  editor.addEventListener("submit", () => { submitting = true; });
+  window.addEventListener("beforeunload", (event) => {
+    if (!submitting && changed()) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
 }

@@ -75,7 +75,7 @@ def test_deleting_asks_first_and_cancel_keeps_the_post(page, events, auth, write
     page.get_by_role("link", name=title).click()
     page.get_by_role("article").get_by_role("link", name="Edit").click()
     page.get_by_role("link", name="Delete this post").click()
-    expect(page.get_by_text("This cannot be undone.")).to_be_visible()
+    expect(page.get_by_text("waits in your trash for 30 days")).to_be_visible()
     page.get_by_role("link", name="Cancel, keep the post").click()
     expect(page.get_by_label("Title")).to_have_value(title)
     assert events.dialogs == []

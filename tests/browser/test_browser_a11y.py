@@ -1,0 +1,185 @@
+"""axe-core (npm) finds no violation, of any impact, on any page type.
+
+Every page type, signed in and out, in the light and the dark theme, at phone
+and desktop widths. axe is injected with page.evaluate (DevTools evaluation,
+which the page's strict CSP does not govern), so the CSP stays as it is.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from livesite import ARTIFACTS
+from playwright.sync_api import expect
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+WIDTHS = {"phone": (390, 844), "desktop": (1280, 800)}
+
+BODY = """An opening paragraph with `inline code` and a [link](https://example.org/).
+
+<!--more-->
+
+> A quoted line.
+
+```python
+def hello(name: str) -> str:
+    # A comment, a string and a number: every colour of the palette.
+    return f"hi {name}" * 2
+```
+
+| left | centre | right |
+|:-----|:------:|------:|
+| 1    | 2      | 3     |
+
+1. one
+2. two[^n]
+
+[^n]: A footnote.
+"""
+
+#: Pages that screenshots are kept of (tests/artifacts/), to look at.
+SCREENSHOTS = {"index", "detail", "editor", "editor-preview", "revisions", "revision", "delete"}
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    """axe-core's script, from node_modules."""
+    if not AXE.exists():
+        message = "axe-core is missing: run `npm ci` in the repository (needs Node.js)"
+        if os.environ.get("FLASKR_CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return AXE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(params=[(t, w) for t in ("light", "dark") for w in sorted(WIDTHS)], ids=str)
+def variant(request):
+    """(theme, width name) this test runs in."""
+    return request.param
+
+
+@pytest.fixture
+def context_options(variant):
+    """The variant's colour scheme and viewport."""
+    theme, width = variant
+    w, h = WIDTHS[width]
+    return {"viewport": {"width": w, "height": h}, "color_scheme": theme}
+
+
+def violations(page, axe_source: str) -> list[str]:
+    """axe's violations on the page as it is now, one line each."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(axe_source)
+    return page.evaluate(
+        """async () => {
+            const result = await axe.run(document, {resultTypes: ["violations"]});
+            return result.violations.map(v => `${v.id} (${v.impact}): ${v.help} at `
+                + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", "));
+        }"""
+    )
+
+
+class Checker:
+    """Visits pages and collects axe's findings, named by page."""
+
+    def __init__(self, page, axe_source: str, variant: tuple[str, str]) -> None:
+        self.page = page
+        self.axe_source = axe_source
+        self.variant = variant
+        self.found: list[str] = []
+        self.checked: list[str] = []
+
+    def check(self, name: str, path: str | None = None, status: int = 200) -> None:
+        """Open path (or stay) and run axe; keep a screenshot of the main pages."""
+        if path is not None:
+            response = self.page.goto(path)
+            assert response is not None and response.status == status, (name, path)
+        self.checked.append(name)
+        self.found += [f"{name}: {line}" for line in violations(self.page, self.axe_source)]
+        if name in SCREENSHOTS:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            theme, width = self.variant
+            self.page.screenshot(path=str(ARTIFACTS / f"a11y-{name}-{width}-{theme}.png"))
+
+
+def test_every_page_type_passes_axe(page, auth, axe_source, variant):
+    checker = Checker(page, axe_source, variant)
+    tag = f"a11y{uuid.uuid4().hex[:8]}"
+    checker.check("register", "/auth/register")
+    auth.register()
+    checker.check("login", "/auth/login")
+    auth.login()
+
+    page.goto("/create")
+    page.get_by_label("Title").fill("Accessible post")
+    page.get_by_label("Body").fill(BODY)
+    page.get_by_label("Tags").fill(tag)
+    checker.check("editor")
+    page.get_by_role("button", name="Preview").click()
+    checker.check("editor-preview")
+    page.get_by_role("button", name="Publish", exact=True).click()
+    page.wait_for_url(re.compile(r"/\d+/accessible-post$"))
+    post_path = "/" + page.url.split("/", 3)[3]
+    post_id = post_path.split("/")[1]
+    page.goto(f"/{post_id}/update")
+    page.get_by_label("Body").fill(BODY + "\nA second version.")
+    page.get_by_role("button", name="Update", exact=True).click()
+    page.wait_for_url(re.compile(r"/\d+/accessible-post$"))
+
+    checker.check("detail-signed-in", post_path)
+    checker.check("index-signed-in", "/")
+    checker.check("update", f"/{post_id}/update")
+    checker.check("revisions", f"/{post_id}/revisions")
+    checker.check("revision", f"/{post_id}/revisions/1")
+    checker.check("delete", f"/{post_id}/delete")
+    checker.check("my-posts", "/me/posts")
+    checker.check("account", "/auth/account")
+    page.goto("/create")
+    page.get_by_label("Title").fill("   ")  # passes the browser's check, not the server's
+    page.get_by_role("button", name="Publish", exact=True).click()
+    expect(page.get_by_role("alert").or_(page.locator(".flash"))).not_to_have_count(0)
+    checker.check("editor-with-errors")
+
+    page.goto("/")
+    auth.logout()
+    checker.check("index", "/")
+    checker.check("detail", post_path)
+    checker.check("tag", f"/tag/{tag}")
+    checker.check("tags", "/tags")
+    checker.check("profile", f"/u/{auth.username}")
+    checker.check("search", "/search?q=paragraph")
+    checker.check("search-nothing-found", "/search?q=zzzzqqqq")
+    checker.check("not-found", "/no/such/page", status=404)
+    assert len(checker.checked) == 21
+    assert not checker.found, "\n".join(checker.found)
+
+
+def test_the_plain_error_page_passes_axe(page, axe_source, make_plain_error_page):
+    # Shown without the layout (an untrusted Host, an outage): its own markup.
+    page.set_content(make_plain_error_page)
+    found = violations(page, axe_source)
+    assert not found, "\n".join(found)
+
+
+@pytest.fixture
+def make_plain_error_page(tmp_path) -> str:
+    """The plain error page as flaskr sends it for an untrusted Host."""
+    from flaskr import create_app
+
+    database = str(tmp_path / "flaskr.sqlite")
+    app = create_app({"TESTING": True, "TRUSTED_HOSTS": ["blog.example.org"], "DATABASE": database})
+    response = app.test_client().get("/", headers={"Host": "evil.example.com"})
+    assert response.status_code == 400
+    return response.get_data(as_text=True)
+
+
+def test_axe_finds_what_it_should(page, axe_source):
+    # A page with known faults: the checks above can fail.
+    page.set_content('<html><body><img src="x.png"><input></body></html>')
+    found = violations(page, axe_source)
+    assert any(line.startswith("image-alt") for line in found)
+    assert any(line.startswith("label") for line in found)

@@ -1,0 +1,61 @@
+"""Word diffs: what changed is marked, word by word, with a little context."""
+
+from __future__ import annotations
+
+from flaskr.history.diffs import CONTEXT, MAX_WORD_TOKENS, word_diff
+
+
+def rendered(old: str, new: str) -> str:
+    """The diff as text: [-removed-] and {+added+}, hunks joined by '...'."""
+    parts = []
+    for hunk in word_diff(old, new).hunks:
+        text = ""
+        for kind, chunk in hunk:
+            text += {"same": "{}", "del": "[-{}-]", "add": "{{+{}+}}"}[kind].format(chunk)
+        parts.append(text)
+    return "...".join(parts)
+
+
+def test_identical_texts_have_no_changes():
+    diff = word_diff("one\ntwo", "one\ntwo")
+    assert diff.hunks == [] and not diff.changed
+
+
+def test_one_changed_word_marks_only_that_word():
+    assert rendered("the quick fox", "the slow fox") == "the [-quick-]{+slow+} fox\n"
+
+
+def test_adjacent_changed_words_read_as_one_change():
+    assert rendered("one two three", "one 2 3") == "one [-two three-]{+2 3+}\n"
+
+
+def test_punctuation_is_its_own_token():
+    assert rendered("Hello, world.", "Hello; world.") == "Hello[-,-]{+;+} world.\n"
+
+
+def test_added_and_removed_lines_are_whole():
+    assert rendered("a\nb", "a\nb\nc") == "a\nb\n{+c\n+}"
+    assert rendered("a\nb\nc", "a\nc") == "a\n[-b\n-]c\n"
+
+
+def test_far_apart_changes_are_separate_hunks_with_context():
+    old = "\n".join(f"line {n}" for n in range(20))
+    new = old.replace("line 1\n", "line one\n").replace("line 18", "line eighteen")
+    diff = word_diff(old, new)
+    assert len(diff.hunks) == 2
+    first = "".join(text for _, text in diff.hunks[0])
+    assert first.count("\n") == 2 + CONTEXT  # line 0, line 1, then CONTEXT unchanged
+    assert "line 10" not in rendered(old, new)
+
+
+def test_unicode_words_are_words():
+    assert rendered("καλή μέρα", "καλή νύχτα") == "καλή [-μέρα-]{+νύχτα+}\n"
+
+
+def test_a_huge_replaced_block_is_shown_whole_not_compared_word_by_word():
+    old = " ".join(["a"] * MAX_WORD_TOKENS)
+    new = " ".join(["b"] * MAX_WORD_TOKENS)
+    assert word_diff(old, new).hunks == [[("del", old + "\n"), ("add", new + "\n")]]
+    # Just under the limit, words are compared.
+    small_old, small_new = "a b c", "a x c"
+    assert rendered(small_old, small_new) == "a [-b-]{+x+} c\n"

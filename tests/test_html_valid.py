@@ -1,0 +1,156 @@
+"""Every page type is valid HTML: html-validate's `recommended` preset (npm) finds nothing.
+
+The rules turned off, and why, are in .htmlvalidate.json and the README.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from flaskr.blog import services
+
+ROOT = Path(__file__).resolve().parent.parent
+HTML_VALIDATE = ROOT / "node_modules" / ".bin" / "html-validate"
+
+BODY = """An opening paragraph with `inline code` and a [link](https://example.org/).
+
+<!--more-->
+
+> A quoted line.
+
+```python
+def hello():
+    return "hi"
+```
+
+| left | centre | right |
+|:-----|:------:|------:|
+| 1    | 2      | 3     |
+
+1. one
+2. two[^n]
+
+[^n]: A footnote.
+"""
+
+SIGNED_OUT = {
+    "index": "/",
+    "detail": "/1/a-post",
+    "tag": "/tag/cats",
+    "tags": "/tags",
+    "profile": "/u/ann",
+    "search": "/search?q=paragraph",
+    "search-nothing-found": "/search?q=zzzzqqq",
+    "search-form": "/search",
+    "login": "/auth/login",
+    "register": "/auth/register",
+    "not-found": "/no/such/page",
+}
+SIGNED_IN = {
+    "index-signed-in": "/",
+    "detail-signed-in": "/1/a-post",
+    "create": "/create",
+    "update": "/1/update",
+    "delete": "/1/delete",
+    "revisions": "/1/revisions",
+    "revision": "/1/revisions/1",
+    "my-posts": "/me/posts",
+    "account": "/auth/account",
+}
+
+
+def _validator() -> Path:
+    if HTML_VALIDATE.exists() and shutil.which("node"):
+        return HTML_VALIDATE
+    message = "html-validate is missing: run `npm ci` in the repository (needs Node.js)"
+    if os.environ.get("FLASKR_CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def pages(app, client, make_user, make_post, tmp_path) -> dict[str, Path]:
+    """Every page type as served, written to files: {name: path}."""
+    author = make_user("ann", "a long enough pw")
+    make_post(author, title="A post", body=BODY, tags="cats, dogs")
+    with app.app_context():
+        services.revise_post(1, services.Draft(title="A post", body=BODY + "\nMore.", tags="cats"))
+    found: dict[str, bytes] = {}
+    for name, path in SIGNED_OUT.items():
+        found[name] = client.get(path).data
+    client.post("/auth/login", data={"username": "ann", "password": "a long enough pw"})
+    for name, path in SIGNED_IN.items():
+        found[name] = client.get(path).data
+    # A form sent back with its errors.
+    found["create-with-errors"] = client.post(
+        "/create", data={"title": "", "body": "", "action": "publish"}
+    ).data
+    files = {}
+    for name, data in found.items():
+        files[name] = tmp_path / f"{name}.html"
+        files[name].write_bytes(data)
+    return files
+
+
+def problems(files: list[Path]) -> list[str]:
+    """html-validate's findings in these files, one line each."""
+    run = subprocess.run(
+        [str(_validator()), "--config", str(ROOT / ".htmlvalidate.json"), "--formatter", "json"]
+        + [str(path) for path in files],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if run.returncode not in (0, 1) or not run.stdout.strip():
+        pytest.fail(f"html-validate did not run: {run.stderr}")
+    return [
+        f"{Path(result['filePath']).stem}:{message['line']}: {message['message']} "
+        f"({message['ruleId']})"
+        for result in json.loads(run.stdout)
+        for message in result["messages"]
+    ]
+
+
+def test_every_page_type_is_valid_html(pages):
+    assert len(pages) == len(SIGNED_OUT) + len(SIGNED_IN) + 1
+    assert problems(list(pages.values())) == []
+
+
+def test_the_plain_error_page_is_valid_html(make_app, tmp_path):
+    # Shown for an untrusted Host (and during outages), without the layout.
+    app = make_app(TRUSTED_HOSTS=["blog.example.org"])
+    response = app.test_client().get("/", headers={"Host": "evil.example.com"})
+    assert response.status_code == 400
+    page = tmp_path / "plain-error.html"
+    page.write_bytes(response.data)
+    assert problems([page]) == []
+
+
+def test_the_checker_finds_what_it_should(tmp_path):
+    # A page with faults the preset names: the check above can fail.
+    page = tmp_path / "broken.html"
+    page.write_text(
+        '<!doctype html><html lang="en"><head><title>x</title></head><body>'
+        '<table><tr><td align="left">a</td></tr></table><input name="q"></body></html>'
+    )
+    found = problems([page])
+    assert any("no-deprecated-attr" in line for line in found)
+    assert any("no-implicit-input-type" in line for line in found)
+
+
+def test_each_page_has_one_h1_and_lists_title_posts_with_h2(pages):
+    import re
+
+    for name, path in pages.items():
+        html = path.read_text()
+        assert html.count("<h1") == 1, name
+    index = pages["index"].read_text()
+    assert re.search(r'<h2><a href="/1/a-post">A post</a></h2>', index)
+    assert '<h1><a href="/1/a-post">A post</a></h1>' in pages["detail"].read_text()
