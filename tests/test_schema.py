@@ -67,28 +67,80 @@ def _ids(app, sql: str) -> list:
 
 
 def _fill_at_0002(app) -> dict[str, int]:
-    """A database at revision 0002 holding posts with tags and history, by the services."""
+    """A database at revision 0002 holding posts with tags and history, in plain SQL:
+    today's services know columns later migrations add."""
+    from flaskr import markup
     from flaskr.auth.passwords import hash_password
+    from flaskr.db import utcnow
 
-    def add_user(name: str) -> int:
-        # Plain SQL: today's account service knows columns later migrations add.
-        with transaction() as conn:
-            statement = 'INSERT INTO "user" (username, password) VALUES (:name, :pw) RETURNING id'
-            return conn.execute(
-                sa.text(statement), {"name": name, "pw": hash_password(PW)}
+    def add_user(conn, name: str) -> int:
+        statement = 'INSERT INTO "user" (username, password) VALUES (:name, :pw) RETURNING id'
+        return conn.execute(sa.text(statement), {"name": name, "pw": hash_password(PW)}).scalar()
+
+    def set_tags(conn, post_id: int, names: str) -> None:
+        conn.execute(sa.text("DELETE FROM post_tag WHERE post_id = :p"), {"p": post_id})
+        for name in names.split():
+            tag_id = conn.execute(sa.text("SELECT id FROM tag WHERE name = :n"), {"n": name})
+            tag_id = tag_id.scalar() or conn.execute(
+                sa.text("INSERT INTO tag (name) VALUES (:n) RETURNING id"), {"n": name}
             ).scalar()
+            conn.execute(
+                sa.text(
+                    "INSERT INTO post_tag (post_id, tag_id, status, published_at) "
+                    "SELECT id, :t, status, published_at FROM post WHERE id = :p"
+                ),
+                {"p": post_id, "t": tag_id},
+            )
+
+    def add_post(conn, author: int, title: str, body: str, tags: str = "") -> int:
+        html = markup.render(body)
+        post_id = conn.execute(
+            sa.text(
+                "INSERT INTO post (author_id, title, body, status, published_at, created,"
+                " body_html, render_version, summary)"
+                " VALUES (:a, :t, :b, 'published', :now, :now, :h, :rv, :s) RETURNING id"
+            ),
+            {
+                "a": author,
+                "t": title,
+                "b": body,
+                "now": utcnow(),
+                "h": html,
+                "rv": markup.RENDER_VERSION,
+                "s": markup.summarize_html(html),
+            },
+        ).scalar()
+        set_tags(conn, post_id, tags)
+        return post_id
+
+    def revise(conn, post_id: int, body: str, tags: str) -> None:
+        conn.execute(
+            sa.text(
+                "INSERT INTO post_revision (post_id, version, title, body, tags, saved_at)"
+                " SELECT id, version, title, body, :old_tags, :now FROM post WHERE id = :p"
+            ),
+            {"p": post_id, "old_tags": "boats, sea", "now": utcnow()},
+        )
+        html = markup.render(body)
+        conn.execute(
+            sa.text(
+                "UPDATE post SET body = :b, body_html = :h, summary = :s,"
+                " version = version + 1, updated = :now WHERE id = :p"
+            ),
+            {"p": post_id, "b": body, "h": html, "s": markup.summarize_html(html), "now": utcnow()},
+        )
+        set_tags(conn, post_id, tags)
 
     with app.app_context():
         with engine().connect() as conn, conn.begin():
             command.upgrade(alembic_config(conn), "0002")
-        alice = add_user("alice")
-        bob = add_user("bob")
-        first = services.create_post(alice, services.Draft("Lighthouse keeper", "Lamps", "sea"))
-        second = services.create_post(bob, services.Draft("Harbour notes", "Boats", "sea boats"))
-        newest = services.create_post(bob, services.Draft("Draft plans", "Later"))
-        services.revise_post(second, services.Draft("Harbour notes", "Boats and gulls", "sea"))
-        # Deleted as 0002's code did (the trash came with 0008).
         with transaction() as conn:
+            alice = add_user(conn, "alice")
+            bob = add_user(conn, "bob")
+            first = add_post(conn, alice, "Lighthouse keeper", "Lamps", "sea")
+            second = add_post(conn, bob, "Harbour notes", "Boats", "sea boats")
+            newest = add_post(conn, bob, "Draft plans", "Later")
+            revise(conn, second, "Boats and gulls", "sea")
             conn.execute(sa.text("DELETE FROM post WHERE id = :id"), {"id": newest})
     return {"alice": alice, "bob": bob, "first": first, "second": second, "deleted": newest}
 

@@ -63,12 +63,15 @@ def article(
         post["updated"] if full else None,
         tuple(post["tags"]),
         post["body_html"],
+        post["slug"],
+        # Lists show the author's excerpt; the post's own page never does.
+        None if full else post["excerpt"],
     )
     found = kept.get(key)
     if found is not None:
         return found
     urls.for_readers([post])
-    post["reading"] = reading(post["body_html"])  # the excerpt, and minutes to read
+    post["reading"] = reading(post["body_html"], post["excerpt"])  # the excerpt, minutes to read
     # A macro of an autoescaped template returns Markup: its own escaping is kept.
     html: Markup = template.module.article(post, full)  # type: ignore[attr-defined]
     if len(post["body_html"]) <= MAX_BODY:

@@ -31,9 +31,12 @@ class Reading:
     minutes: int
 
 
-def reading(body_html: str) -> Reading:
-    """The excerpt of a rendered body, whether there is more, and its reading time."""
+def reading(body_html: str, own_excerpt: str | None = None) -> Reading:
+    """The excerpt of a rendered body (the author's own, if written), whether there is
+    more, and its reading time."""
     minutes = max(1, math.ceil(_word_count(body_html) / WORDS_PER_MINUTE))
+    if own_excerpt:
+        return Reading(markup.render(own_excerpt), True, minutes)
     head, marker, _ = body_html.partition(markup.MORE)
     if marker:
         return Reading(head, True, minutes)

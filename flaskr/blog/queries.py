@@ -29,6 +29,8 @@ COLUMNS = (
     post.c.status,
     post.c.version,
     post.c.summary,
+    post.c.slug,
+    post.c.excerpt,
     post.c.author_id,
     user.c.username,
     names_column(post.c.id),
@@ -190,7 +192,7 @@ def _newer() -> Prepared:
     # One explicit bound at the post's time lets the index walk start there, not at
     # the newest post of the blog (two bounds cost SQLite 50x).
     return Prepared(
-        sa.select(post.c.id, post.c.title)
+        sa.select(post.c.id, post.c.title, post.c.slug)
         .where(public_posts(post, NOW), post.c.published_at >= START_AT, key > here)
         .order_by(post.c.published_at, post.c.id)
         .limit(1)
@@ -201,7 +203,7 @@ def _older() -> Prepared:
     key, here = sa.tuple_(post.c.published_at, post.c.id), sa.tuple_(START_AT, START_ID)
     # Older than a visible post is visible at that post's time already.
     return Prepared(
-        sa.select(post.c.id, post.c.title)
+        sa.select(post.c.id, post.c.title, post.c.slug)
         .where(public_posts(post, START_AT), key < here)
         .order_by(*NEWEST_FIRST)
         .limit(1)

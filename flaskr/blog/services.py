@@ -10,8 +10,8 @@ from typing import Any
 from flask import current_app
 
 from flaskr import markup
-from flaskr.blog import page_starts, queries
-from flaskr.blog.tables import BODY_MAX, TITLE_MAX
+from flaskr.blog import page_starts, queries, slugs
+from flaskr.blog.tables import BODY_MAX, EXCERPT_MAX, TITLE_MAX
 from flaskr.db import transaction, utcnow
 from flaskr.db.prepared import Row
 from flaskr.paging import Page, make_page
@@ -56,6 +56,13 @@ class Draft:
     tags: str = ""
     status: str = "published"
     publish_at: datetime | None = None  # UTC; None means now
+    #: The author's own address words and list excerpt; empty: made for them.
+    slug: str = ""
+    excerpt: str = ""
+
+    def address_slug(self) -> str:
+        """The slug this draft's post is found at once saved."""
+        return slugs.post_slug({"slug": slugs.clean_slug(self.slug), "title": self.title})
 
 
 def _clean(draft: Draft) -> dict[str, Any]:
@@ -64,7 +71,12 @@ def _clean(draft: Draft) -> dict[str, Any]:
     if draft.status not in STATUSES:
         raise ValidationError("Status must be draft or published.")
     body_html = markup.render(body)  # raises ValidationError for Markdown too costly to render
+    excerpt = require_text(
+        draft.excerpt, "Excerpt", max_len=EXCERPT_MAX, required=False, multiline=True
+    ).strip()
     return {
+        "slug": slugs.clean_slug(draft.slug),
+        "excerpt": excerpt or None,
         "title": title,
         "body": body,
         "body_html": body_html,

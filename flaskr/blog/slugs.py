@@ -3,6 +3,9 @@
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any
+
+from flaskr.validation import ValidationError
 
 SLUG_MAX = 80
 
@@ -29,3 +32,18 @@ def slugify(title: str) -> str:
     kept = "".join(c if unicodedata.category(c)[0] in "LMN" else "-" for c in folded)
     slug = unicodedata.normalize("NFC", re.sub("-+", "-", kept)).strip("-")
     return slug[:SLUG_MAX].rstrip("-") or "post"
+
+
+def post_slug(post: Any) -> str:
+    """The slug of a post's address: the author's own, else made from its title."""
+    return post["slug"] or slugify(post["title"])
+
+
+def clean_slug(text: str) -> str | None:
+    """An author's slug as addresses use it (None when left empty); ValidationError if unusable."""
+    if not text.strip():
+        return None
+    if not any(unicodedata.category(char)[0] in "LN" for char in text):
+        # slugify() would fall back to "post": say so rather than guess.
+        raise ValidationError("The address needs letters or digits, e.g. my-first-post.")
+    return slugify(text)

@@ -6,10 +6,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 
+from flaskr.blog.slugs import SLUG_MAX
 from flaskr.db import metadata
 
 TITLE_MAX = 200
 BODY_MAX = 100_000
+#: Longest excerpt an author may write (characters of Markdown).
+EXCERPT_MAX = 1000
 
 post = sa.Table(
     "post",
@@ -32,6 +35,10 @@ post = sa.Table(
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
     # Plain-text opening of the body, for feeds, meta descriptions and search-less lists.
     sa.Column("summary", sa.Text),
+    # The author's own address words (NULL: made from the title) and list excerpt
+    # (Markdown; NULL: the body up to <!--more--> or its first words).
+    sa.Column("slug", sa.String(SLUG_MAX)),
+    sa.Column("excerpt", sa.Text),
     sa.Index("ix_post_published", "status", "published_at", "id"),
     sa.Index("ix_post_author", "author_id", "published_at", "id"),
     sa.Index("ix_post_status_author", "author_id", "status", "id"),

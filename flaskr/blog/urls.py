@@ -6,17 +6,15 @@ from typing import Any
 
 from flask import url_for
 
-from flaskr.blog.slugs import slugify
+from flaskr.blog.slugs import post_slug
 from flaskr.links import link
 
 
 def post_url(post: Any, _external: bool = False) -> str:
     """The canonical address of a post."""
     if _external:
-        return url_for(
-            "blog.detail", post_id=post["id"], slug=slugify(post["title"]), _external=True
-        )
-    return link("blog.detail", post_id=post["id"], slug=slugify(post["title"]))
+        return url_for("blog.detail", post_id=post["id"], slug=post_slug(post), _external=True)
+    return link("blog.detail", post_id=post["id"], slug=post_slug(post))
 
 
 def for_readers(posts: list[dict[str, Any]]) -> list[dict[str, Any]]:

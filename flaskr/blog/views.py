@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import (
     Blueprint,
     Response,
@@ -19,7 +22,7 @@ from sqlalchemy.engine import RowMapping
 from flaskr import markup
 from flaskr.auth import login_required
 from flaskr.blog import queries, services, urls
-from flaskr.blog.slugs import slugify
+from flaskr.blog.slugs import post_slug
 from flaskr.db import utcnow
 from flaskr.pagecache import cached_page
 from flaskr.paging import existing, make_page, page_number
@@ -50,7 +53,7 @@ def get_post(post_id: int, action: str = "post:update") -> RowMapping:
 SAVE_ACTIONS = {"draft": "draft", "publish": "published"}
 
 
-def post_form() -> services.Draft:
+def post_form(post: Mapping[str, Any] | None = None) -> services.Draft:
     """The editor's fields as a Draft; the publish time is read in the author's time zone.
 
     The button pressed says draft or publish (schedule, when the time is ahead).
@@ -67,6 +70,9 @@ def post_form() -> services.Draft:
         tags=form.get("tags", ""),
         status=status,
         publish_at=parse_local(form.get("publish_at"), g.user["timezone"]),
+        # A form without the fields (the tutorial's) keeps what the post has.
+        slug=form.get("slug", (post or {}).get("slug") or ""),
+        excerpt=form.get("excerpt", (post or {}).get("excerpt") or ""),
     )
 
 
@@ -98,7 +104,7 @@ def detail(post_id: int, slug: str | None = None):
     """One post on its own page, at its canonical address; authors also see their drafts."""
     # hide: a draft's address must look like nothing is there.
     row = authorize("post:read", queries.find_post(post_id), hide=True)
-    canonical = slugify(row["title"])
+    canonical = post_slug(row)
     if slug != canonical:
         return redirect(url_for("blog.detail", post_id=post_id, slug=canonical), 301)
     (post,) = services.with_html([row])  # its addresses are made with its article
@@ -123,7 +129,7 @@ def create():
             else:
                 post_id = services.create_post(g.user["id"], draft)
                 flash(_saved_message(draft))
-                return redirect(url_for("blog.detail", post_id=post_id, slug=slugify(draft.title)))
+                return redirect(url_for("blog.detail", post_id=post_id, slug=draft.address_slug()))
         except ValidationError as error:
             flash(str(error))
     return render_template("blog/create.html", post=None, state=None, preview=preview)
@@ -142,13 +148,13 @@ def update(post_id: int):
             # A preview or a refused save keeps the version the editor was opened
             # at, so the save after it still notices someone else's newer save.
             post["version"] = services.parse_version(request.form.get("version"))
-            draft = post_form()
+            draft = post_form(post)
             if _preview_requested():
                 preview = markup.render(draft.body)
             else:
                 services.revise_post(post_id, draft, base_version=post["version"])
                 flash(_saved_message(draft))
-                return redirect(url_for("blog.detail", post_id=post_id, slug=slugify(draft.title)))
+                return redirect(url_for("blog.detail", post_id=post_id, slug=draft.address_slug()))
         except services.ConflictError as error:
             flash(str(error))
             conflict, status = dict(error.current), 409

@@ -20,7 +20,7 @@ from flaskr.tags.tables import post_tag, tag
 
 #: What a result shows besides its highlighted title and snippet (not the bodies:
 #: reading and decoding them for ten results was a fifth of a search's time).
-COLUMNS = (post.c.id, post.c.title, post.c.published_at, user.c.username)
+COLUMNS = (post.c.id, post.c.title, post.c.slug, post.c.published_at, user.c.username)
 
 #: Highlight markers put around matched words; turned into <mark> after escaping.
 START, STOP = "\x02", "\x03"

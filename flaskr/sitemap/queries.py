@@ -21,7 +21,7 @@ def newest_public_post_id() -> int:
 def list_public_posts_between(first_id: int, stop_id: int) -> list[RowMapping]:
     """The posts readers see with first_id <= id < stop_id, by id, with their last change."""
     query = (
-        sa.select(post.c.id, post.c.title, post.c.published_at, post.c.updated)
+        sa.select(post.c.id, post.c.title, post.c.slug, post.c.published_at, post.c.updated)
         .where(public_posts(post), post.c.id >= first_id, post.c.id < stop_id)
         .order_by(post.c.id)
     )

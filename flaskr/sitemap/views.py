@@ -7,7 +7,7 @@ from xml.etree import ElementTree as ET
 
 from flask import Blueprint, Response, abort, url_for
 
-from flaskr.blog.slugs import slugify
+from flaskr.blog.slugs import post_slug
 from flaskr.policy import public
 from flaskr.sitemap import queries
 
@@ -56,7 +56,7 @@ def posts(chunk: int) -> Response:
         abort(404)
     root = ET.Element(f"{{{SITEMAP_NS}}}urlset")
     for row in queries.list_public_posts_between(chunk * CHUNK, (chunk + 1) * CHUNK):
-        loc = url_for("blog.detail", post_id=row["id"], slug=slugify(row["title"]), _external=True)
+        loc = url_for("blog.detail", post_id=row["id"], slug=post_slug(row), _external=True)
         _url(root, "url", loc, row["updated"] or row["published_at"])
     return _xml(root)
 
