@@ -171,10 +171,11 @@ def update(post_id: int):
 
 
 def _saved_message(draft: services.Draft) -> str:
+    # One message per save: the post's page then says who can see it and when.
     if draft.status == "draft":
-        return "Saved as a draft. Only you can see it."
+        return "Saved as a draft."
     if draft.publish_at is not None and draft.publish_at > utcnow():
-        return "Scheduled: it will appear at the time you chose."
+        return "Scheduled."
     return "Published."
 
 
