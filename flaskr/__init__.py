@@ -50,6 +50,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from flaskr import (
         appearance,
+        archive,
         auth,
         blog,
         cli,
@@ -75,6 +76,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         sitemap.bp,
         appearance.bp,
         trash.bp,
+        archive.bp,
     ):
         app.register_blueprint(blueprint)
     # The tutorial's url_for("index") names the blog's front page.

@@ -12,7 +12,15 @@ from flaskr.db import connection
 PW = "a long enough pw"
 
 #: Values for URL parameters when a test visits every rule.
-URL_VALUES = {"post_id": 1, "version": 1, "chunk": 1, "slug": "hello", "kind": "atom"}
+URL_VALUES = {
+    "post_id": 1,
+    "version": 1,
+    "chunk": 1,
+    "slug": "hello",
+    "kind": "atom",
+    "year": 2026,
+    "month": 1,
+}
 
 
 #: The one form without a token, and why: the theme buttons sit on pages kept for

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from flaskr.blog import services
+from flaskr.db import utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
 HTML_VALIDATE = ROOT / "node_modules" / ".bin" / "html-validate"
@@ -51,6 +52,9 @@ SIGNED_OUT = {
     "login": "/auth/login",
     "register": "/auth/register",
     "not-found": "/no/such/page",
+    "archive": "/archive/",
+    "archive-year": "/archive/{year}/",
+    "archive-month": "/archive/{year}/{month}/",
 }
 SIGNED_IN = {
     "index-signed-in": "/",
@@ -82,8 +86,9 @@ def pages(app, client, make_user, make_post, tmp_path) -> dict[str, Path]:
     with app.app_context():
         services.revise_post(1, services.Draft(title="A post", body=BODY + "\nMore.", tags="cats"))
     found: dict[str, bytes] = {}
+    now = utcnow()
     for name, path in SIGNED_OUT.items():
-        found[name] = client.get(path).data
+        found[name] = client.get(path.format(year=now.year, month=now.month)).data
     client.post("/auth/login", data={"username": "ann", "password": "a long enough pw"})
     for name, path in SIGNED_IN.items():
         found[name] = client.get(path).data

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -129,6 +129,9 @@ URL_VALUES = {
     "kind": "atom",
     "chunk": 0,
     "filename": "style.css",
+    # The archive's month of the posts the tests write (now).
+    "year": datetime.now(UTC).year,
+    "month": datetime.now(UTC).month,
 }
 
 

@@ -81,9 +81,12 @@ def _fill_at_0002(app) -> dict[str, int]:
         conn.execute(sa.text("DELETE FROM post_tag WHERE post_id = :p"), {"p": post_id})
         for name in names.split():
             tag_id = conn.execute(sa.text("SELECT id FROM tag WHERE name = :n"), {"n": name})
-            tag_id = tag_id.scalar() or conn.execute(
-                sa.text("INSERT INTO tag (name) VALUES (:n) RETURNING id"), {"n": name}
-            ).scalar()
+            tag_id = (
+                tag_id.scalar()
+                or conn.execute(
+                    sa.text("INSERT INTO tag (name) VALUES (:n) RETURNING id"), {"n": name}
+                ).scalar()
+            )
             conn.execute(
                 sa.text(
                     "INSERT INTO post_tag (post_id, tag_id, status, published_at) "

@@ -154,7 +154,11 @@ def test_every_page_type_passes_axe(page, auth, axe_source, variant):
     checker.check("search", "/search?q=paragraph")
     checker.check("search-nothing-found", "/search?q=zzzzqqqq")
     checker.check("not-found", "/no/such/page", status=404)
-    assert len(checker.checked) == 21
+    checker.check("archive", "/archive/")
+    page.goto("/archive/")
+    page.locator(".archive-months a").first.click()
+    checker.check("archive-month")
+    assert len(checker.checked) == 23
     assert not checker.found, "\n".join(checker.found)
 
 
