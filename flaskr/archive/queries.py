@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -18,7 +17,7 @@ _START = sa.bindparam("start", type_=sa.DateTime())
 _END = sa.bindparam("end", type_=sa.DateTime())
 
 
-def _month_counts() -> sa.Select[Any]:
+def _month_counts() -> sa.Select[int, int, int]:
     year = sa.extract("year", post.c.published_at)
     month = sa.extract("month", post.c.published_at)
     return (
