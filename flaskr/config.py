@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_LOGIN": "10 per minute;50 per hour",
     "RATELIMIT_ACCOUNT": "20 per hour",
     "RATELIMIT_WRITE": "60 per minute;600 per hour",  # post saves and previews, per user
+    "AUTOSAVE_SECONDS": 15,  # the editor saves a draft by itself this often (0: never)
     "DEVICE_COOKIE_DAYS": 365,  # a browser that signed in is a known device this long
     "PASSWORD_MIN_LENGTH": 8,
     "SESSION_IDLE_MINUTES": 60 * 24 * 7,

@@ -19,6 +19,7 @@ FORMS = {
     "blog.create": ["title", "body", "tags", "status", "publish_at", "action"],
     "blog.update": ["title", "body", "tags", "status", "publish_at", "version", "action"],
     "blog.delete": [],
+    "blog.autosave": ["title", "body", "tags", "publish_at", "version", "slug", "excerpt"],
     "blog.preview": ["body"],
     "history.restore": [],
     "auth.update_profile": ["bio", "timezone"],

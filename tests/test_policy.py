@@ -220,6 +220,8 @@ POST_ROUTES = {
     ("GET", "/{id}/update"): {"published": (302, 200, 403), "draft": (302, 200, 403)},
     ("POST", "/{id}/update"): {"published": (302, 302, 403), "draft": (302, 302, 403)},
     ("GET", "/{id}/delete"): {"published": (302, 200, 403), "draft": (302, 200, 403)},
+    # Drafts only: a published post is a 409 for its author.
+    ("POST", "/{id}/autosave"): {"published": (302, 409, 403), "draft": (302, 200, 403)},
     ("POST", "/{id}/delete"): {"published": (302, 302, 403), "draft": (302, 302, 403)},
     ("GET", "/{id}/revisions"): {"published": (302, 200, 403), "draft": (302, 200, 403)},
     ("GET", "/{id}/revisions/1"): {"published": (302, 200, 403), "draft": (302, 404, 403)},

@@ -36,6 +36,16 @@ class ConflictError(ValidationError):
         self.current = current
 
 
+class NotADraftError(ValidationError):
+    """An autosave of a post that is not a draft: published text changes only by hand."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Only drafts are saved automatically. This post is published or scheduled: "
+            "save your changes with Update."
+        )
+
+
 class BadVersionError(ValidationError):
     """An edit that names no valid version of the post; nothing was saved."""
 
@@ -109,6 +119,25 @@ def revise_post(post_id: int, draft: Draft, *, base_version: int | str | None = 
     return _store_revision(post_id, draft, expected=parse_version(base_version))
 
 
+def autosave_draft(post_id: int, draft: Draft, *, base_version: int | str | None) -> int:
+    """Keep what the author is typing in a draft; return the new version number.
+
+    Drafts only (NotADraftError otherwise), with the same version check as a
+    save. A run of autosaves keeps one entry in the history - the text before
+    the first of them - so the history is not a version every few seconds.
+    """
+    autosaved = Draft(
+        title=draft.title,
+        body=draft.body,
+        tags=draft.tags,
+        status="draft",
+        publish_at=draft.publish_at,
+        slug=draft.slug,
+        excerpt=draft.excerpt,
+    )
+    return _store_revision(post_id, autosaved, expected=parse_version(base_version), auto=True)
+
+
 def parse_version(value: int | str | None) -> int:
     """The version an edit was made from, or BadVersionError.
 
@@ -126,8 +155,11 @@ def parse_version(value: int | str | None) -> int:
     raise BadVersionError()
 
 
-def _store_revision(post_id: int, draft: Draft, *, expected: int | None) -> int:
-    """Replace a post's text with the draft; expected=None (a restore) skips the version check."""
+def _store_revision(post_id: int, draft: Draft, *, expected: int | None, auto: bool = False) -> int:
+    """Replace a post's text with the draft; expected=None (a restore) skips the version check.
+
+    auto: an autosave (drafts only), which keeps no version if the last save was one too.
+    """
     values = _clean(draft)
     names = tag_services.parse_tags(draft.tags)
     with transaction():
@@ -136,21 +168,29 @@ def _store_revision(post_id: int, draft: Draft, *, expected: int | None) -> int:
             raise ValidationError("This post no longer exists.")
         if expected is not None and expected != current["version"]:
             raise ConflictError(current)
-        old_tags = tag_names(post_id)
-        queries.insert_revision(
-            post_id=post_id,
-            version=current["version"],
-            title=current["title"],
-            body=current["body"],
-            tags=", ".join(old_tags),
-            saved_at=current["updated"] or current["created"],
-        )
+        if auto and current["status"] != "draft":
+            raise NotADraftError()
+        if not (auto and current["autosaved_at"] is not None):
+            queries.insert_revision(
+                post_id=post_id,
+                version=current["version"],
+                title=current["title"],
+                body=current["body"],
+                tags=", ".join(tag_names(post_id)),
+                saved_at=current["updated"] or current["created"],
+            )
         publish_at = draft.publish_at or current["published_at"] or utcnow()
         if current["status"] == "draft" and draft.status == "published" and not draft.publish_at:
             publish_at = utcnow()  # publishing a draft makes it new
         version = current["version"] + 1
+        now = utcnow()
         queries.update_post(
-            post_id, updated=utcnow(), version=version, published_at=publish_at, **values
+            post_id,
+            updated=now,
+            version=version,
+            published_at=publish_at,
+            autosaved_at=now if auto else None,
+            **values,
         )
         tag_services.set_tags(post_id, names)
     return version

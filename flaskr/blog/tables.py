@@ -39,6 +39,9 @@ post = sa.Table(
     # (Markdown; NULL: the body up to <!--more--> or its first words).
     sa.Column("slug", sa.String(SLUG_MAX)),
     sa.Column("excerpt", sa.Text),
+    # When the editor last saved this draft by itself (NULL: the last save was
+    # the author's): a run of autosaves keeps one version in the history.
+    sa.Column("autosaved_at", sa.DateTime),
     sa.Index("ix_post_published", "status", "published_at", "id"),
     sa.Index("ix_post_author", "author_id", "published_at", "id"),
     sa.Index("ix_post_status_author", "author_id", "status", "id"),

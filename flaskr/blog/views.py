@@ -12,6 +12,7 @@ from flask import (
     current_app,
     flash,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -177,6 +178,25 @@ def _saved_message(draft: services.Draft) -> str:
     if draft.publish_at is not None and draft.publish_at > utcnow():
         return "Scheduled."
     return "Published."
+
+
+@bp.route("/<int:post_id>/autosave", methods=("POST",))
+@login_required
+@write_limit
+def autosave(post_id: int):
+    """Keep a draft's text as the author types (the editor's script calls this); JSON."""
+    post = get_post(post_id, "post:update")
+    try:
+        version = services.autosave_draft(
+            post_id, post_form(post), base_version=request.form.get("version")
+        )
+    except services.ConflictError as error:
+        return jsonify(error=str(error)), 409
+    except services.NotADraftError as error:
+        return jsonify(error=str(error)), 409
+    except ValidationError as error:
+        return jsonify(error=str(error)), 400
+    return jsonify(version=version)
 
 
 @bp.route("/<int:post_id>/delete", methods=("GET", "POST"))

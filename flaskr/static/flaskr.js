@@ -53,20 +53,50 @@ if (when && publish) {
 // Warn before leaving the editor with changes not saved (saving is not leaving).
 const editor = document.querySelector("form.editor");
 if (editor) {
-  const saved = new FormData(editor);
-  const changed = () => {
-    const now = new FormData(editor);
-    for (const [name, value] of now) {
-      if (name !== "csrf_token" && saved.get(name) !== value) return true;
+  const snapshot = () => {
+    const fields = [];
+    for (const [name, value] of new FormData(editor)) {
+      if (name !== "csrf_token" && name !== "version") fields.push([name, value]);
     }
-    return false;
+    return JSON.stringify(fields);
   };
+  let saved = snapshot();
   let submitting = false;
   editor.addEventListener("submit", () => { submitting = true; });
   window.addEventListener("beforeunload", (event) => {
-    if (!submitting && changed()) {
+    if (!submitting && snapshot() !== saved) {
       event.preventDefault();
       event.returnValue = "";
     }
   });
+
+  // Drafts save themselves every few seconds while they change (the server
+  // keeps a run of autosaves as one version in the history).
+  const status = document.querySelector("[data-autosave]");
+  if (status) {
+    const version = editor.querySelector("input[name=version]");
+    const token = editor.querySelector("input[name=csrf_token]");
+    setInterval(async () => {
+      const now = snapshot();
+      if (now === saved || submitting) return;
+      const data = new FormData(editor);
+      let answer = {};
+      try {
+        const response = await fetch(status.dataset.autosave, {
+          method: "POST",
+          body: data,
+          headers: token ? { "X-CSRFToken": token.value } : {},
+          credentials: "same-origin",
+        });
+        answer = await response.json();
+        if (!response.ok) throw new Error(answer.error);
+      } catch (error) {
+        status.textContent = (answer && answer.error) || "Could not save the draft by itself; your text is still here.";
+        return;
+      }
+      version.value = answer.version;
+      saved = now;
+      status.textContent = `Draft saved at ${new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}.`;
+    }, Number(status.dataset.autosaveSeconds) * 1000);
+  }
 }

@@ -84,6 +84,8 @@ def _server_env(folder: Path, database_url: str | None) -> dict[str, str]:
         # are tested elsewhere. Everything else (CSRF, password policy) stays on.
         FLASKR_RATELIMIT_LOGIN="500 per minute",
         FLASKR_RATELIMIT_ACCOUNT="500 per hour",
+        # Drafts save themselves every second, so a test need not wait 15.
+        FLASKR_AUTOSAVE_SECONDS="1",
     )
     if database_url:
         env["FLASKR_DATABASE_URL"] = database_url

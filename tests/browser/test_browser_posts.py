@@ -148,3 +148,40 @@ def test_a_wide_table_scrolls_in_its_own_box_words_whole(page, auth, write_post)
         "c => c.getClientRects().length === 1 && c.offsetHeight < 2.5 * parseFloat("
         "getComputedStyle(c).lineHeight || '20')"
     )
+
+
+def test_a_draft_saves_itself_while_the_author_types(page, events, auth):
+    """The live server autosaves every second: the text survives a reload, and
+    leaving after an autosave asks nothing."""
+    auth.register()
+    auth.login()
+    title = f"Autosaved {uuid.uuid4().hex[:6]}"
+    page.goto("/create")
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Body").fill("First words.")
+    page.get_by_role("button", name="Save draft").click()
+    page.get_by_role("article").get_by_role("link", name="Edit").click()
+    page.get_by_label("Body").fill("First words, and more typed later.")
+    expect(page.get_by_role("status")).to_contain_text("Draft saved at")
+    page.reload()
+    expect(page.get_by_label("Body")).to_have_value("First words, and more typed later.")
+    page.goto("/")
+    assert not any(d.startswith("beforeunload") for d in events.dialogs)
+
+
+def test_leaving_the_editor_with_unsaved_changes_asks_first(page, events, auth):
+    auth.register()
+    auth.login()
+    page.goto("/create")
+    page.get_by_label("Title").click()
+    page.keyboard.type("Not saved yet")
+    page.get_by_role("link", name="Tags", exact=True).first.click()
+    page.wait_for_url(re.compile(r"/tags$"))
+    assert [d for d in events.dialogs if d.startswith("beforeunload")]
+    # Saving is not leaving: no question then.
+    events.dialogs.clear()
+    page.goto("/create")
+    page.get_by_label("Title").fill("Saved")
+    page.get_by_role("button", name="Save draft").click()
+    page.wait_for_url(lambda url: not url.endswith("/create"))
+    assert events.dialogs == []
