@@ -54,7 +54,7 @@ def get_post(post_id: int, action: str = "post:update") -> RowMapping:
 SAVE_ACTIONS = {"draft": "draft", "publish": "published"}
 
 
-def post_form(post: Mapping[str, Any] | None = None) -> services.Draft:
+def post_form(post: Mapping[Any, Any] | None = None) -> services.Draft:
     """The editor's fields as a Draft; the publish time is read in the author's time zone.
 
     The button pressed says draft or publish (schedule, when the time is ahead).
