@@ -264,8 +264,9 @@ class Hits:
         body = self.wsgi_app(environ, capture)
         stored = environ.get(_STORED)
         # _serve marks only 200 pages it kept or served from the store; Flask has
-        # called start_response by the time it returns.
-        if stored is not None:
+        # called start_response by the time it returns. The page must be for the
+        # theme this address was read with: never another reader's.
+        if stored is not None and (stored[-1] or "") == key[-1]:
             with self.store.lock:
                 entry = self.store.entries.get(stored)
                 if entry is not None:

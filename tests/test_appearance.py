@@ -108,3 +108,46 @@ def test_kept_pages_are_kept_per_theme(client, make_user, make_post):
             page = client.get("/").data
             seen.setdefault(theme, set()).add(html_theme(page))
     assert seen == {None: {None}, "light": {"light"}, "dark": {"dark"}, "blue": {None}}
+
+
+def _raw_get(app, cookie: str | None) -> bytes:
+    """GET / with this Cookie header as sent (the test client rewrites Cookie headers)."""
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    environ = EnvironBuilder(path="/").get_environ()
+    if cookie is not None:
+        environ["HTTP_COOKIE"] = cookie
+    body, _status, _headers = run_wsgi_app(app, environ)
+    return b"".join(body)
+
+
+def test_a_cookie_werkzeug_reads_with_spaces_is_kept_as_that_theme(app, make_user, make_post):
+    # "theme =dark" is the dark theme to Flask; the page cache must read it alike,
+    # or the dark page would be answered to every reader without a cookie.
+    make_post(make_user("ann"), title="Hello")
+    for _ in range(3):
+        assert html_theme(_raw_get(app, "theme =dark")) == "dark"
+        assert html_theme(_raw_get(app, None)) is None
+
+
+def test_the_raw_header_is_read_as_flask_reads_it():
+    from flaskr.appearance.themes import theme_of_header
+
+    assert theme_of_header("theme =dark") == "dark"
+    assert theme_of_header("a=1; theme=light") == "light"
+    assert theme_of_header("a=1") is None and theme_of_header("") is None
+    assert theme_of_header("theme=blue") is None
+
+
+def test_the_page_cache_never_answers_a_page_kept_for_another_theme(
+    app, make_user, make_post, monkeypatch
+):
+    # Should the two readings of the cookie ever disagree again, a page kept for
+    # a chosen theme is still never answered to readers who chose none.
+    from flaskr.appearance import themes
+
+    monkeypatch.setattr(themes, "theme_of_header", lambda header: None)
+    make_post(make_user("ann"), title="Hello")
+    for _ in range(3):
+        _raw_get(app, "theme =dark")
+        assert html_theme(_raw_get(app, None)) is None

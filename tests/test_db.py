@@ -262,3 +262,81 @@ def test_the_migration_check_leaves_the_request_path_once_done(make_app, empty_d
     assert client.get("/?q=%00").status_code == 400
     with app.app_context(), engine().connect() as conn:
         assert current_revision(conn) == _head(app)
+
+
+class _FakeConnection:
+    """A psycopg connection as _still_connected sees it, over a real socket."""
+
+    closed = False
+    broken = False
+
+    def __init__(self, sock, fails: bool = False) -> None:
+        self.sock, self.fails, self.pinged = sock, fails, 0
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def execute(self, sql: str) -> None:
+        import psycopg
+
+        self.pinged += 1
+        if self.fails:
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    def rollback(self) -> None:
+        pass
+
+
+class _Record:
+    def __init__(self, checked_in: float) -> None:
+        self.info = {"checked_in": checked_in}
+
+
+def test_a_pooled_connection_is_checked_without_a_round_trip_until_it_idled():
+    import socket
+    import time
+
+    from flaskr.db import postgresql
+
+    ours, server = socket.socketpair()
+    try:
+        fresh = _FakeConnection(ours)
+        postgresql._still_connected(fresh, _Record(time.monotonic()), None)
+        assert fresh.pinged == 0  # a recent, quiet connection: no ping
+        idle = time.monotonic() - postgresql.IDLE_PING_SECONDS - 1
+        postgresql._still_connected(fresh, _Record(idle), None)
+        assert fresh.pinged == 1  # idle: pinged, and it answered
+        with pytest.raises(sa.exc.DisconnectionError):
+            postgresql._still_connected(_FakeConnection(ours, fails=True), _Record(idle), None)
+        server.sendall(b"E")  # the server's farewell waiting on the socket
+        with pytest.raises(sa.exc.DisconnectionError):
+            postgresql._still_connected(_FakeConnection(ours), _Record(time.monotonic()), None)
+    finally:
+        ours.close()
+        server.close()
+
+
+def test_a_connection_on_a_descriptor_past_1023_is_checked_too():
+    import os
+    import resource
+    import socket
+    import time
+
+    from flaskr.db import postgresql
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 2100:
+        pytest.fail("this test needs a descriptor limit of at least 2100")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 2100), hard))
+    ours, server = socket.socketpair()
+    high = os.dup2(ours.fileno(), 2000)
+    try:
+        quiet = socket.socket(fileno=high)
+        # select() raises ValueError for it: every checkout would have failed.
+        postgresql._still_connected(_FakeConnection(quiet), _Record(time.monotonic()), None)
+        quiet.detach()
+    finally:
+        os.close(high)
+        ours.close()
+        server.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

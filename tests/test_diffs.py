@@ -59,3 +59,16 @@ def test_a_huge_replaced_block_is_shown_whole_not_compared_word_by_word():
     # Just under the limit, words are compared.
     small_old, small_new = "a b c", "a x c"
     assert rendered(small_old, small_new) == "a [-b-]{+x+} c\n"
+
+
+def test_repetitive_text_costs_little(tmp_path):
+    # Without difflib's autojunk the matcher's cost grows with about the cube of
+    # the length: these took 132 s (lines) and 6 s (words). A generous bound, so
+    # only that kind of blow-up fails it, never a slow machine.
+    import time
+
+    started = time.perf_counter()
+    lines = word_diff("a\n" * 2000, "a\nb\n" * 1000)
+    words = word_diff(" ".join(["a"] * 500), " ".join(["a", "b"] * 250))
+    assert time.perf_counter() - started < 5
+    assert lines.changed and words.changed

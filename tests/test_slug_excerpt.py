@@ -117,3 +117,9 @@ def test_services_take_them_too(app, alice):
 
         row = queries.find_post(post_id)
     assert (row["slug"], row["excerpt"]) == ("my-slug", "Short.")
+
+
+def test_a_huge_address_is_refused_before_any_work(client, alice):
+    response = publish(client, slug="a" * 201)
+    assert "The address can have at most 200 characters." in response.get_data(as_text=True)
+    assert publish(client, slug="a" * 200).status_code == 302

@@ -205,3 +205,14 @@ def test_purge_trash_command_says_what_it_purged(app, runner, client, written):
     assert result.exit_code == 0
     assert "Purged 1 post deleted over 30 days ago." in result.output
     assert rows(app, post_trash) == []
+
+
+def test_a_restore_that_lost_the_race_says_so(client, written, monkeypatch):
+    login(client)
+    client.post(f"/{written}/delete")
+    # Restored (or purged) by another request between the check and the restore.
+    monkeypatch.setattr(trash, "restore", lambda post_id: False)
+    response = client.post(f"/me/trash/{written}/restore")
+    assert response.headers["Location"] == "/me/trash/"
+    with client.session_transaction() as session:
+        assert [m for _, m in session["_flashes"]] == ["That post is no longer in the trash."]

@@ -28,7 +28,11 @@ def theme_of(cookies: Mapping[str, str]) -> str | None:
 
 
 def theme_of_header(cookie_header: str) -> str | None:
-    """theme_of() for a raw Cookie header (the page cache reads it before Flask runs)."""
-    if COOKIE + "=" not in cookie_header:
+    """theme_of() for a raw Cookie header (the page cache reads it before Flask runs).
+
+    Read exactly as Flask reads it (werkzeug's parser also takes "theme =dark"):
+    only a header that cannot name the cookie at all skips the parse.
+    """
+    if COOKIE not in cookie_header:
         return None
     return theme_of(parse_cookie(cookie_header))

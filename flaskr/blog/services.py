@@ -170,6 +170,8 @@ def _store_revision(post_id: int, draft: Draft, *, expected: int | None, auto: b
             raise ConflictError(current)
         if auto and current["status"] != "draft":
             raise NotADraftError()
+        if expected is None:  # a restored version: the address and excerpt stay
+            values["slug"], values["excerpt"] = current["slug"], current["excerpt"]
         if not (auto and current["autosaved_at"] is not None):
             queries.insert_revision(
                 post_id=post_id,
@@ -200,7 +202,8 @@ def replace_with_version(post_id: int, draft: Draft) -> int:
     """Make text the author chose from the post's history current again; return the new version.
 
     No version check: the author picked this version knowingly, and it replaces
-    whatever is current (which stays in the history).
+    whatever is current (which stays in the history). Versions keep title, body
+    and tags: the post's address and excerpt stay as they are now.
     """
     return _store_revision(post_id, draft, expected=None)
 

@@ -39,8 +39,15 @@ def post_slug(post: Any) -> str:
     return post["slug"] or slugify(post["title"])
 
 
+#: The longest address text an author may type (the slug itself is cut to SLUG_MAX).
+SLUG_INPUT_MAX = 200
+
+
 def clean_slug(text: str) -> str | None:
     """An author's slug as addresses use it (None when left empty); ValidationError if unusable."""
+    if len(text) > SLUG_INPUT_MAX:
+        # Checked before slugify(), whose cache keeps what it is given.
+        raise ValidationError(f"The address can have at most {SLUG_INPUT_MAX} characters.")
     if not text.strip():
         return None
     if not any(unicodedata.category(char)[0] in "LN" for char in text):

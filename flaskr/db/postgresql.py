@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import select
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
@@ -43,6 +44,7 @@ def make_engine(url: sa.URL, config: Any, on_commit: Callable[[], None]) -> sa.E
     wait = statement_timeout + CUT_GRACE_SECONDS if statement_timeout else None
     sa.event.listen(engine, "do_connect", functools.partial(_postgres_connect, wait, on_commit))
     sa.event.listen(engine, "checkout", _still_connected)
+    sa.event.listen(engine, "checkin", _note_checkin)
     sa.event.listen(
         engine, "connect", functools.partial(_postgres_on_connect, int(statement_timeout * 1000))
     )
@@ -191,22 +193,39 @@ def _postgres_connect(
     return conn
 
 
-def _still_connected(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-    """Refuse a pooled connection the server has closed, without asking it anything.
+#: A pooled connection idle longer than this is pinged before use: a firewall or
+#: load balancer may have dropped it without a word, which no socket shows.
+IDLE_PING_SECONDS = 30.0
 
-    A ping (SELECT 1) costs a round trip on every checkout, a third of a cached
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in"] = time.monotonic()
+
+
+def _still_connected(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Refuse a pooled connection the server has closed, asking it something only after idling.
+
+    A ping (SELECT 1) on every checkout costs a round trip, a third of a cached
     page's time. An idle connection's socket has nothing to read unless the
     server ended the session (a restart, pg_terminate_backend, an idle timeout:
     its farewell message or EOF is waiting), so a socket that polls readable is
-    dropped and the pool connects afresh. A server that vanished silently is
-    caught by the watchdog on the first statement, as a ping would have been.
+    dropped and the pool connects afresh. A connection idle for IDLE_PING_SECONDS
+    is pinged as well, for what a poll cannot see (a middlebox that dropped it).
     """
     try:
         broken = dbapi_connection.closed or dbapi_connection.broken
-        readable = broken or bool(select.select([dbapi_connection.fileno()], [], [], 0)[0])
+        if not broken:
+            # poll(), not select(): select() fails for descriptors past 1023.
+            poller = select.poll()
+            poller.register(dbapi_connection.fileno(), select.POLLIN)
+            broken = bool(poller.poll(0))
+        idle = time.monotonic() - record.info.get("checked_in", time.monotonic())
+        if not broken and idle > IDLE_PING_SECONDS:
+            dbapi_connection.execute("SELECT 1")
+            dbapi_connection.rollback()
     except (OSError, ValueError, psycopg.Error):
-        readable = True
-    if readable:
+        broken = True
+    if broken:
         raise sa.exc.DisconnectionError("the server closed this connection")
 
 

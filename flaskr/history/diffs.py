@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 CONTEXT = 3
 #: Replaced blocks longer than this (in words, spaces and marks) are shown as
 #: removed then added whole: comparing them word by word would cost too much.
-MAX_WORD_TOKENS = 4000
+MAX_WORD_TOKENS = 1000
 
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]", re.UNICODE)
 
@@ -43,7 +43,9 @@ def _words(old: list[str], new: list[str]) -> list[tuple[str, str]]:
     b = _TOKEN.findall("\n".join(new) + "\n")
     if len(a) + len(b) > MAX_WORD_TOKENS:
         return _lines("del", old) + _lines("add", new)
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    # autojunk (difflib's default, as unified_diff uses): without it, repetitive
+    # text costs the matcher about the cube of its length (2,000 tokens: seconds).
+    matcher = difflib.SequenceMatcher(None, a, b)
     runs = [
         (tag == "equal", "".join(a[i1:i2]), "".join(b[j1:j2]))
         for tag, i1, i2, j1, j2 in matcher.get_opcodes()
@@ -82,7 +84,8 @@ def word_diff(old: str, new: str) -> Diff:
     """The changes from old to new, word by word, with CONTEXT unchanged lines around each."""
     a, b = old.splitlines(), new.splitlines()
     diff = Diff()
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    # autojunk, as above: 2,000 identical lines took the matcher minutes without it.
+    matcher = difflib.SequenceMatcher(None, a, b)
     for group in matcher.get_grouped_opcodes(CONTEXT):
         hunk: list[tuple[str, str]] = []
         for tag, i1, i2, j1, j2 in group:

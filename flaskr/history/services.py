@@ -39,8 +39,5 @@ def restore_revision(post_id: int, version: int) -> int:
         body=revision["body"],
         tags=revision["tags"],
         status=current["status"],
-        # Versions keep title, body and tags; the address and excerpt stay as they are.
-        slug=current["slug"] or "",
-        excerpt=current["excerpt"] or "",
     )
     return blog_services.replace_with_version(post_id, draft)

@@ -38,7 +38,13 @@ def _typed(values: dict[str, Any], table: sa.Table) -> dict[str, Any]:
 def snapshot(post_id: int) -> tuple[RowMapping, str] | None:
     """A post's row and its whole content as JSON (row, revisions, tags); None if gone."""
     conn = connection()
-    row = conn.execute(sa.select(post).where(post.c.id == post_id)).mappings().first()
+    # Locked (PostgreSQL; SQLite's write transaction holds the whole database): a
+    # save committed meanwhile would otherwise be deleted without being kept.
+    row = (
+        conn.execute(sa.select(post).where(post.c.id == post_id).with_for_update())
+        .mappings()
+        .first()
+    )
     if row is None:
         return None
     revisions = conn.execute(
@@ -67,18 +73,17 @@ def insert_trashed(row: RowMapping, content: str, deleted_at: datetime) -> None:
     )
 
 
-def find_trashed(post_id: int, since: datetime) -> RowMapping | None:
-    """A trashed post deleted after `since` (older ones are as good as purged)."""
-    return (
-        connection()
-        .execute(
-            sa.select(post_trash).where(
-                post_trash.c.post_id == post_id, post_trash.c.deleted_at >= since
-            )
-        )
-        .mappings()
-        .first()
+def find_trashed(post_id: int, since: datetime, *, for_update: bool = False) -> RowMapping | None:
+    """A trashed post deleted after `since` (older ones are as good as purged).
+
+    for_update locks it for the transaction: two restores at once put it back once.
+    """
+    query = sa.select(post_trash).where(
+        post_trash.c.post_id == post_id, post_trash.c.deleted_at >= since
     )
+    if for_update:
+        query = query.with_for_update()
+    return connection().execute(query).mappings().first()
 
 
 def list_trashed(author_id: int, since: datetime, *, page: int, per_page: int) -> list[RowMapping]:

@@ -43,7 +43,7 @@ def find(post_id: int):  # noqa: ANN201 - a row mapping or None
 def restore(post_id: int) -> bool:
     """Put a trashed post back, with its id, address, history and tags; False if gone."""
     with transaction():
-        trashed = queries.find_trashed(post_id, kept_since())
+        trashed = queries.find_trashed(post_id, kept_since(), for_update=True)
         if trashed is None:
             return False
         restored_id, tags = queries.put_back(trashed["content"])

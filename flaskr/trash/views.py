@@ -34,7 +34,9 @@ def index():
 def restore(post_id: int):
     """Put a deleted post back where it was."""
     trashed = _trashed(post_id)
-    services.restore(post_id)
+    if not services.restore(post_id):  # restored or purged a moment ago
+        flash("That post is no longer in the trash.")
+        return redirect(url_for("trash.index"))
     flash(f'Restored "{trashed["title"]}".')
     return redirect(url_for("blog.update", post_id=post_id))
 
