@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from sample_post import BODY
 
 from flaskr.blog import services
 from flaskr.db import utcnow
@@ -19,26 +20,6 @@ from flaskr.db import utcnow
 ROOT = Path(__file__).resolve().parent.parent
 HTML_VALIDATE = ROOT / "node_modules" / ".bin" / "html-validate"
 
-BODY = """An opening paragraph with `inline code` and a [link](https://example.org/).
-
-<!--more-->
-
-> A quoted line.
-
-```python
-def hello():
-    return "hi"
-```
-
-| left | centre | right |
-|:-----|:------:|------:|
-| 1    | 2      | 3     |
-
-1. one
-2. two[^n]
-
-[^n]: A footnote.
-"""
 
 SIGNED_OUT = {
     "index": "/",

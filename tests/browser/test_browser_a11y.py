@@ -15,31 +15,11 @@ from pathlib import Path
 import pytest
 from livesite import ARTIFACTS
 from playwright.sync_api import expect
+from sample_post import BODY
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 WIDTHS = {"phone": (390, 844), "desktop": (1280, 800)}
 
-BODY = """An opening paragraph with `inline code` and a [link](https://example.org/).
-
-<!--more-->
-
-> A quoted line.
-
-```python
-def hello(name: str) -> str:
-    # A comment, a string and a number: every colour of the palette.
-    return f"hi {name}" * 2
-```
-
-| left | centre | right |
-|:-----|:------:|------:|
-| 1    | 2      | 3     |
-
-1. one
-2. two[^n]
-
-[^n]: A footnote.
-"""
 
 #: Pages that screenshots are kept of (tests/artifacts/), to look at.
 SCREENSHOTS = {"index", "detail", "editor", "editor-preview", "revisions", "revision", "delete"}

@@ -35,6 +35,15 @@ def tab_to(page, tag: str, label: str, limit: int = 80) -> None:
     raise AssertionError(f"Tab never reached {tag} {label!r}; it went: {seen}")
 
 
+def send_account(page, name: str, password: str) -> None:
+    """Type a username and password into the register or login form and send it."""
+    tab_to(page, "input", "Username")
+    page.keyboard.type(name)
+    page.keyboard.press("Tab")
+    page.keyboard.type(password)
+    page.keyboard.press("Enter")
+
+
 def test_register_sign_in_write_and_publish_by_keyboard(page):
     name = f"keys-{uuid.uuid4().hex[:8]}"
     password = uuid.uuid4().hex
@@ -43,18 +52,9 @@ def test_register_sign_in_write_and_publish_by_keyboard(page):
     tab_to(page, "a", "Register")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/auth/register$"))
-    tab_to(page, "input", "Username")
-    page.keyboard.type(name)
-    page.keyboard.press("Tab")
-    page.keyboard.type(password)
-    page.keyboard.press("Enter")
+    send_account(page, name, password)
     expect(page).to_have_url(re.compile(r"/auth/login$"))
-
-    tab_to(page, "input", "Username")
-    page.keyboard.type(name)
-    page.keyboard.press("Tab")
-    page.keyboard.type(password)
-    page.keyboard.press("Enter")
+    send_account(page, name, password)
     expect(page).to_have_url(re.compile(r"/$"))
 
     tab_to(page, "a", "My posts")
