@@ -79,12 +79,13 @@ def readable(color: str, background: str) -> str:
     # Away from the background: darker on a light one, lighter on a dark one.
     target = 0 if _luminance(_rgb(background)) > 0.18 else 255
     start = _rgb(color)
+    # Never short of black or white: at step 100 the shade is the target itself.
     for step in range(1, 101):
         mixed = tuple(round(c + (target - c) * step / 100) for c in start)
         shade = "#{:02x}{:02x}{:02x}".format(*mixed)
         if contrast(shade, background) >= MIN_CONTRAST:
-            return shade
-    return "#000000" if target == 0 else "#ffffff"
+            break
+    return shade
 
 
 def _adjusted(palette: Palette) -> type[Style]:

@@ -72,3 +72,36 @@ def test_repetitive_text_costs_little(tmp_path):
     words = word_diff(" ".join(["a"] * 500), " ".join(["a", "b"] * 250))
     assert time.perf_counter() - started < 5
     assert lines.changed and words.changed
+
+
+def test_two_changes_around_one_space_are_one_change():
+    assert rendered("a b", "x y") == "[-a b-]{+x y+}\n"
+
+
+def test_a_replaced_block_of_several_lines_keeps_its_line_breaks():
+    assert rendered("one\ntwo\nsame", "1\n2\nsame") == "[-one\ntwo-]{+1\n2+}\nsame\n"
+
+
+def test_neighbours_of_one_kind_are_one_segment():
+    for old, new in [("a\nb", "x\ny\nz"), ("a b c", "a x y c"), ("p\nq\nr", "p\nr\ns")]:
+        for hunk in word_diff(old, new).hunks:
+            kinds = [kind for kind, _ in hunk]
+            assert all(x != y for x, y in zip(kinds, kinds[1:], strict=False)), (old, new)
+
+
+def test_the_word_limit_counts_both_sides():
+    from flaskr.history.diffs import _TOKEN
+
+    # Exactly MAX_WORD_TOKENS tokens on the two sides together: still word by word.
+    n = (MAX_WORD_TOKENS - 4) // 4
+    old, new = "w " * n + "x", "w " * n + "y"
+    total = len(_TOKEN.findall(old + "\n")) + len(_TOKEN.findall(new + "\n"))
+    assert total == MAX_WORD_TOKENS
+    assert word_diff(old, new).hunks[0][-1] == ("same", "\n")  # words compared: a shared end
+    assert word_diff("w " + old, "w " + new).hunks[0][0][0] == "del"  # two more: whole
+
+
+def test_a_long_unchanged_line_is_context_not_a_change():
+    long_line = " ".join(["word"] * MAX_WORD_TOKENS)
+    diff = word_diff(f"{long_line}\nold", f"{long_line}\nnew")
+    assert diff.hunks[0][0] == ("same", long_line + "\n")

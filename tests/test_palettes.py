@@ -68,3 +68,55 @@ def test_the_backgrounds_are_style_css_s_code_panels():
     css = STYLE_CSS.read_text()
     light, dark = (p.background for p in palettes.PALETTES)
     assert f"--panel: light-dark({light}, {dark});" in css
+
+
+def test_contrast_and_colours_are_computed_as_wcag_says():
+    # Known answers: black on white is 21:1; #767676 is the lightest grey that
+    # passes 4.5:1 on white, #777777 just fails.
+    assert palettes.contrast("#000000", "#ffffff") == pytest.approx(21.0)
+    assert palettes.contrast("#ffffff", "#000000") == pytest.approx(21.0)
+    assert palettes.contrast("#767676", "#ffffff") == pytest.approx(4.54, abs=0.01)
+    assert palettes.contrast("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)
+    assert palettes.contrast("#336699", "#336699") == pytest.approx(1.0)
+    # Short and long forms, each channel in its place.
+    assert palettes._rgb("#abc") == (170, 187, 204)
+    assert palettes._rgb("#a0b1c2") == (160, 177, 194)
+    assert palettes._luminance((255, 255, 255)) == pytest.approx(1.0)
+    assert palettes._luminance((128, 128, 128)) == pytest.approx(0.2158, abs=0.0005)
+    assert palettes._luminance((255, 0, 0)) == pytest.approx(0.2126)
+    assert palettes._luminance((0, 255, 0)) == pytest.approx(0.7152)
+    assert palettes._luminance((0, 0, 255)) == pytest.approx(0.0722)
+    assert palettes._luminance((10, 10, 10)) == pytest.approx(10 / 255 / 12.92)
+
+
+@pytest.mark.parametrize(
+    ("colour", "background"),
+    [
+        ("#777777", "#ffffff"),
+        ("#3D7B7B", "#f4f5f7"),
+        ("#444444", "#202226"),
+        ("#2251a3", "#16171a"),
+    ],
+)
+def test_readable_moves_a_colour_the_least_that_reaches_the_limit(colour, background):
+    shade = palettes.readable(colour, background)
+    assert shade != colour and shade.startswith("#") and len(shade) == 7 and shade == shade.lower()
+    assert palettes.contrast(shade, background) >= palettes.MIN_CONTRAST
+    # Away from the background: darker on a light one, lighter on a dark one.
+    lighter = sum(palettes._rgb(shade)) > sum(palettes._rgb(colour))
+    assert lighter == (palettes._luminance(palettes._rgb(background)) < 0.18)
+    # One percent less of a move would not do.
+    start, end = palettes._rgb(colour), palettes._rgb(shade)
+    target = 0 if not lighter else 255
+    step = round((end[0] - start[0]) / (target - start[0]) * 100) if target != start[0] else 0
+    before = tuple(round(c + (target - c) * (step - 1) / 100) for c in start)
+    assert (
+        palettes.contrast("#{:02x}{:02x}{:02x}".format(*before), background) < palettes.MIN_CONTRAST
+    )
+
+
+def test_the_stylesheet_starts_with_the_light_theme_and_ends_cleanly():
+    css = palettes.highlight_css()
+    assert css.startswith(".hl-")  # the light palette, unscoped and unwrapped
+    assert css.endswith(" */\n") and not css.endswith("\n\n")
+    assert "@media None" not in css

@@ -216,3 +216,21 @@ def test_a_restore_that_lost_the_race_says_so(client, written, monkeypatch):
     assert response.headers["Location"] == "/me/trash/"
     with client.session_transaction() as session:
         assert [m for _, m in session["_flashes"]][-1] == "That post is no longer in the trash."
+
+
+def test_the_trash_services_say_whether_anything_happened(app, written, make_user, make_post):
+    with app.app_context():
+        assert trash.move_to_trash(999) is False
+        assert trash.move_to_trash(written) is True
+        assert trash.restore(999) is False
+        assert trash.delete_forever(999) is False
+        assert trash.delete_forever(written) is True
+        assert trash.delete_forever(written) is False
+
+
+def test_a_one_day_trash_still_keeps_posts(make_app, alice, make_post):
+    app = make_app(TRASH_DAYS=1)
+    post_id = make_post(alice, title="Kept a day")
+    with app.app_context():
+        assert trash.move_to_trash(post_id)
+    assert [r["post_id"] for r in rows(app, post_trash)] == [post_id]

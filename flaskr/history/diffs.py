@@ -54,8 +54,9 @@ def _words(old: list[str], new: list[str]) -> list[tuple[str, str]]:
     pending: list[str] = ["", ""]  # the removed and added text of the change being built
     for index, (equal, old_text, new_text) in enumerate(runs):
         # A space between two changes belongs to them: "one two" -> "1 2" reads as
-        # one replacement, not two with a kept space between.
-        between = 0 < index < len(runs) - 1 and not runs[index + 1][0]
+        # one replacement, not two with a kept space between. (Opcodes alternate:
+        # an equal run inside the list has a change on each side.)
+        between = 0 < index < len(runs) - 1
         if equal and not (between and old_text.isspace() and any(pending)):
             segments += _change(pending) + [("same", old_text)]
             pending = ["", ""]
