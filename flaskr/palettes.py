@@ -9,6 +9,7 @@ background it is shown on.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -111,8 +112,12 @@ def _rules(palette: Palette) -> dict[str, str]:
 _PLAIN = "color: inherit; background-color: transparent; font-weight: inherit; font-style: inherit"
 
 
+@functools.cache
 def highlight_css() -> str:
-    """The stylesheet for highlighted code in every theme (classes only, so the CSP holds)."""
+    """The stylesheet for highlighted code in every theme (classes only, so the CSP holds).
+
+    Made once per process: it depends on nothing but this module.
+    """
     palettes = {palette: _rules(palette) for palette in PALETTES}
     every = sorted({selector for rules in palettes.values() for selector in rules})
     blocks = []
