@@ -13,6 +13,21 @@ bp = Blueprint("archive", __name__, url_prefix="/archive")
 
 #: Years an archive address may name (post times are kept in years 1001-9998).
 FIRST_YEAR, LAST_YEAR = 1001, 9998
+#: The archive templates' month names, January first.
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 @bp.route("/")
@@ -20,7 +35,9 @@ FIRST_YEAR, LAST_YEAR = 1001, 9998
 @cached_page
 def index():
     """Every year and month with posts, with how many."""
-    return render_template("archive/index.html", years=_by_year(services.months()))
+    return render_template(
+        "archive/index.html", years=_by_year(services.months()), month_names=MONTHS
+    )
 
 
 @bp.route("/<int:year>/")
@@ -31,7 +48,7 @@ def year(year: int):
     found = _by_year(m for m in services.months() if m[0] == year)
     if not found:
         abort(404)
-    return render_template("archive/index.html", years=found, year=year)
+    return render_template("archive/index.html", years=found, year=year, month_names=MONTHS)
 
 
 @bp.route("/<int:year>/<int:month>/")
@@ -45,7 +62,12 @@ def month(year: int, month: int):
     if not page.items:
         abort(404)
     return render_template(
-        "archive/month.html", year=year, month=month, posts=page.items, page=page
+        "archive/month.html",
+        year=year,
+        month=month,
+        posts=page.items,
+        page=page,
+        month_names=MONTHS,
     )
 
 

@@ -190,9 +190,7 @@ def autosave(post_id: int):
         version = services.autosave_draft(
             post_id, post_form(post), base_version=request.form.get("version")
         )
-    except services.ConflictError as error:
-        return jsonify(error=str(error)), 409
-    except services.NotADraftError as error:
+    except (services.ConflictError, services.NotADraftError) as error:
         return jsonify(error=str(error)), 409
     except ValidationError as error:
         return jsonify(error=str(error)), 400
