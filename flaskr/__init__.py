@@ -21,6 +21,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flaskr import (
         db,
         errors,
+        i18n,
         links,
         markup,
         pagecache,
@@ -36,6 +37,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     schema.init_app(app)
+    i18n.init_app(app)
     links.init_app(app)  # before any route: it bounds <int:...> URL parts
     templating.init_app(app)
     articles.init_app(app)

@@ -50,6 +50,8 @@ DEFAULTS: dict[str, Any] = {
     "PAGE_CACHE_SECONDS": 60,  # keep anonymous pages this long at most (0: no page cache)
     "SITE_NAME": "Flaskr",
     "SITE_DESCRIPTION": "A blog",
+    "LANGUAGE": "en",  # the site's language: pages, feeds, posts that name none (en, de)
+    "TIMEZONE": "UTC",  # IANA zone of the dates anonymous readers see
     "SHUTDOWN_GRACE_SECONDS": 20,  # `flaskr serve`: how long SIGTERM lets requests finish
 }
 

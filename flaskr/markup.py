@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import nh3
 from flask import current_app, has_app_context, has_request_context, request
+from flask_babel import gettext
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
@@ -184,8 +185,10 @@ def _spend(env: MutableMapping[str, Any], cost: int) -> None:
     env["steps"] = steps = env.get("steps", 0) + cost
     if steps > RENDER_BUDGET:
         raise TooComplexError(
-            "The text has too much formatting to show (links, brackets, emphasis, list "
-            "items or lines). Shorten it, or put long runs of symbols in a code block."
+            gettext(
+                "The text has too much formatting to show (links, brackets, emphasis, list "
+                "items or lines). Shorten it, or put long runs of symbols in a code block."
+            )
         )
 
 

@@ -23,6 +23,7 @@ from flask import Flask, Response, current_app, g, make_response, request, sessi
 
 from flaskr.appearance import themes
 from flaskr.db import utcnow
+from flaskr.i18n import negotiate
 from flaskr.ratelimit.limiter import APP_WIDE_LIMITS
 
 #: Bytes of pages kept per worker process; least recently used go first.
@@ -149,13 +150,16 @@ def _serve(view: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
         return view(**kwargs)
     # Pages hold absolute links (canonical, feeds) and links under the script root
     # (a prefix a proxy may set per request): scheme, host and root are part of the
-    # key; so is the reader's theme, which the page names.
+    # key; so are the reader's theme, which the page names, and the language
+    # their browser asks for, which the page is written in (the last two parts:
+    # Hits compares them).
     key = (
         request.scheme,
         request.host,
         request.script_root,
         request.full_path,
-        themes.theme_of(request.cookies),
+        themes.theme_of(request.cookies) or "",
+        negotiate(request.headers.get("Accept-Language", ""), current_app.config["LANGUAGE"]),
     )
     entry = _store().get(key, version)
     if entry is not None:
@@ -234,9 +238,13 @@ class Hits:
         ):
             return None
         # PEP 3333 lets a server leave out a part that is empty: absent and empty
-        # are the same address. The theme is read as _serve reads it.
+        # are the same address. The theme and language are read as _serve reads them.
         address = tuple(environ.get(part, "") for part in _ADDRESS)
-        return (*address, themes.theme_of_header(environ.get("HTTP_COOKIE", "")) or "")
+        return (
+            *address,
+            themes.theme_of_header(environ.get("HTTP_COOKIE", "")) or "",
+            negotiate(environ.get("HTTP_ACCEPT_LANGUAGE", ""), config["LANGUAGE"]),
+        )
 
     def _current(self, key: tuple[str, ...]) -> _Entry | None:
         """The kept page for this address if it is still current, checked as _serve checks."""
@@ -265,8 +273,8 @@ class Hits:
         stored = environ.get(_STORED)
         # _serve marks only 200 pages it kept or served from the store; Flask has
         # called start_response by the time it returns. The page must be for the
-        # theme this address was read with: never another reader's.
-        if stored is not None and (stored[-1] or "") == key[-1]:
+        # theme and language this address was read with: never another reader's.
+        if stored is not None and stored[-2:] == key[-2:]:
             with self.store.lock:
                 entry = self.store.entries.get(stored)
                 if entry is not None:

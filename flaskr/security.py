@@ -9,6 +9,7 @@ from typing import IO, Any
 
 from flask import Config, Flask, Response, abort, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask_babel import gettext
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -126,7 +127,7 @@ def _check_request() -> None:
         _reject_control_characters()
     elif has_control_characters(request.path):
         # The common case, a GET without a query, needs only the path checked.
-        abort(400, "The address contains characters that are not allowed.")
+        abort(400, gettext("The address contains characters that are not allowed."))
 
 
 def _reject_control_characters() -> None:
@@ -135,15 +136,15 @@ def _reject_control_characters() -> None:
     # Newlines and tabs are fine in form values; bodies are multi-line.
     for key, value in request.args.items(multi=True):
         if has_control_characters(key) or has_control_characters(value):
-            abort(400, "The address contains characters that are not allowed.")
+            abort(400, gettext("The address contains characters that are not allowed."))
     if request.method in ("POST", "PUT", "PATCH"):
         # request.form holds the fields of an urlencoded or multipart body, and is
         # empty for any other kind of body.
         for key, value in request.form.items(multi=True):
             if has_control_characters(key) or has_control_characters(value):
-                abort(400, "The form contains characters that are not allowed.")
+                abort(400, gettext("The form contains characters that are not allowed."))
     if has_control_characters(request.path):
-        abort(400, "The address contains characters that are not allowed.")
+        abort(400, gettext("The address contains characters that are not allowed."))
 
 
 #: The headers every response gets unless its view set its own.

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from flask_babel import gettext
+
 from flaskr.validation import ValidationError
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends
@@ -40,7 +42,11 @@ def check_timezone(name: str) -> str:
     """Return the name (trimmed) if it is a known IANA time zone, else raise ValidationError."""
     name = name.strip()
     if name not in _known_zones():
-        raise ValidationError(f"Unknown time zone {name[:64]!r}. Use a name like Europe/Berlin.")
+        raise ValidationError(
+            gettext(
+                "Unknown time zone %(name)s. Use a name like Europe/Berlin.", name=repr(name[:64])
+            )
+        )
     return name
 
 
@@ -52,10 +58,14 @@ def parse_local(text: str | None, tz_name: str | None) -> datetime | None:
     try:
         local = datetime.strptime(text[:16], LOCAL_FORMAT)
     except ValueError:
-        raise ValidationError("Publish time must look like 2026-12-31T18:30.") from None
+        raise ValidationError(gettext("Publish time must look like 2026-12-31T18:30.")) from None
     if not EARLIEST_YEAR <= local.year <= LATEST_YEAR:
         raise ValidationError(
-            f"Publish time must be in the years {EARLIEST_YEAR} to {LATEST_YEAR}."
+            gettext(
+                "Publish time must be in the years %(first)d to %(last)d.",
+                first=EARLIEST_YEAR,
+                last=LATEST_YEAR,
+            )
         )
     return local.replace(tzinfo=zone(tz_name)).astimezone(UTC).replace(tzinfo=None)
 
@@ -69,17 +79,3 @@ def to_local(value: datetime | None, tz_name: str | None) -> datetime | None:
     except OverflowError:
         # Only a time written by plain SQL at the very edge of the calendar: show it in UTC.
         return value.replace(tzinfo=UTC)
-
-
-def ago(value: datetime, now: datetime | None = None) -> str:
-    """How long ago a stored UTC time was, in words ("2 hours ago"); the date past a week."""
-    seconds = ((now or datetime.now(UTC).replace(tzinfo=None)) - value).total_seconds()
-    if seconds < 60:
-        return "just now"
-    if seconds >= 8 * 86400:
-        return value.strftime("%Y-%m-%d")
-    unit, size = next(
-        (u, s) for u, s in (("day", 86400), ("hour", 3600), ("minute", 60)) if seconds >= s
-    )
-    count = int(seconds // size)
-    return f"{count} {unit}{'s' if count > 1 else ''} ago"

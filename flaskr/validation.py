@@ -2,6 +2,8 @@
 
 import re
 
+from flask_babel import gettext
+
 # Characters a person never types: the controls below 0x20 except tab, newline
 # and carriage return, DEL and the C1 range; lone surrogates (JSON's "\ud800"
 # decodes to one, and no UTF-8 text can hold it); and the 66 Unicode
@@ -51,9 +53,15 @@ def require_text(
     """Return the text if it obeys the rules for a field, else raise ValidationError."""
     value = value or ""
     if required and not value.strip():
-        raise ValidationError(f"{label} is required.")
+        raise ValidationError(gettext("%(field)s is required.", field=label))
     if has_control_characters(value) or (not multiline and _LINE_BREAKS.search(value)):
-        raise ValidationError(f"{label} contains characters that are not allowed.")
+        raise ValidationError(
+            gettext("%(field)s contains characters that are not allowed.", field=label)
+        )
     if len(value) > max_len:
-        raise ValidationError(f"{label} is too long (at most {max_len} characters).")
+        raise ValidationError(
+            gettext(
+                "%(field)s is too long (at most %(count)d characters).", field=label, count=max_len
+            )
+        )
     return value

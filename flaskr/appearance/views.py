@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, has_request_context, redirect, request
+from flask_babel import gettext
 
 from flaskr.appearance import themes
 from flaskr.extensions import csrf
@@ -33,7 +34,7 @@ def choose_theme():
         abort(403)
     choice = request.form.get("theme", "")
     if choice not in themes.CHOICES:
-        abort(400, description="Choose a theme: system, light or dark.")
+        abort(400, description=gettext("Choose a theme: system, light or dark."))
     response = redirect(safe_path(request.form.get("next")), code=303)
     secure = current_app.session_interface.get_cookie_secure(current_app)
     if choice == themes.SYSTEM:

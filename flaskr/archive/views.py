@@ -13,21 +13,6 @@ bp = Blueprint("archive", __name__, url_prefix="/archive")
 
 #: Years an archive address may name (post times are kept in years 1001-9998).
 FIRST_YEAR, LAST_YEAR = 1001, 9998
-#: The archive templates' month names, January first.
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 @bp.route("/")
@@ -35,9 +20,7 @@ MONTHS = (
 @cached_page
 def index():
     """Every year and month with posts, with how many."""
-    return render_template(
-        "archive/index.html", years=_by_year(services.months()), month_names=MONTHS
-    )
+    return render_template("archive/index.html", years=_by_year(services.months()))
 
 
 @bp.route("/<int:year>/")
@@ -48,7 +31,7 @@ def year(year: int):
     found = _by_year(m for m in services.months() if m[0] == year)
     if not found:
         abort(404)
-    return render_template("archive/index.html", years=found, year=year, month_names=MONTHS)
+    return render_template("archive/index.html", years=found, year=year)
 
 
 @bp.route("/<int:year>/<int:month>/")
@@ -67,7 +50,6 @@ def month(year: int, month: int):
         month=month,
         posts=page.items,
         page=page,
-        month_names=MONTHS,
     )
 
 

@@ -7,6 +7,7 @@ from importlib import resources
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext
 from werkzeug.security import check_password_hash
 
 from flaskr.validation import ValidationError
@@ -56,16 +57,23 @@ def common_passwords() -> frozenset[str]:
 def check_policy(password: str, *, min_length: int, enforce: bool) -> None:
     """Raise ValidationError if the password may not be used."""
     if not password:
-        raise ValidationError("Password is required.")
+        raise ValidationError(gettext("Password is required."))
     if len(password) > PASSWORD_MAX:
-        raise ValidationError(f"Password is too long (at most {PASSWORD_MAX} characters).")
+        raise ValidationError(
+            gettext("Password is too long (at most %(count)d characters).", count=PASSWORD_MAX)
+        )
     if "\x00" in password:
-        raise ValidationError("Password contains characters that are not allowed.")
+        raise ValidationError(gettext("Password contains characters that are not allowed."))
     if not enforce:
         return
     if len(password) < min_length:
-        raise ValidationError(f"Password must be at least {min_length} characters long.")
+        raise ValidationError(
+            gettext("Password must be at least %(count)d characters long.", count=min_length)
+        )
     if password.lower() in common_passwords():
         raise ValidationError(
-            "That password is one of the most common passwords; choose one that is harder to guess."
+            gettext(
+                "That password is one of the most common passwords; "
+                "choose one that is harder to guess."
+            )
         )

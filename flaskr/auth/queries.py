@@ -19,6 +19,7 @@ PUBLIC_COLUMNS = (
     user.c.is_admin,
     user.c.created,
     user.c.timezone,
+    user.c.language,
 )
 
 
@@ -82,10 +83,12 @@ def update_password(user_id: int, password_hash: str) -> None:
     connection().execute(sa.update(user).where(user.c.id == user_id).values(password=password_hash))
 
 
-def update_profile(user_id: int, *, bio: str, timezone: str) -> None:
+def update_profile(user_id: int, *, bio: str, timezone: str, language: str) -> None:
     """Store a user's bio and time zone."""
     connection().execute(
-        sa.update(user).where(user.c.id == user_id).values(bio=bio, timezone=timezone)
+        sa.update(user)
+        .where(user.c.id == user_id)
+        .values(bio=bio, timezone=timezone, language=language)
     )
 
 

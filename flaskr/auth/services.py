@@ -7,6 +7,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError
 
 from flaskr.auth import queries, usernames
@@ -19,6 +20,7 @@ from flaskr.auth.passwords import (
 from flaskr.auth.tables import USERNAME_MAX
 from flaskr.db import transaction, utcnow
 from flaskr.db.prepared import Row
+from flaskr.i18n import check_language
 from flaskr.timezones import check_timezone
 from flaskr.validation import ValidationError, require_text
 
@@ -36,15 +38,17 @@ def _token_hash(token: str) -> str:
 
 def register_user(username: str, password: str, *, is_admin: bool = False) -> int:
     """Create an account; return its id."""
-    username = require_text(username, "Username", max_len=USERNAME_MAX)
-    username = require_text(usernames.normalize(username), "Username", max_len=USERNAME_MAX)
+    username = require_text(username, gettext("Username"), max_len=USERNAME_MAX)
+    username = require_text(
+        usernames.normalize(username), gettext("Username"), max_len=USERNAME_MAX
+    )
     if username != username.strip():
-        raise ValidationError("Username cannot start or end with spaces.")
+        raise ValidationError(gettext("Username cannot start or end with spaces."))
     usernames.check_characters(username)
     skeleton = usernames.skeleton_key(username)
     check_policy(password, **_policy())
     password_hash = hash_password(password)
-    taken = ValidationError(f"User {username} is already registered.")
+    taken = ValidationError(gettext("User %(name)s is already registered.", name=username))
     try:
         with transaction():
             existing = queries.find_taken_username(username, skeleton)
@@ -52,8 +56,11 @@ def register_user(username: str, password: str, *, is_admin: bool = False) -> in
                 raise taken
             if existing is not None:
                 raise ValidationError(
-                    f"The username {username} looks too much like an existing one. "
-                    "Please choose another."
+                    gettext(
+                        "The username %(name)s looks too much like an existing one. "
+                        "Please choose another.",
+                        name=username,
+                    )
                 )
             return queries.insert_user(username, skeleton, password_hash, is_admin=is_admin)
     except IntegrityError:
@@ -65,9 +72,9 @@ def register_user(username: str, password: str, *, is_admin: bool = False) -> in
 def authenticate(username: str, password: str) -> int:
     """Return the id of the account these credentials open, or raise ValidationError."""
     if not username:
-        raise ValidationError("Username is required.")
+        raise ValidationError(gettext("Username is required."))
     if not password:
-        raise ValidationError("Password is required.")
+        raise ValidationError(gettext("Password is required."))
     account = None
     # Registration refuses a name longer than this as typed, so no account has one. The
     # whole name is looked up, never a cut-off start of it: normalized, that start could
@@ -77,14 +84,14 @@ def authenticate(username: str, password: str) -> int:
         account = queries.find_credentials(usernames.normalize(username), username)
     if account is None:
         spend_verify_time(password)  # an unknown name costs what a wrong password does
-        raise ValidationError("Incorrect username.")
+        raise ValidationError(gettext("Incorrect username."))
     # Checked whole: a cut-down password would let a longer one that starts with it in,
     # and an unknown name's dummy check hashes the whole of it too.
     ok, upgrade = verify_password(account["password"], password)
     if not ok:
-        raise ValidationError("Incorrect password.")
+        raise ValidationError(gettext("Incorrect password."))
     if account["disabled"]:
-        raise ValidationError("This account is disabled.")
+        raise ValidationError(gettext("This account is disabled."))
     if upgrade:
         with transaction():
             queries.update_password(account["id"], hash_password(password))
@@ -114,7 +121,7 @@ def end_session(token: str) -> None:
 def _check_password(user_id: int, password: str) -> None:
     stored = queries.find_password_hash(user_id)
     if stored is None or not verify_password(stored, password)[0]:
-        raise ValidationError("Incorrect password.")
+        raise ValidationError(gettext("Incorrect password."))
 
 
 def change_password(user_id: int, current: str, new: str, keep_token: str | None) -> None:
@@ -140,9 +147,14 @@ def delete_account(user_id: int, password: str) -> None:
         queries.delete_user(user_id)
 
 
-def update_profile(user_id: int, bio: str, timezone: str) -> None:
-    """Save an author's bio (Markdown) and the time zone they write and read times in."""
-    bio = require_text(bio, "Bio", max_len=BIO_MAX, required=False, multiline=True)
-    timezone = check_timezone(require_text(timezone or "UTC", "Time zone", max_len=64))
+def update_profile(user_id: int, bio: str, timezone: str, language: str = "") -> None:
+    """Save an author's bio (Markdown), the time zone they write and read times in, and
+    the language of their pages ('' : as their browser asks)."""
+    bio = require_text(bio, gettext("Bio"), max_len=BIO_MAX, required=False, multiline=True)
+    timezone = check_timezone(require_text(timezone or "UTC", gettext("Time zone"), max_len=64))
+    try:
+        language = check_language(language)
+    except ValueError:
+        raise ValidationError(gettext("Choose a language from the list.")) from None
     with transaction():
-        queries.update_profile(user_id, bio=bio, timezone=timezone)
+        queries.update_profile(user_id, bio=bio, timezone=timezone, language=language)

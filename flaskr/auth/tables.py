@@ -21,6 +21,8 @@ user = sa.Table(
     sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
     # IANA name; the editor shows and reads scheduled times in it (stored in UTC).
     sa.Column("timezone", sa.String(64), nullable=False, server_default="UTC"),
+    # The interface language the user chose ('' : as their browser asks).
+    sa.Column("language", sa.String(16), nullable=False, server_default=""),
     # Ids are never reused: the audit log names accounts by id.
     sqlite_autoincrement=True,
 )

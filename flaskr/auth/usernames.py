@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import icu
+from flask_babel import gettext
 
 from flaskr.validation import ValidationError
 
@@ -29,8 +30,10 @@ def check_characters(username: str) -> None:
     """Refuse a (normalized) username that holds invisible or formatting characters."""
     if not _INVISIBLE.containsNone(username):
         raise ValidationError(
-            "Username cannot contain invisible or formatting characters "
-            "(such as zero-width spaces or text-direction marks)."
+            gettext(
+                "Username cannot contain invisible or formatting characters "
+                "(such as zero-width spaces or text-direction marks)."
+            )
         )
 
 

@@ -18,6 +18,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
 
 from flaskr.auth import devices, services, usernames
 from flaskr.auth.tables import USERNAME_MAX
@@ -124,7 +125,7 @@ def register():
             flash(str(error))
         else:
             audit("register", user_id=user_id)
-            flash("Account created. You can log in now.")
+            flash(gettext("Account created. You can log in now."))
             return redirect(url_for("auth.login"))
     return render_template("auth/register.html")
 
@@ -166,7 +167,7 @@ def logout():
     if token:
         services.end_session(token)
     session.clear()
-    flash("Logged out.")
+    flash(gettext("Logged out."))
     return redirect(url_for("index"))
 
 
@@ -194,7 +195,7 @@ def change_password():
         flash(str(error))
         return render_template("auth/account.html"), 400
     audit("password-changed")
-    flash("Your password has been changed. Other sessions were signed out.")
+    flash(gettext("Your password has been changed. Other sessions were signed out."))
     return redirect(url_for("auth.account"))
 
 
@@ -211,20 +212,24 @@ def delete_account():
         return render_template("auth/account.html"), 400
     audit("account-deleted", user_id=user_id)
     session.clear()
-    flash("Your account and its posts have been deleted.")
+    flash(gettext("Your account and its posts have been deleted."))
     return redirect(url_for("index"))
 
 
 @bp.route("/account/profile", methods=("POST",))
 @login_required
 def update_profile():
-    """Change your bio and time zone."""
+    """Change your bio, time zone and language."""
+    form = request.form
     try:
         services.update_profile(
-            g.user["id"], request.form.get("bio", ""), request.form.get("timezone", "UTC")
+            g.user["id"],
+            form.get("bio", ""),
+            form.get("timezone", "UTC"),
+            form.get("language", g.user["language"]),
         )
     except ValidationError as error:
         flash(str(error))
         return render_template("auth/account.html"), 400
-    flash("Your profile has been saved.")
+    flash(gettext("Your profile has been saved."))
     return redirect(url_for("auth.account"))

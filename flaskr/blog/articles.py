@@ -21,6 +21,8 @@ from markupsafe import Markup
 from flaskr.blog import urls
 from flaskr.blog.excerpts import reading
 from flaskr.fragments import Fragments
+from flaskr.i18n import current_language
+from flaskr.i18n.dates import reader_zone
 from flaskr.policy import can_template
 
 #: The macro file and the macro in it.
@@ -55,6 +57,9 @@ def article(
         full,
         can_template("post:update", post),
         request.script_root,
+        # The words around the post and how its dates are written are the reader's.
+        current_language(),
+        reader_zone(),
         post["id"],
         post["title"],
         post["username"],
@@ -66,6 +71,7 @@ def article(
         post["slug"],
         # Lists show the author's excerpt; the post's own page never does.
         None if full else post["excerpt"],
+        post["language"],
     )
     found = kept.get(key)
     if found is not None:

@@ -31,6 +31,7 @@ COLUMNS = (
     post.c.summary,
     post.c.slug,
     post.c.excerpt,
+    post.c.language,
     post.c.autosaved_at,
     post.c.author_id,
     user.c.username,

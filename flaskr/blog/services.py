@@ -8,12 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext
 
 from flaskr import markup
 from flaskr.blog import page_starts, queries, slugs
 from flaskr.blog.tables import BODY_MAX, EXCERPT_MAX, TITLE_MAX
 from flaskr.db import transaction, utcnow
 from flaskr.db.prepared import Row
+from flaskr.i18n.languages import check_post_language
 from flaskr.paging import Page, make_page
 from flaskr.tags import queries as tag_queries
 from flaskr.tags import services as tag_services
@@ -30,8 +32,10 @@ class ConflictError(ValidationError):
 
     def __init__(self, current: Row) -> None:
         super().__init__(
-            "Someone else saved this post while you were editing it. Your text is below, "
-            "with theirs beside it: merge them and save again."
+            gettext(
+                "Someone else saved this post while you were editing it. Your text is below, "
+                "with theirs beside it: merge them and save again."
+            )
         )
         self.current = current
 
@@ -41,8 +45,10 @@ class NotADraftError(ValidationError):
 
     def __init__(self) -> None:
         super().__init__(
-            "Only drafts are saved automatically. This post is published or scheduled: "
-            "save your changes with Update."
+            gettext(
+                "Only drafts are saved automatically. This post is published or scheduled: "
+                "save your changes with Update."
+            )
         )
 
 
@@ -51,9 +57,11 @@ class BadVersionError(ValidationError):
 
     def __init__(self) -> None:
         super().__init__(
-            "This save does not say which version of the post it was made from, so it "
-            "could overwrite changes you have not seen. Nothing was saved: reload the "
-            "editor and make your change again."
+            gettext(
+                "This save does not say which version of the post it was made from, so it "
+                "could overwrite changes you have not seen. Nothing was saved: reload the "
+                "editor and make your change again."
+            )
         )
 
 
@@ -69,6 +77,8 @@ class Draft:
     #: The author's own address words and list excerpt; empty: made for them.
     slug: str = ""
     excerpt: str = ""
+    #: The language the post is written in (a code from i18n.POST_LANGUAGES); empty: the site's.
+    language: str = ""
 
     def address_slug(self) -> str:
         """The slug this draft's post is found at once saved."""
@@ -76,15 +86,22 @@ class Draft:
 
 
 def _clean(draft: Draft) -> dict[str, Any]:
-    title = require_text(draft.title, "Title", max_len=TITLE_MAX).strip()
-    body = require_text(draft.body, "Body", max_len=BODY_MAX, required=False, multiline=True)
+    title = require_text(draft.title, gettext("Title"), max_len=TITLE_MAX).strip()
+    body = require_text(
+        draft.body, gettext("Body"), max_len=BODY_MAX, required=False, multiline=True
+    )
     if draft.status not in STATUSES:
-        raise ValidationError("Status must be draft or published.")
+        raise ValidationError(gettext("Status must be draft or published."))
     body_html = markup.render(body)  # raises ValidationError for Markdown too costly to render
     excerpt = require_text(
-        draft.excerpt, "Excerpt", max_len=EXCERPT_MAX, required=False, multiline=True
+        draft.excerpt, gettext("Excerpt"), max_len=EXCERPT_MAX, required=False, multiline=True
     ).strip()
+    try:
+        language = check_post_language(draft.language)
+    except ValueError:
+        raise ValidationError(gettext("Choose the post's language from the list.")) from None
     return {
+        "language": language,
         "slug": slugs.clean_slug(draft.slug),
         "excerpt": excerpt or None,
         "title": title,
@@ -134,6 +151,7 @@ def autosave_draft(post_id: int, draft: Draft, *, base_version: int | str | None
         publish_at=draft.publish_at,
         slug=draft.slug,
         excerpt=draft.excerpt,
+        language=draft.language,
     )
     return _store_revision(post_id, autosaved, expected=parse_version(base_version), auto=True)
 
@@ -165,13 +183,14 @@ def _store_revision(post_id: int, draft: Draft, *, expected: int | None, auto: b
     with transaction():
         current = queries.find_post(post_id, for_update=True)
         if current is None:
-            raise ValidationError("This post no longer exists.")
+            raise ValidationError(gettext("This post no longer exists."))
         if expected is not None and expected != current["version"]:
             raise ConflictError(current)
         if auto and current["status"] != "draft":
             raise NotADraftError()
-        if expected is None:  # a restored version: the address and excerpt stay
-            values["slug"], values["excerpt"] = current["slug"], current["excerpt"]
+        if expected is None:  # a restored version: the address, excerpt and language stay
+            for kept in ("slug", "excerpt", "language"):
+                values[kept] = current[kept]
         if not (auto and current["autosaved_at"] is not None):
             queries.insert_revision(
                 post_id=post_id,

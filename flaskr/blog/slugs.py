@@ -5,6 +5,8 @@ import unicodedata
 from functools import lru_cache
 from typing import Any
 
+from flask_babel import gettext
+
 from flaskr.validation import ValidationError
 
 SLUG_MAX = 80
@@ -47,10 +49,12 @@ def clean_slug(text: str) -> str | None:
     """An author's slug as addresses use it (None when left empty); ValidationError if unusable."""
     if len(text) > SLUG_INPUT_MAX:
         # Checked before slugify(), whose cache keeps what it is given.
-        raise ValidationError(f"The address can have at most {SLUG_INPUT_MAX} characters.")
+        raise ValidationError(
+            gettext("The address can have at most %(count)d characters.", count=SLUG_INPUT_MAX)
+        )
     if not text.strip():
         return None
     if not any(unicodedata.category(char)[0] in "LN" for char in text):
         # slugify() would fall back to "post": say so rather than guess.
-        raise ValidationError("The address needs letters or digits, e.g. my-first-post.")
+        raise ValidationError(gettext("The address needs letters or digits, e.g. my-first-post."))
     return slugify(text)

@@ -42,6 +42,8 @@ post = sa.Table(
     # When the editor last saved this draft by itself (NULL: the last save was
     # the author's): a run of autosaves keeps one version in the history.
     sa.Column("autosaved_at", sa.DateTime),
+    # The language the post is written in (NULL: the site's): its lang, feeds and hreflang.
+    sa.Column("language", sa.String(16)),
     sa.Index("ix_post_published", "status", "published_at", "id"),
     sa.Index("ix_post_author", "author_id", "published_at", "id"),
     sa.Index("ix_post_status_author", "author_id", "status", "id"),

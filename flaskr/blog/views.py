@@ -18,6 +18,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 from sqlalchemy.engine import RowMapping
 
 from flaskr import markup
@@ -25,6 +26,7 @@ from flaskr.auth import login_required
 from flaskr.blog import queries, services, urls
 from flaskr.blog.slugs import post_slug
 from flaskr.db import utcnow
+from flaskr.i18n.dates import clock
 from flaskr.pagecache import cached_page
 from flaskr.paging import existing, make_page, page_number
 from flaskr.policy import authorize, post_is_public, post_state, public, require
@@ -74,6 +76,7 @@ def post_form(post: Mapping[Any, Any] | None = None) -> services.Draft:
         # A form without the fields (the tutorial's) keeps what the post has.
         slug=form.get("slug", (post or {}).get("slug") or ""),
         excerpt=form.get("excerpt", (post or {}).get("excerpt") or ""),
+        language=form.get("language", (post or {}).get("language") or ""),
     )
 
 
@@ -174,10 +177,10 @@ def update(post_id: int):
 def _saved_message(draft: services.Draft) -> str:
     # One message per save: the post's page then says who can see it and when.
     if draft.status == "draft":
-        return "Saved as a draft."
+        return gettext("Saved as a draft.")
     if draft.publish_at is not None and draft.publish_at > utcnow():
-        return "Scheduled."
-    return "Published."
+        return gettext("Scheduled.")
+    return gettext("Published.")
 
 
 @bp.route("/<int:post_id>/autosave", methods=("POST",))
@@ -194,7 +197,8 @@ def autosave(post_id: int):
         return jsonify(error=str(error)), 409
     except ValidationError as error:
         return jsonify(error=str(error)), 400
-    return jsonify(version=version)
+    message = gettext("Draft saved at %(time)s.", time=clock(utcnow()))
+    return jsonify(version=version, message=message)
 
 
 @bp.route("/<int:post_id>/delete", methods=("GET", "POST"))
@@ -208,9 +212,14 @@ def delete(post_id: int):
     services.delete_post(post_id)
     days = current_app.config["TRASH_DAYS"]
     if days:
-        flash(f"The post was moved to the trash. You can restore it there for {days} days.")
+        flash(
+            gettext(
+                "The post was moved to the trash. You can restore it there for %(days)d days.",
+                days=days,
+            )
+        )
     else:
-        flash("The post was deleted.")
+        flash(gettext("The post was deleted."))
     return redirect(url_for("blog.index"))
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import gettext
+
 from flaskr.blog import queries as blog_queries
 from flaskr.blog import services as blog_services
 from flaskr.history import diffs, queries
@@ -32,7 +34,7 @@ def restore_revision(post_id: int, version: int) -> int:
     revision = queries.find_revision(post_id, version)
     current = blog_queries.find_post(post_id)
     if revision is None or current is None:
-        raise ValidationError("That version does not exist.")
+        raise ValidationError(gettext("That version does not exist."))
     # No publish_at: a save that names no publish time keeps the post's.
     draft = blog_services.Draft(
         title=revision["title"],

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext
 
 from flaskr.auth import login_required
 from flaskr.blog import queries as blog_queries
 from flaskr.history import queries, services
 from flaskr.paging import existing, make_page, page_number
 from flaskr.policy import authorize
-from flaskr.timezones import ago
 
 bp = Blueprint("history", __name__)
-bp.add_app_template_filter(ago, "ago")
 
 
 @bp.route("/<int:post_id>/revisions")
@@ -47,5 +46,5 @@ def restore(post_id: int, version: int):
     if queries.find_revision(post_id, version) is None:
         abort(404)
     new_version = services.restore_revision(post_id, version)
-    flash(f"Version {version} restored as version {new_version}.")
+    flash(gettext("Version %(old)d restored as version %(new)d.", old=version, new=new_version))
     return redirect(url_for("history.revisions", post_id=post_id))

@@ -91,12 +91,12 @@ if (editor) {
         answer = await response.json();
         if (!response.ok) throw new Error(answer.error);
       } catch (error) {
-        status.textContent = (answer && answer.error) || "Could not save the draft by itself; your text is still here.";
+        status.textContent = (answer && answer.error) || status.dataset.autosaveFailed;
         return;
       }
       version.value = answer.version;
       saved = now;
-      status.textContent = `Draft saved at ${new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}.`;
+      status.textContent = answer.message;
     }, Number(status.dataset.autosaveSeconds) * 1000);
   }
 }

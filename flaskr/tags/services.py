@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from flask_babel import gettext
+
 from flaskr.tags import queries
 from flaskr.tags.tables import TAG_MAX, TAGS_PER_POST
 from flaskr.validation import ValidationError, has_control_characters
@@ -32,13 +34,20 @@ def parse_tags(text: str | None) -> list[str]:
             continue
         if has_control_characters(name) or not _allowed(name):
             raise ValidationError(
-                f"Tag {name[:TAG_MAX]!r} may only hold letters, digits and - _ . + #."
+                gettext(
+                    "Tag '%(name)s' may only hold letters, digits and - _ . + #.",
+                    name=name[:TAG_MAX],
+                )
             )
         if len(name) > TAG_MAX:
-            raise ValidationError(f"Tags are at most {TAG_MAX} characters long.")
+            raise ValidationError(
+                gettext("Tags are at most %(count)d characters long.", count=TAG_MAX)
+            )
         names.append(name)
     if len(names) > TAGS_PER_POST:
-        raise ValidationError(f"A post can have at most {TAGS_PER_POST} tags.")
+        raise ValidationError(
+            gettext("A post can have at most %(count)d tags.", count=TAGS_PER_POST)
+        )
     return names
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
+from flask_babel import gettext
 
 from flaskr.auth.views import login_required
 from flaskr.paging import existing, make_page, page_number
@@ -35,9 +36,9 @@ def restore(post_id: int):
     """Put a deleted post back where it was."""
     trashed = _trashed(post_id)
     if not services.restore(post_id):  # restored or purged a moment ago
-        flash("That post is no longer in the trash.")
+        flash(gettext("That post is no longer in the trash."))
         return redirect(url_for("trash.index"))
-    flash(f'Restored "{trashed["title"]}".')
+    flash(gettext('Restored "%(title)s".', title=trashed["title"]))
     return redirect(url_for("blog.update", post_id=post_id))
 
 
@@ -47,5 +48,5 @@ def delete_forever(post_id: int):
     """Delete a post in the trash for good."""
     trashed = _trashed(post_id)
     services.delete_forever(post_id)
-    flash(f'Deleted "{trashed["title"]}" for good.')
+    flash(gettext('Deleted "%(title)s" for good.', title=trashed["title"]))
     return redirect(url_for("trash.index"))

@@ -1,0 +1,100 @@
+"""Times as each reader reads them: in their time zone, written the way their language writes dates.
+
+Stored times are naive UTC. A signed-in reader sees them in the time zone of
+their account, everyone else in the site's (the TIMEZONE setting). English
+keeps the ISO form the blog has always shown ("2026-11-30", "2026-11-30
+18:30"); other languages use their own (German "30.11.2026"), from Babel's
+CLDR data.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from babel import dates as cldr
+from flask import Flask, current_app, g, has_request_context
+from flask_babel import gettext, ngettext
+
+from flaskr.config import ConfigError
+from flaskr.i18n.languages import current_language
+from flaskr.timezones import check_timezone, to_local
+from flaskr.validation import ValidationError
+
+#: Languages whose dates keep the ISO form.
+_ISO = frozenset({"en"})
+
+
+def reader_zone() -> str:
+    """The IANA time zone this request's reader sees times in."""
+    user = g.get("user") if has_request_context() else None
+    if user is not None:
+        return str(user["timezone"])
+    return str(current_app.config["TIMEZONE"])
+
+
+def day(value: datetime) -> str:
+    """The date of a stored time, in the reader's zone and language."""
+    local = to_local(value, reader_zone())
+    assert local is not None  # noqa: S101 - value is not None
+    language = current_language()
+    if language in _ISO:
+        return local.strftime("%Y-%m-%d")
+    return cldr.format_date(local.date(), "medium", locale=language)
+
+
+def moment(value: datetime) -> str:
+    """The date and minute of a stored time, in the reader's zone and language."""
+    local = to_local(value, reader_zone())
+    assert local is not None  # noqa: S101 - value is not None
+    language = current_language()
+    if language in _ISO:
+        return local.strftime("%Y-%m-%d %H:%M")
+    return cldr.format_skeleton("yMdHm", local, locale=language)
+
+
+def clock(value: datetime) -> str:
+    """The hour and minute of a stored time, in the reader's zone and language."""
+    local = to_local(value, reader_zone())
+    assert local is not None  # noqa: S101 - value is not None
+    language = current_language()
+    if language in _ISO:
+        return local.strftime("%H:%M")
+    return cldr.format_time(local, "short", locale=language)
+
+
+def month_name(month: int) -> str:
+    """The name of a month (1-12) in the reader's language, as a heading writes it."""
+    return cldr.get_month_names("wide", "stand-alone", locale=current_language())[month]
+
+
+def ago(value: datetime, now: datetime | None = None) -> str:
+    """How long ago a stored UTC time was, in words ("2 hours ago"); the date past a week."""
+    seconds = ((now or datetime.now(UTC).replace(tzinfo=None)) - value).total_seconds()
+    if seconds < 60:
+        return gettext("just now")
+    if seconds >= 8 * 86400:
+        return day(value)
+    if seconds >= 86400:
+        count = int(seconds // 86400)
+        return ngettext("%(num)d day ago", "%(num)d days ago", count)
+    if seconds >= 3600:
+        count = int(seconds // 3600)
+        return ngettext("%(num)d hour ago", "%(num)d hours ago", count)
+    count = int(seconds // 60)
+    return ngettext("%(num)d minute ago", "%(num)d minutes ago", count)
+
+
+def init_app(app: Flask) -> None:
+    """Check the site's time zone and make the date helpers template filters."""
+    try:
+        check_timezone(str(app.config["TIMEZONE"]))
+    except ValidationError:
+        raise ConfigError(
+            "TIMEZONE must be an IANA time zone such as Europe/Berlin, "
+            f"not {app.config['TIMEZONE']!r}."
+        ) from None
+    app.add_template_filter(day, "day")
+    app.add_template_filter(moment, "moment")
+    app.add_template_filter(ago, "ago")
+    app.add_template_filter(month_name, "month_name")
+    app.add_template_global(reader_zone, "reader_zone")

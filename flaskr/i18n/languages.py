@@ -1,0 +1,134 @@
+"""The languages flaskr speaks, and which one each request is answered in.
+
+A signed-in reader's own choice (the account page) wins; everyone else gets
+the best match for their browser's Accept-Language, else the site's language
+(the LANGUAGE setting). Anonymous pages are kept by the page cache per
+language, so the choice is a pure function of the header (negotiate()), which
+the cache can call before Flask runs.
+"""
+
+from __future__ import annotations
+
+from functools import cache, lru_cache
+
+from babel import Locale, UnknownLocaleError
+from flask import Flask, current_app, g, has_request_context, request
+from flask.wrappers import Response
+from flask_babel import Babel, get_locale
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
+
+from flaskr.config import ConfigError
+
+#: Every language the interface is translated into, named in itself (a reader
+#: looking for their language must recognise it). English is the source.
+LANGUAGES = {"en": "English", "de": "Deutsch"}
+#: Languages a post can be written in (any of them, whatever the interface speaks).
+POST_LANGUAGES = (
+    "ar", "bn", "ca", "cs", "da", "de", "el", "en", "eo", "es", "et", "fa", "fi", "fr",
+    "ga", "he", "hi", "hu", "id", "it", "ja", "ko", "lt", "lv", "nb", "nl", "pl", "pt",
+    "ro", "ru", "sk", "sl", "sr", "sv", "sw", "ta", "th", "tr", "uk", "ur", "vi", "zh",
+)  # fmt: skip
+#: Accept-Language headers longer than this are negotiated but not remembered.
+_REMEMBERED_HEADER = 200
+
+
+def init_app(app: Flask) -> None:
+    """Translate templates and messages into each request's language."""
+    check_site_language(app.config["LANGUAGE"])
+    app.config["BABEL_DEFAULT_LOCALE"] = app.config["LANGUAGE"]
+    Babel(app, locale_selector=_selected)
+    from flaskr.i18n import dates
+
+    dates.init_app(app)
+    app.after_request(_vary)
+    app.jinja_env.globals.update(
+        languages=LANGUAGES,
+        language=current_language,
+        post_languages=post_languages,
+        text_direction=text_direction,
+    )
+
+
+def check_site_language(code: str) -> None:
+    """Refuse to start with a site language flaskr has no translation for."""
+    if code not in LANGUAGES:
+        raise ConfigError(f"LANGUAGE must be one of {', '.join(sorted(LANGUAGES))}, not {code!r}.")
+
+
+def check_language(code: str) -> str:
+    """A language code a person chose ('' for "as my browser says"), else ValueError."""
+    code = code.strip()
+    if code and code not in LANGUAGES:
+        raise ValueError(code)
+    return code
+
+
+@cache
+def post_languages() -> tuple[tuple[str, str], ...]:
+    """(code, name) of every language a post can declare, each named in itself, by code."""
+    return tuple(
+        (code, Locale.parse(code).get_display_name(code) or code) for code in POST_LANGUAGES
+    )
+
+
+def check_post_language(code: str) -> str | None:
+    """The language a post declares (None: the site's), else ValueError."""
+    code = code.strip()
+    if not code:
+        return None
+    if code not in POST_LANGUAGES:
+        raise ValueError(code)
+    return code
+
+
+@cache
+def text_direction(code: str) -> str:
+    """'rtl' for a language written right to left (Arabic, Hebrew...), else 'ltr'."""
+    try:
+        order = Locale.parse(code).character_order
+    except (ValueError, UnknownLocaleError):
+        return "ltr"
+    return "rtl" if order == "right-to-left" else "ltr"
+
+
+def negotiate(accept_language: str, default: str) -> str:
+    """The language to answer an Accept-Language header in: its best match, else `default`."""
+    if len(accept_language) > _REMEMBERED_HEADER:
+        return _best(accept_language, default)
+    return _remembered_best(accept_language, default)
+
+
+def _best(accept_language: str, default: str) -> str:
+    if not accept_language:
+        return default
+    # werkzeug matches "de-AT" to "de" and honours q=0 ("not this one").
+    accepted = parse_accept_header(accept_language, LanguageAccept)
+    return accepted.best_match(LANGUAGES, default=default) or default
+
+
+# The same few headers arrive again and again: each is parsed once per process.
+_remembered_best = lru_cache(maxsize=512)(_best)
+
+
+def _selected() -> str:
+    """Flask-Babel's choice for this request (once per request; Flask-Babel keeps it)."""
+    site = current_app.config["LANGUAGE"]
+    if not has_request_context():
+        return site  # the CLI, and mail sent outside a request
+    user = g.get("user")
+    if user is not None and user["language"] in LANGUAGES:
+        return str(user["language"])
+    return negotiate(request.headers.get("Accept-Language", ""), site)
+
+
+def current_language() -> str:
+    """The code of the language this request is answered in ('en', 'de')."""
+    locale = get_locale()
+    return locale.language if locale is not None else current_app.config["LANGUAGE"]
+
+
+def _vary(response: Response) -> Response:
+    # Shared caches between us and the reader must not hand one language to another.
+    response.vary.add("Accept-Language")
+    return response
