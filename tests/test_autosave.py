@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from flaskr.blog.tables import post, post_revision
@@ -41,7 +43,9 @@ def test_a_run_of_autosaves_keeps_one_version_in_the_history(app, client, make_u
     for n, body in enumerate(["v2 typing", "v2 typing more", "v2 typing done"], start=1):
         response = autosave(client, body, version=n)
         assert response.status_code == 200
-        assert response.get_json() == {"version": n + 1}
+        answer = response.get_json()
+        assert answer["version"] == n + 1
+        assert re.fullmatch(r"Draft saved at \d\d:\d\d\.", answer["message"])
     assert current(app)["body"] == "v2 typing done"
     assert current(app)["status"] == "draft"
     # Only the text before the first autosave went into the history.

@@ -604,10 +604,11 @@ def test_an_identical_version_offers_no_restore(client, alice_post):
         (8 * 86400, "2026-01-02"),
     ],
 )
-def test_ago_says_the_largest_whole_unit_then_the_date(seconds, said):
+def test_ago_says_the_largest_whole_unit_then_the_date(app, seconds, said):
     from datetime import datetime, timedelta
 
-    from flaskr.timezones import ago
+    from flaskr.i18n.dates import ago
 
     saved = datetime(2026, 1, 2, 3, 4, 5)
-    assert ago(saved, now=saved + timedelta(seconds=seconds)) == said
+    with app.test_request_context():
+        assert ago(saved, now=saved + timedelta(seconds=seconds)) == said

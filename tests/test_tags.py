@@ -252,7 +252,7 @@ def test_tags_with_punctuation_have_reachable_pages_and_feeds(client, make_user,
     for href, name in links.items():
         response = client.get(href)
         assert response.status_code == 200, href
-        assert f"Posts tagged &ldquo;{name}&rdquo;" in response.get_data(as_text=True)
+        assert f"Posts tagged “{name}”" in response.get_data(as_text=True)
         assert client.get(f"{href}/feed.atom").status_code == 200, href
 
 

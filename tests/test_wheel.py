@@ -111,9 +111,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def fetch(url: str) -> tuple[int, str]:
+def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
     """Status and text of a GET."""
-    with urllib.request.urlopen(url, timeout=10) as response:
+    request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 - our own server
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
         return response.status, response.read().decode()
 
 
@@ -140,6 +141,8 @@ def test_wheel_ships_templates_static_files_and_migrations(wheel: Path):
         "flaskr/migrations/env.py",
         "flaskr/migrations/script.py.mako",
         "flaskr/auth/common-passwords.txt",
+        # Compiled: an installed blog speaks German without a build step.
+        "flaskr/translations/de/LC_MESSAGES/messages.mo",
     ):
         assert required in names
     shipped = {Path(n).name for n in names if n.startswith("flaskr/migrations/versions/")}
@@ -175,6 +178,8 @@ def test_installed_wheel_inits_db_and_serves_with_waitress(venv, deploy_env, tmp
         assert status == 200 and 'name="csrf_token"' in page
         status, css = fetch(base + "/static/style.css")
         assert status == 200 and "{" in css
+        status, page = fetch(base + "/auth/login", headers={"Accept-Language": "de"})
+        assert status == 200 and '<html lang="de"' in page and "Anmelden" in page
     finally:
         server.terminate()
         server.wait(timeout=15)

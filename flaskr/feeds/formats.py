@@ -44,6 +44,7 @@ class Feed:
     home_url: str
     feed_url: str
     updated: datetime
+    language: str = "en"  # the site's: the feed's titles and the posts that name none
 
 
 @dataclass
@@ -59,6 +60,7 @@ class Entry:
     content_html: str | None
     summary: str
     tags: list[str]
+    language: str | None = None  # the post's own, when it names one other than the site's
 
 
 def _iso(value: datetime) -> str:
@@ -112,6 +114,7 @@ def _written(write: Callable[[Entry], str], entry: Entry) -> str:
         entry.content_html,
         entry.summary,
         tuple(entry.tags),
+        entry.language,
     )
     text = _WRITTEN.get(key)
     if text is None:
@@ -122,7 +125,7 @@ def _written(write: Callable[[Entry], str], entry: Entry) -> str:
 
 def _atom_entry(entry: Entry) -> str:
     parts = [
-        "<entry>",
+        f'<entry xml:lang="{_attr(entry.language)}">' if entry.language else "<entry>",
         _tag("id", entry.id),
         _tag("title", entry.title),  # type="text", the default
         _tag("link", rel="alternate", href=entry.url, type="text/html"),
@@ -142,7 +145,7 @@ def atom(feed: Feed, entries: list[Entry]) -> bytes:
     """An Atom 1.0 document (RFC 4287)."""
     parts = [
         _XML_DECLARATION,
-        f'<feed xmlns="{ATOM_NS}">',
+        f'<feed xmlns="{ATOM_NS}" xml:lang="{_attr(feed.language)}">',
         _tag("id", feed.feed_url),
         _tag("title", feed.title),
         _tag("subtitle", feed.description),
@@ -194,6 +197,7 @@ def rss(feed: Feed, entries: list[Entry]) -> bytes:
         _rss_tag("title", feed.title),
         _rss_tag("link", feed.home_url),
         _rss_tag("description", feed.description),
+        _rss_tag("language", feed.language),
         _rss_tag("lastBuildDate", _rfc822(feed.updated)),
         _rss_tag("generator", "flaskr"),
         _plain(self_link),
@@ -227,6 +231,8 @@ def json_feed(feed: Feed, entries: list[Entry]) -> bytes:
             "authors": [{"name": entry.author}],
             "tags": entry.tags,
         }
+        if entry.language:
+            item["language"] = entry.language
         if entry.content_html is not None:
             item["content_html"] = entry.content_html
         else:
@@ -238,6 +244,7 @@ def json_feed(feed: Feed, entries: list[Entry]) -> bytes:
         "description": feed.description,
         "home_page_url": feed.home_url,
         "feed_url": feed.feed_url,
+        "language": feed.language,
         "items": items,
     }
     return json.dumps(_json_safe(document), ensure_ascii=False).encode()

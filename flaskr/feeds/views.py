@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask_babel import force_locale, gettext
 
 from flaskr import markup
 from flaskr.auth import queries as auth_queries
@@ -53,11 +54,13 @@ def tag(name: str, kind: str) -> Response:
     found = tag_queries.find_tag(name)
     if found is None:
         abort(404)
-    site_name = current_app.config["SITE_NAME"]
+    config = current_app.config
+    with force_locale(config["LANGUAGE"]):  # a feed is in the site's language, for everyone
+        description = gettext("Posts tagged %(tag)s", tag=name)
     return _feed(
         kind,
-        f"{site_name}: {name}",
-        f"Posts tagged {name}",
+        f"{config['SITE_NAME']}: {name}",
+        description,
         url_for("tags.tag", name=name, _external=True),
         tag_id=found["id"],
     )
@@ -71,10 +74,13 @@ def author(username: str, kind: str) -> Response:
     found = auth_queries.find_user_by_name(username)
     if found is None:
         abort(404)
+    config = current_app.config
+    with force_locale(config["LANGUAGE"]):  # a feed is in the site's language, for everyone
+        description = gettext("Posts by %(author)s", author=username)
     return _feed(
         kind,
-        f"{current_app.config['SITE_NAME']}: {username}",
-        f"Posts by {username}",
+        f"{config['SITE_NAME']}: {username}",
+        description,
         url_for("users.profile", username=username, _external=True),
         author_id=found["id"],
     )
@@ -142,13 +148,17 @@ def _feed(
             content_html=p["body_html"] if full else None,
             summary=p["summary"] or "",
             tags=p["tags"],
+            # Only a language other than the feed's needs saying.
+            language=p["language"] if p["language"] != config["LANGUAGE"] else None,
         )
         for p in posts
     ]
     # Built, not request.base_url: that keeps characters such as < and " that a URI may not hold.
     # (A view always has an endpoint: str() only tells the type checker so.)
     feed_url = url_for(str(request.endpoint), _external=True, **(request.view_args or {}))
-    feed = Feed(title, description, home_url, feed_url, newest or EMPTY_FEED_UPDATED)
+    feed = Feed(
+        title, description, home_url, feed_url, newest or EMPTY_FEED_UPDATED, config["LANGUAGE"]
+    )
     response.set_data(WRITERS[kind](feed, entries))
     return response
 

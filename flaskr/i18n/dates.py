@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from babel import Locale
 from babel import dates as cldr
 from flask import Flask, current_app, g, has_request_context
 from flask_babel import gettext, ngettext
@@ -49,7 +50,12 @@ def moment(value: datetime) -> str:
     language = current_language()
     if language in _ISO:
         return local.strftime("%Y-%m-%d %H:%M")
-    return cldr.format_skeleton("yMdHm", local, locale=language)
+    # The language's own way of joining a date and a time ("{1}, {0}" in German).
+    joined = Locale.parse(language).datetime_formats["medium"]
+    date = cldr.format_date(local.date(), "medium", locale=language)
+    return joined.replace("{1}", date).replace(
+        "{0}", cldr.format_time(local, "short", locale=language)
+    )
 
 
 def clock(value: datetime) -> str:
