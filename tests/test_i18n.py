@@ -1,4 +1,4 @@
-"""Languages: each page in its reader's language, posts that say theirs, dates as readers read them."""
+"""Languages: pages in the reader's language, posts that say theirs, dates as readers read them."""
 
 from __future__ import annotations
 

@@ -21,10 +21,6 @@ AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.m
 WIDTHS = {"phone": (390, 844), "desktop": (1280, 800)}
 
 
-#: Pages that screenshots are kept of (tests/artifacts/), to look at.
-SCREENSHOTS = {"index", "detail", "editor", "editor-preview", "revisions", "revision", "delete"}
-
-
 @pytest.fixture(scope="module")
 def axe_source() -> str:
     """axe-core's script, from node_modules."""
@@ -74,16 +70,15 @@ class Checker:
         self.checked: list[str] = []
 
     def check(self, name: str, path: str | None = None, status: int = 200) -> None:
-        """Open path (or stay) and run axe; keep a screenshot of the main pages."""
+        """Open path (or stay) and run axe; keep a screenshot of it (tests/artifacts/)."""
         if path is not None:
             response = self.page.goto(path)
             assert response is not None and response.status == status, (name, path)
         self.checked.append(name)
         self.found += [f"{name}: {line}" for line in violations(self.page, self.axe_source)]
-        if name in SCREENSHOTS:
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            theme, width = self.variant
-            self.page.screenshot(path=str(ARTIFACTS / f"a11y-{name}-{width}-{theme}.png"))
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        theme, width = self.variant
+        self.page.screenshot(path=str(ARTIFACTS / f"a11y-{name}-{width}-{theme}.png"))
 
 
 def test_every_page_type_passes_axe(page, auth, axe_source, variant):
