@@ -12,7 +12,6 @@ new key, and a kept copy is never shown for a post that has changed.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from flask import Flask, request
@@ -34,21 +33,37 @@ MAX_BODY = 256 * 1024
 
 
 def init_app(app: Flask) -> None:
-    """Give the app its kept articles and templates the `article` global."""
+    """Give the app its kept articles and page templates the `article` function."""
     kept = Fragments[Markup](MAX_BYTES)
     app.extensions["flaskr.articles"] = kept
-    # Bound to this app, not looked up through current_app: a list page calls it
-    # ten times, and each context lookup costs.
-    app.jinja_env.globals["article"] = functools.partial(article, app, kept)
+
+    def bound() -> dict[str, Any]:
+        # Bound per render, not looked up through current_app and the request at
+        # each of a list page's ten calls: each context lookup costs.
+        reader: list[tuple[str, str]] = []
+
+        def article_for_this_page(post: dict[str, Any], full: bool = False) -> Markup:
+            if not reader:
+                reader.append((current_language(), reader_zone()))
+            return article(app, kept, reader[0], post, full)
+
+        return {"article": article_for_this_page}
+
+    app.context_processor(bound)
 
 
 def article(
-    app: Flask, kept: Fragments[Markup], post: dict[str, Any], full: bool = False
+    app: Flask,
+    kept: Fragments[Markup],
+    reader: tuple[str, str],
+    post: dict[str, Any],
+    full: bool = False,
 ) -> Markup:
     """The post's article HTML: kept, or rendered by the macro and kept.
 
     `post` is a row from blog.services.with_html(); its addresses, excerpt and
-    reading time are made here when the macro has to run.
+    reading time are made here when the macro has to run. `reader` is the
+    reader's language and time zone.
     """
     # The loaded macro file is part of the key: an edited template (auto-reload) renders anew.
     template = app.jinja_env.get_template(TEMPLATE)
@@ -57,9 +72,9 @@ def article(
         full,
         can_template("post:update", post),
         request.script_root,
-        # The words around the post and how its dates are written are the reader's.
-        current_language(),
-        reader_zone(),
+        # The words around the post and how its dates are written are the
+        # reader's: their language and time zone.
+        reader,
         post["id"],
         post["title"],
         post["username"],

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 
 from flaskr import markup
 from flaskr.auth import queries as auth_queries
@@ -19,6 +19,7 @@ from flaskr.blog import urls as blog_urls
 from flaskr.db import utcnow
 from flaskr.db.prepared import Row
 from flaskr.feeds.formats import MIMETYPES, WRITERS, Entry, Feed
+from flaskr.i18n import speaking
 from flaskr.links import link
 from flaskr.pagecache import cached_page
 from flaskr.policy import public
@@ -55,7 +56,7 @@ def tag(name: str, kind: str) -> Response:
     if found is None:
         abort(404)
     config = current_app.config
-    with force_locale(config["LANGUAGE"]):  # a feed is in the site's language, for everyone
+    with speaking(config["LANGUAGE"]):  # a feed is in the site's language, for everyone
         description = gettext("Posts tagged %(tag)s", tag=name)
     return _feed(
         kind,
@@ -75,7 +76,7 @@ def author(username: str, kind: str) -> Response:
     if found is None:
         abort(404)
     config = current_app.config
-    with force_locale(config["LANGUAGE"]):  # a feed is in the site's language, for everyone
+    with speaking(config["LANGUAGE"]):  # a feed is in the site's language, for everyone
         description = gettext("Posts by %(author)s", author=username)
     return _feed(
         kind,

@@ -9,12 +9,17 @@ the cache can call before Flask runs.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache, lru_cache
+from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
-from flask import Flask, current_app, g, has_request_context, request
+from babel.support import NullTranslations, Translations
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from flask.wrappers import Response
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, force_locale
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
@@ -29,6 +34,10 @@ POST_LANGUAGES = (
     "ga", "he", "hi", "hu", "id", "it", "ja", "ko", "lt", "lv", "nb", "nl", "pl", "pt",
     "ro", "ru", "sk", "sl", "sr", "sv", "sw", "ta", "th", "tr", "uk", "ur", "vi", "zh",
 )  # fmt: skip
+#: The compiled catalogues (README, "Translations").
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+#: Set by speaking(): the language a block writes in, whoever asked.
+_SPOKEN: ContextVar[str | None] = ContextVar("flaskr.i18n.spoken", default=None)
 #: Accept-Language headers longer than this are negotiated but not remembered.
 _REMEMBERED_HEADER = 200
 
@@ -38,9 +47,10 @@ def init_app(app: Flask) -> None:
     check_site_language(app.config["LANGUAGE"])
     app.config["BABEL_DEFAULT_LOCALE"] = app.config["LANGUAGE"]
     Babel(app, locale_selector=_selected)
-    from flaskr.i18n import dates
+    from flaskr.i18n import dates, templates
 
     dates.init_app(app)
+    templates.init_app(app)
     app.after_request(_vary)
     app.jinja_env.globals.update(
         languages=LANGUAGES,
@@ -124,8 +134,46 @@ def _selected() -> str:
 
 def current_language() -> str:
     """The code of the language this request is answered in ('en', 'de')."""
-    locale = get_locale()
-    return locale.language if locale is not None else current_app.config["LANGUAGE"]
+    return chosen()[0]
+
+
+def chosen() -> tuple[str, NullTranslations]:
+    """This request's language code and catalogue (the same choice Flask-Babel makes).
+
+    Flask-Babel's first lookup in a request parses a Locale and looks its
+    catalogue up by name: about 45 microseconds, a tenth of a cold page. The
+    code is chosen once per request here (kept in `g`) and each catalogue is
+    loaded once per process.
+    """
+    spoken = _SPOKEN.get()
+    if spoken is not None:
+        return spoken, catalogue(spoken)
+    if not has_app_context():
+        return "en", catalogue("en")  # no app, no settings: the source language
+    # The object behind `g`, fetched once: each lookup through the proxy costs.
+    state = g._get_current_object()
+    code = state.__dict__.get("_flaskr_language")
+    if code is None:
+        code = state._flaskr_language = _selected()
+    return code, catalogue(code)
+
+
+@cache
+def catalogue(code: str) -> NullTranslations:
+    """The compiled messages of a language (English, the source, has none: its own words)."""
+    return Translations.load(str(TRANSLATIONS), [code])
+
+
+@contextmanager
+def speaking(code: str) -> Iterator[None]:
+    """Within the block, write in this language whoever asked (feeds: the site's; mail:
+    the recipient's), in templates and in Python alike."""
+    token = _SPOKEN.set(code)
+    try:
+        with force_locale(code):
+            yield
+    finally:
+        _SPOKEN.reset(token)
 
 
 def _vary(response: Response) -> Response:
