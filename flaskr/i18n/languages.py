@@ -127,8 +127,9 @@ def _selected() -> str:
     if not has_request_context():
         return site  # the CLI, and mail sent outside a request
     user = g.get("user")
-    if user is not None and user["language"] in LANGUAGES:
-        return str(user["language"])
+    chosen_by_user = user.get("language") if user is not None else None
+    if chosen_by_user in LANGUAGES:
+        return str(chosen_by_user)
     return negotiate(request.headers.get("Accept-Language", ""), site)
 
 
