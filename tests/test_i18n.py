@@ -281,24 +281,20 @@ def test_anonymous_readers_see_dates_in_the_site_s_zone(make_app, make_user, mak
     assert "by ann on 2026-02-28" in app.test_client().get("/").text
 
 
-def test_english_keeps_iso_dates_and_german_writes_its_own(app, make_user, make_post):
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("en", ("2026-11-30", "2026-11-30 18:05", "18:05", "March")),
+        ("de", ("30.11.2026", "30.11.2026, 18:05", "18:05", "März")),
+    ],
+)
+def test_english_keeps_iso_dates_and_german_writes_its_own(app, header, expected):
     from flaskr.i18n import dates
 
     when = datetime(2026, 11, 30, 18, 5)
-    with app.test_request_context(headers={"Accept-Language": "en"}):
-        assert (dates.day(when), dates.moment(when), dates.clock(when)) == (
-            "2026-11-30",
-            "2026-11-30 18:05",
-            "18:05",
-        )
-        assert dates.month_name(3) == "March"
-    with app.test_request_context(headers={"Accept-Language": "de"}):
-        assert (dates.day(when), dates.moment(when), dates.clock(when)) == (
-            "30.11.2026",
-            "30.11.2026, 18:05",
-            "18:05",
-        )
-        assert dates.month_name(3) == "März"
+    with app.test_request_context(headers={"Accept-Language": header}):
+        written = (dates.day(when), dates.moment(when), dates.clock(when), dates.month_name(3))
+    assert written == expected
 
 
 @pytest.mark.parametrize(

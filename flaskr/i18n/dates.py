@@ -33,37 +33,37 @@ def reader_zone() -> str:
     return str(current_app.config["TIMEZONE"])
 
 
-def day(value: datetime) -> str:
-    """The date of a stored time, in the reader's zone and language."""
+def _for_reader(value: datetime) -> tuple[datetime, str | None]:
+    """A stored time in the reader's zone, and their language (None: ISO forms)."""
     local = to_local(value, reader_zone())
     assert local is not None  # noqa: S101 - value is not None
     language = current_language()
-    if language in _ISO:
+    return local, None if language in _ISO else language
+
+
+def day(value: datetime) -> str:
+    """The date of a stored time, in the reader's zone and language."""
+    local, language = _for_reader(value)
+    if language is None:
         return local.strftime("%Y-%m-%d")
     return cldr.format_date(local.date(), "medium", locale=language)
 
 
 def moment(value: datetime) -> str:
     """The date and minute of a stored time, in the reader's zone and language."""
-    local = to_local(value, reader_zone())
-    assert local is not None  # noqa: S101 - value is not None
-    language = current_language()
-    if language in _ISO:
+    local, language = _for_reader(value)
+    if language is None:
         return local.strftime("%Y-%m-%d %H:%M")
     # The language's own way of joining a date and a time ("{1}, {0}" in German).
     joined = Locale.parse(language).datetime_formats["medium"]
     date = cldr.format_date(local.date(), "medium", locale=language)
-    return joined.replace("{1}", date).replace(
-        "{0}", cldr.format_time(local, "short", locale=language)
-    )
+    return joined.replace("{1}", date).replace("{0}", clock(value))
 
 
 def clock(value: datetime) -> str:
     """The hour and minute of a stored time, in the reader's zone and language."""
-    local = to_local(value, reader_zone())
-    assert local is not None  # noqa: S101 - value is not None
-    language = current_language()
-    if language in _ISO:
+    local, language = _for_reader(value)
+    if language is None:
         return local.strftime("%H:%M")
     return cldr.format_time(local, "short", locale=language)
 
