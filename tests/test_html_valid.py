@@ -47,6 +47,7 @@ SIGNED_IN = {
     "revision": "/1/revisions/1",
     "my-posts": "/me/posts",
     "account": "/auth/account",
+    "trash": "/me/trash/",
 }
 
 
@@ -66,6 +67,7 @@ def pages(app, client, make_user, make_post, tmp_path) -> dict[str, Path]:
     make_post(author, title="A post", body=BODY, tags="cats, dogs")
     with app.app_context():
         services.revise_post(1, services.Draft(title="A post", body=BODY + "\nMore.", tags="cats"))
+        services.delete_post(services.create_post(author, services.Draft(title="Gone", body="x")))
     found: dict[str, bytes] = {}
     now = utcnow()
     for name, path in SIGNED_OUT.items():
@@ -73,7 +75,11 @@ def pages(app, client, make_user, make_post, tmp_path) -> dict[str, Path]:
     client.post("/auth/login", data={"username": "ann", "password": "a long enough pw"})
     for name, path in SIGNED_IN.items():
         found[name] = client.get(path).data
-    # A form sent back with its errors.
+    # The same pages in German, and a form sent back with its errors.
+    for name in ("index", "create", "account"):
+        found[f"{name}-de"] = client.get(
+            SIGNED_IN.get(name, "/"), headers={"Accept-Language": "de"}
+        ).data
     found["create-with-errors"] = client.post(
         "/create", data={"title": "", "body": "", "action": "publish"}
     ).data
@@ -105,7 +111,7 @@ def problems(files: list[Path]) -> list[str]:
 
 
 def test_every_page_type_is_valid_html(pages):
-    assert len(pages) == len(SIGNED_OUT) + len(SIGNED_IN) + 1
+    assert len(pages) == len(SIGNED_OUT) + len(SIGNED_IN) + 3 + 1
     assert problems(list(pages.values())) == []
 
 

@@ -113,6 +113,7 @@ def test_every_page_type_passes_axe(page, auth, axe_source, variant):
     checker.check("delete", f"/{post_id}/delete")
     checker.check("my-posts", "/me/posts")
     checker.check("account", "/auth/account")
+    checker.check("trash", "/me/trash/")
     page.goto("/create")
     page.get_by_label("Title").fill("   ")  # passes the browser's check, not the server's
     page.get_by_role("button", name="Publish", exact=True).click()
@@ -133,7 +134,7 @@ def test_every_page_type_passes_axe(page, auth, axe_source, variant):
     page.goto("/archive/")
     page.locator(".archive-months a").first.click()
     checker.check("archive-month")
-    assert len(checker.checked) == 23
+    assert len(checker.checked) == 24
     assert not checker.found, "\n".join(checker.found)
 
 
