@@ -518,9 +518,11 @@ def test_a_scheduled_post_appearing_without_any_write_moves_last_modified(
     monkeypatch.setattr(views, "SETTLE", timedelta(seconds=0.3))
     alice = make_user("alice", PW)
     make_post(alice, title="Already out")
-    soon = utcnow() + timedelta(hours=1, seconds=0.5)
+    # Two seconds ahead: the two requests below must both come before it, even
+    # on a machine loaded by both suites at once (half a second was not enough).
+    soon = utcnow() + timedelta(hours=1, seconds=2)
     make_post(alice, title="Right on time", publish_at=soon)
-    settle(app)  # everything an hour back: the scheduled post is half a second away
+    settle(app)  # everything an hour back: the scheduled post is two seconds away
     since = {path: _last_modified_of(client, path) for path in ("/feed.atom", "/u/alice/feed.rss")}
     appears = soon - timedelta(hours=1)
     time.sleep(max(0.0, (appears - utcnow()).total_seconds()) + 0.35)
