@@ -57,7 +57,8 @@ def moment(value: datetime) -> str:
     # The language's own way of joining a date and a time ("{1}, {0}" in German).
     joined = Locale.parse(language).datetime_formats["medium"]
     date = cldr.format_date(local.date(), "medium", locale=language)
-    return joined.replace("{1}", date).replace("{0}", clock(value))
+    time = cldr.format_time(local, "short", locale=language)
+    return joined.replace("{1}", date).replace("{0}", time)
 
 
 def clock(value: datetime) -> str:
