@@ -210,8 +210,14 @@ def test_per_process_counters_would_let_more_through(server):
     """The control for the tests below: with counters kept in each worker's memory,
     the same burst gets more than 5 attempts through - so those tests can fail."""
     port = server(RATELIMIT_STORAGE_URI="memory://")
-    statuses = _concurrent_logins(port)
-    assert statuses.count(200) > 5
+    # A loaded machine may hand a whole burst to one worker: keep bursting until
+    # the other worker has answered too (shared counters never pass 5, however long).
+    admitted = 0
+    for _ in range(8):
+        admitted += _concurrent_logins(port).count(200)
+        if admitted > 5:
+            break
+    assert admitted > 5
 
 
 @pytest.mark.slow
