@@ -13,6 +13,10 @@ __all__ = ["create_app"]
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the blog application: settings, database, extensions, pages."""
     app = Flask(__name__, instance_relative_config=True)
+    from flaskr.i18n.templates import LanguageEnvironment
+
+    # Templates compiled once per language, with their constant messages translated.
+    app.jinja_environment = LanguageEnvironment
 
     from flaskr import config
 

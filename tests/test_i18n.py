@@ -118,6 +118,50 @@ def test_messages_made_of_parts_are_translated_whole(client, auth):
     assert b"Title is required." in response.data
 
 
+# --- templates compiled per language -------------------------------------------
+
+
+def test_each_language_keeps_its_own_compiled_pages_whichever_came_first(client):
+    # Constant messages are written into a template when it compiles: a copy
+    # compiled for one language must never serve another.
+    for header, words in [("de", "Anmelden"), ("en", "Log In"), ("de", "Anmelden")] * 2:
+        page = client.get("/auth/login", headers={"Accept-Language": header})
+        assert f">{words}</" in page.text, header
+        assert html_lang(page.data) == header
+
+
+def test_constant_messages_cost_no_call_and_messages_with_values_still_do(app):
+    calls = []
+
+    def counting(message, **values):
+        calls.append(message)
+        return message % values if values else message
+
+    source = (
+        '{{ _("Log In") }}|{{ gettext("Search") }}|{{ _("Page %(number)d", number=2) }}'
+        '|{{ other._("Search") }}|{{ _("Search", x=1) }}|{{ _("Log In") if flag else "-" }}'
+    )
+
+    class Other:
+        _ = staticmethod(counting)
+
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        template = app.jinja_env.from_string(source)
+        out = template.render(_=counting, gettext=counting, other=Other(), flag=True)
+    assert out.split("|") == ["Anmelden", "Suche", "Page 2", "Search", "Search", "Anmelden"]
+    # Only the message with a value, the attribute call and the one with an argument ran.
+    assert calls == ["Page %(number)d", "Search", "Search"]
+
+
+def test_a_constant_message_is_markup_as_gettext_returns_it(app):
+    # The same as the call gave: trusted (not escaped again) where the template
+    # autoescapes, plain text where it does not.
+    with app.test_request_context():
+        escaped = app.jinja_env.from_string('{{ _("A & B") }}').render()
+        plain = app.jinja_env.overlay(autoescape=False).from_string('{{ _("A & B") }}').render()
+    assert escaped == "A & B" and plain == "A & B"
+
+
 def test_error_pages_speak_the_reader_s_language(client):
     page = client.get("/no/such/page", headers={"Accept-Language": "de"})
     assert page.status_code == 404

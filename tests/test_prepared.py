@@ -126,3 +126,14 @@ def test_statements_are_built_once_per_app(make_app):
     with second.app_context():
         assert once_per_app(build, "a") is not one
     assert made == ["a", "b", "a"]
+
+
+def test_literals_in_a_statement_are_bound_like_sqlalchemy_binds_them(app, posts):
+    """A literal is an anonymous parameter whose name exists only once compiled:
+    its converter must be found under that name (a Numeric literal has one)."""
+    literal = sa.literal(2.5, sa.Numeric(asdecimal=False))
+    statement = sa.select(post.c.id, (post.c.id * literal).label("scaled")).order_by(post.c.id)
+    with app.app_context():
+        mine = Prepared(statement).rows()
+        theirs = [dict(row) for row in connection().execute(statement).mappings()]
+    assert mine == theirs and mine[0]["scaled"] == mine[0]["id"] * 2.5

@@ -12,9 +12,10 @@ new key, and a kept copy is never shown for a post that has changed.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Flask, request
+from jinja2 import Template
 from markupsafe import Markup
 
 from flaskr.blog import urls
@@ -40,41 +41,56 @@ def init_app(app: Flask) -> None:
     def bound() -> dict[str, Any]:
         # Bound per render, not looked up through current_app and the request at
         # each of a list page's ten calls: each context lookup costs.
-        reader: list[tuple[str, str]] = []
+        page: list[Page] = []
 
         def article_for_this_page(post: dict[str, Any], full: bool = False) -> Markup:
-            if not reader:
-                reader.append((current_language(), reader_zone()))
-            return article(app, kept, reader[0], post, full)
+            if not page:
+                page.append(
+                    Page(
+                        app.jinja_env.get_template(TEMPLATE),
+                        request.script_root,
+                        (current_language(), reader_zone()),
+                    )
+                )
+            return article(kept, page[0], post, full)
 
         return {"article": article_for_this_page}
 
     app.context_processor(bound)
 
 
+class Page(NamedTuple):
+    """What every article on one page shares."""
+
+    #: The loaded macro file, compiled for the page's language.
+    template: Template
+    script_root: str
+    #: The reader's language and time zone.
+    reader: tuple[str, str]
+
+
 def article(
-    app: Flask,
     kept: Fragments[Markup],
-    reader: tuple[str, str],
+    page: Page,
     post: dict[str, Any],
     full: bool = False,
 ) -> Markup:
     """The post's article HTML: kept, or rendered by the macro and kept.
 
     `post` is a row from blog.services.with_html(); its addresses, excerpt and
-    reading time are made here when the macro has to run. `reader` is the
-    reader's language and time zone.
+    reading time are made here when the macro has to run.
     """
-    # The loaded macro file is part of the key: an edited template (auto-reload) renders anew.
-    template = app.jinja_env.get_template(TEMPLATE)
+    template = page.template
     key = (
+        # The loaded macro file is part of the key: an edited template
+        # (auto-reload) renders anew.
         template,
         full,
         can_template("post:update", post),
-        request.script_root,
+        page.script_root,
         # The words around the post and how its dates are written are the
         # reader's: their language and time zone.
-        reader,
+        page.reader,
         post["id"],
         post["title"],
         post["username"],

@@ -104,7 +104,9 @@ def _compile(statement: sa.Select[Any], dialect: sa.Dialect) -> _Plan:
         if value is not None
     }
     binds: dict[str, Processor] = {}
-    for name, bind in compiled.binds.items():
+    # By the name the SQL uses: an anonymous parameter's (a literal in the
+    # statement) is resolved only when compiled.
+    for bind, name in compiled.bind_names.items():
         process = bind.type.dialect_impl(dialect).bind_processor(dialect)
         if process is not None:
             binds[name] = process

@@ -12,16 +12,26 @@ the same functions, looking the catalogue up at each call.
 The semantics are the extension's "newstyle" gettext: the translation is
 trusted markup when the template autoescapes, the values put into it are
 escaped, and ngettext puts the count in as `num`.
+
+Most messages in a template are constant - `_("Search")`, with nothing put
+into them - and those need no call at all: each template is compiled once per
+language (`LanguageEnvironment` keeps one compiled copy per language), and
+while it compiles `ConstantMessages` writes each constant message's
+translation into it as text, so a page pays for the messages with values
+only. Babel still finds every `_("...")` in the template's source.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from babel.support import NullTranslations
 from flask import Flask
-from jinja2 import pass_eval_context
+from flask.templating import Environment
+from jinja2 import BaseLoader, Template, pass_eval_context
+from jinja2.ext import Extension
+from jinja2.lexer import Token, TokenStream
 from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
@@ -31,7 +41,108 @@ from flaskr.i18n.languages import chosen
 def init_app(app: Flask) -> None:
     """Give templates _, gettext and ngettext in the request's language."""
     app.jinja_env.globals.update(_callables(lambda: chosen()[1]))
+    app.jinja_env.add_extension(ConstantMessages)
     app.context_processor(bound_gettext)
+
+
+class LanguageEnvironment(Environment):
+    """Flask's template environment, keeping one compiled copy of each template per
+    language (set as the app's `jinja_environment` before its first template).
+
+    Jinja keys its cache of compiled templates by (loader, name): the loader
+    seen here is a stand-in for the app's, one per language, so each language's
+    copy has its own key. Everything else about loading stays Jinja's.
+    """
+
+    @property
+    def loader(self) -> BaseLoader | None:
+        """The app's loader, as the stand-in of the language being written in."""
+        inner = self.__dict__["_loaders"][None]
+        if inner is None:
+            return None
+        loaders = self.__dict__["_loaders"]
+        code = chosen()[0]
+        found = loaders.get(code)
+        if found is None:
+            found = loaders[code] = _LanguageLoader(inner)
+        return found
+
+    @loader.setter
+    def loader(self, inner: BaseLoader | None) -> None:
+        self.__dict__["_loaders"] = {None: inner}
+
+
+class _LanguageLoader(BaseLoader):
+    """The app's template loader under another name (see LanguageEnvironment)."""
+
+    def __init__(self, inner: BaseLoader) -> None:
+        self.inner = inner
+
+    def get_source(
+        self, environment: Any, template: str
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        """The template's source, from the app's loader."""
+        return self.inner.get_source(environment, template)
+
+    def list_templates(self) -> list[str]:
+        """Every template the app's loader knows."""
+        return self.inner.list_templates()
+
+    def load(self, environment: Any, name: str, globals: Any = None) -> Template:
+        """Compile the template (in the language being written in)."""
+        return self.inner.load(environment, name, globals)
+
+
+class ConstantMessages(Extension):
+    """Writes `_("...")` and `gettext("...")` with nothing put into them as their
+    translation into the language the template is being compiled for.
+
+    The tokens `_ ( "text" )` become `( "translation" | safe )`, which Jinja's
+    optimizer turns into constant markup: what `_` returns in an autoescaped
+    template, and plain text where the template does not autoescape.
+    """
+
+    priority = 50  # before other extensions see the calls
+
+    def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
+        """The template's tokens, constant messages translated."""
+        translations = chosen()[1]
+        pending: list[Token] = []
+        previous = None
+        for token in stream:
+            pending.append(token)
+            if not _still_a_message(pending, previous):
+                previous = pending[-1]
+                yield from pending
+                pending = []
+            elif len(pending) == 4:
+                name, _open, text, close = pending
+                translated = translations.ugettext(text.value)
+                yield Token(_open.lineno, "lparen", "(")
+                yield Token(text.lineno, "string", translated)
+                yield Token(text.lineno, "pipe", "|")
+                yield Token(text.lineno, "name", "safe")
+                yield Token(close.lineno, "rparen", ")")
+                previous = close
+                pending = []
+        yield from pending
+
+
+#: What each token of a constant message is, in order.
+_SHAPE = (
+    lambda t: t.type == "name" and t.value in ("_", "gettext"),
+    lambda t: t.type == "lparen",
+    lambda t: t.type == "string",
+    lambda t: t.type == "rparen",
+)
+
+
+def _still_a_message(pending: list[Token], previous: Token | None) -> bool:
+    """Whether the tokens so far may yet be a constant message call (not `x._(...)`)."""
+    if previous is not None and previous.type == "dot" and len(pending) == 1:
+        return False
+    index = len(pending) - 1
+    return _SHAPE[index](pending[index])
 
 
 def bound_gettext() -> dict[str, Callable[..., Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +13,7 @@ from sqlalchemy.engine import RowMapping
 from flaskr.auth.tables import user
 from flaskr.blog.tables import post
 from flaskr.db import connection, is_sqlite, planned_for_its_values, utcnow
+from flaskr.db.prepared import Prepared, once_per_app
 from flaskr.policy import public_posts
 from flaskr.search import terms
 from flaskr.tags.tables import post_tag, tag
@@ -75,16 +75,17 @@ _NOW = sa.bindparam("now", type_=sa.DateTime())
 class _SqliteSearch:
     """The statements of one kind of SQLite search (with or without tag and author filters)."""
 
-    count: sa.Select[Any]
-    newest: sa.Select[Any]
-    ranked: sa.Select[Any]
+    count: Prepared
+    newest: Prepared
+    ranked: Prepared
+    #: SQLAlchemy's: its list of ids is written into the SQL at each run.
     details_in: sa.Select[Any]
-    details_range: sa.Select[Any]
+    details_range: Prepared
 
 
-@functools.cache
 def _sqlite_search(by_tag: bool, by_author: bool) -> _SqliteSearch:
-    """Built once per kind; the words, filters, time and page are bound when they run."""
+    """Built once per kind and app; the words, filters, time and page are bound when they run.
+    Run on the driver (db.prepared): SQLAlchemy's execute() cost as much as the SQL."""
     fts = _FTS
     matches = fts.c.post_fts.op("MATCH")(sa.bindparam("match"))
     narrowing = _narrowing(
@@ -134,14 +135,14 @@ def _sqlite_search(by_tag: bool, by_author: bool) -> _SqliteSearch:
         fts.join(post, post.c.id == fts.c.rowid).join(user, user.c.id == post.c.author_id)
     )
     return _SqliteSearch(
-        count=sa.select(sa.func.count()).select_from(first),
-        newest=newest,
-        ranked=ranked,
+        count=Prepared(sa.select(sa.func.count().label("count")).select_from(first)),
+        newest=Prepared(newest),
+        ranked=Prepared(ranked),
         details_in=details.where(matches, fts.c.rowid.in_(sa.bindparam("ids", expanding=True))),
         # One walk over the page's rowid range, not one index seek per post (a
         # common word's doclist is long: each seek costs as much as the range).
-        details_range=details.where(
-            matches, fts.c.rowid.between(sa.bindparam("low"), sa.bindparam("high"))
+        details_range=Prepared(
+            details.where(matches, fts.c.rowid.between(sa.bindparam("low"), sa.bindparam("high")))
         ),
     )
 
@@ -156,7 +157,7 @@ def _search_sqlite(text, page, per_page, tag_name, author) -> list[Mapping[Any, 
         narrowed = terms.fts5_query(f'"{value}"') if value else None
         if narrowed:
             match = f"({match}) AND {column} : {narrowed}"
-    statements = _sqlite_search(bool(tag_name), bool(author))
+    statements = once_per_app(_sqlite_search, bool(tag_name), bool(author))
     params: dict[str, Any] = {
         "match": match,
         "now": utcnow(),
@@ -167,26 +168,23 @@ def _search_sqlite(text, page, per_page, tag_name, author) -> list[Mapping[Any, 
         params["tag_name"] = tag_name
     if author:
         params["author"] = author
-    conn = connection()
     rank_max = current_app.config["SEARCH_RANK_MAX_MATCHES"]
-    if conn.execute(statements.count, {**params, "count_to": rank_max + 1}).scalar_one() > rank_max:
+    found: list[Mapping[Any, Any]]
+    if statements.count.scalar({**params, "count_to": rank_max + 1}) > rank_max:
         # Words found in many posts: bm25 would read each match's entry in a long
         # doclist (milliseconds) to tell apart posts that all have the word; the
         # newest come first instead, straight off the index.
-        ids = list(conn.execute(statements.newest, params).scalars())
+        ids = [row["id"] for row in statements.newest.rows(params)]
         if not ids:
             return []
-        details = statements.details_range
-        params.update(low=min(ids), high=max(ids))
+        found = statements.details_range.rows({**params, "low": min(ids), "high": max(ids)})
     else:
-        ids = list(
-            conn.execute(statements.ranked, {**params, "candidates": _candidates()}).scalars()
-        )
+        ranked = statements.ranked.rows({**params, "candidates": _candidates()})
+        ids = [row["id"] for row in ranked]
         if not ids:
             return []
-        details = statements.details_in
-        params["ids"] = ids
-    rows = {row["id"]: row for row in conn.execute(details, params).mappings()}
+        found = list(connection().execute(statements.details_in, {**params, "ids": ids}).mappings())
+    rows = {row["id"]: row for row in found}
     return [rows[i] for i in ids if i in rows]
 
 
