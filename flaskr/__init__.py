@@ -55,6 +55,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.add_template_filter(markup.markdown_filter, "markdown")
 
     from flaskr import (
+        admin,
         appearance,
         archive,
         auth,
@@ -83,6 +84,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         appearance.bp,
         trash.bp,
         archive.bp,
+        admin.bp,
     ):
         app.register_blueprint(blueprint)
     # The tutorial's url_for("index") names the blog's front page.

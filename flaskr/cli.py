@@ -10,16 +10,16 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from flaskr.db.outages import reports_outages
-from flaskr.validation import ValidationError
 
 
 def init_app(app: Flask) -> None:
     """Add flaskr's operational commands to the app's CLI."""
+    from flaskr.auth.cli import COMMANDS as ACCOUNT_COMMANDS
     from flaskr.demo import demo_data_command
 
     for command in (
         serve_command,
-        create_user_command,
+        *ACCOUNT_COMMANDS,
         demo_data_command,
         check_command,
         purge_trash_command,
@@ -82,25 +82,6 @@ def _apply_migrations() -> None:
 
     if upgrade_db():
         click.echo("Applied database migrations.")
-
-
-@click.command("create-user")
-@click.argument("username")
-# Hidden until administrators can do something (the next issue): the flag is
-# stored but nothing reads it yet.
-@click.option("--admin", is_flag=True, hidden=True, help="Give the account administrator rights.")
-@click.password_option(help="Asked for when not given; never echoed.")
-@with_appcontext
-def create_user_command(username: str, admin: bool, password: str) -> None:
-    """Create an account from the command line."""
-    from flaskr.auth.services import register_user
-
-    try:
-        user_id = register_user(username, password, is_admin=admin)
-    except ValidationError as error:
-        raise click.ClickException(str(error)) from None
-    role = "administrator" if admin else "user"
-    click.echo(f"Created {role} {username!r} (id {user_id}).")
 
 
 @click.command("check")

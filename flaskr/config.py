@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_LOGIN": "10 per minute;50 per hour",
     "RATELIMIT_ACCOUNT": "20 per hour",
     "RATELIMIT_WRITE": "60 per minute;600 per hour",  # post saves and previews, per user
+    "RATELIMIT_ADMIN": "60 per minute;1000 per hour",  # admin actions, per admin
     "AUTOSAVE_SECONDS": 15,  # the editor saves a draft by itself this often (0: never)
     "DEVICE_COOKIE_DAYS": 365,  # a browser that signed in is a known device this long
     "PASSWORD_MIN_LENGTH": 8,
@@ -52,6 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "SITE_DESCRIPTION": "A blog",
     "LANGUAGE": "en",  # the site's language: pages, feeds, posts that name none (en, de)
     "TIMEZONE": "UTC",  # IANA zone of the dates anonymous readers see
+    "DEFAULT_ROLE": "author",  # new accounts' role: reader or author (editors are made)
     "SHUTDOWN_GRACE_SECONDS": 20,  # `flaskr serve`: how long SIGTERM lets requests finish
 }
 

@@ -12,6 +12,12 @@ Two kinds of rule live in this module:
 Who may *read* a post is the one rule with two forms: `post_is_public()` for a
 row in hand and `public_posts()` for SQL. They are defined side by side and a
 test holds them equal.
+
+**Roles.** Each account has one role, and each role may do what the one
+before it may, and more: a *reader* signs in (and will comment and like),
+an *author* also writes and edits their own posts, an *editor* also edits
+and deletes anyone's, an *admin* also runs the site. `can()` reads the role
+and nothing else does.
 """
 
 from __future__ import annotations
@@ -22,12 +28,24 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import Flask, abort, g, request
+from flask_babel import lazy_gettext
 
 from flaskr.db import utcnow
 from flaskr.security import audit
 
 #: The status a post must have to be read by anyone but its author.
 PUBLISHED = "published"
+
+#: Every role, from the one that may do least to the one that may do most.
+ROLES = ("reader", "author", "editor", "admin")
+#: What pages call each role.
+ROLE_NAMES = {
+    "reader": lazy_gettext("Reader"),
+    "author": lazy_gettext("Author"),
+    "editor": lazy_gettext("Editor"),
+    "admin": lazy_gettext("Administrator"),
+}
+_RANK = {role: rank for rank, role in enumerate(ROLES)}
 
 #: Route access rules a view can declare.
 PUBLIC = "public"
@@ -40,7 +58,9 @@ ACTIONS = frozenset(
         "post:read",  # see a post (its page, feeds, search): published and due, or your own
         "post:create",  # write a new post
         "post:update",  # edit a post, see and restore its history
-        "post:delete",  # delete a post
+        "post:delete",  # delete a post (into its author's trash)
+        "trash:manage",  # restore or purge a post in the trash: its author's alone
+        "site:manage",  # the admin area: accounts, roles, the audit log
     }
 )
 
@@ -85,6 +105,19 @@ def post_state(post: Record, now: datetime | None = None) -> str:
 # --- actions -----------------------------------------------------------------
 
 
+def check_role(role: str) -> str:
+    """The role, if it is one (else ValueError)."""
+    if role not in _RANK:
+        raise ValueError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
+    return role
+
+
+def is_at_least(user: User | None, role: str) -> bool:
+    """True when the user's role is `role` or one that may do more."""
+    # An unknown role (a row edited by hand) may do nothing a reader may not.
+    return user is not None and _RANK.get(user["role"], 0) >= _RANK[role]
+
+
 def _owns(user: User | None, resource: Record | None) -> bool:
     return user is not None and resource is not None and resource["author_id"] == user["id"]
 
@@ -94,10 +127,24 @@ def can(user: User | None, action: str, resource: Record | None = None) -> bool:
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
     if action == "post:read":
-        return resource is not None and (post_is_public(resource) or _owns(user, resource))
+        # Editors see drafts too: they edit them.
+        return resource is not None and (
+            post_is_public(resource) or _owns(user, resource) or is_at_least(user, "editor")
+        )
     if action == "post:create":
-        return user is not None
-    # post:update, post:delete: the author only (roles arrive with the admin area).
+        return is_at_least(user, "author")
+    if action == "site:manage":
+        return is_at_least(user, "admin")
+    if action == "post:update":
+        # A reader (say, a demoted author) keeps their posts but no longer writes.
+        return (is_at_least(user, "author") and _owns(user, resource)) or (
+            resource is not None and is_at_least(user, "editor")
+        )
+    if action == "post:delete":
+        # Their own posts stay theirs to delete, whatever their role.
+        return _owns(user, resource) or (resource is not None and is_at_least(user, "editor"))
+    # trash:manage: what someone deleted is theirs alone to restore or purge (an
+    # editor's deletion lands in the author's trash, for the author to decide).
     return _owns(user, resource)
 
 
@@ -154,8 +201,25 @@ def access_rule(view: Callable[..., Any]) -> str | None:
     return getattr(view, "access_rule", None)
 
 
+#: Roles a site may give every new account: what strangers may become by registering.
+DEFAULT_ROLES = ("reader", "author")
+
+
 def init_app(app: Flask) -> None:
-    """Declare Flask's own static route public, and give templates `can()`."""
+    """Check the default role; declare Flask's own static route public; give templates `can()`."""
+    from flaskr.config import ConfigError
+
+    if app.config["DEFAULT_ROLE"] not in DEFAULT_ROLES:
+        raise ConfigError(
+            f"DEFAULT_ROLE must be one of {', '.join(DEFAULT_ROLES)}, "
+            f"not {app.config['DEFAULT_ROLE']!r}: editors and admins are made, not registered."
+        )
     if "static" in app.view_functions:
         public(app.view_functions["static"])
     app.add_template_global(can_template, "can")
+    app.add_template_global(role_name, "role_name")
+
+
+def role_name(role: str) -> str:
+    """A role as pages name it, in the reader's language (an unknown one as stored)."""
+    return str(ROLE_NAMES.get(role, role))

@@ -165,7 +165,7 @@ def _headers(response: Response) -> Response:
     for name, value in wanted:
         if name.lower() not in present:
             headers.add(name, value)
-    if g.get("user") is not None or request.path.startswith("/auth/"):
+    if g.get("user") is not None or request.path.startswith(("/auth/", "/admin/")):
         # Pages for a signed-in user must not be kept by shared or browser caches.
         headers["Cache-Control"] = "no-store"
         headers.add("Vary", "Cookie")
@@ -205,19 +205,65 @@ def safe_path(target: str | None) -> str:
 
 #: Audit events that are the site working as it should: logged at INFO. Every
 #: other event (a failed login, a refusal, a rate limit) is a WARNING.
-ROUTINE_EVENTS = frozenset({"login", "register", "password-changed", "account-deleted"})
+ROUTINE_EVENTS = frozenset(
+    {"login", "register", "password-changed", "account-deleted", "user-created"}
+)
+
+
+#: Audit events also kept in the database, for the admin area's audit log page.
+STORED_EVENTS = frozenset(
+    {
+        "user-created",
+        "role-changed",
+        "user-disabled",
+        "user-enabled",
+        "password-reset",
+        "password-changed",
+        "account-deleted",
+        "login-failed",
+    }
+)
 
 
 def audit(event: str, **fields: object) -> None:
-    """Log a security event on one line; values are escaped so input cannot forge lines."""
+    """Log a security event on one line; values are escaped so input cannot forge lines.
+    The events admins review (STORED_EVENTS) are also written to the audit log table,
+    in the transaction of the change they record when there is one."""
     from flask import current_app
 
     user = g.get("user")
     fields.setdefault("user_id", user["id"] if user else None)
-    fields.setdefault("ip", request.remote_addr)
+    # The command line (an operator at the server) has no request and no address.
+    fields.setdefault("ip", request.remote_addr if has_request_context() else None)
     parts = " ".join(f"{key}={_escape(value)}" for key, value in fields.items())
     level = logging.INFO if event in ROUTINE_EVENTS else logging.WARNING
-    current_app.logger.getChild("audit").log(level, "security %s %s", event, parts)
+    logger = current_app.logger.getChild("audit")
+    logger.log(level, "security %s %s", event, parts)
+    if event in STORED_EVENTS:
+        _store(event, fields, logger)
+
+
+def _store(event: str, fields: dict[str, object], logger: logging.Logger) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from flaskr.admin.queries import insert_audit
+    from flaskr.db import transaction, utcnow
+
+    rest = {k: v for k, v in fields.items() if k not in ("user_id", "target_id", "ip")}
+    try:
+        with transaction():
+            insert_audit(
+                at=utcnow(),
+                event=event,
+                actor_id=fields.get("user_id"),
+                target_id=fields.get("target_id"),
+                ip=fields.get("ip"),
+                details=" ".join(f"{key}={_escape(value)}" for key, value in rest.items()),
+            )
+    except SQLAlchemyError:
+        # The line above is logged already; a database that cannot take the entry
+        # must not turn the action (or the refusal) into an error page.
+        logger.exception("security audit-not-stored event=%s", event)
 
 
 def _escape(value: object) -> str:

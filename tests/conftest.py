@@ -321,9 +321,9 @@ def make_user(app: Flask) -> Callable[..., int]:
     """Create an account through the auth services; return its id."""
     from flaskr.auth.services import register_user
 
-    def make(username: str = "alice", password: str = "a long enough pw", is_admin: bool = False):
+    def make(username: str = "alice", password: str = "a long enough pw", role: str | None = None):
         with app.app_context():
-            return register_user(username, password, is_admin=is_admin)
+            return register_user(username, password, role=role)
 
     return make
 

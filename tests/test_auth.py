@@ -319,17 +319,37 @@ def test_a_corrupt_stored_hash_is_a_wrong_password_not_an_error(app, auth):
 # --- defaults and bounds --------------------------------------------------------
 
 
-def test_a_new_account_is_an_administrator_only_when_asked(app, auth):
+def test_a_new_account_gets_the_site_s_default_role_unless_another_is_asked(app, auth):
     assert auth.register("alice", PW).headers["Location"] == "/auth/login"
     with app.app_context():
         services.register_user("bob", PW)
-        services.register_user("root", PW, is_admin=True)
-        rows = connection().execute(sa.select(user.c.username, user.c.is_admin)).all()
-    assert {name: bool(is_admin) for name, is_admin in rows} == {
-        "alice": False,
-        "bob": False,
-        "root": True,
-    }
+        services.register_user("root", PW, role="admin")
+        services.register_user("ed", PW, role="editor")
+        rows = connection().execute(sa.select(user.c.username, user.c.role)).all()
+    assert dict(rows) == {"alice": "author", "bob": "author", "root": "admin", "ed": "editor"}
+
+
+def test_a_site_that_registers_readers_gives_registrations_the_reader_role(make_app):
+    app = make_app(DEFAULT_ROLE="reader")
+    client = app.test_client()
+    client.post("/auth/register", data={"username": "rita", "password": PW})
+    with app.app_context():
+        assert connection().execute(sa.select(user.c.role)).scalar_one() == "reader"
+
+
+@pytest.mark.parametrize("role", ["editor", "admin", "owner", ""])
+def test_a_default_role_strangers_must_not_get_stops_the_start(make_app, role):
+    from flaskr.config import ConfigError
+
+    with pytest.raises(ConfigError, match="DEFAULT_ROLE"):
+        make_app(DEFAULT_ROLE=role)
+
+
+def test_an_unknown_role_is_refused_and_no_account_is_made(app):
+    with app.app_context():
+        with pytest.raises(ValueError, match="unknown role"):
+            services.register_user("mallory", PW, role="superuser")
+        assert connection().execute(sa.select(sa.func.count()).select_from(user)).scalar() == 0
 
 
 def test_a_username_of_the_maximum_length_registers_and_signs_in(auth):

@@ -1,4 +1,4 @@
-"""The `flaskr` command: create-user, demo-data, check, serve, and the console script."""
+"""The `flaskr` command: account commands, demo-data, check, serve, and the console script."""
 
 from __future__ import annotations
 
@@ -46,10 +46,10 @@ def _flaskr(*args: str, env: dict[str, str], cwd) -> subprocess.CompletedProcess
 def test_create_user_prompts_for_the_password_without_echo(app, runner):
     result = runner.invoke(args=["create-user", "alice"], input="a long enough pw\n" * 2)
     assert result.exit_code == 0, result.output
-    assert "Created user 'alice' (id 1)." in result.output
+    assert "Created author 'alice' (id 1)." in result.output
     assert "a long enough pw" not in result.output
-    ((name, is_admin, password),) = _rows(app, 'SELECT username, is_admin, password FROM "user"')
-    assert (name, bool(is_admin)) == ("alice", False)
+    ((name, role, password),) = _rows(app, 'SELECT username, role, password FROM "user"')
+    assert (name, role) == ("alice", "author")
     assert password.startswith("$argon2id$")
     assert (
         app.test_client()
@@ -59,19 +59,145 @@ def test_create_user_prompts_for_the_password_without_echo(app, runner):
     )
 
 
-def test_create_user_admin(app, runner):
-    result = runner.invoke(args=["create-user", "--admin", "root"], input="a long enough pw\n" * 2)
-    assert "Created administrator 'root'" in result.output
-    assert _rows(app, 'SELECT username, is_admin FROM "user"') == [("root", True)]
+@pytest.mark.parametrize(
+    ("args", "role"),
+    [
+        (["--admin"], "admin"),
+        (["--role", "editor"], "editor"),
+        (["--admin", "--role", "admin"], "admin"),
+    ],
+)
+def test_create_user_makes_the_role_asked_for(app, runner, args, role, caplog):
+    result = runner.invoke(args=["create-user", *args, "root"], input="a long enough pw\n" * 2)
+    assert result.exit_code == 0, result.output
+    assert f"Created {role} 'root'" in result.output
+    assert _rows(app, 'SELECT username, role FROM "user"') == [("root", role)]
+    assert any(
+        f"security user-created target_id=1 role={role} via=cli" in r.getMessage()
+        for r in caplog.records
+    )
 
 
-def test_create_user_help_does_not_advertise_the_admin_flag(runner):
-    # Administrators can't do anything yet (the next issue): the flag stays
-    # hidden until they can.
+def test_create_user_refuses_flags_that_disagree_and_makes_nothing(app, runner):
+    result = runner.invoke(
+        args=["create-user", "--admin", "--role", "reader", "root"],
+        input="a long enough pw\n" * 2,
+    )
+    assert result.exit_code == 2 and "say different things" in result.output
+    result = runner.invoke(args=["create-user", "--role", "owner", "root"], input="x\n" * 2)
+    assert result.exit_code == 2 and "'owner' is not one of" in result.output
+    assert _rows(app, 'SELECT username FROM "user"') == []
+
+
+def test_create_user_help_lists_the_roles(runner):
     result = runner.invoke(args=["create-user", "--help"])
     assert result.exit_code == 0
-    assert "USERNAME" in result.output and "--password" in result.output
-    assert "--admin" not in result.output and "administrator" not in result.output
+    assert "--admin" in result.output and "reader|author|editor|admin" in result.output
+
+
+# --- set-role, disable-user, enable-user, reset-password ---------------------------
+
+
+def _account(app, name: str) -> tuple:
+    ((row),) = _rows(app, f"SELECT role, disabled FROM \"user\" WHERE username = '{name}'")
+    return row[0], bool(row[1])
+
+
+def _signed_in(app, name: str = "alice", password: str = "a long enough pw"):
+    client = app.test_client()
+    client.post("/auth/login", data={"username": name, "password": password})
+    assert client.get("/auth/account").status_code == 200
+    return client
+
+
+def test_set_role_changes_what_the_account_may_do_at_its_next_request(
+    app, runner, make_user, caplog
+):
+    make_user("alice")
+    client = _signed_in(app)
+    assert client.get("/create").status_code == 200
+    result = runner.invoke(args=["set-role", "alice", "reader"])
+    assert result.exit_code == 0, result.output
+    assert "'alice' is now reader (was author)." in result.output
+    assert _account(app, "alice") == ("reader", False)
+    assert client.get("/create").status_code == 403  # the same session, no longer a writer
+    assert any(
+        "security role-changed" in r.getMessage() and "old=author new=reader" in r.getMessage()
+        for r in caplog.records
+    )
+    assert "already reader" in runner.invoke(args=["set-role", "alice", "reader"]).output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["set-role", "nobody", "editor"],
+        ["disable-user", "nobody"],
+        ["enable-user", "nobody"],
+        ["reset-password", "nobody", "--password", "a long enough pw"],
+    ],
+)
+def test_account_commands_name_a_missing_account_plainly(app, runner, make_user, args):
+    make_user("alice")
+    result = runner.invoke(args=args)
+    assert result.exit_code == 1
+    assert "There is no account named 'nobody'." in result.output
+    assert _account(app, "alice") == ("author", False)
+
+
+def test_set_role_refuses_an_unknown_role(app, runner, make_user):
+    make_user("alice")
+    result = runner.invoke(args=["set-role", "alice", "owner"])
+    assert result.exit_code == 2 and "'owner' is not one of" in result.output
+    assert _account(app, "alice") == ("author", False)
+
+
+def test_disable_user_ends_every_session_at_once_and_enable_lets_it_back(
+    app, runner, make_user, caplog
+):
+    make_user("alice")
+    first, second = _signed_in(app), _signed_in(app)
+    result = runner.invoke(args=["disable-user", "alice"])
+    assert result.exit_code == 0 and "ended all of its sessions" in result.output
+    assert _account(app, "alice") == ("author", True)
+    for client in (first, second):
+        assert client.get("/auth/account").status_code == 302  # signed out
+    refused = app.test_client().post(
+        "/auth/login", data={"username": "alice", "password": "a long enough pw"}
+    )
+    assert b"This account is disabled." in refused.data
+    result = runner.invoke(args=["enable-user", "alice"])
+    assert result.exit_code == 0 and "can sign in again" in result.output
+    assert _account(app, "alice") == ("author", False)
+    _signed_in(app)
+    assert "is not disabled" in runner.invoke(args=["enable-user", "alice"]).output
+    events = [r.getMessage() for r in caplog.records if "via=cli" in r.getMessage()]
+    assert [e.split()[1] for e in events] == ["user-disabled", "user-enabled"]
+
+
+def test_reset_password_prompts_without_echo_and_signs_the_account_out(app, runner, make_user):
+    make_user("alice")
+    client = _signed_in(app)
+    result = runner.invoke(args=["reset-password", "alice"], input="a new long password\n" * 2)
+    assert result.exit_code == 0, result.output
+    assert "a new long password" not in result.output
+    assert client.get("/auth/account").status_code == 302
+    _signed_in(app, password="a new long password")
+    old = app.test_client().post(
+        "/auth/login", data={"username": "alice", "password": "a long enough pw"}
+    )
+    assert b"Incorrect password." in old.data
+
+
+def test_reset_password_applies_the_password_policy_and_keeps_the_old_one(make_app, make_user):
+    app = make_app(PASSWORD_POLICY=True)
+    with app.app_context():
+        from flaskr.auth.services import register_user
+
+        register_user("alice", "a long enough pw")
+    result = app.test_cli_runner().invoke(args=["reset-password", "alice"], input="password1\n" * 2)
+    assert result.exit_code == 1 and "most common passwords" in result.output
+    _signed_in(app)
 
 
 def test_create_user_needs_matching_confirmation(app, runner):

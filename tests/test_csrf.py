@@ -14,6 +14,7 @@ PW = "a long enough pw"
 #: Values for URL parameters when a test visits every rule.
 URL_VALUES = {
     "post_id": 1,
+    "user_id": 1,
     "version": 1,
     "chunk": 1,
     "slug": "hello",
@@ -158,7 +159,8 @@ def _snapshot(app) -> dict[str, int]:
 def test_get_requests_change_nothing_but_the_tutorial_logout(
     app, client, auth, make_user, make_post
 ):
-    alice = make_user("alice", PW)
+    # An admin: the admin area's pages are visited too.
+    alice = make_user("alice", PW, role="admin")
     make_post(alice, title="Hello", tags="x")
     auth.login("alice", PW)
     values = {**URL_VALUES, "username": "alice", "name": "x"}

@@ -26,10 +26,14 @@ FORMS = {
     "appearance.choose_theme": ["theme", "next"],
     "trash.restore": [],
     "trash.delete_forever": [],
+    "admin.change_role": ["role", "q", "page"],
+    "admin.disable": ["q", "page"],
+    "admin.enable": ["q", "page"],
 }
 #: GET forms: the search box and list paging.
 QUERIES = {"/search": ["q", "tag", "author", "page"], "/": ["page"]}
-URL_VALUES = {"post_id": 1, "version": 1}
+#: Post 1 is alice's; account 2 is bob, whom alice (an admin) may act on.
+URL_VALUES = {"post_id": 1, "version": 1, "user_id": 2}
 
 _characters = st.characters(exclude_categories=("Cs",))  # surrogates cannot be sent as UTF-8
 TEXT = st.one_of(
@@ -69,7 +73,8 @@ def test_every_post_rule_is_fuzzed(app):
 
 @pytest.mark.parametrize("endpoint", sorted(FORMS))
 def test_random_form_input_never_causes_a_server_error(app, make_user, make_post, endpoint):
-    make_post(make_user("alice", PW), title="Hello", body="Body")
+    make_post(make_user("alice", PW, role="admin"), title="Hello", body="Body")
+    make_user("bob", PW)
     url = _endpoint_url(app, endpoint)
     fields = FORMS[endpoint] + ["unexpected"]
     client = app.test_client()

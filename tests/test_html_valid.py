@@ -48,6 +48,9 @@ SIGNED_IN = {
     "my-posts": "/me/posts",
     "account": "/auth/account",
     "trash": "/me/trash/",
+    "admin": "/admin/",
+    "admin-users": "/admin/users",
+    "admin-audit": "/admin/audit",
 }
 
 
@@ -63,8 +66,11 @@ def _validator() -> Path:
 @pytest.fixture
 def pages(app, client, make_user, make_post, tmp_path) -> dict[str, Path]:
     """Every page type as served, written to files: {name: path}."""
-    author = make_user("ann", "a long enough pw")
+    # An admin, so that the admin area's pages are checked too.
+    author = make_user("ann", "a long enough pw", role="admin")
+    make_user("bob", "a long enough pw", role="reader")
     make_post(author, title="A post", body=BODY, tags="cats, dogs")
+    client.post("/auth/login", data={"username": "bob", "password": "not it"})  # audited
     with app.app_context():
         services.revise_post(1, services.Draft(title="A post", body=BODY + "\nMore.", tags="cats"))
         services.delete_post(services.create_post(author, services.Draft(title="Gone", body="x")))
@@ -76,7 +82,7 @@ def pages(app, client, make_user, make_post, tmp_path) -> dict[str, Path]:
     for name, path in SIGNED_IN.items():
         found[name] = client.get(path).data
     # The same pages in German, and a form sent back with its errors.
-    for name in ("index", "create", "account"):
+    for name in ("index", "create", "account", "admin-users"):
         found[f"{name}-de"] = client.get(
             SIGNED_IN.get(name, "/"), headers={"Accept-Language": "de"}
         ).data
@@ -111,7 +117,7 @@ def problems(files: list[Path]) -> list[str]:
 
 
 def test_every_page_type_is_valid_html(pages):
-    assert len(pages) == len(SIGNED_OUT) + len(SIGNED_IN) + 3 + 1
+    assert len(pages) == len(SIGNED_OUT) + len(SIGNED_IN) + 4 + 1
     assert problems(list(pages.values())) == []
 
 

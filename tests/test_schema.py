@@ -154,12 +154,14 @@ def test_migration_0003_keeps_every_post_tag_revision_and_search_entry(
     app = make_app(AUTO_MIGRATE=False, **empty_database)
     made = _fill_at_0002(app)
     tables = ("user", "post", "post_tag", "post_revision", "tag", "user_session")
-    # The columns each table had at 0002: later migrations may add more.
+    # The columns each table had at 0002: later migrations may add more, and
+    # 0012 replaced user.is_admin with a role (its own test checks the values).
     with app.app_context():
-        columns = {
-            table: ", ".join(f'"{c["name"]}"' for c in sa.inspect(engine()).get_columns(table))
-            for table in tables
+        names = {
+            table: [c["name"] for c in sa.inspect(engine()).get_columns(table)] for table in tables
         }
+    names["user"].remove("is_admin")
+    columns = {table: ", ".join(f'"{name}"' for name in found) for table, found in names.items()}
     before = {
         table: _ids(app, f'SELECT {columns[table]} FROM "{table}" ORDER BY 1, 2')
         for table in tables
@@ -352,3 +354,36 @@ def test_migration_0006_builds_the_same_search_document_by_plpgsql(app, db_kind,
     with app.app_context(), transaction() as conn:
         conn.execute(sa.text("UPDATE post SET title = title"))
     assert _documents(app) == now and _ids(app, language) == [("plpgsql",)]
+
+
+# --- 0012: roles replace is_admin ---------------------------------------------------
+
+
+def test_migration_0012_makes_stored_admins_admins_and_everyone_else_an_author(
+    make_app, empty_database
+):
+    # `create-user --admin` stored is_admin before anything read it.
+    app = make_app(AUTO_MIGRATE=False, **empty_database)
+    with app.app_context():
+        with engine().connect() as conn:
+            if conn.dialect.name == "sqlite":  # as `flaskr upgrade` runs 0003
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+            with conn.begin():
+                command.upgrade(alembic_config(conn), "0011")
+        with transaction() as conn:
+            for name, is_admin in (("root", True), ("alice", False)):
+                conn.execute(
+                    sa.text(
+                        'INSERT INTO "user" (username, password, is_admin) VALUES (:n, :p, :a)'
+                    ),
+                    {"n": name, "p": "x", "a": is_admin},
+                )
+        upgrade_db()
+        with engine().connect() as conn:
+            rows = conn.execute(sa.text('SELECT username, role FROM "user"')).all()
+        assert dict(rows) == {"root": "admin", "alice": "author"}
+        with engine().connect() as conn, conn.begin():
+            command.downgrade(alembic_config(conn), "0011")
+        with engine().connect() as conn:
+            back = conn.execute(sa.text('SELECT username, is_admin FROM "user"')).all()
+        assert {name: bool(flag) for name, flag in back} == {"root": True, "alice": False}

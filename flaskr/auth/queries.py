@@ -16,7 +16,7 @@ PUBLIC_COLUMNS = (
     user.c.id,
     user.c.username,
     user.c.bio,
-    user.c.is_admin,
+    user.c.role,
     user.c.created,
     user.c.timezone,
     user.c.language,
@@ -70,12 +70,25 @@ def find_taken_username(username: str, skeleton: str) -> str | None:
     return connection().execute(query).scalar()
 
 
-def insert_user(username: str, skeleton: str, password_hash: str, *, is_admin: bool = False) -> int:
+def insert_user(username: str, skeleton: str, password_hash: str, *, role: str) -> int:
     """Add an account; return its id."""
     query = sa.insert(user).values(
-        username=username, username_skeleton=skeleton, password=password_hash, is_admin=is_admin
+        username=username, username_skeleton=skeleton, password=password_hash, role=role
     )
     return connection().execute(query.returning(user.c.id)).scalar_one()
+
+
+def find_account(username: str) -> RowMapping | None:
+    """An account's id, role and whether it is disabled, by its exact username."""
+    query = sa.select(user.c.id, user.c.username, user.c.role, user.c.disabled).where(
+        user.c.username == username
+    )
+    return connection().execute(query).mappings().first()
+
+
+def update_role(user_id: int, role: str) -> None:
+    """Give an account another role."""
+    connection().execute(sa.update(user).where(user.c.id == user_id).values(role=role))
 
 
 def update_password(user_id: int, password_hash: str) -> None:

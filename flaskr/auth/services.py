@@ -1,4 +1,4 @@
-"""Account rules: registration, signing in and out, password changes, deletion."""
+"""Account rules: registration, signing in and out, password changes, roles, deletion."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from flaskr.auth.tables import USERNAME_MAX
 from flaskr.db import transaction, utcnow
 from flaskr.db.prepared import Row
 from flaskr.i18n import check_language
+from flaskr.policy import check_role
 from flaskr.timezones import check_timezone
 from flaskr.validation import ValidationError, require_text
 
@@ -36,8 +37,9 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def register_user(username: str, password: str, *, is_admin: bool = False) -> int:
-    """Create an account; return its id."""
+def register_user(username: str, password: str, *, role: str | None = None) -> int:
+    """Create an account with `role` (None: the site's DEFAULT_ROLE); return its id."""
+    role = check_role(role or current_app.config["DEFAULT_ROLE"])
     username = require_text(username, gettext("Username"), max_len=USERNAME_MAX)
     username = require_text(
         usernames.normalize(username), gettext("Username"), max_len=USERNAME_MAX
@@ -62,7 +64,7 @@ def register_user(username: str, password: str, *, is_admin: bool = False) -> in
                         name=username,
                     )
                 )
-            return queries.insert_user(username, skeleton, password_hash, is_admin=is_admin)
+            return queries.insert_user(username, skeleton, password_hash, role=role)
     except IntegrityError:
         # Two registrations of one name at once (PostgreSQL reads committed data
         # only): the unique index decides, and the loser hears the usual message.
@@ -138,6 +140,34 @@ def disable_user(user_id: int) -> None:
     with transaction():
         queries.update_disabled(user_id, True)
         queries.delete_sessions(user_id)
+
+
+def enable_user(user_id: int) -> None:
+    """Let a disabled account sign in again."""
+    with transaction():
+        queries.update_disabled(user_id, False)
+
+
+def set_role(user_id: int, role: str) -> None:
+    """Give an account another role (policy.ROLES); it applies from its next request."""
+    role = check_role(role)
+    with transaction():
+        queries.update_role(user_id, role)
+
+
+def reset_password(user_id: int, new: str) -> None:
+    """Set a new password without the old one (an operator's reset); every session ends."""
+    check_policy(new, **_policy())
+    with transaction():
+        queries.update_password(user_id, hash_password(new))
+        queries.delete_sessions(user_id)
+
+
+def find_account(username: str) -> Row | None:
+    """An account's id, username, role and disabled flag, by its username as typed."""
+    if len(username) > USERNAME_MAX:
+        return None
+    return queries.find_account(usernames.normalize(username)) or queries.find_account(username)
 
 
 def delete_account(user_id: int, password: str) -> None:

@@ -17,7 +17,8 @@ user = sa.Table(
     sa.Column("password", sa.Text, nullable=False),
     sa.Column("created", sa.DateTime, nullable=False, server_default=sa.func.current_timestamp()),
     sa.Column("bio", sa.Text, nullable=False, server_default=""),
-    sa.Column("is_admin", sa.Boolean, nullable=False, server_default=sa.false()),
+    # policy.ROLES: reader, author, editor or admin (what may be done is policy.can()'s).
+    sa.Column("role", sa.String(16), nullable=False, server_default="author"),
     sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
     # IANA name; the editor shows and reads scheduled times in it (stored in UTC).
     sa.Column("timezone", sa.String(64), nullable=False, server_default="UTC"),

@@ -4,6 +4,7 @@ from alembic import context
 
 # Every capability's tables, so that autogenerate and the tests can compare
 # them with what the migrations build.
+from flaskr.admin import tables as _admin  # noqa: F401
 from flaskr.auth import tables as _auth  # noqa: F401
 from flaskr.blog import tables as _blog  # noqa: F401
 from flaskr.db import metadata

@@ -15,7 +15,7 @@ bp = Blueprint("trash", __name__, url_prefix="/me/trash")
 
 def _trashed(post_id: int):  # noqa: ANN202 - a row mapping
     # The author only, and 404 for anyone else: a trashed post is nobody else's business.
-    return authorize("post:delete", services.find(post_id), hide=True)
+    return authorize("trash:manage", services.find(post_id), hide=True)
 
 
 @bp.route("/")

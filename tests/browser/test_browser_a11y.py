@@ -81,11 +81,12 @@ class Checker:
         self.page.screenshot(path=str(ARTIFACTS / f"a11y-{name}-{width}-{theme}.png"))
 
 
-def test_every_page_type_passes_axe(page, auth, axe_source, variant):
+def test_every_page_type_passes_axe(page, auth, axe_source, variant, live_server):
     checker = Checker(page, axe_source, variant)
     tag = f"a11y{uuid.uuid4().hex[:8]}"
     checker.check("register", "/auth/register")
     auth.register()
+    live_server.cli("set-role", auth.username, "admin")  # the admin area's pages too
     checker.check("login", "/auth/login")
     auth.login()
 
@@ -116,6 +117,9 @@ def test_every_page_type_passes_axe(page, auth, axe_source, variant):
     checker.check("my-posts", "/me/posts")
     checker.check("account", "/auth/account")
     checker.check("trash", "/me/trash/")
+    checker.check("admin", "/admin/")
+    checker.check("admin-users", f"/admin/users?q={auth.username}")
+    checker.check("admin-audit", "/admin/audit")
     page.goto("/create")
     page.get_by_label("Title").fill("   ")  # passes the browser's check, not the server's
     page.get_by_role("button", name="Publish", exact=True).click()
@@ -136,7 +140,7 @@ def test_every_page_type_passes_axe(page, auth, axe_source, variant):
     page.goto("/archive/")
     page.locator(".archive-months a").first.click()
     checker.check("archive-month")
-    assert len(checker.checked) == 24
+    assert len(checker.checked) == 27
     assert not checker.found, "\n".join(checker.found)
 
 

@@ -1,0 +1,105 @@
+"""The admin area's rules: what an admin may do to accounts, and what the dashboard shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask_babel import gettext, lazy_gettext
+
+from flaskr.admin import queries
+from flaskr.auth import services as accounts
+from flaskr.db import utcnow
+from flaskr.paging import Page, make_page
+from flaskr.policy import ROLES
+from flaskr.validation import ValidationError
+
+#: The audit log's kinds of entry (security.STORED_EVENTS) as the page names them, in
+#: the order its filter lists them: what admins did first.
+AUDIT_EVENTS = {
+    "role-changed": lazy_gettext("Role changed"),
+    "user-disabled": lazy_gettext("Account disabled"),
+    "user-enabled": lazy_gettext("Account enabled"),
+    "user-created": lazy_gettext("Account created on the command line"),
+    "password-reset": lazy_gettext("Password reset"),
+    "password-changed": lazy_gettext("Password changed"),
+    "account-deleted": lazy_gettext("Account deleted"),
+    "login-failed": lazy_gettext("Failed login"),
+}
+
+
+@dataclass
+class Dashboard:
+    """What the admin area's first page counts."""
+
+    users_by_role: dict[str, int]
+    disabled_users: int
+    posts_by_state: dict[str, int]
+    newest_users: list[Any]
+    failed_logins_today: int
+
+
+def dashboard() -> Dashboard:
+    """Counts of accounts and posts, the newest accounts, and failed logins in the last day."""
+    now = utcnow()
+    by_role = queries.count_users_by_role()
+    by_state = queries.count_posts_by_state(now)
+    return Dashboard(
+        users_by_role={role: by_role.get(role, 0) for role in ROLES},
+        disabled_users=queries.count_disabled_users(),
+        posts_by_state={
+            state: by_state.get(state, 0) for state in ("published", "scheduled", "draft")
+        },
+        newest_users=queries.newest_users(5),
+        failed_logins_today=queries.count_since("login-failed", now - timedelta(days=1)),
+    )
+
+
+def users_page(starts_with: str, number: int, per_page: int) -> Page:
+    """A page of accounts, by username."""
+    rows = queries.list_users(starts_with, page=number, per_page=per_page)
+    return make_page(rows, number, per_page)
+
+
+def audit_page(event: str | None, number: int, per_page: int) -> Page:
+    """A page of the audit log, newest first."""
+    rows = queries.list_audit(event, page=number, per_page=per_page)
+    return make_page(rows, number, per_page)
+
+
+def _target(admin_id: int, user_id: int) -> Any:
+    """The account an admin acts on; never their own (an admin who demoted or disabled
+    themselves could leave the site without one)."""
+    target = queries.find_user(user_id)
+    if target is None:
+        raise LookupError(user_id)
+    if target["id"] == admin_id:
+        raise ValidationError(
+            gettext("You cannot change your own account here: ask another administrator.")
+        )
+    return target
+
+
+def change_role(admin_id: int, user_id: int, role: str) -> tuple[Any, bool]:
+    """Give another account a role; (the account as it was, whether anything changed)."""
+    if role not in ROLES:
+        raise ValidationError(gettext("Choose a role from the list."))
+    target = _target(admin_id, user_id)
+    if target["role"] == role:
+        return target, False
+    accounts.set_role(target["id"], role)
+    return target, True
+
+
+def set_disabled(admin_id: int, user_id: int, disabled: bool) -> tuple[Any, bool]:
+    """Disable another account (ending its sessions at once) or enable it again;
+    (the account as it was, whether anything changed)."""
+    target = _target(admin_id, user_id)
+    if bool(target["disabled"]) == disabled:
+        return target, False
+    if disabled:
+        accounts.disable_user(target["id"])
+    else:
+        accounts.enable_user(target["id"])
+    return target, True

@@ -1,0 +1,138 @@
+"""The admin area (`/admin/`): the dashboard, accounts, the audit log. Admins only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext
+
+from flaskr.admin import services
+from flaskr.auth.views import login_required
+from flaskr.paging import existing, page_number
+from flaskr.policy import ROLES, require, role_name
+from flaskr.ratelimit import config_value, limit, signed_in_user, signed_out
+from flaskr.security import audit
+from flaskr.validation import ValidationError
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+#: Every admin action counts against the admin's own budget.
+admin_limit = limit(
+    config_value("RATELIMIT_ADMIN"),
+    methods=["POST"],
+    key_func=signed_in_user,
+    exempt_when=signed_out,
+)
+
+
+@bp.before_request
+def admins_only() -> None:
+    """Every page here is for admins (visitors are sent to log in by each view first)."""
+    if g.get("user") is not None:
+        require("site:manage")
+
+
+@bp.route("/")
+@login_required
+def dashboard():
+    """Counts of accounts and posts, the newest accounts, failed logins today."""
+    return render_template("admin/dashboard.html", board=services.dashboard(), roles=ROLES)
+
+
+@bp.route("/users")
+@login_required
+def users():
+    """Every account by username, paged; search by the start of the name."""
+    starts_with = request.args.get("q", "")[:150].strip()
+    per_page = current_app.config["POSTS_PER_PAGE"] * 2
+    page = existing(services.users_page(starts_with, page_number(), per_page))
+    return render_template("admin/users.html", page=page, q=starts_with, roles=ROLES)
+
+
+def _back_to_users():  # noqa: ANN202 - a response
+    # Back to the list as the admin left it (its search and page ride along in the form).
+    args: dict[str, Any] = {k: v for k in ("q", "page") if (v := request.form.get(k, "")[:150])}
+    return redirect(url_for("admin.users", **args))
+
+
+def _refused(error: ValidationError):  # noqa: ANN202 - a response
+    # The list again, with what was wrong, as a 400.
+    flash(str(error))
+    per_page = current_app.config["POSTS_PER_PAGE"] * 2
+    page = services.users_page("", 1, per_page)
+    return render_template("admin/users.html", page=page, q="", roles=ROLES), 400
+
+
+@bp.route("/users/<int:user_id>/role", methods=("POST",))
+@login_required
+@admin_limit
+def change_role(user_id: int):
+    """Give an account another role."""
+    role = request.form.get("role", "")
+    try:
+        target, changed = services.change_role(g.user["id"], user_id, role)
+    except LookupError:
+        abort(404)
+    except ValidationError as error:
+        return _refused(error)
+    if changed:
+        audit("role-changed", target_id=target["id"], old=target["role"], new=role)
+        flash(gettext("%(name)s is now %(role)s.", name=target["username"], role=role_name(role)))
+    return _back_to_users()
+
+
+@bp.route("/users/<int:user_id>/disable", methods=("POST",))
+@login_required
+@admin_limit
+def disable(user_id: int):
+    """Disable an account: it is signed out everywhere at once and cannot sign in."""
+    return _set_disabled(user_id, True)
+
+
+@bp.route("/users/<int:user_id>/enable", methods=("POST",))
+@login_required
+@admin_limit
+def enable(user_id: int):
+    """Let a disabled account sign in again."""
+    return _set_disabled(user_id, False)
+
+
+def _set_disabled(user_id: int, disabled: bool):  # noqa: ANN202 - a response
+    try:
+        target, changed = services.set_disabled(g.user["id"], user_id, disabled)
+    except LookupError:
+        abort(404)
+    except ValidationError as error:
+        return _refused(error)
+    if changed:
+        name = target["username"]
+        if disabled:
+            audit("user-disabled", target_id=target["id"])
+            flash(gettext("%(name)s is disabled and was signed out everywhere.", name=name))
+        else:
+            audit("user-enabled", target_id=target["id"])
+            flash(gettext("%(name)s can sign in again.", name=name))
+    return _back_to_users()
+
+
+@bp.route("/audit")
+@login_required
+def audit_log():
+    """What was done to accounts, by whom, from where: newest first, by kind of event."""
+    event = request.args.get("event", "")
+    if event and event not in services.AUDIT_EVENTS:
+        abort(404)
+    per_page = current_app.config["POSTS_PER_PAGE"] * 5
+    page = existing(services.audit_page(event or None, page_number(), per_page))
+    return render_template("admin/audit.html", page=page, event=event, events=services.AUDIT_EVENTS)

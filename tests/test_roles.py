@@ -1,0 +1,238 @@
+"""Every route, for every kind of user: the status each one gets.
+
+The table below is the specification: one row per (method, route) - two for
+routes that name a post, one on a published post and one on a draft - and
+one column per kind of user. A route added without a row fails
+test_every_route_has_a_row. Statuses: 302 for a visitor on a signed-in page
+means "sent to the login page" (checked); elsewhere a redirect after a
+successful POST (303 where the form asks the browser to GET what it
+names). The disabled user was signed in when an admin disabled them: they
+are a visitor from that moment.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from flaskr import policy
+from flaskr.auth import services as accounts
+
+PW = "a long enough pw"
+
+#: Who asks, in the table's column order.
+USERS = ("visitor", "reader", "author", "other", "editor", "admin", "disabled")
+#: The account behind each kind of user (None: nobody signed in) and its role.
+ACCOUNTS = {
+    "reader": ("rita", "reader"),
+    "author": ("alice", "author"),  # writes the posts the routes name
+    "other": ("bob", "author"),
+    "editor": ("ed", "editor"),
+    "admin": ("ada", "admin"),
+    "disabled": ("dora", "author"),
+}
+
+ALL_200 = (200,) * 7
+#: A signed-in page that every signed-in user may see.
+SIGNED_IN_200 = (302, 200, 200, 200, 200, 200, 302)
+#: A signed-in form refused (the form again, with what was wrong).
+SIGNED_IN_400 = (302, 400, 400, 400, 400, 400, 302)
+ADMIN_ONLY = (302, 403, 403, 403, 403, 200, 302)
+ADMIN_ONLY_POST = (302, 403, 403, 403, 403, 302, 302)
+
+#: (method, route, which post or None) -> statuses in USERS order.
+ROUTES: dict[tuple[str, str, str | None], tuple[int, ...]] = {
+    # Reading: anyone, drafts only for their author and for editors and admins.
+    ("GET", "/", None): ALL_200,
+    ("GET", "/hello", None): ALL_200,
+    ("GET", "/highlight.css", None): ALL_200,
+    ("GET", "/static/<path:filename>", None): ALL_200,
+    ("GET", "/archive/", None): ALL_200,
+    ("GET", "/archive/<int:year>/", None): ALL_200,
+    ("GET", "/archive/<int:year>/<int:month>/", None): ALL_200,
+    ("GET", "/tags", None): ALL_200,
+    ("GET", "/tag/<name>", None): ALL_200,
+    ("GET", "/u/<path:username>", None): ALL_200,
+    ("GET", "/search", None): ALL_200,
+    ("GET", "/feed.<any(atom, rss, json):kind>", None): ALL_200,
+    ("GET", "/tag/<name>/feed.<any(atom, rss, json):kind>", None): ALL_200,
+    ("GET", "/u/<path:username>/feed.<any(atom, rss, json):kind>", None): ALL_200,
+    ("GET", "/sitemap.xml", None): ALL_200,
+    ("GET", "/sitemap/pages.xml", None): ALL_200,
+    ("GET", "/sitemap/posts-<int:chunk>.xml", None): ALL_200,
+    ("GET", "/robots.txt", None): ALL_200,
+    ("GET", "/<int:post_id>/", "published"): (301,) * 7,
+    ("GET", "/<int:post_id>/", "draft"): (404, 404, 301, 404, 301, 301, 404),
+    ("GET", "/<int:post_id>/<slug>", "published"): ALL_200,
+    ("GET", "/<int:post_id>/<slug>", "draft"): (404, 404, 200, 404, 200, 200, 404),
+    # Appearance: anyone, signed in or not.
+    ("POST", "/theme", None): (303,) * 7,
+    # Accounts.
+    ("GET", "/auth/register", None): ALL_200,
+    ("POST", "/auth/register", None): ALL_200,  # the form again: this one is incomplete
+    ("GET", "/auth/login", None): ALL_200,
+    ("POST", "/auth/login", None): ALL_200,  # the form again: this one is incomplete
+    ("GET", "/auth/logout", None): (302,) * 7,
+    ("POST", "/auth/logout", None): (302,) * 7,
+    ("GET", "/auth/account", None): SIGNED_IN_200,
+    ("POST", "/auth/account/password", None): SIGNED_IN_400,  # refused: wrong password
+    ("POST", "/auth/account/profile", None): (302, 302, 302, 302, 302, 302, 302),
+    ("POST", "/auth/account/delete", None): SIGNED_IN_400,  # refused: wrong password
+    # Writing: authors, editors and admins; readers may not.
+    ("GET", "/create", None): (302, 403, 200, 200, 200, 200, 302),
+    ("POST", "/create", None): (302, 403, 302, 302, 302, 302, 302),
+    ("POST", "/preview", None): (302, 403, 200, 200, 200, 200, 302),
+    ("GET", "/me/posts", None): SIGNED_IN_200,
+    # A post: its author, editors and admins.
+    ("GET", "/<int:post_id>/update", "published"): (302, 403, 200, 403, 200, 200, 302),
+    ("GET", "/<int:post_id>/update", "draft"): (302, 403, 200, 403, 200, 200, 302),
+    ("POST", "/<int:post_id>/update", "published"): (302, 403, 302, 403, 302, 302, 302),
+    ("POST", "/<int:post_id>/update", "draft"): (302, 403, 302, 403, 302, 302, 302),
+    # Drafts only: a published post is a 409 for whoever may edit it.
+    ("POST", "/<int:post_id>/autosave", "published"): (302, 403, 409, 403, 409, 409, 302),
+    ("POST", "/<int:post_id>/autosave", "draft"): (302, 403, 200, 403, 200, 200, 302),
+    ("GET", "/<int:post_id>/delete", "published"): (302, 403, 200, 403, 200, 200, 302),
+    ("GET", "/<int:post_id>/delete", "draft"): (302, 403, 200, 403, 200, 200, 302),
+    ("POST", "/<int:post_id>/delete", "published"): (302, 403, 302, 403, 302, 302, 302),
+    ("POST", "/<int:post_id>/delete", "draft"): (302, 403, 302, 403, 302, 302, 302),
+    ("GET", "/<int:post_id>/revisions", "published"): (302, 403, 200, 403, 200, 200, 302),
+    ("GET", "/<int:post_id>/revisions", "draft"): (302, 403, 200, 403, 200, 200, 302),
+    # The draft has only its current version: version 1 of it is a 404.
+    ("GET", "/<int:post_id>/revisions/<int:version>", "published"): (
+        (302, 403, 200, 403, 200, 200, 302)
+    ),
+    ("GET", "/<int:post_id>/revisions/<int:version>", "draft"): (
+        (302, 403, 404, 403, 404, 404, 302)
+    ),
+    ("POST", "/<int:post_id>/revisions/<int:version>/restore", "published"): (
+        (302, 403, 302, 403, 302, 302, 302)
+    ),
+    ("POST", "/<int:post_id>/revisions/<int:version>/restore", "draft"): (
+        (302, 403, 404, 403, 404, 404, 302)
+    ),
+    # The trash is its author's alone: 404 for anyone else, editors and admins
+    # included (an editor's deletion lands in the author's trash).
+    ("GET", "/me/trash/", None): SIGNED_IN_200,
+    ("POST", "/me/trash/<int:post_id>/restore", "trashed"): (302, 404, 302, 404, 404, 404, 302),
+    ("POST", "/me/trash/<int:post_id>/delete", "trashed"): (302, 404, 302, 404, 404, 404, 302),
+    # The admin area: admins only (the account acted on is bob, the other author).
+    ("GET", "/admin/", None): ADMIN_ONLY,
+    ("GET", "/admin/users", None): ADMIN_ONLY,
+    ("GET", "/admin/audit", None): ADMIN_ONLY,
+    ("POST", "/admin/users/<int:user_id>/role", None): ADMIN_ONLY_POST,
+    ("POST", "/admin/users/<int:user_id>/disable", None): ADMIN_ONLY_POST,
+    ("POST", "/admin/users/<int:user_id>/enable", None): ADMIN_ONLY_POST,
+}
+
+#: Values for the URL parts that are not a post.
+URL_VALUES = {
+    "version": 1,
+    "name": "shared",
+    "username": "alice",
+    "kind": "atom",
+    "chunk": 0,
+    "filename": "style.css",
+    "year": datetime.now(UTC).year,
+    "month": datetime.now(UTC).month,
+}
+#: Each POST's form: complete where the action should go through.
+FORMS = {
+    "/theme": {"theme": "dark", "next": "/"},
+    "/auth/register": {"username": "", "password": ""},
+    "/auth/login": {"username": "", "password": ""},
+    "/auth/account/password": {"current": "wrong", "new": "another long pw"},
+    "/auth/account/profile": {"bio": "Hello", "timezone": "UTC"},
+    "/auth/account/delete": {"password": "wrong"},
+    "/create": {"title": "New", "body": "text", "action": "publish"},
+    "/preview": {"body": "*hi*"},
+    "/admin/users/<int:user_id>/role": {"role": "editor"},
+}
+POST_FORM = {"title": "New title", "body": "text"}
+
+
+def test_every_route_has_a_row(app):
+    routes = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
+    }
+    assert routes == {(method, rule) for method, rule, _which in ROUTES}
+
+
+@pytest.fixture
+def site(app, make_user, make_post) -> dict[str, int]:
+    """The accounts, alice's published post (with a second version), her draft, and a
+    post of hers in the trash."""
+    ids = {name: make_user(username, PW, role=role) for name, (username, role) in ACCOUNTS.items()}
+    published = make_post(ids["author"], title="Published", body="b", tags="shared")
+    draft = make_post(ids["author"], title="Draft", body="d", status="draft")
+    trashed = make_post(ids["author"], title="Trashed", body="t")
+    from flaskr.blog import services
+
+    with app.app_context():
+        services.revise_post(
+            published, services.Draft(title="Published", body="b2", tags="shared"), base_version=1
+        )
+        services.delete_post(trashed)
+    return {"published": published, "draft": draft, "trashed": trashed, **ids}
+
+
+def _url(rule: str, which: str | None, site: dict[str, int]) -> str:
+    from werkzeug.routing import Map, Rule
+
+    values = dict(URL_VALUES)
+    if which is not None:
+        values["post_id"] = site[which]
+        values["slug"] = which
+    values["user_id"] = site["other"]
+    bound = Map([Rule(rule, endpoint="x")]).bind("localhost")
+    return bound.build(
+        "x", {k: v for k, v in values.items() if f":{k}>" in rule or f"<{k}>" in rule}
+    )
+
+
+@pytest.mark.parametrize(("method", "rule", "which"), list(ROUTES))
+@pytest.mark.parametrize("who", USERS)
+def test_each_route_answers_each_kind_of_user_as_the_policy_says(
+    app, client, auth, site, method, rule, which, who
+):
+    if who != "visitor":
+        username = ACCOUNTS[who][0]
+        auth.login(username, PW)
+        assert client.get("/auth/account").status_code == 200, "not signed in"
+    if who == "disabled":
+        with app.app_context():
+            accounts.disable_user(site["disabled"])
+    url = _url(rule, which, site)
+    data = None
+    if method == "POST":
+        data = FORMS.get(rule, {**POST_FORM, "version": "2" if which == "published" else "1"})
+    with client.open(url, method=method, data=data) as response:
+        expected = ROUTES[(method, rule, which)][USERS.index(who)]
+        assert response.status_code == expected, (who, method, url)
+        if who in ("visitor", "disabled") and response.status_code == 302:
+            location = response.headers["Location"]
+            # A signed-in page sends visitors to log in; public POSTs go where they go.
+            signed_in = policy.access_rule(_view(app, method, url)) == policy.SIGNED_IN
+            assert (location == "/auth/login") == signed_in, (who, method, url, location)
+
+
+def _view(app, method: str, url: str):
+    adapter = app.url_map.bind("localhost")
+    endpoint, _ = adapter.match(url, method=method)
+    return app.view_functions[endpoint]
+
+
+@pytest.mark.parametrize(
+    ("role", "english", "german"),
+    [("reader", "Reader", "Leser:in"), ("editor", "Editor", "Redakteur:in")],
+)
+def test_the_account_page_names_the_role_in_the_reader_s_language(
+    client, auth, make_user, role, english, german
+):
+    make_user("rita", PW, role=role)
+    auth.login("rita", PW)
+    assert f"Your role: {english}." in client.get("/auth/account").text
+    page = client.get("/auth/account", headers={"Accept-Language": "de"}).text
+    assert f"Deine Rolle: {german}." in page
