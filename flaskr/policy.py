@@ -61,6 +61,7 @@ ACTIONS = frozenset(
         "post:delete",  # delete a post (into its author's trash)
         "trash:manage",  # restore or purge a post in the trash: its author's alone
         "site:manage",  # the admin area: accounts, roles, the audit log
+        "posts:manage",  # the admin area's list of every post, in every state
     }
 )
 
@@ -135,6 +136,8 @@ def can(user: User | None, action: str, resource: Record | None = None) -> bool:
         return is_at_least(user, "author")
     if action == "site:manage":
         return is_at_least(user, "admin")
+    if action == "posts:manage":
+        return is_at_least(user, "editor")
     if action == "post:update":
         # A reader (say, a demoted author) keeps their posts but no longer writes.
         return (is_at_least(user, "author") and _owns(user, resource)) or (

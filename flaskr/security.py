@@ -221,6 +221,7 @@ STORED_EVENTS = frozenset(
         "password-changed",
         "account-deleted",
         "login-failed",
+        "post-unpublished",
     }
 )
 

@@ -210,3 +210,99 @@ def test_an_audit_log_that_cannot_be_written_never_fails_the_action(
     messages = [r.getMessage() for r in caplog.records]
     assert any(m.startswith("security role-changed") for m in messages)
     assert any(m.startswith("security audit-not-stored event=role-changed") for m in messages)
+
+
+# --- every post, for editors and admins ---------------------------------------------
+
+
+@pytest.fixture
+def editor(app, client, auth, make_user, make_post):
+    """Ed, an editor, signed in; bob's posts in each state. Their ids."""
+    bob = make_user("bob", PW)
+    ids = {
+        "ed": make_user("ed", PW, role="editor"),
+        "bob": bob,
+        "out": make_post(bob, title="Out now", tags="boats"),
+        "later": make_post(bob, title="Later on", publish_at=utcnow() + timedelta(days=2)),
+        "draft": make_post(bob, title="Half done", status="draft", tags="boats"),
+    }
+    auth.login("ed", PW)
+    return ids
+
+
+def _titles(page) -> list[str]:
+    import re
+
+    return re.findall(r'<td><a href="/\d+/[^"]*">([^<]+)</a></td>', page.text)
+
+
+@pytest.mark.parametrize(
+    ("query", "titles"),
+    [
+        ("", ["Half done", "Later on", "Out now"]),
+        ("?state=draft", ["Half done"]),
+        ("?state=scheduled", ["Later on"]),
+        ("?state=published", ["Out now"]),
+        ("?author=bob", ["Half done", "Later on", "Out now"]),
+        ("?author=nobody", []),
+        ("?tag=boats", ["Half done", "Out now"]),
+        ("?tag=boats&state=draft", ["Half done"]),
+        ("?tag=nothing", []),
+    ],
+)
+def test_editors_see_every_post_in_every_state_by_author_state_and_tag(
+    client, editor, query, titles
+):
+    page = client.get(f"/admin/posts{query}")
+    assert page.status_code == 200
+    assert _titles(page) == titles
+    if not titles:
+        assert "No posts found." in page.text
+
+
+def test_a_state_that_is_not_one_is_a_404(client, editor):
+    assert client.get("/admin/posts?state=deleted").status_code == 404
+
+
+def test_editors_reach_the_posts_page_from_the_header_and_see_only_it(client, editor):
+    assert b'href="/admin/posts"' in client.get("/").data
+    page = client.get("/admin/posts").text
+    assert 'href="/admin/users"' not in page and 'href="/admin/audit"' not in page
+
+
+def test_unpublishing_takes_a_post_off_the_blog_at_once_and_is_audited(app, client, editor):
+    reader = app.test_client()
+    assert "Out now" in reader.get("/").text  # now in the page cache too
+    response = client.post(f"/admin/posts/{editor['out']}/unpublish", data={"state": "published"})
+    assert response.headers["Location"] == "/admin/posts?state=published"
+    assert "&#34;Out now&#34; is a draft again." in client.get("/admin/posts").text
+    assert "Out now" not in reader.get("/").text
+    assert reader.get(f"/{editor['out']}/out-now").status_code == 404
+    with app.app_context():
+        version, status = (
+            connection()
+            .execute(
+                sa.text("SELECT version, status FROM post WHERE id = :id"), {"id": editor["out"]}
+            )
+            .one()
+        )
+    assert (version, status) == (2, "draft")  # a new version: the history keeps the old one
+    assert _audit(app) == [
+        (
+            "post-unpublished",
+            editor["ed"],
+            None,
+            f"post_id={editor['out']} author_id={editor['bob']}",
+        )
+    ]
+
+
+def test_unpublishing_a_draft_changes_nothing(app, client, editor):
+    client.post(f"/admin/posts/{editor['draft']}/unpublish")
+    with app.app_context():
+        version = (
+            connection()
+            .execute(sa.text("SELECT version FROM post WHERE id = :id"), {"id": editor["draft"]})
+            .scalar()
+        )
+    assert version == 1 and _audit(app) == []

@@ -29,6 +29,7 @@ FORMS = {
     "admin.change_role": ["role", "q", "page"],
     "admin.disable": ["q", "page"],
     "admin.enable": ["q", "page"],
+    "admin.unpublish": ["author", "state", "tag", "page"],
 }
 #: GET forms: the search box and list paging.
 QUERIES = {"/search": ["q", "tag", "author", "page"], "/": ["page"]}

@@ -51,6 +51,7 @@ SIGNED_IN = {
     "admin": "/admin/",
     "admin-users": "/admin/users",
     "admin-audit": "/admin/audit",
+    "admin-posts": "/admin/posts",
 }
 
 

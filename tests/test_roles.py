@@ -40,6 +40,7 @@ SIGNED_IN_200 = (302, 200, 200, 200, 200, 200, 302)
 SIGNED_IN_400 = (302, 400, 400, 400, 400, 400, 302)
 ADMIN_ONLY = (302, 403, 403, 403, 403, 200, 302)
 ADMIN_ONLY_POST = (302, 403, 403, 403, 403, 302, 302)
+EDITORS_POST = (302, 403, 403, 403, 302, 302, 302)
 
 #: (method, route, which post or None) -> statuses in USERS order.
 ROUTES: dict[tuple[str, str, str | None], tuple[int, ...]] = {
@@ -123,6 +124,10 @@ ROUTES: dict[tuple[str, str, str | None], tuple[int, ...]] = {
     ("POST", "/admin/users/<int:user_id>/role", None): ADMIN_ONLY_POST,
     ("POST", "/admin/users/<int:user_id>/disable", None): ADMIN_ONLY_POST,
     ("POST", "/admin/users/<int:user_id>/enable", None): ADMIN_ONLY_POST,
+    # Every post in every state: editors too (unpublishing a draft changes nothing).
+    ("GET", "/admin/posts", None): (302, 403, 403, 403, 200, 200, 302),
+    ("POST", "/admin/posts/<int:post_id>/unpublish", "published"): EDITORS_POST,
+    ("POST", "/admin/posts/<int:post_id>/unpublish", "draft"): EDITORS_POST,
 }
 
 #: Values for the URL parts that are not a post.

@@ -12,7 +12,8 @@ from flaskr.admin.tables import audit_log
 from flaskr.auth.tables import user
 from flaskr.blog.tables import post
 from flaskr.db import connection
-from flaskr.policy import PUBLISHED
+from flaskr.policy import PUBLISHED, public_posts
+from flaskr.tags.tables import post_tag, tag
 
 
 def count_users_by_role() -> dict[str, int]:
@@ -138,3 +139,52 @@ def list_audit(event: str | None, *, page: int, per_page: int) -> list[RowMappin
     if event:
         query = query.where(audit_log.c.event == event)
     return list(connection().execute(query).mappings())
+
+
+def list_posts(
+    *,
+    author_id: int | None,
+    state: str | None,
+    tag_id: int | None,
+    now: datetime,
+    page: int,
+    per_page: int,
+) -> list[RowMapping]:
+    """A page of posts in every state, newest first, with their authors; per_page + 1 rows.
+
+    `state` is 'published' (and due), 'scheduled' or 'draft' (None: all); an
+    author or tag narrows it. Walks the primary key (or the author's index)
+    newest first and stops after the page: no count, no sort of every post.
+    """
+    query = (
+        sa.select(
+            post.c.id,
+            post.c.title,
+            post.c.slug,
+            post.c.status,
+            post.c.published_at,
+            post.c.author_id,
+            user.c.username,
+        )
+        .select_from(post.join(user, user.c.id == post.c.author_id))
+        .order_by(post.c.id.desc())
+        .limit(per_page + 1)
+        .offset((page - 1) * per_page)
+    )
+    if author_id is not None:
+        query = query.where(post.c.author_id == author_id)
+    if state == "draft":
+        query = query.where(post.c.status != PUBLISHED)
+    elif state == "scheduled":
+        query = query.where(post.c.status == PUBLISHED, post.c.published_at > now)
+    elif state == "published":
+        query = query.where(public_posts(post, now))
+    if tag_id is not None:
+        tagged = sa.select(post_tag.c.post_id).where(post_tag.c.tag_id == tag_id)
+        query = query.where(post.c.id.in_(tagged))
+    return list(connection().execute(query).mappings())
+
+
+def find_tag_id(name: str) -> int | None:
+    """A tag's id by name, whatever its posts' states."""
+    return connection().execute(sa.select(tag.c.id).where(tag.c.name == name)).scalar()

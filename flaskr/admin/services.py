@@ -9,10 +9,13 @@ from typing import Any
 from flask_babel import gettext, lazy_gettext
 
 from flaskr.admin import queries
+from flaskr.auth import queries as auth_queries
 from flaskr.auth import services as accounts
+from flaskr.blog import services as blog_services
+from flaskr.blog.services import Draft
 from flaskr.db import utcnow
 from flaskr.paging import Page, make_page
-from flaskr.policy import ROLES
+from flaskr.policy import PUBLISHED, ROLES, post_state
 from flaskr.validation import ValidationError
 
 #: The audit log's kinds of entry (security.STORED_EVENTS) as the page names them, in
@@ -26,7 +29,12 @@ AUDIT_EVENTS = {
     "password-changed": lazy_gettext("Password changed"),
     "account-deleted": lazy_gettext("Account deleted"),
     "login-failed": lazy_gettext("Failed login"),
+    "post-unpublished": lazy_gettext("Post unpublished"),
 }
+
+
+#: The states posts are counted and filtered by (policy.post_state()'s).
+POST_STATES = ("published", "scheduled", "draft")
 
 
 @dataclass
@@ -48,9 +56,7 @@ def dashboard() -> Dashboard:
     return Dashboard(
         users_by_role={role: by_role.get(role, 0) for role in ROLES},
         disabled_users=queries.count_disabled_users(),
-        posts_by_state={
-            state: by_state.get(state, 0) for state in ("published", "scheduled", "draft")
-        },
+        posts_by_state={state: by_state.get(state, 0) for state in POST_STATES},
         newest_users=queries.newest_users(5),
         failed_logins_today=queries.count_since("login-failed", now - timedelta(days=1)),
     )
@@ -103,3 +109,50 @@ def set_disabled(admin_id: int, user_id: int, disabled: bool) -> tuple[Any, bool
     else:
         accounts.enable_user(target["id"])
     return target, True
+
+
+def posts_page(
+    *, author: str | None, state: str | None, tag: str | None, number: int, per_page: int
+) -> Page:
+    """A page of posts in every state, newest first; an unknown author or tag finds none."""
+    author_id = tag_id = None
+    if author is not None:
+        found = auth_queries.find_user_by_name(author)
+        if found is None:
+            return make_page([], number, per_page)
+        author_id = found["id"]
+    if tag is not None:
+        tag_id = queries.find_tag_id(tag)
+        if tag_id is None:
+            return make_page([], number, per_page)
+    rows = queries.list_posts(
+        author_id=author_id,
+        state=state,
+        tag_id=tag_id,
+        now=utcnow(),
+        page=number,
+        per_page=per_page,
+    )
+    return make_page([{**row, "state": post_state(row)} for row in rows], number, per_page)
+
+
+def unpublish(post: Any) -> bool:
+    """Make a published or scheduled post a draft again (a new version in its history,
+    its text untouched); False if it was a draft already."""
+    if post["status"] != PUBLISHED:
+        return False
+    blog_services.revise_post(
+        post["id"],
+        Draft(
+            title=post["title"],
+            body=post["body"],
+            tags=", ".join(blog_services.tag_names(post["id"])),
+            status="draft",
+            publish_at=post["published_at"],
+            slug=post["slug"] or "",
+            excerpt=post["excerpt"] or "",
+            language=post["language"] or "",
+        ),
+        base_version=post["version"],
+    )
+    return True

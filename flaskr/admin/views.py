@@ -19,8 +19,9 @@ from flask_babel import gettext
 
 from flaskr.admin import services
 from flaskr.auth.views import login_required
+from flaskr.blog import queries as blog_queries
 from flaskr.paging import existing, page_number
-from flaskr.policy import ROLES, require, role_name
+from flaskr.policy import ROLES, authorize, require, role_name
 from flaskr.ratelimit import config_value, limit, signed_in_user, signed_out
 from flaskr.security import audit
 from flaskr.validation import ValidationError
@@ -36,11 +37,16 @@ admin_limit = limit(
 )
 
 
+#: The pages editors may open too (every other page here is for admins).
+_EDITORS_TOO = frozenset({"admin.posts", "admin.unpublish"})
+
+
 @bp.before_request
 def admins_only() -> None:
-    """Every page here is for admins (visitors are sent to log in by each view first)."""
+    """Admins only, but for the posts pages, which editors may use too (visitors are
+    sent to log in by each view first)."""
     if g.get("user") is not None:
-        require("site:manage")
+        require("posts:manage" if request.endpoint in _EDITORS_TOO else "site:manage")
 
 
 @bp.route("/")
@@ -60,10 +66,14 @@ def users():
     return render_template("admin/users.html", page=page, q=starts_with, roles=ROLES)
 
 
+def _kept(*names: str) -> dict[str, Any]:
+    """The list's filters and page, as its form carried them along: back to the list as the
+    admin left it."""
+    return {name: value for name in names if (value := request.form.get(name, "")[:150])}
+
+
 def _back_to_users():  # noqa: ANN202 - a response
-    # Back to the list as the admin left it (its search and page ride along in the form).
-    args: dict[str, Any] = {k: v for k in ("q", "page") if (v := request.form.get(k, "")[:150])}
-    return redirect(url_for("admin.users", **args))
+    return redirect(url_for("admin.users", **_kept("q", "page")))
 
 
 def _refused(error: ValidationError):  # noqa: ANN202 - a response
@@ -136,3 +146,44 @@ def audit_log():
     per_page = current_app.config["POSTS_PER_PAGE"] * 5
     page = existing(services.audit_page(event or None, page_number(), per_page))
     return render_template("admin/audit.html", page=page, event=event, events=services.AUDIT_EVENTS)
+
+
+@bp.route("/posts")
+@login_required
+def posts():
+    """Every post in every state, newest first; by author, state or tag."""
+    author = request.args.get("author", "")[:150].strip()
+    state = request.args.get("state", "")
+    tag = request.args.get("tag", "")[:40].strip().lower()
+    if state and state not in services.POST_STATES:
+        abort(404)
+    per_page = current_app.config["POSTS_PER_PAGE"] * 2
+    page = existing(
+        services.posts_page(
+            author=author or None,
+            state=state or None,
+            tag=tag or None,
+            number=page_number(),
+            per_page=per_page,
+        )
+    )
+    return render_template(
+        "admin/posts.html",
+        page=page,
+        author=author,
+        state=state,
+        tag=tag,
+        states=services.POST_STATES,
+    )
+
+
+@bp.route("/posts/<int:post_id>/unpublish", methods=("POST",))
+@login_required
+@admin_limit
+def unpublish(post_id: int):
+    """Take a published or scheduled post off the blog: it becomes a draft again."""
+    post = authorize("post:update", blog_queries.find_post(post_id))
+    if services.unpublish(post):
+        audit("post-unpublished", post_id=post_id, author_id=post["author_id"])
+        flash(gettext('"%(title)s" is a draft again.', title=post["title"]))
+    return redirect(url_for("admin.posts", **_kept("author", "state", "tag", "page")))
