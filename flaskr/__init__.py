@@ -90,6 +90,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # The tutorial's url_for("index") names the blog's front page.
     app.add_url_rule("/", endpoint="index")
     policy.init_app(app)
+    from flaskr.invites import services as invites
+
+    invites.init_app(app)
     csrf.init_app(app)
     ratelimit.init_app(app)  # after the blueprints: it applies the limits their views declare
     security.init_app(app)

@@ -53,6 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "SITE_DESCRIPTION": "A blog",
     "LANGUAGE": "en",  # the site's language: pages, feeds, posts that name none (en, de)
     "TIMEZONE": "UTC",  # IANA zone of the dates anonymous readers see
+    "REGISTRATION": "open",  # who may register: open, invite (with an invitation link), closed
     "DEFAULT_ROLE": "author",  # new accounts' role: reader or author (editors are made)
     "SHUTDOWN_GRACE_SECONDS": 20,  # `flaskr serve`: how long SIGTERM lets requests finish
 }

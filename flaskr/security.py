@@ -222,6 +222,8 @@ STORED_EVENTS = frozenset(
         "account-deleted",
         "login-failed",
         "post-unpublished",
+        "invite-created",
+        "invite-revoked",
     }
 )
 

@@ -15,6 +15,7 @@ PW = "a long enough pw"
 URL_VALUES = {
     "post_id": 1,
     "user_id": 1,
+    "invite_id": 1,
     "version": 1,
     "chunk": 1,
     "slug": "hello",

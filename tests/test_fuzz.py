@@ -30,11 +30,13 @@ FORMS = {
     "admin.disable": ["q", "page"],
     "admin.enable": ["q", "page"],
     "admin.unpublish": ["author", "state", "tag", "page"],
+    "admin.invites": ["role", "days"],
+    "admin.revoke_invite": [],
 }
 #: GET forms: the search box and list paging.
 QUERIES = {"/search": ["q", "tag", "author", "page"], "/": ["page"]}
 #: Post 1 is alice's; account 2 is bob, whom alice (an admin) may act on.
-URL_VALUES = {"post_id": 1, "version": 1, "user_id": 2}
+URL_VALUES = {"post_id": 1, "version": 1, "user_id": 2, "invite_id": 1}
 
 _characters = st.characters(exclude_categories=("Cs",))  # surrogates cannot be sent as UTF-8
 TEXT = st.one_of(

@@ -52,6 +52,7 @@ SIGNED_IN = {
     "admin-users": "/admin/users",
     "admin-audit": "/admin/audit",
     "admin-posts": "/admin/posts",
+    "admin-invites": "/admin/invites",
 }
 
 
@@ -87,6 +88,7 @@ def pages(app, client, make_user, make_post, tmp_path) -> dict[str, Path]:
         found[f"{name}-de"] = client.get(
             SIGNED_IN.get(name, "/"), headers={"Accept-Language": "de"}
         ).data
+    found["admin-invite-made"] = client.post("/admin/invites", data={"days": "7"}).data
     found["create-with-errors"] = client.post(
         "/create", data={"title": "", "body": "", "action": "publish"}
     ).data
@@ -118,7 +120,7 @@ def problems(files: list[Path]) -> list[str]:
 
 
 def test_every_page_type_is_valid_html(pages):
-    assert len(pages) == len(SIGNED_OUT) + len(SIGNED_IN) + 4 + 1
+    assert len(pages) == len(SIGNED_OUT) + len(SIGNED_IN) + 4 + 2
     assert problems(list(pages.values())) == []
 
 

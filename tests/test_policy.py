@@ -156,6 +156,7 @@ def test_an_unknown_access_rule_is_a_programming_error():
 URL_VALUES = {
     "post_id": 1,
     "user_id": 2,
+    "invite_id": 1,
     "version": 1,
     "slug": "published",
     "name": "shared",

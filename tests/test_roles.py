@@ -124,6 +124,9 @@ ROUTES: dict[tuple[str, str, str | None], tuple[int, ...]] = {
     ("POST", "/admin/users/<int:user_id>/role", None): ADMIN_ONLY_POST,
     ("POST", "/admin/users/<int:user_id>/disable", None): ADMIN_ONLY_POST,
     ("POST", "/admin/users/<int:user_id>/enable", None): ADMIN_ONLY_POST,
+    ("GET", "/admin/invites", None): ADMIN_ONLY,
+    ("POST", "/admin/invites", None): ADMIN_ONLY,  # the page again, with the new link
+    ("POST", "/admin/invites/<int:invite_id>/revoke", None): ADMIN_ONLY_POST,
     # Every post in every state: editors too (unpublishing a draft changes nothing).
     ("GET", "/admin/posts", None): (302, 403, 403, 403, 200, 200, 302),
     ("POST", "/admin/posts/<int:post_id>/unpublish", "published"): EDITORS_POST,
@@ -152,6 +155,7 @@ FORMS = {
     "/create": {"title": "New", "body": "text", "action": "publish"},
     "/preview": {"body": "*hi*"},
     "/admin/users/<int:user_id>/role": {"role": "editor"},
+    "/admin/invites": {"role": "", "days": "7"},
 }
 POST_FORM = {"title": "New title", "body": "text"}
 
@@ -191,6 +195,7 @@ def _url(rule: str, which: str | None, site: dict[str, int]) -> str:
         values["post_id"] = site[which]
         values["slug"] = which
     values["user_id"] = site["other"]
+    values["invite_id"] = 1
     bound = Map([Rule(rule, endpoint="x")]).bind("localhost")
     return bound.build(
         "x", {k: v for k, v in values.items() if f":{k}>" in rule or f"<{k}>" in rule}

@@ -30,6 +30,8 @@ AUDIT_EVENTS = {
     "account-deleted": lazy_gettext("Account deleted"),
     "login-failed": lazy_gettext("Failed login"),
     "post-unpublished": lazy_gettext("Post unpublished"),
+    "invite-created": lazy_gettext("Invitation made"),
+    "invite-revoked": lazy_gettext("Invitation withdrawn"),
 }
 
 

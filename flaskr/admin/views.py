@@ -20,6 +20,7 @@ from flask_babel import gettext
 from flaskr.admin import services
 from flaskr.auth.views import login_required
 from flaskr.blog import queries as blog_queries
+from flaskr.invites import services as invite_services
 from flaskr.paging import existing, page_number
 from flaskr.policy import ROLES, authorize, require, role_name
 from flaskr.ratelimit import config_value, limit, signed_in_user, signed_out
@@ -187,3 +188,43 @@ def unpublish(post_id: int):
         audit("post-unpublished", post_id=post_id, author_id=post["author_id"])
         flash(gettext('"%(title)s" is a draft again.', title=post["title"]))
     return redirect(url_for("admin.posts", **_kept("author", "state", "tag", "page")))
+
+
+@bp.route("/invites", methods=("GET", "POST"))
+@login_required
+@admin_limit
+def invites():
+    """Invitations: make one (its link is shown once), see each one's state, withdraw."""
+    per_page = current_app.config["POSTS_PER_PAGE"] * 2
+    invite_link = None
+    status = 200
+    if request.method == "POST":
+        try:
+            token = invite_services.create(
+                g.user["id"], request.form.get("role", ""), request.form.get("days", "")
+            )
+        except ValidationError as error:
+            flash(str(error))
+            status = 400
+        else:
+            audit("invite-created", role=request.form.get("role") or None)
+            invite_link = url_for("auth.register", invite=token, _external=True)
+    page = existing(invite_services.page(page_number(), per_page))
+    return render_template(
+        "admin/invites.html",
+        page=page,
+        roles=ROLES,
+        invite_link=invite_link,
+        max_days=invite_services.MAX_DAYS,
+    ), status
+
+
+@bp.route("/invites/<int:invite_id>/revoke", methods=("POST",))
+@login_required
+@admin_limit
+def revoke_invite(invite_id: int):
+    """Withdraw an invitation nobody has used yet."""
+    if invite_services.revoke(invite_id):
+        audit("invite-revoked", invite_id=invite_id)
+        flash(gettext("The invitation was withdrawn: its link no longer works."))
+    return redirect(url_for("admin.invites"))

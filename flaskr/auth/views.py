@@ -22,6 +22,7 @@ from flask_babel import gettext
 
 from flaskr.auth import devices, services, usernames
 from flaskr.auth.tables import USERNAME_MAX
+from flaskr.invites import services as invite_services
 from flaskr.policy import SIGNED_IN, declare, public
 from flaskr.ratelimit import limit, signed_out
 from flaskr.security import audit, is_own_navigation, safe_path
@@ -116,18 +117,41 @@ def _sign_in(user_id: int) -> None:
 @public
 @limit(_login_limit, methods=["POST"])
 def register():
-    """Create an account with a username and password."""
+    """Create an account with a username and password (on an invite-only site, from an
+    invitation's link)."""
+    token = request.values.get("invite", "")[:100]
+    refused = _registration_refused(token)
+    if refused is not None:
+        return render_template("auth/register.html", refusal=refused, invite=""), 403
     if request.method == "POST":
         username = request.form.get("username", "")
         try:
-            user_id = services.register_user(username, request.form.get("password", ""))
+            user_id = invite_services.register(username, request.form.get("password", ""), token)
         except ValidationError as error:
             flash(str(error))
         else:
-            audit("register", user_id=user_id)
+            audit("register", user_id=user_id, invited=bool(token))
             flash(gettext("Account created. You can log in now."))
             return redirect(url_for("auth.login"))
-    return render_template("auth/register.html")
+    return render_template("auth/register.html", refusal=None, invite=token)
+
+
+def _registration_refused(token: str) -> str | None:
+    """Why this visitor may not register here, or None."""
+    mode = invite_services.mode()
+    if mode == "closed":
+        return gettext("Registration is closed on this site.")
+    if token:
+        try:
+            invite_services.check_invite(token)
+        except ValidationError as error:
+            return str(error)
+    elif mode == "invite":
+        return gettext(
+            "This site takes new accounts by invitation only: register with the link "
+            "its administrators sent you."
+        )
+    return None
 
 
 @bp.route("/login", methods=("GET", "POST"))

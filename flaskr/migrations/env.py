@@ -8,6 +8,7 @@ from flaskr.admin import tables as _admin  # noqa: F401
 from flaskr.auth import tables as _auth  # noqa: F401
 from flaskr.blog import tables as _blog  # noqa: F401
 from flaskr.db import metadata
+from flaskr.invites import tables as _invites  # noqa: F401
 from flaskr.schema import comparison_options
 from flaskr.search import tables as _search  # noqa: F401
 from flaskr.tags import tables as _tags  # noqa: F401
