@@ -224,6 +224,7 @@ STORED_EVENTS = frozenset(
         "post-unpublished",
         "invite-created",
         "invite-revoked",
+        "user-deleted",
     }
 )
 

@@ -306,3 +306,106 @@ def test_unpublishing_a_draft_changes_nothing(app, client, editor):
             .scalar()
         )
     assert version == 1 and _audit(app) == []
+
+
+# --- deleting an account ------------------------------------------------------------
+
+
+def _posts_by_author(app) -> dict[str, list[str]]:
+    with app.app_context():
+        rows = connection().execute(
+            sa.text('SELECT u.username, p.title FROM post p JOIN "user" u ON u.id = p.author_id')
+        )
+        found: dict[str, list[str]] = {}
+        for name, title in rows:
+            found.setdefault(name, []).append(title)
+        return {name: sorted(titles) for name, titles in found.items()}
+
+
+@pytest.fixture
+def bobs_posts(app, admin, make_post):
+    """Bob's published post, draft, and a post in his trash."""
+    from flaskr.blog import services as blog_services
+
+    make_post(admin["bob"], title="Harbour")
+    make_post(admin["bob"], title="Notes", status="draft")
+    gone = make_post(admin["bob"], title="Gone")
+    with app.app_context():
+        blog_services.delete_post(gone)
+    return gone
+
+
+def test_the_delete_page_asks_what_happens_to_the_posts_and_gives_them_away_by_default(
+    client, admin, bobs_posts
+):
+    page = client.get(f"/admin/users/{admin['bob']}/delete")
+    assert page.status_code == 200
+    assert "It has 3 posts (drafts and the trash included)." in page.text
+    assert 'value="reassign" id="posts-reassign" checked' in page.text
+    assert 'name="heir" id="heir" value="ada"' in page.text
+
+
+def test_deleting_an_account_can_give_its_posts_and_trash_to_another(
+    app, client, admin, bobs_posts
+):
+    bob = app.test_client()
+    bob.post("/auth/login", data={"username": "bob", "password": PW})
+    response = client.post(
+        f"/admin/users/{admin['bob']}/delete", data={"posts": "reassign", "heir": "ada"}
+    )
+    assert response.headers["Location"] == "/admin/users"
+    assert "bob is deleted; their posts now belong to ada." in client.get("/admin/users").text
+    assert "bob" not in _users(app)
+    assert _posts_by_author(app) == {"ada": ["Harbour", "Notes"]}
+    assert bob.get("/auth/account").status_code == 302  # signed out with the account
+    # The search index and the pages name the new author.
+    found = app.test_client().get("/search?q=harbour&author=ada").text
+    assert "by ada on" in found and "Harbour" in found
+    # The trashed post is ada's to restore now, and comes back as hers.
+    assert client.post(f"/me/trash/{bobs_posts}/restore").status_code == 302
+    assert _posts_by_author(app) == {"ada": ["Gone", "Harbour", "Notes"]}
+    ((event, actor, target, details),) = _audit(app)
+    assert (event, actor, target) == ("user-deleted", admin["ada"], admin["bob"])
+    assert details == f"username=bob posts_to={admin['ada']}"
+
+
+def test_deleting_an_account_can_delete_its_posts(app, client, admin, bobs_posts):
+    client.post(f"/admin/users/{admin['bob']}/delete", data={"posts": "delete"})
+    assert "bob" not in _users(app) and _posts_by_author(app) == {}
+    assert "Harbour" not in app.test_client().get("/").text
+    assert client.post(f"/me/trash/{bobs_posts}/restore").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"posts": "keep"}, "Choose what happens to their posts."),
+        ({"posts": "reassign", "heir": "nobody"}, "Name an enabled account"),
+        ({"posts": "reassign", "heir": "bob"}, "Name an enabled account"),
+        ({"posts": "reassign", "heir": "rita"}, "rita may not write posts"),
+    ],
+)
+def test_a_bad_delete_form_is_refused_and_nothing_is_lost(
+    app, client, admin, bobs_posts, form, message
+):
+    response = client.post(f"/admin/users/{admin['bob']}/delete", data=form)
+    assert response.status_code == 400 and message in response.text
+    assert "bob" in _users(app)
+    assert _posts_by_author(app) == {"bob": ["Harbour", "Notes"]}
+
+
+def test_posts_are_never_given_to_a_disabled_account(app, client, admin, bobs_posts, make_user):
+    dora = make_user("dora", PW)
+    client.post(f"/admin/users/{dora}/disable")
+    response = client.post(
+        f"/admin/users/{admin['bob']}/delete", data={"posts": "reassign", "heir": "dora"}
+    )
+    assert response.status_code == 400 and "bob" in _users(app)
+
+
+def test_an_admin_cannot_delete_their_own_account_here_and_a_missing_one_is_a_404(
+    app, client, admin
+):
+    response = client.post(f"/admin/users/{admin['ada']}/delete", data={"posts": "delete"})
+    assert response.status_code == 400 and "ada" in _users(app)
+    assert client.get("/admin/users/99999/delete").status_code == 404

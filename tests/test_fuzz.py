@@ -32,6 +32,7 @@ FORMS = {
     "admin.unpublish": ["author", "state", "tag", "page"],
     "admin.invites": ["role", "days"],
     "admin.revoke_invite": [],
+    "admin.delete_user": ["posts", "heir"],
 }
 #: GET forms: the search box and list paging.
 QUERIES = {"/search": ["q", "tag", "author", "page"], "/": ["page"]}

@@ -124,6 +124,8 @@ ROUTES: dict[tuple[str, str, str | None], tuple[int, ...]] = {
     ("POST", "/admin/users/<int:user_id>/role", None): ADMIN_ONLY_POST,
     ("POST", "/admin/users/<int:user_id>/disable", None): ADMIN_ONLY_POST,
     ("POST", "/admin/users/<int:user_id>/enable", None): ADMIN_ONLY_POST,
+    ("GET", "/admin/users/<int:user_id>/delete", None): ADMIN_ONLY,
+    ("POST", "/admin/users/<int:user_id>/delete", None): ADMIN_ONLY_POST,  # bob's posts to ada
     ("GET", "/admin/invites", None): ADMIN_ONLY,
     ("POST", "/admin/invites", None): ADMIN_ONLY,  # the page again, with the new link
     ("POST", "/admin/invites/<int:invite_id>/revoke", None): ADMIN_ONLY_POST,
@@ -156,6 +158,7 @@ FORMS = {
     "/preview": {"body": "*hi*"},
     "/admin/users/<int:user_id>/role": {"role": "editor"},
     "/admin/invites": {"role": "", "days": "7"},
+    "/admin/users/<int:user_id>/delete": {"posts": "reassign", "heir": "ada"},
 }
 POST_FORM = {"title": "New title", "body": "text"}
 

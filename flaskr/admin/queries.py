@@ -14,6 +14,7 @@ from flaskr.blog.tables import post
 from flaskr.db import connection
 from flaskr.policy import PUBLISHED, public_posts
 from flaskr.tags.tables import post_tag, tag
+from flaskr.trash.tables import post_trash
 
 
 def count_users_by_role() -> dict[str, int]:
@@ -188,3 +189,23 @@ def list_posts(
 def find_tag_id(name: str) -> int | None:
     """A tag's id by name, whatever its posts' states."""
     return connection().execute(sa.select(tag.c.id).where(tag.c.name == name)).scalar()
+
+
+def count_posts_of(user_id: int) -> int:
+    """How many posts (in any state, the trash included) an account has."""
+    live = sa.select(sa.func.count()).select_from(post).where(post.c.author_id == user_id)
+    trashed = (
+        sa.select(sa.func.count()).select_from(post_trash).where(post_trash.c.author_id == user_id)
+    )
+    conn = connection()
+    return conn.execute(live).scalar_one() + conn.execute(trashed).scalar_one()
+
+
+def reassign_posts(from_id: int, to_id: int) -> None:
+    """Give every post of one account (and its trash) to another. The post table's
+    triggers rewrite the search index and mark the blog changed."""
+    conn = connection()
+    conn.execute(sa.update(post).where(post.c.author_id == from_id).values(author_id=to_id))
+    conn.execute(
+        sa.update(post_trash).where(post_trash.c.author_id == from_id).values(author_id=to_id)
+    )

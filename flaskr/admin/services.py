@@ -13,9 +13,9 @@ from flaskr.auth import queries as auth_queries
 from flaskr.auth import services as accounts
 from flaskr.blog import services as blog_services
 from flaskr.blog.services import Draft
-from flaskr.db import utcnow
+from flaskr.db import transaction, utcnow
 from flaskr.paging import Page, make_page
-from flaskr.policy import PUBLISHED, ROLES, post_state
+from flaskr.policy import PUBLISHED, ROLES, can, post_state
 from flaskr.validation import ValidationError
 
 #: The audit log's kinds of entry (security.STORED_EVENTS) as the page names them, in
@@ -32,6 +32,7 @@ AUDIT_EVENTS = {
     "post-unpublished": lazy_gettext("Post unpublished"),
     "invite-created": lazy_gettext("Invitation made"),
     "invite-revoked": lazy_gettext("Invitation withdrawn"),
+    "user-deleted": lazy_gettext("Account deleted by an admin"),
 }
 
 
@@ -74,6 +75,11 @@ def audit_page(event: str | None, number: int, per_page: int) -> Page:
     """A page of the audit log, newest first."""
     rows = queries.list_audit(event, page=number, per_page=per_page)
     return make_page(rows, number, per_page)
+
+
+def find_user(user_id: int) -> Any:
+    """An account as the admin area shows it, or None."""
+    return queries.find_user(user_id)
 
 
 def _target(admin_id: int, user_id: int) -> Any:
@@ -158,3 +164,38 @@ def unpublish(post: Any) -> bool:
         base_version=post["version"],
     )
     return True
+
+
+#: What may happen to a deleted account's posts; the first is the page's default.
+POSTS_ON_DELETE = ("reassign", "delete")
+
+
+def delete_user(admin_id: int, user_id: int, posts: str, heir_name: str) -> tuple[Any, Any]:
+    """Delete another account, its sessions with it; its posts (and trash) go to the
+    account named `heir_name` or are deleted. (The account, the heir or None.)"""
+    target = _target(admin_id, user_id)
+    if posts not in POSTS_ON_DELETE:
+        raise ValidationError(gettext("Choose what happens to their posts."))
+    heir = None
+    if posts == "reassign":
+        heir = accounts.find_account(heir_name.strip())
+        if heir is None or heir["id"] == target["id"] or heir["disabled"]:
+            raise ValidationError(
+                gettext("Name an enabled account, other than this one, to give the posts to.")
+            )
+        if not can(heir, "post:create"):
+            raise ValidationError(
+                gettext(
+                    "%(name)s may not write posts: give them to an author.", name=heir["username"]
+                )
+            )
+    with transaction():
+        if heir is not None:
+            queries.reassign_posts(target["id"], heir["id"])
+        auth_queries.delete_user(target["id"])
+    return target, heir
+
+
+def posts_of(user_id: int) -> int:
+    """How many posts an account has, its trash included."""
+    return queries.count_posts_of(user_id)

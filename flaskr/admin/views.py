@@ -228,3 +228,47 @@ def revoke_invite(invite_id: int):
         audit("invite-revoked", invite_id=invite_id)
         flash(gettext("The invitation was withdrawn: its link no longer works."))
     return redirect(url_for("admin.invites"))
+
+
+@bp.route("/users/<int:user_id>/delete", methods=("GET", "POST"))
+@login_required
+@admin_limit
+def delete_user(user_id: int):
+    """Delete an account: a page that asks what happens to its posts, then does it."""
+    account = services.find_user(user_id)
+    if account is None:
+        abort(404)
+    status = 200
+    if request.method == "POST":
+        posts = request.form.get("posts", "")
+        try:
+            target, heir = services.delete_user(
+                g.user["id"], user_id, posts, request.form.get("heir", "")[:150]
+            )
+        except ValidationError as error:
+            flash(str(error))
+            status = 400
+        else:
+            audit(
+                "user-deleted",
+                target_id=target["id"],
+                username=target["username"],
+                posts_to=heir["id"] if heir else "deleted",
+            )
+            if heir is not None:
+                message = gettext(
+                    "%(name)s is deleted; their posts now belong to %(heir)s.",
+                    name=target["username"],
+                    heir=heir["username"],
+                )
+            else:
+                message = gettext("%(name)s and their posts are deleted.", name=target["username"])
+            flash(message)
+            return redirect(url_for("admin.users"))
+    return render_template(
+        "admin/delete_user.html",
+        account=account,
+        posts=services.posts_of(user_id),
+        choice=request.form.get("posts", services.POSTS_ON_DELETE[0]),
+        heir=request.form.get("heir", g.user["username"]),
+    ), status

@@ -98,11 +98,15 @@ def list_trashed(author_id: int, since: datetime, *, page: int, per_page: int) -
     return list(connection().execute(query).mappings())
 
 
-def put_back(content: str) -> tuple[int, list[str]]:
-    """Insert a trashed post's row and history again; its id and its tag names."""
+def put_back(content: str, author_id: int) -> tuple[int, list[str]]:
+    """Insert a trashed post's row and history again, as `author_id`'s; its id and its
+    tag names."""
     kept = json.loads(content)
     conn = connection()
     values = _typed(kept["post"], post)
+    # The trash row's author, not the snapshot's: an admin who deleted an account may
+    # have given its posts, trash included, to another.
+    values["author_id"] = author_id
     conn.execute(sa.insert(post).values(**values))
     # New row ids for the history (the post's own id and versions stay): SQLite may
     # have handed the old ones to other posts' history meanwhile.

@@ -46,7 +46,7 @@ def restore(post_id: int) -> bool:
         trashed = queries.find_trashed(post_id, kept_since(), for_update=True)
         if trashed is None:
             return False
-        restored_id, tags = queries.put_back(trashed["content"])
+        restored_id, tags = queries.put_back(trashed["content"], trashed["author_id"])
         tag_services.set_tags(restored_id, tags)
         queries.delete_trashed(post_id)
     return True
