@@ -38,6 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flaskr.blog import articles
     from flaskr.blog import queries as blog_queries
     from flaskr.extensions import csrf
+    from flaskr.settings import services as site_settings
 
     db.init_app(app)
     schema.init_app(app)
@@ -50,6 +51,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         pagecache.Freshness(
             content_version=blog_queries.content_version,
             next_publication=blog_queries.next_publication,
+            on_version=site_settings.ensure_current,
         ),
     )
     app.add_template_filter(markup.markdown_filter, "markdown")
@@ -93,6 +95,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flaskr.invites import services as invites
 
     invites.init_app(app)
+    site_settings.init_app(app, app.extensions["flaskr.explicit_settings"])
     csrf.init_app(app)
     ratelimit.init_app(app)  # after the blueprints: it applies the limits their views declare
     security.init_app(app)

@@ -91,6 +91,10 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     if not app.config["DATABASE"]:
         app.config["DATABASE"] = os.path.join(app.instance_path, "flaskr.sqlite")
     app.config["SECRET_KEY"] = _secret_key(app)
+    # What the operator chose (the admin area's settings page leaves these alone).
+    app.extensions["flaskr.explicit_settings"] = explicit | {
+        key for key, value in DEFAULTS.items() if app.config.get(key) != value
+    }
     # The CLI resets app.debug from FLASK_DEBUG after this; `flaskr check` must
     # still see what the settings asked for (gunicorn workers will use that).
     app.extensions["flaskr.debug_setting"] = bool(app.config.get("DEBUG"))

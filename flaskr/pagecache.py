@@ -40,6 +40,9 @@ class Freshness:
     content_version: Callable[[], int | None]
     #: When the next scheduled post becomes visible (naive UTC), or None.
     next_publication: Callable[[datetime], datetime | None]
+    #: Told each version a page is about to be made for, first (the site settings
+    #: reload there: a kept page is never made with another version's settings).
+    on_version: Callable[[int], None] | None = None
 
 
 @dataclass
@@ -145,9 +148,12 @@ def _serve(view: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
     """The view's response: from the cache when a current copy is kept, else made (and kept)."""
     if not _cacheable():
         return view(**kwargs)
-    version = _freshness().content_version()
+    freshness = _freshness()
+    version = freshness.content_version()
     if version is None:  # the counter row is gone (a hand-emptied database): no caching
         return view(**kwargs)
+    if freshness.on_version is not None:
+        freshness.on_version(version)
     # Pages hold absolute links (canonical, feeds) and links under the script root
     # (a prefix a proxy may set per request): scheme, host and root are part of the
     # key; so are the reader's theme, which the page names, and the language

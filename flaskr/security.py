@@ -225,6 +225,7 @@ STORED_EVENTS = frozenset(
         "invite-created",
         "invite-revoked",
         "user-deleted",
+        "settings-changed",
     }
 )
 

@@ -33,6 +33,14 @@ FORMS = {
     "admin.invites": ["role", "days"],
     "admin.revoke_invite": [],
     "admin.delete_user": ["posts", "heir"],
+    "admin.settings": [
+        "SITE_NAME",
+        "SITE_DESCRIPTION",
+        "LANGUAGE",
+        "TIMEZONE",
+        "REGISTRATION",
+        "DEFAULT_ROLE",
+    ],
 }
 #: GET forms: the search box and list paging.
 QUERIES = {"/search": ["q", "tag", "author", "page"], "/": ["page"]}

@@ -53,6 +53,7 @@ SIGNED_IN = {
     "admin-audit": "/admin/audit",
     "admin-posts": "/admin/posts",
     "admin-invites": "/admin/invites",
+    "admin-settings": "/admin/settings",
     "admin-delete-user": "/admin/users/2/delete",
 }
 

@@ -129,6 +129,8 @@ ROUTES: dict[tuple[str, str, str | None], tuple[int, ...]] = {
     ("GET", "/admin/invites", None): ADMIN_ONLY,
     ("POST", "/admin/invites", None): ADMIN_ONLY,  # the page again, with the new link
     ("POST", "/admin/invites/<int:invite_id>/revoke", None): ADMIN_ONLY_POST,
+    ("GET", "/admin/settings", None): ADMIN_ONLY,
+    ("POST", "/admin/settings", None): ADMIN_ONLY_POST,
     # Every post in every state: editors too (unpublishing a draft changes nothing).
     ("GET", "/admin/posts", None): (302, 403, 403, 403, 200, 200, 302),
     ("POST", "/admin/posts/<int:post_id>/unpublish", "published"): EDITORS_POST,
@@ -159,6 +161,7 @@ FORMS = {
     "/admin/users/<int:user_id>/role": {"role": "editor"},
     "/admin/invites": {"role": "", "days": "7"},
     "/admin/users/<int:user_id>/delete": {"posts": "reassign", "heir": "ada"},
+    "/admin/settings": {"SITE_NAME": "Renamed"},
 }
 POST_FORM = {"title": "New title", "body": "text"}
 

@@ -33,6 +33,7 @@ AUDIT_EVENTS = {
     "invite-created": lazy_gettext("Invitation made"),
     "invite-revoked": lazy_gettext("Invitation withdrawn"),
     "user-deleted": lazy_gettext("Account deleted by an admin"),
+    "settings-changed": lazy_gettext("Site settings changed"),
 }
 
 

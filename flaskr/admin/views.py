@@ -25,6 +25,7 @@ from flaskr.paging import existing, page_number
 from flaskr.policy import ROLES, authorize, require, role_name
 from flaskr.ratelimit import config_value, limit, signed_in_user, signed_out
 from flaskr.security import audit
+from flaskr.settings import services as site_settings
 from flaskr.validation import ValidationError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -272,3 +273,24 @@ def delete_user(user_id: int):
         choice=request.form.get("posts", services.POSTS_ON_DELETE[0]),
         heir=request.form.get("heir", g.user["username"]),
     ), status
+
+
+@bp.route("/settings", methods=("GET", "POST"))
+@login_required
+@admin_limit
+def settings():
+    """The site's name, description, language, time zone, registration and new accounts'
+    role; those the server's configuration sets are shown, not editable."""
+    status = 200
+    if request.method == "POST":
+        try:
+            changed = site_settings.save(request.form.to_dict(), g.user["id"])
+        except ValidationError as error:
+            flash(str(error))
+            status = 400
+        else:
+            if changed:
+                audit("settings-changed", names=",".join(changed))
+                flash(gettext("Settings saved."))
+            return redirect(url_for("admin.settings"))
+    return render_template("admin/settings.html", settings=site_settings.current()), status

@@ -11,6 +11,7 @@ from flaskr.db import metadata
 from flaskr.invites import tables as _invites  # noqa: F401
 from flaskr.schema import comparison_options
 from flaskr.search import tables as _search  # noqa: F401
+from flaskr.settings import tables as _settings  # noqa: F401
 from flaskr.tags import tables as _tags  # noqa: F401
 from flaskr.trash import tables as _trash  # noqa: F401
 

@@ -1,0 +1,1 @@
+"""Site settings admins edit in the admin area, stored in the database."""

@@ -1,0 +1,195 @@
+"""Site settings: what admins may change in the admin area, and how each process learns of it.
+
+The settings below live in `app.config` like every other. An operator who set
+one (environment, instance/config.py, or a test's config) keeps it: the admin
+page shows it and says why it cannot be changed there. The others take the
+value an admin stored, else their default.
+
+A stored change bumps the content version (a database trigger), as a new post
+does. Each process reloads the stored settings when it sees a new version: a
+page the cache keeps is made after that check (`ensure_current`, which the
+page cache calls with the version it keys the page by), so no page is kept
+with old settings under a new version; any other request checks at most once
+a second (`refresh_if_due`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, current_app
+from flask_babel import gettext, lazy_gettext
+
+from flaskr.db import transaction, utcnow
+from flaskr.i18n import LANGUAGES
+from flaskr.invites.services import MODES
+from flaskr.policy import DEFAULT_ROLES
+from flaskr.settings import queries
+from flaskr.timezones import check_timezone
+from flaskr.validation import ValidationError, require_text
+
+#: How often (seconds) a request that no page cache serves checks for new settings.
+CHECK_EVERY = 1.0
+
+
+def _one_of(choices: Any) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if value not in choices:
+            raise ValidationError(gettext("Choose a value from the list."))
+        return value
+
+    return check
+
+
+def _time_zone(value: str) -> str:
+    try:
+        return check_timezone(value)
+    except ValueError:
+        raise ValidationError(
+            gettext("Choose a time zone from the list, such as Europe/Berlin.")
+        ) from None
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting the admin page edits."""
+
+    name: str
+    label: Any
+    check: Callable[[str], str]
+    choices: tuple[str, ...] = ()
+    max_len: int = 0
+
+
+def _text(label: Any, max_len: int, required: bool) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        return require_text(value, str(label), max_len=max_len, required=required).strip()
+
+    return check
+
+
+#: The settings admins may change, in the page's order.
+SETTINGS = (
+    Setting(
+        "SITE_NAME",
+        lazy_gettext("Site name"),
+        _text(lazy_gettext("Site name"), 100, True),
+        max_len=100,
+    ),
+    Setting(
+        "SITE_DESCRIPTION",
+        lazy_gettext("Description"),
+        _text(lazy_gettext("Description"), 300, False),
+        max_len=300,
+    ),
+    Setting("LANGUAGE", lazy_gettext("Language"), _one_of(LANGUAGES), tuple(LANGUAGES)),
+    Setting("TIMEZONE", lazy_gettext("Time zone"), _time_zone),
+    Setting("REGISTRATION", lazy_gettext("Registration"), _one_of(MODES), MODES),
+    Setting(
+        "DEFAULT_ROLE", lazy_gettext("Role of new accounts"), _one_of(DEFAULT_ROLES), DEFAULT_ROLES
+    ),
+)
+_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+@dataclass
+class _Loaded:
+    """What this process applied: the content version it read the settings at."""
+
+    defaults: dict[str, Any]
+    operator: frozenset[str]
+    version: int | None = None
+    checked: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def init_app(app: Flask, operator_set: set[str]) -> None:
+    """Remember each setting's default and which ones the operator set; check for new
+    settings before requests."""
+    app.extensions["flaskr.settings"] = _Loaded(
+        defaults={s.name: app.config[s.name] for s in SETTINGS},
+        operator=frozenset(name for name in _BY_NAME if name in operator_set),
+    )
+    app.before_request(refresh_if_due)
+
+
+def _state() -> _Loaded:
+    return current_app.extensions["flaskr.settings"]
+
+
+def set_by_operator(name: str) -> bool:
+    """True when the server's configuration set this setting: the admin page can't."""
+    return name in _state().operator
+
+
+def refresh_if_due() -> None:
+    """At most once a second per process: apply settings stored since the last look."""
+    state = _state()
+    now = time.monotonic()
+    if now - state.checked < CHECK_EVERY:
+        return
+    state.checked = now
+    from flaskr.blog.queries import content_version
+
+    ensure_current(content_version())
+
+
+def ensure_current(version: int | None) -> None:
+    """Apply the stored settings if they were last read at another content version."""
+    state = _state()
+    if version is not None and version == state.version:
+        return
+    with state.lock:
+        if version is not None and version == state.version:
+            return
+        _apply(queries.stored(), state)
+        state.version = version
+
+
+def _apply(stored: dict[str, str], state: _Loaded) -> None:
+    config = current_app.config
+    for setting in SETTINGS:
+        if setting.name in state.operator:
+            continue
+        value = stored.get(setting.name)
+        try:
+            config[setting.name] = (
+                setting.check(value) if value is not None else state.defaults[setting.name]
+            )
+        except ValidationError:
+            # A value written by hand that flaskr cannot use: the default, as if unset.
+            config[setting.name] = state.defaults[setting.name]
+    config["BABEL_DEFAULT_LOCALE"] = config["LANGUAGE"]
+
+
+def current() -> list[dict[str, Any]]:
+    """Every editable setting with its value now and whether the operator set it."""
+    config = current_app.config
+    return [
+        {"setting": s, "value": config[s.name], "fixed": set_by_operator(s.name)} for s in SETTINGS
+    ]
+
+
+def save(form: dict[str, str], by: int) -> list[str]:
+    """Check and store the settings an admin sent (those the operator did not set); the
+    names of those that changed. Nothing is stored if any value is refused."""
+    config = current_app.config
+    changes = {}
+    for setting in SETTINGS:
+        if set_by_operator(setting.name) or setting.name not in form:
+            continue
+        value = setting.check(form[setting.name])
+        if value != config[setting.name]:
+            changes[setting.name] = value
+    if changes:
+        now = utcnow()
+        with transaction():
+            for name, value in changes.items():
+                queries.save(name, value, now, by)
+        # This process at once; the others when they see the new version.
+        ensure_current(None)
+    return sorted(changes)
