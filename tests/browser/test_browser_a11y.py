@@ -122,10 +122,10 @@ def test_every_page_type_passes_axe(page, auth, axe_source, variant, live_server
     checker.check("admin-audit", "/admin/audit")
     checker.check("admin-posts", f"/admin/posts?author={auth.username}")
     checker.check("admin-invites", "/admin/invites")
-    checker.check("admin-settings", "/admin/settings")
     page.get_by_role("button", name="Make an invitation").click()
     expect(page.get_by_role("textbox", name="Link")).to_be_visible()
     checker.check("admin-invite-made")
+    checker.check("admin-settings", "/admin/settings")
     other = f"other-{uuid.uuid4().hex[:8]}"
     live_server.cli("create-user", other, "--password", "a long enough pw")
     page.goto(f"/admin/users?q={other}")
