@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, current_app
 from flask_babel import gettext, lazy_gettext
 
@@ -135,7 +136,15 @@ def refresh_if_due() -> None:
     state.checked = now
     from flaskr.blog.queries import content_version
 
-    ensure_current(content_version())
+    try:
+        version = content_version()
+    except sa.exc.DBAPIError as error:
+        # A database that is down or not migrated yet (AUTO_MIGRATE off): the request
+        # goes on with the settings this process has; a page that needs the database
+        # answers for it (the 503 page), and /hello keeps answering.
+        current_app.logger.warning("site settings not checked: %s", error.orig or error)
+        return
+    ensure_current(version)
 
 
 def ensure_current(version: int | None) -> None:
