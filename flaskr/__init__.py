@@ -38,6 +38,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flaskr.blog import articles
     from flaskr.blog import queries as blog_queries
     from flaskr.extensions import csrf
+    from flaskr.mail import services as mail
+    from flaskr.recovery import views as recovery_views
     from flaskr.settings import services as site_settings
 
     db.init_app(app)
@@ -87,6 +89,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         trash.bp,
         archive.bp,
         admin.bp,
+        recovery_views.bp,
     ):
         app.register_blueprint(blueprint)
     # The tutorial's url_for("index") names the blog's front page.
@@ -95,6 +98,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flaskr.invites import services as invites
 
     invites.init_app(app)
+    mail.init_app(app)
     site_settings.init_app(app, app.extensions["flaskr.explicit_settings"])
     csrf.init_app(app)
     ratelimit.init_app(app)  # after the blueprints: it applies the limits their views declare

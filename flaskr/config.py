@@ -55,6 +55,20 @@ DEFAULTS: dict[str, Any] = {
     "TIMEZONE": "UTC",  # IANA zone of the dates anonymous readers see
     "REGISTRATION": "open",  # who may register: open, invite (with an invitation link), closed
     "DEFAULT_ROLE": "author",  # new accounts' role: reader or author (editors are made)
+    # Mail: without MAIL_SMTP_HOST it goes to the log and `flaskr outbox`.
+    "MAIL_SMTP_HOST": None,
+    "MAIL_SMTP_PORT": 587,
+    "MAIL_SMTP_SECURITY": "starttls",  # none, starttls, or tls (from the start, port 465)
+    "MAIL_SMTP_USER": None,
+    "MAIL_SMTP_PASSWORD": None,
+    "MAIL_SMTP_TIMEOUT": 10,  # seconds
+    "MAIL_FROM": None,  # the sender's address; required with MAIL_SMTP_HOST
+    "MAIL_SENDER": True,  # `flaskr serve` workers deliver the outbox
+    "MAIL_POLL_SECONDS": 5,  # how often a worker's sender looks for due mail
+    "MAIL_MAX_ATTEMPTS": 8,  # then the message is marked failed
+    "PASSWORD_RESET_MINUTES": 60,  # how long a password reset link works
+    "EMAIL_CONFIRM_HOURS": 48,  # how long a link confirming an address works
+    "RATELIMIT_PASSWORD_RESET": "5 per hour",  # reset requests per IP and per address
     "SHUTDOWN_GRACE_SECONDS": 20,  # `flaskr serve`: how long SIGTERM lets requests finish
 }
 

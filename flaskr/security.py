@@ -226,6 +226,7 @@ STORED_EVENTS = frozenset(
         "invite-revoked",
         "user-deleted",
         "settings-changed",
+        "email-changed",
     }
 )
 

@@ -70,8 +70,11 @@ def _requests_in_progress(folder: str) -> int:
 def create_served_app() -> Flask:
     """The app of one granian worker, counting its requests in progress for the parent."""
     from flaskr import create_app
+    from flaskr.mail import sender as mail_sender
 
     app = create_app()
+    # Mail queued while no server ran goes out now, not at the next message.
+    mail_sender.start(app)
     folder = os.environ.get(REQUESTS_DIR_ENV)
     if folder:
         counter = _RequestCounter(os.path.join(folder, str(os.getpid())))

@@ -249,7 +249,8 @@ def instance_path(tmp_path: Any) -> Any:
 @pytest.fixture
 def app_config(database: dict[str, Any]) -> dict[str, Any]:
     """The settings `app` is built from; override this fixture to change them."""
-    return {"TESTING": True, **database}
+    # No mail sender threads: the tests that deliver mail call the sender themselves.
+    return {"TESTING": True, "MAIL_SENDER": False, **database}
 
 
 @pytest.fixture

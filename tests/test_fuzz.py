@@ -16,6 +16,11 @@ FORMS = {
     "auth.logout": [],
     "auth.change_password": ["current_password", "new_password"],
     "auth.delete_account": ["password"],
+    "recovery.change_email": ["email", "password"],
+    "recovery.confirm_email": [],
+    "recovery.forgot_password": ["email"],
+    "recovery.reset_password": ["password"],
+    "admin.retry_mail": [],
     "blog.create": ["title", "body", "tags", "status", "publish_at", "action"],
     "blog.update": ["title", "body", "tags", "status", "publish_at", "version", "action"],
     "blog.delete": [],
@@ -45,7 +50,7 @@ FORMS = {
 #: GET forms: the search box and list paging.
 QUERIES = {"/search": ["q", "tag", "author", "page"], "/": ["page"]}
 #: Post 1 is alice's; account 2 is bob, whom alice (an admin) may act on.
-URL_VALUES = {"post_id": 1, "version": 1, "user_id": 2, "invite_id": 1}
+URL_VALUES = {"post_id": 1, "version": 1, "user_id": 2, "invite_id": 1, "message_id": 1}
 
 _characters = st.characters(exclude_categories=("Cs",))  # surrogates cannot be sent as UTF-8
 TEXT = st.one_of(

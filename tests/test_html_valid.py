@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -32,6 +33,7 @@ SIGNED_OUT = {
     "search-form": "/search",
     "login": "/auth/login",
     "register": "/auth/register",
+    "forgot-password": "/auth/forgot",
     "not-found": "/no/such/page",
     "archive": "/archive/",
     "archive-year": "/archive/{year}/",
@@ -54,6 +56,7 @@ SIGNED_IN = {
     "admin-posts": "/admin/posts",
     "admin-invites": "/admin/invites",
     "admin-settings": "/admin/settings",
+    "admin-outbox": "/admin/outbox",
     "admin-delete-user": "/admin/users/2/delete",
 }
 
@@ -91,6 +94,7 @@ def pages(app, client, make_user, make_post, tmp_path) -> dict[str, Path]:
             SIGNED_IN.get(name, "/"), headers={"Accept-Language": "de"}
         ).data
     found["admin-invite-made"] = client.post("/admin/invites", data={"days": "7"}).data
+    found.update(_mail_pages(app, client))
     found["create-with-errors"] = client.post(
         "/create", data={"title": "", "body": "", "action": "publish"}
     ).data
@@ -99,6 +103,41 @@ def pages(app, client, make_user, make_post, tmp_path) -> dict[str, Path]:
         files[name] = tmp_path / f"{name}.html"
         files[name].write_bytes(data)
     return files
+
+
+def _mail_pages(app, client) -> dict[str, bytes]:
+    """The pages of mailed links and the mail itself (its HTML part), for ann."""
+    from flaskr.mail import queries as mail_queries
+
+    def newest() -> tuple[str, str]:
+        with app.app_context():
+            row = mail_queries.find_message(
+                mail_queries.list_messages(None, page=1, per_page=1)[0]["id"]
+            )
+        path = re.search(r"http://localhost(/auth/\S+)", row["body_text"]).group(1)
+        return path, row["body_html"]
+
+    found = {}
+    client.post(
+        "/auth/account/email", data={"email": "ann@example.com", "password": "a long enough pw"}
+    )
+    link, found["mail-verify-email"] = newest()
+    found["confirm-email"] = client.get(link).data
+    client.post(link)
+    found["account-with-address"] = client.get("/auth/account").data
+    client.post(
+        "/auth/account/email", data={"email": "ann@new.example", "password": "a long enough pw"}
+    )
+    with app.app_context():
+        rows = mail_queries.list_messages(None, page=1, per_page=1)
+        found["mail-email-changed"] = mail_queries.find_message(rows[0]["id"])["body_html"]
+    found["account-address-pending"] = client.get("/auth/account").data
+    anonymous = app.test_client()
+    anonymous.post("/auth/forgot", data={"email": "ann@example.com"})
+    link, found["mail-password-reset"] = newest()
+    found["reset-password"] = anonymous.get(link).data
+    found["reset-password-spent"] = anonymous.get("/auth/reset/made-up").data
+    return {name: data.encode() if isinstance(data, str) else data for name, data in found.items()}
 
 
 def problems(files: list[Path]) -> list[str]:
@@ -122,7 +161,7 @@ def problems(files: list[Path]) -> list[str]:
 
 
 def test_every_page_type_is_valid_html(pages):
-    assert len(pages) == len(SIGNED_OUT) + len(SIGNED_IN) + 4 + 2
+    assert len(pages) == len(SIGNED_OUT) + len(SIGNED_IN) + 4 + 2 + 8
     assert problems(list(pages.values())) == []
 
 
@@ -149,9 +188,9 @@ def test_the_checker_finds_what_it_should(tmp_path):
 
 
 def test_each_page_has_one_h1_and_lists_title_posts_with_h2(pages):
-    import re
-
     for name, path in pages.items():
+        if name.startswith("mail-"):
+            continue  # a message, not a page of the site
         html = path.read_text()
         assert html.count("<h1") == 1, name
     index = pages["index"].read_text()

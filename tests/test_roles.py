@@ -80,6 +80,14 @@ ROUTES: dict[tuple[str, str, str | None], tuple[int, ...]] = {
     ("POST", "/auth/account/password", None): SIGNED_IN_400,  # refused: wrong password
     ("POST", "/auth/account/profile", None): (302, 302, 302, 302, 302, 302, 302),
     ("POST", "/auth/account/delete", None): SIGNED_IN_400,  # refused: wrong password
+    ("POST", "/auth/account/email", None): SIGNED_IN_400,  # refused: wrong password
+    # Mailed links: anyone holding one (these are made up, so refused); the reset form.
+    ("GET", "/auth/confirm-email/<token>", None): (400,) * 7,
+    ("POST", "/auth/confirm-email/<token>", None): (400,) * 7,
+    ("GET", "/auth/reset/<token>", None): (400,) * 7,
+    ("POST", "/auth/reset/<token>", None): (400,) * 7,
+    ("GET", "/auth/forgot", None): ALL_200,
+    ("POST", "/auth/forgot", None): (400,) * 7,  # the form again: no address typed
     # Writing: authors, editors and admins; readers may not.
     ("GET", "/create", None): (302, 403, 200, 200, 200, 200, 302),
     ("POST", "/create", None): (302, 403, 302, 302, 302, 302, 302),
@@ -131,6 +139,8 @@ ROUTES: dict[tuple[str, str, str | None], tuple[int, ...]] = {
     ("POST", "/admin/invites/<int:invite_id>/revoke", None): ADMIN_ONLY_POST,
     ("GET", "/admin/settings", None): ADMIN_ONLY,
     ("POST", "/admin/settings", None): ADMIN_ONLY_POST,
+    ("GET", "/admin/outbox", None): ADMIN_ONLY,
+    ("POST", "/admin/outbox/<int:message_id>/retry", None): ADMIN_ONLY_POST,
     # Every post in every state: editors too (unpublishing a draft changes nothing).
     ("GET", "/admin/posts", None): (302, 403, 403, 403, 200, 200, 302),
     ("POST", "/admin/posts/<int:post_id>/unpublish", "published"): EDITORS_POST,
@@ -145,6 +155,8 @@ URL_VALUES = {
     "kind": "atom",
     "chunk": 0,
     "filename": "style.css",
+    "token": "made-up",
+    "message_id": 1,
     "year": datetime.now(UTC).year,
     "month": datetime.now(UTC).month,
 }
@@ -156,6 +168,9 @@ FORMS = {
     "/auth/account/password": {"current": "wrong", "new": "another long pw"},
     "/auth/account/profile": {"bio": "Hello", "timezone": "UTC"},
     "/auth/account/delete": {"password": "wrong"},
+    "/auth/account/email": {"email": "new@example.com", "password": "wrong"},
+    "/auth/forgot": {"email": ""},
+    "/auth/reset/<token>": {"password": "another long pw"},
     "/create": {"title": "New", "body": "text", "action": "publish"},
     "/preview": {"body": "*hi*"},
     "/admin/users/<int:user_id>/role": {"role": "editor"},

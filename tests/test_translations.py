@@ -111,7 +111,12 @@ def jinja(tmp_path_factory) -> Environment:
 
 
 @pytest.mark.parametrize(
-    "template", sorted(str(p.relative_to(TEMPLATES)) for p in TEMPLATES.rglob("*.html"))
+    "template",
+    # Pages, and mail (its .txt parts too).
+    sorted(
+        str(p.relative_to(TEMPLATES))
+        for p in (*TEMPLATES.rglob("*.html"), *TEMPLATES.rglob("*.txt"))
+    ),
 )
 def test_every_string_in_every_template_is_marked_for_translation(jinja, template):
     assert unmarked_strings(jinja, (TEMPLATES / template).read_text("utf8")) == []

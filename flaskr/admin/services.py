@@ -34,6 +34,7 @@ AUDIT_EVENTS = {
     "invite-revoked": lazy_gettext("Invitation withdrawn"),
     "user-deleted": lazy_gettext("Account deleted by an admin"),
     "settings-changed": lazy_gettext("Site settings changed"),
+    "email-changed": lazy_gettext("Email address changed"),
 }
 
 

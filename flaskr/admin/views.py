@@ -21,6 +21,7 @@ from flaskr.admin import services
 from flaskr.auth.views import login_required
 from flaskr.blog import queries as blog_queries
 from flaskr.invites import services as invite_services
+from flaskr.mail import services as mail_services
 from flaskr.paging import existing, page_number
 from flaskr.policy import ROLES, authorize, require, role_name
 from flaskr.ratelimit import config_value, limit, signed_in_user, signed_out
@@ -148,6 +149,40 @@ def audit_log():
     per_page = current_app.config["POSTS_PER_PAGE"] * 5
     page = existing(services.audit_page(event or None, page_number(), per_page))
     return render_template("admin/audit.html", page=page, event=event, events=services.AUDIT_EVENTS)
+
+
+@bp.route("/outbox")
+@login_required
+def outbox():
+    """The mail flaskr sent or will send: newest first, by state; failed ones can be
+    sent again."""
+    status = request.args.get("status", "")
+    if status and status not in mail_services.STATUSES:
+        abort(404)
+    per_page = current_app.config["POSTS_PER_PAGE"] * 5
+    page = existing(mail_services.outbox_page(status or None, page_number(), per_page))
+    return render_template(
+        "admin/outbox.html",
+        page=page,
+        status=status,
+        statuses=mail_services.STATUSES,
+        kinds=mail_services.KINDS,
+        smtp=bool(current_app.config["MAIL_SMTP_HOST"]),
+    )
+
+
+@bp.route("/outbox/<int:message_id>/retry", methods=("POST",))
+@login_required
+@admin_limit
+def retry_mail(message_id: int):
+    """Queue a failed message again."""
+    try:
+        mail_services.retry(message_id)
+    except ValidationError as error:
+        flash(str(error))
+    else:
+        flash(gettext("The message will be sent again."))
+    return redirect(url_for("admin.outbox", status="failed"))
 
 
 @bp.route("/posts")

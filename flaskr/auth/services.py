@@ -120,7 +120,8 @@ def end_session(token: str) -> None:
         queries.delete_session(_token_hash(token))
 
 
-def _check_password(user_id: int, password: str) -> None:
+def check_password(user_id: int, password: str) -> None:
+    """Raise ValidationError unless this is the account's password."""
     stored = queries.find_password_hash(user_id)
     if stored is None or not verify_password(stored, password)[0]:
         raise ValidationError(gettext("Incorrect password."))
@@ -128,7 +129,7 @@ def _check_password(user_id: int, password: str) -> None:
 
 def change_password(user_id: int, current: str, new: str, keep_token: str | None) -> None:
     """Replace a password after checking the current one; other sessions end."""
-    _check_password(user_id, current)
+    check_password(user_id, current)
     check_policy(new, **_policy())
     with transaction():
         queries.update_password(user_id, hash_password(new))
@@ -157,9 +158,20 @@ def set_role(user_id: int, role: str) -> None:
 
 def reset_password(user_id: int, new: str) -> None:
     """Set a new password without the old one (an operator's reset); every session ends."""
+    replace_password(user_id, new_password_hash(new))
+
+
+def new_password_hash(new: str) -> str:
+    """The hash to store for a new password, once it meets the password rules."""
     check_policy(new, **_policy())
+    return hash_password(new)
+
+
+def replace_password(user_id: int, password_hash: str) -> None:
+    """Store a new password hash and end every session of the account (joins the
+    caller's transaction)."""
     with transaction():
-        queries.update_password(user_id, hash_password(new))
+        queries.update_password(user_id, password_hash)
         queries.delete_sessions(user_id)
 
 
@@ -172,7 +184,7 @@ def find_account(username: str) -> Row | None:
 
 def delete_account(user_id: int, password: str) -> None:
     """Delete an account and everything it wrote, after checking its password."""
-    _check_password(user_id, password)
+    check_password(user_id, password)
     with transaction():
         queries.delete_user(user_id)
 

@@ -24,6 +24,10 @@ user = sa.Table(
     sa.Column("timezone", sa.String(64), nullable=False, server_default="UTC"),
     # The interface language the user chose ('' : as their browser asks).
     sa.Column("language", sa.String(16), nullable=False, server_default=""),
+    # The confirmed address (recovery/: set only by following the link sent to it),
+    # and its lower-case form, which no two accounts share.
+    sa.Column("email", sa.String(254), nullable=True),
+    sa.Column("email_key", sa.String(254), nullable=True, unique=True, index=True),
     # Ids are never reused: the audit log names accounts by id.
     sqlite_autoincrement=True,
 )

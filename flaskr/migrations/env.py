@@ -9,6 +9,8 @@ from flaskr.auth import tables as _auth  # noqa: F401
 from flaskr.blog import tables as _blog  # noqa: F401
 from flaskr.db import metadata
 from flaskr.invites import tables as _invites  # noqa: F401
+from flaskr.mail import tables as _mail  # noqa: F401
+from flaskr.recovery import tables as _recovery  # noqa: F401
 from flaskr.schema import comparison_options
 from flaskr.search import tables as _search  # noqa: F401
 from flaskr.settings import tables as _settings  # noqa: F401

@@ -126,6 +126,7 @@ def test_every_page_type_passes_axe(page, auth, axe_source, variant, live_server
     expect(page.get_by_role("textbox", name="Link")).to_be_visible()
     checker.check("admin-invite-made")
     checker.check("admin-settings", "/admin/settings")
+    checker.check("admin-outbox", "/admin/outbox")
     other = f"other-{uuid.uuid4().hex[:8]}"
     live_server.cli("create-user", other, "--password", "a long enough pw")
     page.goto(f"/admin/users?q={other}")
@@ -147,11 +148,13 @@ def test_every_page_type_passes_axe(page, auth, axe_source, variant, live_server
     checker.check("search", "/search?q=paragraph")
     checker.check("search-nothing-found", "/search?q=zzzzqqqq")
     checker.check("not-found", "/no/such/page", status=404)
+    checker.check("forgot-password", "/auth/forgot")
+    checker.check("mailed-link-spent", "/auth/reset/made-up", status=400)
     checker.check("archive", "/archive/")
     page.goto("/archive/")
     page.locator(".archive-months a").first.click()
     checker.check("archive-month")
-    assert len(checker.checked) == 32
+    assert len(checker.checked) == 35
     assert not checker.found, "\n".join(checker.found)
 
 
