@@ -7,6 +7,7 @@ later, and never in the request.
 
 from __future__ import annotations
 
+import logging
 from email.utils import make_msgid
 from typing import Any
 
@@ -56,6 +57,12 @@ def init_app(app: Flask) -> None:
                 "MAIL_FROM must be a plain address (name@example.com), "
                 f"not {config['MAIL_FROM']!r}."
             ) from None
+
+    mail_log = logging.getLogger("flaskr.mail")
+    if mail_log.level == logging.NOTSET:
+        # Without SMTP the log is where mail goes (INFO): kept unless the operator's
+        # logging config set a level.
+        mail_log.setLevel(logging.INFO)
 
     @app.teardown_appcontext
     def _wake_sender(_exc: BaseException | None) -> None:
