@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import logging
-import socket
 import threading
 import time
 from datetime import timedelta
 
 import pytest
+import smtp_inbox
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from flaskr.config import ConfigError
 from flaskr.db import transaction, utcnow
@@ -23,35 +20,15 @@ from flaskr.mail.tables import outbox
 FROM = "blog@example.com"
 
 
-class _Inbox:
-    """An aiosmtpd handler keeping every message it was given."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-        self.envelopes: list[tuple[str, list[str]]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        self.messages.append(
-            email.message_from_bytes(envelope.content, policy=email.policy.default)
-        )
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp_server():
     """A real SMTP server on a free loopback port (no STARTTLS offered)."""
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield controller.port, inbox
-    controller.stop()
+    with smtp_inbox.smtp_server() as inbox:
+        yield inbox.port, inbox
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return smtp_inbox.free_port()
 
 
 def _smtp_app(make_app, port, **settings):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from livesite import ARTIFACTS, SEEDED_POSTS, LiveServer, start_server
+from smtp_inbox import Inbox, smtp_server
 
 TIMEOUT_MS = 15_000
 CHROMIUM = os.environ.get("FLASKR_CHROMIUM", "/usr/bin/chromium")
@@ -45,9 +46,26 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytes
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """One server for the whole session; each test makes its own user and posts."""
-    yield from start_server(tmp_path_factory.mktemp("live"))
+def smtp_inbox() -> Iterator[Inbox]:
+    """The SMTP server the live server sends its mail to, and what it received."""
+    with smtp_server() as inbox:
+        yield inbox
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, smtp_inbox: Inbox
+) -> Iterator[LiveServer]:
+    """One server for the whole session; each test makes its own user and posts. Its
+    mail goes to smtp_inbox."""
+    mail = {
+        "FLASKR_MAIL_SMTP_HOST": "127.0.0.1",
+        "FLASKR_MAIL_SMTP_PORT": str(smtp_inbox.port),
+        "FLASKR_MAIL_SMTP_SECURITY": "none",
+        "FLASKR_MAIL_FROM": "blog@example.com",
+        "FLASKR_MAIL_POLL_SECONDS": "1",
+    }
+    yield from start_server(tmp_path_factory.mktemp("live"), settings=mail)
 
 
 @pytest.fixture(scope="session")

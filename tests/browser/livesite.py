@@ -124,8 +124,11 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
-def start_server(folder: Path, seed_posts: int = 0) -> Iterator[LiveServer]:
-    """Run `flaskr serve` (2 workers) on a free port with a new database until closed."""
+def start_server(
+    folder: Path, seed_posts: int = 0, settings: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
+    """Run `flaskr serve` (2 workers) on a free port with a new database until closed;
+    `settings` adds FLASKR_* variables to its environment."""
     base_url = os.environ.get("FLASKR_TEST_DATABASE_URL")
     schema = None
     database_url = None
@@ -134,7 +137,7 @@ def start_server(folder: Path, seed_posts: int = 0) -> Iterator[LiveServer]:
     port = _free_port()
     server = LiveServer(
         url=f"http://127.0.0.1:{port}/",
-        env=_server_env(folder, database_url),
+        env={**_server_env(folder, database_url), **(settings or {})},
         log=folder / "server.log",
     )
     try:
