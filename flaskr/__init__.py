@@ -41,6 +41,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flaskr.mail import services as mail
     from flaskr.recovery import views as recovery_views
     from flaskr.settings import services as site_settings
+    from flaskr.twofactor import views as twofactor_views
 
     db.init_app(app)
     schema.init_app(app)
@@ -90,6 +91,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         archive.bp,
         admin.bp,
         recovery_views.bp,
+        twofactor_views.bp,
     ):
         app.register_blueprint(blueprint)
     # The tutorial's url_for("index") names the blog's front page.

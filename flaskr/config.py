@@ -55,6 +55,7 @@ DEFAULTS: dict[str, Any] = {
     "TIMEZONE": "UTC",  # IANA zone of the dates anonymous readers see
     "REGISTRATION": "open",  # who may register: open, invite (with an invitation link), closed
     "DEFAULT_ROLE": "author",  # new accounts' role: reader or author (editors are made)
+    "TWO_FACTOR": "optional",  # optional, or staff: editors and admins must use a second factor
     # Mail: without MAIL_SMTP_HOST it goes to the log and `flaskr outbox`.
     "MAIL_SMTP_HOST": None,
     "MAIL_SMTP_PORT": 587,

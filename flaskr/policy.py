@@ -204,6 +204,16 @@ def access_rule(view: Callable[..., Any]) -> str | None:
     return getattr(view, "access_rule", None)
 
 
+#: TWO_FACTOR: whether a second factor at sign-in is each user's choice (optional) or
+#: required of editors and admins (staff).
+TWO_FACTOR_MODES = ("optional", "staff")
+
+
+def second_factor_required(user: User | None, mode: str) -> bool:
+    """True when the site's TWO_FACTOR mode requires this user to sign in with a code."""
+    return mode == "staff" and is_at_least(user, "editor")
+
+
 #: Roles a site may give every new account: what strangers may become by registering.
 DEFAULT_ROLES = ("reader", "author")
 
@@ -216,6 +226,11 @@ def init_app(app: Flask) -> None:
         raise ConfigError(
             f"DEFAULT_ROLE must be one of {', '.join(DEFAULT_ROLES)}, "
             f"not {app.config['DEFAULT_ROLE']!r}: editors and admins are made, not registered."
+        )
+    if app.config["TWO_FACTOR"] not in TWO_FACTOR_MODES:
+        raise ConfigError(
+            f"TWO_FACTOR must be one of {', '.join(TWO_FACTOR_MODES)}, "
+            f"not {app.config['TWO_FACTOR']!r}."
         )
     if "static" in app.view_functions:
         public(app.view_functions["static"])

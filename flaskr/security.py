@@ -227,6 +227,9 @@ STORED_EVENTS = frozenset(
         "user-deleted",
         "settings-changed",
         "email-changed",
+        "2fa-enabled",
+        "2fa-disabled",
+        "2fa-codes-renewed",
     }
 )
 

@@ -98,6 +98,7 @@ def pages(app, client, make_user, make_post, tmp_path) -> dict[str, Path]:
     found["create-with-errors"] = client.post(
         "/create", data={"title": "", "body": "", "action": "publish"}
     ).data
+    found.update(_two_factor_pages(client))  # last: it signs ann out
     files = {}
     for name, data in found.items():
         files[name] = tmp_path / f"{name}.html"
@@ -140,6 +141,24 @@ def _mail_pages(app, client) -> dict[str, bytes]:
     return {name: data.encode() if isinstance(data, str) else data for name, data in found.items()}
 
 
+def _two_factor_pages(client) -> dict[str, bytes]:
+    """Setting up two-factor login, its recovery codes, its status, and the code step."""
+    import pyotp
+
+    found = {"2fa-setup": client.get("/auth/2fa/setup").data}
+    secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', found["2fa-setup"].decode())
+    code = pyotp.TOTP(secret.group(1)).now()
+    found["2fa-codes"] = client.post(
+        "/auth/2fa/setup", data={"code": code, "password": "a long enough pw"}
+    ).data
+    found["2fa-status"] = client.get("/auth/2fa/setup").data
+    client.post("/auth/logout")
+    client.post("/auth/login", data={"username": "ann", "password": "a long enough pw"})
+    found["2fa-second-step"] = client.get("/auth/2fa").data
+    found["2fa-no-password-first"] = client.__class__(client.application).get("/auth/2fa").data
+    return found
+
+
 def problems(files: list[Path]) -> list[str]:
     """html-validate's findings in these files, one line each."""
     run = subprocess.run(
@@ -161,7 +180,7 @@ def problems(files: list[Path]) -> list[str]:
 
 
 def test_every_page_type_is_valid_html(pages):
-    assert len(pages) == len(SIGNED_OUT) + len(SIGNED_IN) + 4 + 2 + 8
+    assert len(pages) == len(SIGNED_OUT) + len(SIGNED_IN) + 4 + 2 + 8 + 5
     assert problems(list(pages.values())) == []
 
 

@@ -233,7 +233,7 @@ def test_signed_in_routes_send_visitors_to_the_login_page_for_every_method(app, 
     assert checked >= 10
 
 
-_MAILED_LINKS = {"recovery.confirm_email", "recovery.reset_password"}
+_MAILED_LINKS = {"recovery.confirm_email", "recovery.reset_password", "twofactor.second_step"}
 
 
 def test_public_routes_never_ask_visitors_to_sign_in(app, client, site):
@@ -242,7 +242,8 @@ def test_public_routes_never_ask_visitors_to_sign_in(app, client, site):
         if view is None or policy.access_rule(view) != policy.PUBLIC or "GET" not in rule.methods:
             continue
         with client.get(_url(rule)) as response:  # static files stream: close them
-            # A mailed link's page refuses the made-up token, and says so.
+            # A mailed link's page refuses the made-up token, and the code step of
+            # two-factor login a visitor who gave no password first: each says so.
             expected = (400,) if endpoint in _MAILED_LINKS else (200, 301, 302)
             assert response.status_code in expected, endpoint
             assert "/auth/login" not in response.headers.get("Location", ""), endpoint

@@ -87,6 +87,13 @@ ROUTES: dict[tuple[str, str, str | None], tuple[int, ...]] = {
     ("GET", "/auth/reset/<token>", None): (400,) * 7,
     ("POST", "/auth/reset/<token>", None): (400,) * 7,
     ("GET", "/auth/forgot", None): ALL_200,
+    # Two-factor login: the code step needs a password given first (none here).
+    ("GET", "/auth/2fa", None): (400,) * 7,
+    ("POST", "/auth/2fa", None): (400,) * 7,
+    ("GET", "/auth/2fa/setup", None): SIGNED_IN_200,
+    ("POST", "/auth/2fa/setup", None): SIGNED_IN_400,  # refused: wrong password
+    ("POST", "/auth/2fa/codes", None): (302,) * 7,  # refused: back to the page, or log in
+    ("POST", "/auth/2fa/disable", None): (302,) * 7,
     ("POST", "/auth/forgot", None): (400,) * 7,  # the form again: no address typed
     # Writing: authors, editors and admins; readers may not.
     ("GET", "/create", None): (302, 403, 200, 200, 200, 200, 302),
@@ -170,6 +177,10 @@ FORMS = {
     "/auth/account/delete": {"password": "wrong"},
     "/auth/account/email": {"email": "new@example.com", "password": "wrong"},
     "/auth/forgot": {"email": ""},
+    "/auth/2fa": {"code": "123456"},
+    "/auth/2fa/setup": {"code": "123456", "password": "wrong"},
+    "/auth/2fa/codes": {"password": "wrong"},
+    "/auth/2fa/disable": {"password": "wrong", "code": "123456"},
     "/auth/reset/<token>": {"password": "another long pw"},
     "/create": {"title": "New", "body": "text", "action": "publish"},
     "/preview": {"body": "*hi*"},

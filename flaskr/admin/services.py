@@ -35,6 +35,9 @@ AUDIT_EVENTS = {
     "user-deleted": lazy_gettext("Account deleted by an admin"),
     "settings-changed": lazy_gettext("Site settings changed"),
     "email-changed": lazy_gettext("Email address changed"),
+    "2fa-enabled": lazy_gettext("Two-factor login turned on"),
+    "2fa-disabled": lazy_gettext("Two-factor login turned off"),
+    "2fa-codes-renewed": lazy_gettext("New recovery codes"),
 }
 
 

@@ -117,10 +117,27 @@ def reset_password_command(username: str, password: str) -> None:
     click.echo(f"Set a new password for {account['username']!r} and ended all of its sessions.")
 
 
+@click.command("reset-2fa")
+@click.argument("username")
+@with_appcontext
+@reports_outages
+def reset_two_factor_command(username: str) -> None:
+    """Turn two-factor login off for an account whose phone and recovery codes are lost
+    (it signs in with its password, and may turn it on again)."""
+    from flaskr.twofactor import services as twofactor
+
+    account = _account(username)
+    if not twofactor.reset(account["id"]):
+        raise click.ClickException(f"{account['username']!r} does not use two-factor login.")
+    audit("2fa-disabled", target_id=account["id"], via="cli")
+    click.echo(f"Turned two-factor login off for {account['username']!r}.")
+
+
 COMMANDS = (
     create_user_command,
     set_role_command,
     disable_user_command,
     enable_user_command,
     reset_password_command,
+    reset_two_factor_command,
 )

@@ -27,6 +27,7 @@ from flaskr.policy import SIGNED_IN, declare, public
 from flaskr.ratelimit import limit, signed_out
 from flaskr.security import audit, is_own_navigation, safe_path
 from flaskr.timezones import zone_names
+from flaskr.twofactor import services as twofactor
 from flaskr.validation import ValidationError
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -101,7 +102,8 @@ def load_logged_in_user() -> None:
     g.user = dict(user)
 
 
-def _sign_in(user_id: int) -> None:
+def sign_in(user_id: int) -> None:
+    """Start a new session of this account in this browser."""
     next_path = session.get("next")
     # A new session at sign-in: nothing from before (a planted id) carries over.
     session.clear()
@@ -171,7 +173,13 @@ def login():
             audit("login-failed", username=username[:200], reason=str(error))
             flash(str(error))
         else:
-            _sign_in(user_id)
+            if twofactor.is_enabled(user_id):
+                # The right password; the code from the app comes next.
+                from flaskr.twofactor.views import start_second_step
+
+                start_second_step(user_id, _login_account())
+                return redirect(url_for("twofactor.second_step"))
+            sign_in(user_id)
             audit("login", user_id=user_id)
             response = redirect(safe_path(session.pop("next", None)))
             devices.remember(response, _login_account())

@@ -16,6 +16,7 @@ from flaskr.search import tables as _search  # noqa: F401
 from flaskr.settings import tables as _settings  # noqa: F401
 from flaskr.tags import tables as _tags  # noqa: F401
 from flaskr.trash import tables as _trash  # noqa: F401
+from flaskr.twofactor import tables as _twofactor  # noqa: F401
 
 connection = context.config.attributes["connection"]
 context.configure(

@@ -28,7 +28,7 @@ from flask_babel import gettext, lazy_gettext
 from flaskr.db import transaction, utcnow
 from flaskr.i18n import LANGUAGES
 from flaskr.invites.services import MODES
-from flaskr.policy import DEFAULT_ROLES
+from flaskr.policy import DEFAULT_ROLES, TWO_FACTOR_MODES
 from flaskr.settings import queries
 from flaskr.timezones import check_timezone
 from flaskr.validation import ValidationError, require_text
@@ -92,6 +92,12 @@ SETTINGS = (
     Setting("REGISTRATION", lazy_gettext("Registration"), _one_of(MODES), MODES),
     Setting(
         "DEFAULT_ROLE", lazy_gettext("Role of new accounts"), _one_of(DEFAULT_ROLES), DEFAULT_ROLES
+    ),
+    Setting(
+        "TWO_FACTOR",
+        lazy_gettext("Two-factor login"),
+        _one_of(TWO_FACTOR_MODES),
+        TWO_FACTOR_MODES,
     ),
 )
 _BY_NAME = {setting.name: setting for setting in SETTINGS}

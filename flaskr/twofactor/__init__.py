@@ -1,0 +1,1 @@
+"""Two-factor login: TOTP codes from an authenticator app, and recovery codes."""
