@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from typing import Any
@@ -38,8 +39,10 @@ def alembic_config(conn: sa.Connection | None = None) -> Config:
     return cfg
 
 
+@functools.cache
 def head_revision() -> str | None:
-    """The schema version this code expects."""
+    """The schema version this code expects (read once per process: the migrations ship
+    with the code, and reading them is most of a new app's first request)."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 

@@ -65,6 +65,40 @@ class _SharedTemplateCode(BytecodeCache):
 SHARED_TEMPLATE_CODE = _SharedTemplateCode()
 
 
+def _share_url_builders() -> None:
+    """Compile each shape of URL builder once per test process, not once per app.
+
+    Werkzeug writes and compiles a Python function to build each rule's URLs, twice
+    per rule, every time an app registers its routes: most of create_app()'s time,
+    paid by every test that builds an app. The function depends only on the rule's
+    parts, the names (and converted values) of its defaults and append_unknown; the
+    rule itself comes in as its first argument. With another werkzeug (no _trace or
+    _compile_builder) nothing is shared and every app compiles its own.
+    """
+    from werkzeug.routing.rules import Rule
+
+    compile_builder = getattr(Rule, "_compile_builder", None)
+    if compile_builder is None or not hasattr(Rule("/"), "_trace"):
+        return
+    builders: dict[tuple[Any, ...], Any] = {}
+
+    def shared(self: Rule, append_unknown: bool = True) -> Any:
+        defaults = tuple(
+            (str(key), self._converters[key].to_url(value) if key in self._converters else None)
+            for key, value in (self.defaults or {}).items()
+        )
+        key = (tuple(self._trace), defaults, append_unknown)
+        found = builders.get(key)
+        if found is None:
+            found = builders[key] = compile_builder(self, append_unknown)
+        return found
+
+    Rule._compile_builder = shared  # type: ignore[method-assign]
+
+
+_share_url_builders()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Register this suite's own markers."""
     config.addinivalue_line("markers", "real_hashing: use argon2id at production cost")
@@ -81,12 +115,27 @@ def db_kind() -> str:
     return sa.make_url(TEST_DATABASE_URL).get_backend_name()
 
 
-def _schema_url(base: str, schema: str) -> str:
-    """The base URL with every connection's search_path set to schema."""
+#: A test's database need not survive a power loss: commits skip the wait for the disk
+#: (on SQLite the sync was a fifth of a typical test's time). The durable defaults are
+#: checked by test_db.py with these left out (durable_settings).
+FAST_COMMITS = {"SQLITE_SYNCHRONOUS": "NORMAL"}
+PG_FAST_COMMITS = "-csynchronous_commit=off"
+
+
+def _schema_url(base: str, schema: str, *, fast_commits: bool = True) -> str:
+    """The base URL with every connection's search_path set to schema (and, unless
+    asked not to, commits that do not wait for the disk)."""
     url = sa.make_url(base)
-    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-        hide_password=False
-    )
+    options = f"-csearch_path={schema}" + (f" {PG_FAST_COMMITS}" if fast_commits else "")
+    return url.update_query_dict({"options": options}).render_as_string(hide_password=False)
+
+
+def durable_settings(database: dict[str, Any], pg_schema: str | None) -> dict[str, Any]:
+    """This test's database settings as a real site has them: commits wait for the disk."""
+    settings = {"TESTING": True, "MAIL_SENDER": False, **database}
+    if pg_schema is not None:
+        settings["DATABASE_URL"] = _schema_url(TEST_DATABASE_URL, pg_schema, fast_commits=False)
+    return settings
 
 
 @pytest.fixture(scope="session")
@@ -280,7 +329,7 @@ def instance_path(tmp_path: Any) -> Any:
 def app_config(database: dict[str, Any]) -> dict[str, Any]:
     """The settings `app` is built from; override this fixture to change them."""
     # No mail sender threads: the tests that deliver mail call the sender themselves.
-    return {"TESTING": True, "MAIL_SENDER": False, **database}
+    return {"TESTING": True, "MAIL_SENDER": False, **FAST_COMMITS, **database}
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import stat
 import pytest
 import sqlalchemy as sa
 
+from flaskr import create_app
 from flaskr.db import connection, engine, get_db, transaction
 from flaskr.schema import current_revision, head_revision
 
@@ -222,13 +223,19 @@ def test_nul_byte_in_a_post_form_is_a_400_and_stores_nothing(app, client, auth, 
 # --- durability ------------------------------------------------------------------------
 
 
-def test_acknowledged_writes_survive_a_power_loss_by_default(app, db_kind):
+def test_acknowledged_writes_survive_a_power_loss_by_default(database, db_kind, _pg_database):
+    from conftest import durable_settings
+
+    # The settings a site has (the suite's own commits skip the disk sync).
+    schema = _pg_database["schema"] if _pg_database else None
+    app = create_app(durable_settings(database, schema))
     with app.app_context():
         if db_kind == "sqlite":
             # FULL in WAL mode: every commit is synced before it is acknowledged.
             assert connection().exec_driver_sql("PRAGMA synchronous").scalar() == 2
         else:
             assert connection().exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+    app.extensions["flaskr.engine"].dispose()
 
 
 @pytest.mark.parametrize(("setting", "pragma"), [("FULL", 2), ("NORMAL", 1), ("normal", 1)])
