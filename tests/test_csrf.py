@@ -16,6 +16,7 @@ URL_VALUES = {
     "post_id": 1,
     "user_id": 1,
     "invite_id": 1,
+    "message_id": 1,
     "version": 1,
     "chunk": 1,
     "slug": "hello",
