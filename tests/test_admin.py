@@ -61,6 +61,9 @@ def test_the_dashboard_counts_accounts_posts_and_failed_logins(
         assert row in text.replace("> <", "><"), row
     assert "1 failed login in the last day." in text
     assert page.headers["Cache-Control"] == "no-store"
+    # The newest audit entries, named as the audit log names them.
+    recent = text.split("Recent audit entries", 1)[1].split("The whole audit log", 1)[0]
+    assert "Failed login" in recent
 
 
 def test_the_dashboard_s_nav_link_is_shown_to_admins_only(client, auth, admin):

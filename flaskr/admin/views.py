@@ -40,6 +40,9 @@ admin_limit = limit(
 )
 
 
+#: Audit log entries the dashboard shows.
+RECENT_AUDIT = 8
+
 #: The pages editors may open too (every other page here is for admins).
 _EDITORS_TOO = frozenset({"admin.posts", "admin.unpublish"})
 
@@ -56,7 +59,13 @@ def admins_only() -> None:
 @login_required
 def dashboard():
     """Counts of accounts and posts, the newest accounts, failed logins today."""
-    return render_template("admin/dashboard.html", board=services.dashboard(), roles=ROLES)
+    return render_template(
+        "admin/dashboard.html",
+        board=services.dashboard(),
+        roles=ROLES,
+        recent=services.audit_page(None, 1, RECENT_AUDIT).items,
+        events=services.AUDIT_EVENTS,
+    )
 
 
 @bp.route("/users")
