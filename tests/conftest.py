@@ -130,11 +130,16 @@ def _schema_url(base: str, schema: str, *, fast_commits: bool = True) -> str:
     return url.update_query_dict({"options": options}).render_as_string(hide_password=False)
 
 
-def durable_settings(database: dict[str, Any], pg_schema: str | None) -> dict[str, Any]:
+@pytest.fixture
+def durable_settings(
+    database: dict[str, Any], _pg_database: dict[str, Any] | None
+) -> dict[str, Any]:
     """This test's database settings as a real site has them: commits wait for the disk."""
     settings = {"TESTING": True, "MAIL_SENDER": False, **database}
-    if pg_schema is not None:
-        settings["DATABASE_URL"] = _schema_url(TEST_DATABASE_URL, pg_schema, fast_commits=False)
+    if _pg_database is not None:
+        settings["DATABASE_URL"] = _schema_url(
+            TEST_DATABASE_URL, _pg_database["schema"], fast_commits=False
+        )
     return settings
 
 

@@ -223,12 +223,9 @@ def test_nul_byte_in_a_post_form_is_a_400_and_stores_nothing(app, client, auth, 
 # --- durability ------------------------------------------------------------------------
 
 
-def test_acknowledged_writes_survive_a_power_loss_by_default(database, db_kind, _pg_database):
-    from conftest import durable_settings
-
+def test_acknowledged_writes_survive_a_power_loss_by_default(durable_settings, db_kind):
     # The settings a site has (the suite's own commits skip the disk sync).
-    schema = _pg_database["schema"] if _pg_database else None
-    app = create_app(durable_settings(database, schema))
+    app = create_app(durable_settings)
     with app.app_context():
         if db_kind == "sqlite":
             # FULL in WAL mode: every commit is synced before it is acknowledged.

@@ -1,8 +1,9 @@
 """axe-core (npm) finds no violation, of any impact, on any page type.
 
 Every page type, signed in and out, in the light and the dark theme, at phone
-and desktop widths. axe is injected with page.evaluate (DevTools evaluation,
-which the page's strict CSP does not govern), so the CSP stays as it is.
+and desktop widths (each page checked in all four where the journey stands).
+axe is injected with page.evaluate (DevTools evaluation, which the page's strict
+CSP does not govern), so the CSP stays as it is.
 """
 
 from __future__ import annotations
@@ -32,18 +33,22 @@ def axe_source() -> str:
     return AXE.read_text(encoding="utf-8")
 
 
-@pytest.fixture(params=[(t, w) for t in ("light", "dark") for w in sorted(WIDTHS)], ids=str)
+#: (theme, width name): every page is checked in each.
+VARIANTS = [(t, w) for t in ("light", "dark") for w in sorted(WIDTHS)]
+
+
+@pytest.fixture(params=VARIANTS, ids=str)
 def variant(request):
-    """(theme, width name) this test runs in."""
+    """(theme, width name) a one-page test runs in."""
     return request.param
 
 
-@pytest.fixture
-def context_options(variant):
-    """The variant's colour scheme and viewport."""
+def show_as(page, variant: tuple[str, str]) -> None:
+    """Show the page in the variant's colour scheme and viewport (no reload needed)."""
     theme, width = variant
     w, h = WIDTHS[width]
-    return {"viewport": {"width": w, "height": h}, "color_scheme": theme}
+    page.set_viewport_size({"width": w, "height": h})
+    page.emulate_media(color_scheme=theme)
 
 
 def violations(page, axe_source: str) -> list[str]:
@@ -62,27 +67,30 @@ def violations(page, axe_source: str) -> list[str]:
 class Checker:
     """Visits pages and collects axe's findings, named by page."""
 
-    def __init__(self, page, axe_source: str, variant: tuple[str, str]) -> None:
+    def __init__(self, page, axe_source: str) -> None:
         self.page = page
         self.axe_source = axe_source
-        self.variant = variant
         self.found: list[str] = []
         self.checked: list[str] = []
 
     def check(self, name: str, path: str | None = None, status: int = 200) -> None:
-        """Open path (or stay) and run axe; keep a screenshot of it (tests/artifacts/)."""
+        """Open path (or stay) and run axe in every variant (light and dark, phone and
+        desktop); keep a screenshot of each (tests/artifacts/)."""
         if path is not None:
             response = self.page.goto(path)
             assert response is not None and response.status == status, (name, path)
         self.checked.append(name)
-        self.found += [f"{name}: {line}" for line in violations(self.page, self.axe_source)]
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        theme, width = self.variant
-        self.page.screenshot(path=str(ARTIFACTS / f"a11y-{name}-{width}-{theme}.png"))
+        for theme, width in VARIANTS:
+            show_as(self.page, (theme, width))
+            found = violations(self.page, self.axe_source)
+            self.found += [f"{name} ({width}, {theme}): {line}" for line in found]
+            self.page.screenshot(path=str(ARTIFACTS / f"a11y-{name}-{width}-{theme}.png"))
 
 
-def test_every_page_type_passes_axe(page, auth, axe_source, variant, live_server):
-    checker = Checker(page, axe_source, variant)
+def test_every_page_type_passes_axe(page, auth, axe_source, live_server):
+    # One journey; each page is checked in every variant where it stands.
+    checker = Checker(page, axe_source)
     tag = f"a11y{uuid.uuid4().hex[:8]}"
     checker.check("register", "/auth/register")
     auth.register()
@@ -159,8 +167,9 @@ def test_every_page_type_passes_axe(page, auth, axe_source, variant, live_server
     assert not checker.found, "\n".join(checker.found)
 
 
-def test_the_plain_error_page_passes_axe(page, axe_source, make_plain_error_page):
+def test_the_plain_error_page_passes_axe(page, axe_source, make_plain_error_page, variant):
     # Shown without the layout (an untrusted Host, an outage): its own markup.
+    show_as(page, variant)
     page.set_content(make_plain_error_page)
     found = violations(page, axe_source)
     assert not found, "\n".join(found)
