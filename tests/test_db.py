@@ -170,8 +170,10 @@ def test_a_pooled_connection_the_server_ended_is_replaced_without_an_error(app, 
         pid = connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
     import psycopg
 
-    url = sa.make_url(app.config["DATABASE_URL"]).set(drivername="postgresql")
-    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as admin:
+    from flaskr.db.postgresql import libpq_conninfo
+
+    url = sa.make_url(app.config["DATABASE_URL"])
+    with psycopg.connect(libpq_conninfo(url), autocommit=True) as admin:
         assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0]
         gone = "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s)"
         for _ in range(100):

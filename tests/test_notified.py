@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from flaskr.blog import queries
 from flaskr.db import get_db, notified, notified_value
+from flaskr.db.postgresql import libpq_conninfo
 
 CONTENT_SQL = "SELECT version FROM content_version WHERE id = 1"
 
@@ -40,8 +41,8 @@ def wait_until_vouched(app) -> None:
 
 def server_connection(app) -> psycopg.Connection:
     """A plain connection, as another server or a psql session would have."""
-    url = sa.make_url(app.config["DATABASE_URL"]).set(drivername="postgresql")
-    return psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+    url = sa.make_url(app.config["DATABASE_URL"])
+    return psycopg.connect(libpq_conninfo(url), autocommit=True)
 
 
 @pytest.fixture
@@ -53,10 +54,8 @@ def quiet_heartbeat(monkeypatch):
 
 def own_watch(app, channel: str, monkeypatch) -> notified.NotifiedValue:
     """A new watch of the content version on a channel of its own (no trigger notifies it)."""
-    url = app.extensions["flaskr.engine"].url.set(drivername="postgresql")
-    watch = notified.NotifiedValue(
-        url.render_as_string(hide_password=False), channel, CONTENT_SQL, app.config
-    )
+    url = app.extensions["flaskr.engine"].url
+    watch = notified.NotifiedValue(libpq_conninfo(url), channel, CONTENT_SQL, app.config)
     # Known to committed(), as every watch of this process is.
     monkeypatch.setitem(notified._watches, ("test", channel, CONTENT_SQL), watch)
     return watch
@@ -225,3 +224,22 @@ def test_a_listener_nobody_asks_stops_and_starts_again(app, db_kind, monkeypatch
     assert wait_until(lambda: watch._pid is None, 3.0)
     assert watch.read == notified._NEVER
     assert wait_until(lambda: watch.get()[0])
+
+
+def test_the_listener_reaches_the_database_the_url_names_options_included():
+    # libpq reads a "+" in a URL's query as a plus; SQLAlchemy writes a space so.
+    from psycopg.conninfo import conninfo_to_dict
+
+    url = sa.make_url(
+        "postgresql+psycopg://ann:p%40ss@db.example:6432/blog"
+        "?options=-csearch_path%3Dx+-csynchronous_commit%3Doff&sslmode=require"
+    )
+    assert conninfo_to_dict(libpq_conninfo(url)) == {
+        "user": "ann",
+        "password": "p@ss",
+        "host": "db.example",
+        "port": "6432",
+        "dbname": "blog",
+        "options": "-csearch_path=x -csynchronous_commit=off",
+        "sslmode": "require",
+    }

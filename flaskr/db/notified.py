@@ -138,7 +138,7 @@ def _hear(watch: NotifiedValue) -> None:
 
 def watch(url: sa.URL, channel: str, query: str, config: Any) -> NotifiedValue:
     """The process's watch of query's value on channel at url (one thread however many apps)."""
-    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    conninfo = postgresql.libpq_conninfo(url)
     key = (conninfo, channel, query)
     with _watches_lock:
         found = _watches.get(key)

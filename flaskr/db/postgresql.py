@@ -229,6 +229,17 @@ def _still_connected(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         raise sa.exc.DisconnectionError("the server closed this connection")
 
 
+def libpq_conninfo(url: sa.URL) -> str:
+    """The URL as libpq's key=value connection string. Not the URL itself: libpq
+    reads a `+` in a query value as a plus, where SQLAlchemy wrote a space
+    (`options=-c a=1 -c b=2`), so the same URL would mean two things."""
+    from psycopg.conninfo import make_conninfo
+
+    args = url.translate_connect_args(username="user", database="dbname")
+    query = {key: value for key, value in url.query.items() if isinstance(value, str)}
+    return make_conninfo(**{key: str(value) for key, value in args.items()}, **query)
+
+
 def listener_connection(conninfo: str, wait: float, config: Any) -> _BoundedConnection:
     """An autocommit connection for LISTEN, its connect and statements bounded like the pool's."""
     conn = _BoundedConnection.connect(
