@@ -230,6 +230,7 @@ STORED_EVENTS = frozenset(
         "2fa-enabled",
         "2fa-disabled",
         "2fa-codes-renewed",
+        "mail-retried",
     }
 )
 

@@ -349,7 +349,11 @@ def make_app(app_config: dict[str, Any]) -> Iterator[Callable[..., Flask]]:
         return app
 
     yield make
+    from flaskr.mail import sender
+
     for app in built:
+        # A mail sender first: it may hold a connection while it records a delivery.
+        sender.stop(app)
         # Return every connection, so the next test's reset is not blocked.
         app.extensions["flaskr.engine"].dispose()
 

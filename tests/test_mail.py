@@ -227,6 +227,8 @@ def test_a_serving_process_sends_what_a_request_queued(make_app, make_user, smtp
         time.sleep(0.05)
     [received] = inbox.messages
     assert received["To"] == "alice@example.com"
+    sender.stop(app)
+    assert "flaskr.mail_sender" not in app.extensions
 
 
 @pytest.mark.parametrize(
@@ -263,6 +265,7 @@ def test_the_admin_outbox_page(app, client, make_user):
     response = client.post(f"/admin/outbox/{failed}/retry", follow_redirects=True)
     assert "The message will be sent again." in response.get_data(as_text=True)
     assert _row(app, failed)["status"] == "queued"
+    assert "Failed mail sent again" in client.get("/admin/audit").get_data(as_text=True)
     response = client.post(f"/admin/outbox/{sent}/retry", follow_redirects=True)
     assert "Only a failed message can be sent again." in response.get_data(as_text=True)
     assert _row(app, sent)["status"] == "sent"

@@ -38,6 +38,7 @@ AUDIT_EVENTS = {
     "2fa-enabled": lazy_gettext("Two-factor login turned on"),
     "2fa-disabled": lazy_gettext("Two-factor login turned off"),
     "2fa-codes-renewed": lazy_gettext("New recovery codes"),
+    "mail-retried": lazy_gettext("Failed mail sent again"),
 }
 
 

@@ -190,6 +190,7 @@ def retry_mail(message_id: int):
     except ValidationError as error:
         flash(str(error))
     else:
+        audit("mail-retried", message_id=message_id)
         flash(gettext("The message will be sent again."))
     return redirect(url_for("admin.outbox", status="failed"))
 

@@ -185,6 +185,7 @@ class _Sender:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.event = threading.Event()
+        self.stopping = threading.Event()
         self.thread = threading.Thread(target=self.run, name="flaskr-mail", daemon=True)
 
     def run(self) -> None:
@@ -192,6 +193,8 @@ class _Sender:
         while True:
             self.event.wait(poll)
             self.event.clear()
+            if self.stopping.is_set():
+                return
             try:
                 with self.app.app_context():
                     deliver_due()
@@ -210,6 +213,15 @@ def start(app: Flask) -> None:
     app.extensions["flaskr.mail_sender"] = sender
     sender.thread.start()
     sender.event.set()  # what waited while no server ran goes out now
+
+
+def stop(app: Flask, timeout: float = 30.0) -> None:
+    """Stop this process's sender after the batch it is sending (if it runs one)."""
+    sender = app.extensions.pop("flaskr.mail_sender", None)
+    if sender is not None:
+        sender.stopping.set()
+        sender.event.set()
+        sender.thread.join(timeout)
 
 
 def wake(app: Flask) -> None:

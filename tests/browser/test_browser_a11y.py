@@ -88,6 +88,7 @@ class Checker:
             self.page.screenshot(path=str(ARTIFACTS / f"a11y-{name}-{width}-{theme}.png"))
 
 
+@pytest.mark.pages_only
 def test_every_page_type_passes_axe(page, auth, axe_source, live_server):
     # One journey; each page is checked in every variant where it stands.
     checker = Checker(page, axe_source)
