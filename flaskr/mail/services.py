@@ -86,7 +86,7 @@ def queue_message(
     to: str, kind: str, template: str, *, language: str | None = None, **context: Any
 ) -> int:
     """Queue a message to `to` (already checked), rendered from mail/<template>.txt and
-    .html in `language` (the site's when None); returns its id. Joins the caller's
+    .html in `language` (the site's when None or empty); returns its id. Joins the caller's
     transaction (or makes one)."""
     assert kind in KINDS, kind  # noqa: S101 - a programming error, not input
     language = language or current_app.config["LANGUAGE"]

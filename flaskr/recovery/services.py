@@ -46,11 +46,6 @@ def _new_token(user_id: int, purpose: str, email: str, lifetime: timedelta) -> s
     return token
 
 
-def _language(language: str | None) -> str:
-    """A reader's chosen language, else the site's."""
-    return language or current_app.config["LANGUAGE"]
-
-
 def _spent() -> ValidationError:
     return ValidationError(gettext("This link has expired or was already used. Ask for a new one."))
 
@@ -78,7 +73,6 @@ def change_address(user_id: int, password: str, new: str, language: str | None) 
     followed; the old one is told. Returns what was done: "removed" or "sent"."""
     auth_services.check_password(user_id, password)
     old = queries.find_address(user_id)
-    language = _language(language)
     if not new.strip():
         if old is None:
             raise ValidationError(gettext("Your account has no email address to remove."))
@@ -154,7 +148,7 @@ def request_reset(address: str) -> int | None:
             account.email,
             "password-reset",
             "password_reset",
-            language=_language(account.language),
+            language=account.language,  # '' (as the browser asks): the site's
             link=link,
             minutes=minutes,
             username=account.username,
