@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -23,6 +22,7 @@ from flaskr.db.prepared import Row
 from flaskr.i18n import check_language
 from flaskr.policy import check_role
 from flaskr.timezones import check_timezone
+from flaskr.tokens import digest
 from flaskr.validation import ValidationError, require_text
 
 BIO_MAX = 5000
@@ -31,10 +31,6 @@ BIO_MAX = 5000
 def _policy() -> dict:
     config = current_app.config
     return {"min_length": config["PASSWORD_MIN_LENGTH"], "enforce": config["PASSWORD_POLICY"]}
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def register_user(username: str, password: str, *, role: str | None = None) -> int:
@@ -104,20 +100,20 @@ def start_session(user_id: int) -> str:
     """Record a new signed-in browser; return the token its cookie carries."""
     token = secrets.token_urlsafe(32)
     with transaction():
-        queries.insert_session(user_id, _token_hash(token), utcnow())
+        queries.insert_session(user_id, digest(token), utcnow())
     return token
 
 
 def session_user(token: str) -> Row | None:
     """The user a session token belongs to, if the session is still valid."""
     max_age = timedelta(days=current_app.config["SESSION_MAX_DAYS"])
-    return queries.find_session_user(_token_hash(token), utcnow() - max_age)
+    return queries.find_session_user(digest(token), utcnow() - max_age)
 
 
 def end_session(token: str) -> None:
     """Sign this browser out on the server, so its cookie no longer works."""
     with transaction():
-        queries.delete_session(_token_hash(token))
+        queries.delete_session(digest(token))
 
 
 def check_password(user_id: int, password: str) -> None:
@@ -133,7 +129,7 @@ def change_password(user_id: int, current: str, new: str, keep_token: str | None
     check_policy(new, **_policy())
     with transaction():
         queries.update_password(user_id, hash_password(new))
-        queries.delete_sessions(user_id, keep_hash=keep_token and _token_hash(keep_token))
+        queries.delete_sessions(user_id, keep_hash=keep_token and digest(keep_token))
 
 
 def disable_user(user_id: int) -> None:

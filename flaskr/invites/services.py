@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -14,16 +13,13 @@ from flaskr.db import transaction, utcnow
 from flaskr.invites import queries
 from flaskr.paging import Page, make_page
 from flaskr.policy import ROLES
+from flaskr.tokens import digest
 from flaskr.validation import ValidationError
 
 #: REGISTRATION's values: anyone may register; only with an invitation; nobody.
 MODES = ("open", "invite", "closed")
 #: The longest an invitation may stay valid, in days.
 MAX_DAYS = 30
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _unusable() -> ValidationError:
@@ -61,7 +57,7 @@ def mode() -> str:
 
 def check_invite(token: str) -> Any:
     """The usable invitation behind a link's token, else ValidationError."""
-    found = queries.find_usable(_hash(token), utcnow()) if token and len(token) <= 100 else None
+    found = queries.find_usable(digest(token), utcnow()) if token and len(token) <= 100 else None
     if found is None:
         raise _unusable()
     return found
@@ -102,7 +98,7 @@ def create(created_by: int, role: str, days: str) -> str:
     now = utcnow()
     with transaction():
         queries.insert_invite(
-            token_hash=_hash(token),
+            token_hash=digest(token),
             role=role or None,
             created_by=created_by,
             created_at=now,

@@ -7,7 +7,6 @@ No answer here tells a visitor whether an address belongs to an account.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -21,14 +20,11 @@ from flaskr.db import transaction, utcnow
 from flaskr.mail.addresses import address_key, check_address
 from flaskr.mail.services import queue_message
 from flaskr.recovery import queries
+from flaskr.tokens import digest
 from flaskr.validation import ValidationError
 
 VERIFY = "verify-email"
 RESET = "reset-password"
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _new_token(user_id: int, purpose: str, email: str, lifetime: timedelta) -> str:
@@ -38,7 +34,7 @@ def _new_token(user_id: int, purpose: str, email: str, lifetime: timedelta) -> s
     queries.insert_token(
         user_id=user_id,
         purpose=purpose,
-        token_hash=_hash(token),
+        token_hash=digest(token),
         email=email,
         created_at=now,
         expires_at=now + lifetime,
@@ -102,7 +98,7 @@ def change_address(user_id: int, password: str, new: str, language: str | None) 
 
 def check_link(token: str, purpose: str) -> Any:
     """The row of a link that still works, or ValidationError saying it does not."""
-    row = queries.find_token(_hash(token[:100]), purpose, utcnow()) if token else None
+    row = queries.find_token(digest(token[:100]), purpose, utcnow()) if token else None
     if row is None:
         raise _spent()
     return row

@@ -10,7 +10,6 @@ their sha256, and each works once.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import secrets
 import time
@@ -24,6 +23,7 @@ from markupsafe import Markup
 from flaskr.auth import services as auth_services
 from flaskr.db import transaction, utcnow
 from flaskr.policy import second_factor_required
+from flaskr.tokens import digest
 from flaskr.twofactor import queries
 from flaskr.validation import ValidationError
 
@@ -88,7 +88,7 @@ def _normalize(code: str) -> str:
 
 
 def _hash(code: str) -> str:
-    return hashlib.sha256(_normalize(code).encode()).hexdigest()
+    return digest(_normalize(code))
 
 
 def _new_codes(user_id: int) -> list[str]:
