@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import IO, Any
 
 from flask import Config, Flask, Response, abort, g, has_request_context, request
@@ -235,6 +236,15 @@ STORED_EVENTS = frozenset(
 )
 
 
+#: Stored events that come in bursts (a password guessed again and again): a repeat of
+#: the same entry - same event, people, address and details - within BURST_QUIET of the
+#: last one counts on that entry instead of adding another, for at most BURST_LONGEST.
+#: The log file still has a line for every one.
+BURST_EVENTS = frozenset({"login-failed"})
+BURST_QUIET = timedelta(minutes=15)
+BURST_LONGEST = timedelta(hours=1)
+
+
 def audit(event: str, **fields: object) -> None:
     """Log a security event on one line; values are escaped so input cannot forge lines.
     The events admins review (STORED_EVENTS) are also written to the audit log table,
@@ -256,20 +266,27 @@ def audit(event: str, **fields: object) -> None:
 def _store(event: str, fields: dict[str, object], logger: logging.Logger) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from flaskr.admin.queries import insert_audit
+    from flaskr.admin.queries import extend_burst, insert_audit
     from flaskr.db import transaction, utcnow
 
     rest = {k: v for k, v in fields.items() if k not in ("user_id", "target_id", "ip")}
+    entry = {
+        "event": event,
+        "actor_id": fields.get("user_id"),
+        "target_id": fields.get("target_id"),
+        "ip": fields.get("ip"),
+        "details": " ".join(f"{key}={_escape(value)}" for key, value in rest.items()),
+    }
     try:
         with transaction():
-            insert_audit(
-                at=utcnow(),
-                event=event,
-                actor_id=fields.get("user_id"),
-                target_id=fields.get("target_id"),
-                ip=fields.get("ip"),
-                details=" ".join(f"{key}={_escape(value)}" for key, value in rest.items()),
-            )
+            now = utcnow()
+            if event not in BURST_EVENTS or not extend_burst(
+                at=now,
+                quiet_since=now - BURST_QUIET,
+                started_since=now - BURST_LONGEST,
+                **entry,
+            ):
+                insert_audit(at=now, **entry)
     except SQLAlchemyError:
         # The line above is logged already; a database that cannot take the entry
         # must not turn the action (or the refusal) into an error page.

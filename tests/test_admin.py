@@ -215,6 +215,70 @@ def test_an_audit_log_that_cannot_be_written_never_fails_the_action(
     assert any(m.startswith("security audit-not-stored event=role-changed") for m in messages)
 
 
+def _fail(app, username="rita", ip="203.0.113.7"):
+    app.test_client().post(
+        "/auth/login", data={"username": username, "password": "wrong pw!"},
+        environ_base={"REMOTE_ADDR": ip},
+    )  # fmt: skip
+
+
+def _bursts(app) -> list[tuple]:
+    with app.app_context():
+        query = (
+            sa.select(audit_log.c.ip, audit_log.c.details, audit_log.c.times)
+            .where(audit_log.c.event == "login-failed")
+            .order_by(audit_log.c.id)
+        )
+        return [tuple(row) for row in connection().execute(query)]
+
+
+def test_a_burst_of_failed_logins_is_one_entry_that_counts_them(app, client, admin, caplog):
+    for _ in range(4):
+        _fail(app)
+    _fail(app, ip="198.51.100.2")  # another address: another entry
+    _fail(app, username="bob")  # another account: another entry
+    wrong = 'username=rita reason="Incorrect password."'
+    assert _bursts(app) == [
+        ("203.0.113.7", wrong, 4),
+        ("198.51.100.2", wrong, 1),
+        ("203.0.113.7", wrong.replace("rita", "bob"), 1),
+    ]
+    # The log file keeps a line for every attempt.
+    assert sum("security login-failed" in r.getMessage() for r in caplog.records) == 6
+    page = " ".join(client.get("/admin/audit").text.split())
+    assert "Failed login<br> 4 times in a row, the last" in page
+    assert page.count("times in a row") == 1
+    assert "6 failed logins in the last day." in client.get("/admin/").text
+
+
+def test_a_burst_ends_after_a_quiet_spell_and_after_an_hour(app, admin):
+    _fail(app)
+    _fail(app)
+    with app.app_context(), connection().begin():
+        quiet = utcnow() - timedelta(minutes=16)  # the last failure, 16 minutes ago
+        connection().execute(sa.update(audit_log).values(at=quiet, last_at=quiet))
+    _fail(app)
+    _fail(app)
+    assert [times for _ip, _details, times in _bursts(app)] == [2, 2]
+    with app.app_context(), connection().begin():
+        # The second burst began over an hour ago, though its last failure is recent.
+        connection().execute(
+            sa.update(audit_log)
+            .where(audit_log.c.times == 2, audit_log.c.at > quiet)
+            .values(at=utcnow() - timedelta(minutes=61), last_at=utcnow())
+        )
+    _fail(app)
+    assert [times for _ip, _details, times in _bursts(app)] == [2, 2, 1]
+
+
+def test_only_failures_come_in_bursts_every_admin_action_is_its_own_entry(app, client, admin):
+    for role in ("editor", "author", "editor", "author"):
+        client.post(f"/admin/users/{admin['bob']}/role", data={"role": role})
+    with app.app_context():
+        times = connection().execute(sa.select(audit_log.c.times)).scalars().all()
+    assert times == [1, 1, 1, 1]
+
+
 # --- every post, for editors and admins ---------------------------------------------
 
 

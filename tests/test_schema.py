@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
 
 import sqlalchemy as sa
 from alembic import command
@@ -387,3 +388,33 @@ def test_migration_0012_makes_stored_admins_admins_and_everyone_else_an_author(
         with engine().connect() as conn:
             back = conn.execute(sa.text('SELECT username, is_admin FROM "user"')).all()
         assert {name: bool(flag) for name, flag in back} == {"root": True, "alice": False}
+
+
+# --- 0018: audit log bursts ---------------------------------------------------------
+
+
+def test_migration_0018_counts_old_entries_once_and_downgrades_keeping_them(
+    make_app, empty_database
+):
+    app = make_app(AUTO_MIGRATE=False, **empty_database)
+    insert = "INSERT INTO audit_log (at, event, details) VALUES (:at, 'login-failed', :d)"
+    with app.app_context():
+        with engine().connect() as conn:
+            if conn.dialect.name == "sqlite":  # as `flaskr upgrade` runs 0003
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+            with conn.begin():
+                command.upgrade(alembic_config(conn), "0017")
+        with transaction() as conn:
+            conn.execute(sa.text(insert), {"at": datetime(2026, 1, 1), "d": "old"})
+        upgrade_db()
+        with engine().connect() as conn:
+            rows = conn.execute(sa.text("SELECT details, times, last_at FROM audit_log")).all()
+        assert [tuple(row) for row in rows] == [("old", 1, None)]
+        with engine().connect() as conn, conn.begin():
+            command.downgrade(alembic_config(conn), "0017")
+        with transaction() as conn:
+            conn.execute(sa.text("DELETE FROM audit_log"))
+            conn.execute(sa.text(insert), {"at": datetime(2026, 1, 2), "d": "new"})
+        with engine().connect() as conn:
+            rows = conn.execute(sa.text("SELECT id, details FROM audit_log")).all()
+        assert [tuple(row) for row in rows] == [(2, "new")]  # ids are still never reused

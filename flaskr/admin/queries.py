@@ -49,11 +49,11 @@ def count_posts_by_state(now: datetime) -> dict[str, int]:
 
 
 def count_since(event: str, since: datetime) -> int:
-    """How many audit entries of one kind since a moment."""
-    query = (
-        sa.select(sa.func.count())
-        .select_from(audit_log)
-        .where(audit_log.c.event == event, audit_log.c.at >= since)
+    """How many times one kind of event happened since a moment (a burst counts each time
+    it happened, if its last time is since then)."""
+    query = sa.select(sa.func.coalesce(sa.func.sum(audit_log.c.times), 0)).where(
+        audit_log.c.event == event,
+        sa.func.coalesce(audit_log.c.last_at, audit_log.c.at) >= since,
     )
     return connection().execute(query).scalar_one()
 
@@ -115,6 +115,35 @@ def count_admins() -> int:
 def insert_audit(**values: Any) -> None:
     """Add an entry to the audit log."""
     connection().execute(sa.insert(audit_log).values(**values))
+
+
+def extend_burst(
+    *, at: datetime, quiet_since: datetime, started_since: datetime, **same: Any
+) -> bool:
+    """Count one more time on the newest entry exactly like this one (same event, people,
+    address and details) whose last time is after quiet_since and which began after
+    started_since. False if there is none: the caller starts a new entry."""
+    burst = (
+        sa.select(audit_log.c.id)
+        .where(
+            audit_log.c.event == same["event"],
+            audit_log.c.at >= started_since,
+            sa.func.coalesce(audit_log.c.last_at, audit_log.c.at) >= quiet_since,
+            audit_log.c.actor_id.is_not_distinct_from(same["actor_id"]),
+            audit_log.c.target_id.is_not_distinct_from(same["target_id"]),
+            audit_log.c.ip.is_not_distinct_from(same["ip"]),
+            audit_log.c.details == same["details"],
+        )
+        .order_by(audit_log.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    update = (
+        sa.update(audit_log)
+        .where(audit_log.c.id == burst)
+        .values(times=audit_log.c.times + 1, last_at=at)
+    )
+    return connection().execute(update).rowcount == 1
 
 
 def list_audit(event: str | None, *, page: int, per_page: int) -> list[RowMapping]:

@@ -17,6 +17,10 @@ audit_log = sa.Table(
     sa.Column("ip", sa.String(45), nullable=True),
     # The rest of the event's fields, as the log line writes them (key=value ...).
     sa.Column("details", sa.Text, nullable=False, server_default=""),
+    # A burst of the same failure (security.BURST_EVENTS) is one entry: how many times it
+    # happened, and when the last one was (NULL while it happened once).
+    sa.Column("times", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("last_at", sa.DateTime, nullable=True),
     sa.Index("ix_audit_log_at", "at", "id"),
     sa.Index("ix_audit_log_event", "event", "at", "id"),
     sqlite_autoincrement=True,
