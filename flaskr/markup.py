@@ -29,7 +29,7 @@ from flaskr import palettes
 from flaskr.validation import ValidationError
 
 #: Bump when the output of render() changes; cached HTML older than this is rebuilt.
-RENDER_VERSION = 6
+RENDER_VERSION = 7
 SUMMARY_MAX = 280
 #: The most parsing steps one text may take: roughly its Markdown elements and
 #: lines. The parser's time grows with these, not with length: 100,000 characters
@@ -253,10 +253,13 @@ def render(source: str) -> str:
 
 
 def _scrollable_by_keyboard(sanitized: str) -> str:
-    # A code block scrolls sideways in its own box; keyboard users can scroll it
-    # only if it can take focus. After sanitizing, "<pre>" is only ever a tag
-    # (text saying it is escaped), and the attribute is ours, not the author's.
-    return sanitized.replace("<pre>", '<pre tabindex="0">')
+    # A code block or a wide table scrolls sideways in its own box; keyboard users
+    # can scroll it only if it can take focus. After sanitizing, "<pre>" and
+    # "<table>" are only ever tags (text saying them is escaped), and the attribute
+    # is ours, not the author's.
+    return sanitized.replace("<pre>", '<pre tabindex="0">').replace(
+        "<table>", '<table tabindex="0">'
+    )
 
 
 #: Where a post's excerpt ends in its rendered HTML (the author wrote <!--more-->).

@@ -401,7 +401,11 @@ def test_preview_endpoint_needs_the_csrf_header(make_app, make_user, csrf_token)
     assert response.get_data(as_text=True) == "<p><em>x</em></p>\n"
 
 
-def test_code_blocks_can_be_scrolled_by_keyboard():
-    html = markup.render("```\nlong line\n```\n\n    indented\n\nText about <pre> tags.")
+def test_code_blocks_and_tables_can_be_scrolled_by_keyboard():
+    html = markup.render(
+        "```\nlong line\n```\n\n    indented\n\nText about <pre> and <table> tags.\n\n"
+        "| a | b |\n| - | - |\n| 1 | 2 |\n"
+    )
     assert html.count('<pre tabindex="0">') == 2
-    assert "&lt;pre&gt;" in html  # the author's text stays text
+    assert html.count('<table tabindex="0">') == 1
+    assert "&lt;pre&gt;" in html and "&lt;table&gt;" in html  # the author's text stays text
