@@ -626,6 +626,34 @@ def test_the_editor_shows_the_posts_state_and_fitting_buttons(client, alice, fie
     assert [label for _, label in _buttons(page)] == ["Preview", *buttons]
 
 
+@pytest.mark.parametrize(
+    ("saved", "when", "buttons"),
+    [
+        (None, "2999-01-01T10:00", ["Save draft", "Schedule"]),
+        (None, "2000-01-01T10:00", ["Save draft", "Publish"]),
+        (None, "", ["Save draft", "Publish"]),
+        ("publish", "2999-01-01T10:00", ["Schedule", "Unpublish to draft"]),
+        ("publish", "", ["Update", "Unpublish to draft"]),
+        ("draft", "2999-01-01T10:00", ["Save draft", "Schedule"]),
+    ],
+)
+def test_after_a_preview_the_publish_button_names_what_it_will_do(
+    client, alice, saved, when, buttons
+):
+    # Without JavaScript nothing relabels the button as the time is typed: the
+    # preview's page says "Schedule" for a time still to come.
+    form = {"title": "T", "body": "b", "publish_at": when, "action": "preview"}
+    if saved:
+        client.post("/create", data={"title": "T", "body": "b", "action": saved})
+        page = client.post("/1/update", data={**form, "version": "1"}).get_data(as_text=True)
+    else:
+        page = client.post("/create", data=form).get_data(as_text=True)
+    assert [label for _, label in _buttons(page)] == ["Preview", *buttons]
+    # With the script, clearing the time gives the button back its label for "now".
+    now_label = "Update" if saved == "publish" else "Publish"
+    assert f'data-schedule-label="Schedule" data-now-label="{now_label}"' in page
+
+
 def test_unpublishing_makes_a_published_post_a_draft(app, client, alice):
     client.post("/create", data={"title": "T", "body": "b", "action": "publish"})
     client.post("/1/update", data={"title": "T", "body": "b", "version": "1", "action": "draft"})

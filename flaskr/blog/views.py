@@ -125,18 +125,22 @@ def create():
     """Write a new post, preview it, save it as a draft, schedule or publish it."""
     require("post:create")
     preview = None
+    ahead = False
     if request.method == "POST":
         try:
             draft = post_form()
             if _preview_requested():
                 preview = markup.render(draft.body)
+                ahead = _time_ahead(draft)
             else:
                 post_id = services.create_post(g.user["id"], draft)
                 flash(_saved_message(draft))
                 return redirect(url_for("blog.detail", post_id=post_id, slug=draft.address_slug()))
         except ValidationError as error:
             flash(str(error))
-    return render_template("blog/create.html", post=None, state=None, preview=preview)
+    return render_template(
+        "blog/create.html", post=None, state=None, preview=preview, ahead=ahead
+    )
 
 
 @bp.route("/<int:post_id>/update", methods=("GET", "POST"))
@@ -146,6 +150,7 @@ def update(post_id: int):
     """Edit a post; only its author may. A save over someone else's newer save is refused."""
     post = dict(get_post(post_id), tags=services.tag_names(post_id))
     preview = conflict = None
+    ahead = False
     status = 200
     if request.method == "POST":
         try:
@@ -155,6 +160,7 @@ def update(post_id: int):
             draft = post_form(post)
             if _preview_requested():
                 preview = markup.render(draft.body)
+                ahead = _time_ahead(draft)
             else:
                 services.revise_post(post_id, draft, base_version=post["version"])
                 flash(_saved_message(draft))
@@ -170,15 +176,26 @@ def update(post_id: int):
         except ValidationError as error:
             flash(str(error))
     return render_template(
-        "blog/update.html", post=post, state=post_state(post), preview=preview, conflict=conflict
+        "blog/update.html",
+        post=post,
+        state=post_state(post),
+        preview=preview,
+        conflict=conflict,
+        ahead=ahead,
     ), status
+
+
+def _time_ahead(draft: services.Draft) -> bool:
+    """Whether the form's "Publish at" is still to come: publishing it schedules it (and
+    after a preview its button says "Schedule", without the script that relabels it)."""
+    return draft.publish_at is not None and draft.publish_at > utcnow()
 
 
 def _saved_message(draft: services.Draft) -> str:
     # One message per save: the post's page then says who can see it and when.
     if draft.status == "draft":
         return gettext("Saved as a draft.")
-    if draft.publish_at is not None and draft.publish_at > utcnow():
+    if _time_ahead(draft):
         return gettext("Scheduled.")
     return gettext("Published.")
 

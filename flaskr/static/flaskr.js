@@ -41,10 +41,9 @@ if (body) {
 const when = document.querySelector("input[name=publish_at]");
 const publish = document.querySelector("button[data-schedule-label]");
 if (when && publish) {
-  const label = publish.textContent;
   const relabel = () => {
     const ahead = when.value && new Date(when.value) > new Date();
-    publish.textContent = ahead ? publish.dataset.scheduleLabel : label;
+    publish.textContent = ahead ? publish.dataset.scheduleLabel : publish.dataset.nowLabel;
   };
   when.addEventListener("input", relabel);
   relabel();
