@@ -230,6 +230,26 @@ def test_a_post_in_another_language_says_so_in_lang_dir_and_hreflang(client, aut
     assert '<h1 lang="ar" dir="rtl">' in page
 
 
+def test_every_link_titled_by_a_post_in_another_language_says_so(make_app, make_user):
+    # Lists, search results, the next/previous links, My posts and the admin's list.
+    app = make_app()
+    make_user("ada", "a long enough pw", role="admin")
+    client = app.test_client()
+    client.post("/auth/login", data={"username": "ada", "password": "a long enough pw"})
+    client.post("/create", data={"title": "Hallo Welt", "body": "Wort", "language": "de"})
+    client.post("/create", data={"title": "Hello world", "body": "Wort"})
+    en = {"Accept-Language": "en"}
+    german = 'href="/1/hallo-welt" lang="de" dir="ltr" hreflang="de">'
+    found = client.get("/search?q=Wort", headers=en).text
+    assert f"{german}Hallo" in found
+    assert '<a href="/2/hello-world">Hello' in found  # the page's own language: nothing
+    assert german in _post_page(client, 2, **en)  # "older" from the English post
+    assert '<a rel="next" href="/2/hello-world">' in _post_page(client, 1, **en)
+    for path in ("/me/posts", "/admin/posts"):
+        listed = client.get(path, headers=en).text
+        assert german in listed and '<a href="/2/hello-world">' in listed, path
+
+
 def test_a_post_without_a_language_is_in_the_site_s(make_app, make_user, make_post):
     app = make_app(LANGUAGE="de")
     make_post(make_user("ann"), title="Hallo")

@@ -191,6 +191,7 @@ def list_posts(
             post.c.id,
             post.c.title,
             post.c.slug,
+            post.c.language,
             post.c.status,
             post.c.published_at,
             post.c.author_id,

@@ -194,7 +194,7 @@ def _newer() -> Prepared:
     # One explicit bound at the post's time lets the index walk start there, not at
     # the newest post of the blog (two bounds cost SQLite 50x).
     return Prepared(
-        sa.select(post.c.id, post.c.title, post.c.slug)
+        sa.select(post.c.id, post.c.title, post.c.slug, post.c.language)
         .where(public_posts(post, NOW), post.c.published_at >= START_AT, key > here)
         .order_by(post.c.published_at, post.c.id)
         .limit(1)
@@ -205,7 +205,7 @@ def _older() -> Prepared:
     key, here = sa.tuple_(post.c.published_at, post.c.id), sa.tuple_(START_AT, START_ID)
     # Older than a visible post is visible at that post's time already.
     return Prepared(
-        sa.select(post.c.id, post.c.title, post.c.slug)
+        sa.select(post.c.id, post.c.title, post.c.slug, post.c.language)
         .where(public_posts(post, START_AT), key < here)
         .order_by(*NEWEST_FIRST)
         .limit(1)

@@ -138,9 +138,7 @@ def create():
                 return redirect(url_for("blog.detail", post_id=post_id, slug=draft.address_slug()))
         except ValidationError as error:
             flash(str(error))
-    return render_template(
-        "blog/create.html", post=None, state=None, preview=preview, ahead=ahead
-    )
+    return render_template("blog/create.html", post=None, state=None, preview=preview, ahead=ahead)
 
 
 @bp.route("/<int:post_id>/update", methods=("GET", "POST"))

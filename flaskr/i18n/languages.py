@@ -9,17 +9,19 @@ the cache can call before Flask runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.support import NullTranslations, Translations
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from flask.wrappers import Response
 from flask_babel import Babel, force_locale
+from markupsafe import Markup
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
@@ -57,6 +59,8 @@ def init_app(app: Flask) -> None:
         language=current_language,
         post_languages=post_languages,
         text_direction=text_direction,
+        foreign_language=foreign_language,
+        link_language=link_language,
     )
 
 
@@ -100,6 +104,25 @@ def text_direction(code: str) -> str:
     except (ValueError, UnknownLocaleError):
         return "ltr"
     return "rtl" if order == "right-to-left" else "ltr"
+
+
+def foreign_language(post: Mapping[str, Any]) -> str | None:
+    """The language a post is written in, if it is not the page's (None if it is)."""
+    written = post["language"] or current_app.config["LANGUAGE"]
+    return None if written == current_language() else str(written)
+
+
+def link_language(post: Mapping[str, Any]) -> Markup:
+    """The attributes of a link whose text is a post's title: lang, dir and hreflang when
+    the post is written in another language than the page's, else nothing."""
+    written = foreign_language(post)
+    if written is None:
+        return Markup("")
+    return Markup(' lang="%s" dir="%s" hreflang="%s"') % (
+        written,
+        text_direction(written),
+        written,
+    )
 
 
 def negotiate(accept_language: str, default: str) -> str:

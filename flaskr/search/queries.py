@@ -20,7 +20,17 @@ from flaskr.tags.tables import post_tag, tag
 
 #: What a result shows besides its highlighted title and snippet (not the bodies:
 #: reading and decoding them for ten results was a fifth of a search's time).
-COLUMNS = (post.c.id, post.c.title, post.c.slug, post.c.published_at, user.c.username)
+COLUMNS = (
+    post.c.id,
+    post.c.title,
+    post.c.slug,
+    post.c.language,
+    post.c.published_at,
+    user.c.username,
+    # What the reading time counts: the rendered body, or the Markdown of a post
+    # written by plain SQL and not rendered yet (its words are nearly the same).
+    sa.func.coalesce(post.c.body_html, post.c.body).label("text"),
+)
 
 #: Highlight markers put around matched words; turned into <mark> after escaping.
 START, STOP = "\x02", "\x03"
