@@ -27,11 +27,13 @@ def page_number() -> int:
 
 @dataclass
 class Page:
-    """One page of a list: its rows and whether newer/older pages exist."""
+    """One page of a list: its rows, whether newer/older pages exist, and how many
+    pages there are where counting them is cheap (None elsewhere)."""
 
     items: list[Any]
     number: int
     has_next: bool
+    pages: int | None = None
 
     @property
     def has_prev(self) -> bool:
@@ -43,9 +45,13 @@ class Page:
         return self.number > 1 and not self.items
 
 
-def make_page(rows: Sequence[Any], number: int, per_page: int) -> Page:
-    """Cut the per_page+1 rows a query fetched into a page."""
-    return Page(items=list(rows[:per_page]), number=number, has_next=len(rows) > per_page)
+def make_page(rows: Sequence[Any], number: int, per_page: int, *, total: int | None = None) -> Page:
+    """Cut the per_page+1 rows a query fetched into a page; `total`, the list's length
+    when it is known cheaply, lets the pager say "Page N of M"."""
+    pages = None if total is None else max(1, -(-total // per_page))
+    return Page(
+        items=list(rows[:per_page]), number=number, has_next=len(rows) > per_page, pages=pages
+    )
 
 
 def existing(page: Page) -> Page:

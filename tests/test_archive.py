@@ -52,6 +52,20 @@ def test_a_month_lists_its_posts_newest_first_and_only_its_own(app, client, make
     assert "<h1>Posts of October 2025</h1>" in page
 
 
+def test_a_long_month_is_paged_and_says_how_many_pages(make_app, make_user, make_post):
+    app = make_app(POSTS_PER_PAGE=2)
+    ann = make_user("ann")
+    for day in (1, 2, 3, 4, 5):
+        _at(app, make_post(ann, title=f"Day {day}"), datetime(2025, 10, day, 12))
+    _at(app, make_post(ann, title="November"), datetime(2025, 11, 1, 12))
+    client = app.test_client()
+    pages = [client.get(f"/archive/2025/10/?page={n}").text for n in (1, 2, 3)]
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} of 3" in page
+    assert "Day 1" in pages[2] and "November" not in pages[2]
+    assert client.get("/archive/2025/10/?page=4").status_code == 404
+
+
 def test_december_ends_at_the_new_year(app, client, make_user, make_post):
     ann = make_user("ann")
     _at(app, make_post(ann, title="Eve"), datetime(2025, 12, 31, 23, 0))

@@ -90,10 +90,32 @@ def test_the_history_page_lists_earlier_versions(client, alice_post):
     response = client.get(f"/{alice_post}/revisions")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "Now at version 3." in page
+    assert "Now at version 3, saved by alice." in page
     assert page.index("<td>Second title</td>") < page.index("<td>First title</td>")
+    assert page.count("<td>alice</td>") == 2  # who saved each earlier version
     assert f'href="/{alice_post}/revisions/1"' in page
     assert f'href="/{alice_post}/revisions/2"' in page
+
+
+def test_the_history_names_who_saved_each_version(app, client, alice_post, make_user, auth):
+    make_user("ed", PW, role="editor")
+    edit(client, alice_post, "Alice's second", "b")  # alice saves version 2
+    auth.login("ed", PW)
+    edit(client, alice_post, "Ed's third", "c")  # an editor saves version 3
+    with app.app_context(), transaction() as conn:
+        # Version 1 as flaskr stored it before it recorded who saved a version.
+        conn.execute(
+            sa.update(post_revision).where(post_revision.c.version == 1).values(saved_by=None)
+        )
+    auth.login("alice", PW)
+    edit(client, alice_post, "Alice's fourth", "d")
+    page = " ".join(client.get(f"/{alice_post}/revisions").text.split())
+    assert "Now at version 4, saved by alice." in page
+    rows = re.findall(r"<td>Version (\d)</td>.*?</time></td> <td>([^<]+)</td>", page)
+    assert rows == [("3", "ed"), ("2", "alice"), ("1", "unknown")]
+    one = " ".join(client.get(f"/{alice_post}/revisions/3").text.split())
+    assert "Saved just now by ed." in one
+    assert "Saved just now." in client.get(f"/{alice_post}/revisions/1").text
 
 
 def test_a_post_never_edited_has_no_history_yet(client, alice_post):
@@ -115,7 +137,9 @@ def test_the_history_is_paged(make_app, make_user, make_post):
     first = client.get(f"/{post_id}/revisions").get_data(as_text=True)
     assert "<td>v5</td>" in first and "<td>v2</td>" in first and "<td>v1</td>" not in first
     assert f'href="/{post_id}/revisions?page=2"' in first
+    assert "Page 1 of 2" in first  # five earlier versions, four a page: counted cheaply
     second = client.get(f"/{post_id}/revisions?page=2").get_data(as_text=True)
+    assert "Page 2 of 2" in second
     assert "<td>v1</td>" in second and "<td>v2</td>" not in second
     assert client.get(f"/{post_id}/revisions?page=3").status_code == 404
 
@@ -484,7 +508,7 @@ def test_the_history_query_pages_newest_first_with_one_row_to_tell_more_exist(ap
         assert versions(1, 4) == [4, 3, 2, 1]
         assert versions(2, 3) == [1]
         saved = queries.list_revisions(bob, page=1, per_page=1)[0]
-    assert set(saved.keys()) == {"version", "title", "saved_at"}
+    assert set(saved.keys()) == {"version", "title", "saved_at", "saved_by_name"}
     assert saved["title"] == "Bob v4"
 
 

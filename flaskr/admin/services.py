@@ -150,7 +150,7 @@ def posts_page(
     return make_page([{**row, "state": post_state(row)} for row in rows], number, per_page)
 
 
-def unpublish(post: Any) -> bool:
+def unpublish(post: Any, by: int) -> bool:
     """Make a published or scheduled post a draft again (a new version in its history,
     its text untouched); False if it was a draft already."""
     if post["status"] != PUBLISHED:
@@ -168,6 +168,7 @@ def unpublish(post: Any) -> bool:
             language=post["language"] or "",
         ),
         base_version=post["version"],
+        by=by,
     )
     return True
 

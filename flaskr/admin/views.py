@@ -230,7 +230,7 @@ def posts():
 def unpublish(post_id: int):
     """Take a published or scheduled post off the blog: it becomes a draft again."""
     post = authorize("post:update", blog_queries.find_post(post_id))
-    if services.unpublish(post):
+    if services.unpublish(post, by=g.user["id"]):
         audit("post-unpublished", post_id=post_id, author_id=post["author_id"])
         flash(gettext('"%(title)s" is a draft again.', title=post["title"]))
     return redirect(url_for("admin.posts", **_kept("author", "state", "tag", "page")))

@@ -46,6 +46,8 @@ def month_page(year: int, month: int, number: int) -> Page:
     rows = queries.month_posts(
         start, end, now=utcnow(), limit=per_page + 1, offset=(number - 1) * per_page
     )
-    page = make_page(rows, number, per_page)
+    # The month's count is kept already (the archive's list of months): "Page N of M".
+    total = next((posts for y, m, posts in months() if (y, m) == (year, month)), 0)
+    page = make_page(rows, number, per_page, total=total)
     page.items = blog_services.with_html(page.items)
     return page

@@ -34,6 +34,7 @@ COLUMNS = (
     post.c.language,
     post.c.autosaved_at,
     post.c.author_id,
+    post.c.saved_by,
     user.c.username,
     names_column(post.c.id),
 )

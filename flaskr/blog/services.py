@@ -120,23 +120,33 @@ def create_post(author_id: int, draft: Draft) -> int:
     now = utcnow()
     with transaction():
         post_id = queries.insert_post(
-            author_id=author_id, created=now, published_at=draft.publish_at or now, **values
+            author_id=author_id,
+            created=now,
+            published_at=draft.publish_at or now,
+            saved_by=author_id,
+            **values,
         )
         tag_services.set_tags(post_id, names)
     return post_id
 
 
-def revise_post(post_id: int, draft: Draft, *, base_version: int | str | None = None) -> int:
+def revise_post(
+    post_id: int, draft: Draft, *, base_version: int | str | None = None, by: int | None = None
+) -> int:
     """Save new text for a post, keeping the previous version; return the new version number.
+
+    `by` is the account saving it (the history names it; None: not recorded).
 
     base_version is the version the editor opened, as the client sent it. A save
     over someone else's newer save raises ConflictError instead of overwriting
     it; a malformed version raises BadVersionError, so no client can skip the check.
     """
-    return _store_revision(post_id, draft, expected=parse_version(base_version))
+    return _store_revision(post_id, draft, expected=parse_version(base_version), by=by)
 
 
-def autosave_draft(post_id: int, draft: Draft, *, base_version: int | str | None) -> int:
+def autosave_draft(
+    post_id: int, draft: Draft, *, base_version: int | str | None, by: int | None = None
+) -> int:
     """Keep what the author is typing in a draft; return the new version number.
 
     Drafts only (NotADraftError otherwise), with the same version check as a
@@ -153,7 +163,9 @@ def autosave_draft(post_id: int, draft: Draft, *, base_version: int | str | None
         excerpt=draft.excerpt,
         language=draft.language,
     )
-    return _store_revision(post_id, autosaved, expected=parse_version(base_version), auto=True)
+    return _store_revision(
+        post_id, autosaved, expected=parse_version(base_version), auto=True, by=by
+    )
 
 
 def parse_version(value: int | str | None) -> int:
@@ -173,7 +185,9 @@ def parse_version(value: int | str | None) -> int:
     raise BadVersionError()
 
 
-def _store_revision(post_id: int, draft: Draft, *, expected: int | None, auto: bool = False) -> int:
+def _store_revision(
+    post_id: int, draft: Draft, *, expected: int | None, auto: bool = False, by: int | None
+) -> int:
     """Replace a post's text with the draft; expected=None (a restore) skips the version check.
 
     auto: an autosave (drafts only), which keeps no version if the last save was one too.
@@ -199,6 +213,7 @@ def _store_revision(post_id: int, draft: Draft, *, expected: int | None, auto: b
                 body=current["body"],
                 tags=", ".join(tag_names(post_id)),
                 saved_at=current["updated"] or current["created"],
+                saved_by=current["saved_by"],
             )
         publish_at = draft.publish_at or current["published_at"] or utcnow()
         if current["status"] == "draft" and draft.status == "published" and not draft.publish_at:
@@ -211,20 +226,21 @@ def _store_revision(post_id: int, draft: Draft, *, expected: int | None, auto: b
             version=version,
             published_at=publish_at,
             autosaved_at=now if auto else None,
+            saved_by=by,
             **values,
         )
         tag_services.set_tags(post_id, names)
     return version
 
 
-def replace_with_version(post_id: int, draft: Draft) -> int:
+def replace_with_version(post_id: int, draft: Draft, *, by: int | None = None) -> int:
     """Make text the author chose from the post's history current again; return the new version.
 
     No version check: the author picked this version knowingly, and it replaces
     whatever is current (which stays in the history). Versions keep title, body
     and tags: the post's address and excerpt stay as they are now.
     """
-    return _store_revision(post_id, draft, expected=None)
+    return _store_revision(post_id, draft, expected=None, by=by)
 
 
 def delete_post(post_id: int) -> None:

@@ -42,6 +42,10 @@ post = sa.Table(
     # When the editor last saved this draft by itself (NULL: the last save was
     # the author's): a run of autosaves keeps one version in the history.
     sa.Column("autosaved_at", sa.DateTime),
+    # Who saved this version (an editor may save another's post). A plain number, as
+    # in the audit log: the history outlives the account. NULL: saved before flaskr
+    # recorded it, or by a script.
+    sa.Column("saved_by", sa.Integer, nullable=True),
     # The language the post is written in (NULL: the site's): its lang, feeds and hreflang.
     sa.Column("language", sa.String(16)),
     sa.Index("ix_post_published", "status", "published_at", "id"),
@@ -94,5 +98,6 @@ post_revision = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("tags", sa.Text, nullable=False, server_default=""),
     sa.Column("saved_at", sa.DateTime, nullable=False),
+    sa.Column("saved_by", sa.Integer, nullable=True),  # as post.saved_by
     sa.UniqueConstraint("post_id", "version"),
 )

@@ -160,7 +160,7 @@ def update(post_id: int):
                 preview = markup.render(draft.body)
                 ahead = _time_ahead(draft)
             else:
-                services.revise_post(post_id, draft, base_version=post["version"])
+                services.revise_post(post_id, draft, base_version=post["version"], by=g.user["id"])
                 flash(_saved_message(draft))
                 return redirect(url_for("blog.detail", post_id=post_id, slug=draft.address_slug()))
         except services.ConflictError as error:
@@ -206,7 +206,7 @@ def autosave(post_id: int):
     post = get_post(post_id, "post:update")
     try:
         version = services.autosave_draft(
-            post_id, post_form(post), base_version=request.form.get("version")
+            post_id, post_form(post), base_version=request.form.get("version"), by=g.user["id"]
         )
     except (services.ConflictError, services.NotADraftError) as error:
         return jsonify(error=str(error)), 409

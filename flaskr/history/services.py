@@ -26,7 +26,7 @@ def diff_with_current(post: Mapping[Any, Any], old: Mapping[Any, Any]) -> diffs.
     )
 
 
-def restore_revision(post_id: int, version: int) -> int:
+def restore_revision(post_id: int, version: int, *, by: int | None = None) -> int:
     """Bring back an earlier version; the restore is itself a new version. Returns its number.
 
     The post keeps its status and publish time: restoring a draft's text never publishes it.
@@ -42,4 +42,4 @@ def restore_revision(post_id: int, version: int) -> int:
         tags=revision["tags"],
         status=current["status"],
     )
-    return blog_services.replace_with_version(post_id, draft)
+    return blog_services.replace_with_version(post_id, draft, by=by)

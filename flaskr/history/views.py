@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
 from flask_babel import gettext
 
 from flaskr.auth import login_required
@@ -22,8 +22,15 @@ def revisions(post_id: int):
     number = page_number()
     per_page = current_app.config["POSTS_PER_PAGE"] * 2
     rows = queries.list_revisions(post_id, page=number, per_page=per_page)
-    page = existing(make_page(rows, number, per_page))
-    return render_template("history/revisions.html", post=post, revisions=page.items, page=page)
+    total = queries.count_revisions(post_id)
+    page = existing(make_page(rows, number, per_page, total=total))
+    return render_template(
+        "history/revisions.html",
+        post=post,
+        revisions=page.items,
+        page=page,
+        saved_by=queries.username_of(post["saved_by"]),
+    )
 
 
 @bp.route("/<int:post_id>/revisions/<int:version>")
@@ -35,7 +42,13 @@ def revision(post_id: int, version: int):
     if old is None:
         abort(404)
     diff = services.diff_with_current(post, old)
-    return render_template("history/revision.html", post=post, old=old, diff=diff)
+    return render_template(
+        "history/revision.html",
+        post=post,
+        old=old,
+        diff=diff,
+        saved_by=queries.username_of(old["saved_by"]),
+    )
 
 
 @bp.route("/<int:post_id>/revisions/<int:version>/restore", methods=("POST",))
@@ -45,6 +58,6 @@ def restore(post_id: int, version: int):
     authorize("post:update", blog_queries.find_post(post_id))
     if queries.find_revision(post_id, version) is None:
         abort(404)
-    new_version = services.restore_revision(post_id, version)
+    new_version = services.restore_revision(post_id, version, by=g.user["id"])
     flash(gettext("Version %(old)d restored as version %(new)d.", old=version, new=new_version))
     return redirect(url_for("history.revisions", post_id=post_id))
