@@ -155,11 +155,36 @@ def page(
     page.on("dialog", on_dialog)
     yield page
     report = getattr(request.node, "report_call", None)
+    name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)
     if report is not None and report.failed:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    elif report is not None and report.passed and not os.environ.get("FLASKR_TEST_DATABASE_URL"):
+        # Where each journey ended, at both widths, to look at (the SQLite run only:
+        # the pages are the same on PostgreSQL).
+        keep_last_screen(page, name)
     context.close()
+
+
+#: The sizes every journey's last page is kept at: a phone and a desktop.
+JOURNEY_SIZES = ((390, 844), (1280, 800))
+
+
+def keep_last_screen(page: object, name: str) -> None:
+    """Screenshots of the page a journey ended on, at each of JOURNEY_SIZES, under
+    tests/artifacts/journeys/ (CI keeps the folder)."""
+    from playwright.sync_api import Error
+
+    if not page.url.startswith("http"):
+        return  # the test drew its own page (set_content), not one of flaskr's
+    folder = ARTIFACTS / "journeys"
+    folder.mkdir(parents=True, exist_ok=True)
+    for width, height in JOURNEY_SIZES:
+        try:
+            page.set_viewport_size({"width": width, "height": height})
+            page.screenshot(path=str(folder / f"{name}-{width}x{height}.png"))
+        except Error:
+            return  # a page still navigating: the test passed, the picture is a bonus
 
 
 # --- acting as a user --------------------------------------------------------

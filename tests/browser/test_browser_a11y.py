@@ -1,7 +1,8 @@
 """axe-core (npm) finds no violation, of any impact, on any page type.
 
-Every page type, signed in and out, in the light and the dark theme, at phone
-and desktop widths (each page checked in all four where the journey stands).
+Every page type, signed in and out, in the light and the dark theme (as the device
+says, and as chosen in the footer), at phone and desktop widths (each page
+checked in all four where the journey stands).
 axe is injected with page.evaluate (DevTools evaluation, which the page's strict
 CSP does not govern), so the CSP stays as it is.
 """
@@ -164,8 +165,88 @@ def test_every_page_type_passes_axe(page, auth, axe_source, live_server):
     page.goto("/archive/")
     page.locator(".archive-months a").first.click()
     checker.check("archive-month")
-    assert len(checker.checked) == 36
+    checker.check("archive-year", "/archive/" + page.url.split("/archive/")[1].split("/")[0] + "/")
+    assert len(checker.checked) == 37
     assert not checker.found, "\n".join(checker.found)
+
+
+MAILED_LINK = re.compile(r"http://127\.0\.0\.1:\d+(/auth/(?:confirm-email|reset)/[A-Za-z0-9_-]+)")
+
+
+def _mailed_path(message) -> str:
+    match = MAILED_LINK.search(message.get_body(("plain",)).get_content())
+    assert match
+    return match.group(1)
+
+
+@pytest.mark.pages_only
+def test_every_account_page_passes_axe(page, auth, axe_source, smtp_inbox):
+    # The pages behind a mailed link or a second factor, in one journey.
+    import pyotp
+
+    checker = Checker(page, axe_source)
+    address = f"{auth.username}@example.com"
+    auth.register()
+    auth.login()
+    page.goto("/auth/account")
+    page.get_by_label("New email address").fill(address)
+    page.locator("#email_password").fill(auth.password)
+    page.get_by_role("button", name="Save email address").click()
+    expect(page.get_by_text("Waiting for confirmation")).to_be_visible()
+    checker.check("account-email-waiting")
+    checker.check("confirm-email", _mailed_path(smtp_inbox.wait_for(address)))
+    page.get_by_role("button", name="Confirm").click()
+    checker.check("account-email-confirmed")
+
+    page.get_by_role("link", name="Set up two-factor login").click()
+    secret = page.locator("code.secret").inner_text()
+    page.get_by_label("Code from the app").fill(pyotp.TOTP(secret).now())
+    page.get_by_label("Password").fill(auth.password)
+    page.get_by_role("button", name="Turn on").click()
+    expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
+    checker.check("two-factor-codes")
+    checker.check("two-factor-on", "/auth/2fa/setup")
+    auth.logout()
+
+    page.goto("/auth/login")
+    page.get_by_label("Username").fill(auth.username)
+    page.get_by_label("Password").fill(auth.password)
+    page.get_by_role("button", name="Log In").click()
+    page.wait_for_url("**/auth/2fa")
+    checker.check("two-factor-step")
+    page.goto("/auth/forgot")
+    page.get_by_label("Email address").fill(address)
+    page.get_by_role("button", name="Send the link").click()
+    checker.check("forgot-password-sent")
+    checker.check("reset-password", _mailed_path(smtp_inbox.wait_for(address, count=2)))
+    assert len(checker.checked) == 8
+    assert not checker.found, "\n".join(checker.found)
+
+
+@pytest.mark.pages_only
+@pytest.mark.parametrize(("system", "chosen"), [("light", "dark"), ("dark", "light")])
+def test_a_theme_chosen_in_the_footer_passes_axe_whatever_the_device_says(
+    page, auth, axe_source, system, chosen
+):
+    # The cookie's theme (data-theme from the server), not the device's, on the pages
+    # with the most colour: a post with code, the editor, a list.
+    page.emulate_media(color_scheme=system)
+    auth.register()
+    auth.login()
+    page.goto("/create")
+    page.get_by_label("Title").fill("Themed post")
+    page.get_by_label("Body").fill(BODY)
+    page.get_by_role("button", name="Publish", exact=True).click()
+    page.wait_for_url(re.compile(r"/\d+/themed-post$"))
+    page.get_by_role("button", name=chosen.capitalize()).click()
+    assert page.locator("html").get_attribute("data-theme") == chosen
+    found = []
+    for path in (page.url, "/create", "/"):
+        page.goto(path)
+        for width in sorted(WIDTHS):
+            page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
+            found += [f"{path} ({width}): {line}" for line in violations(page, axe_source)]
+    assert not found, "\n".join(found)
 
 
 def test_the_plain_error_page_passes_axe(page, axe_source, make_plain_error_page, variant):

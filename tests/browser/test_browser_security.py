@@ -109,7 +109,7 @@ def test_every_page_sends_the_csp_and_breaks_none_of_it(page, events, auth, writ
         visit(page.url)
     page.get_by_role("searchbox", name="Search").fill("plain")
     page.get_by_role("button", name="Search").click()
-    expect(page.get_by_role("link", name=title)).to_be_visible()
+    expect(page.get_by_role("link", name=title, exact=True)).to_be_visible()
     visit(page.url)
 
     # The stylesheet applied (a CSP that blocked it would leave default styles).
