@@ -115,6 +115,10 @@ def test_other_addresses_of_a_post_redirect_permanently(client, make_user, make_
     [
         ("日本語", "/1/%E6%97%A5%E6%9C%AC%E8%AA%9E"),
         ("Привет", "/1/%D0%BF%D1%80%D0%B8%D0%B2%D0%B5%D1%82"),
+        (
+            "Καλημέρα κόσμε",  # Greek, lower-cased with its accents kept
+            "/1/%CE%BA%CE%B1%CE%BB%CE%B7%CE%BC%CE%AD%CF%81%CE%B1-%CE%BA%CF%8C%CF%83%CE%BC%CE%B5",
+        ),
     ],
 )
 def test_a_title_in_another_script_gives_a_readable_address(
