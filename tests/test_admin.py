@@ -271,6 +271,28 @@ def test_a_burst_ends_after_a_quiet_spell_and_after_an_hour(app, admin):
     assert [times for _ip, _details, times in _bursts(app)] == [2, 2, 1]
 
 
+def test_the_dashboard_counts_failures_of_the_last_day_bursts_still_going_whole(app, admin):
+    for _ in range(3):
+        _fail(app)
+    _fail(app, ip="198.51.100.2")
+    with app.app_context(), connection().begin():
+        old = utcnow() - timedelta(days=1, minutes=5)
+        # A burst of 3 that began a day ago and went on into the last day ...
+        connection().execute(
+            sa.update(audit_log)
+            .where(audit_log.c.times == 3)
+            .values(at=old, last_at=utcnow() - timedelta(hours=23))
+        )
+        # ... and a lone failure older than a day.
+        connection().execute(
+            sa.update(audit_log).where(audit_log.c.times == 1).values(at=old, last_at=None)
+        )
+    from flaskr.admin import services
+
+    with app.test_request_context():
+        assert services.dashboard().failed_logins_today == 3
+
+
 def test_only_failures_come_in_bursts_every_admin_action_is_its_own_entry(app, client, admin):
     for role in ("editor", "author", "editor", "author"):
         client.post(f"/admin/users/{admin['bob']}/role", data={"role": role})

@@ -639,6 +639,8 @@ def test_the_editor_shows_the_posts_state_and_fitting_buttons(client, alice, fie
         ("publish", "2999-01-01T10:00", ["Schedule", "Unpublish to draft"]),
         ("publish", "", ["Update", "Unpublish to draft"]),
         ("draft", "2999-01-01T10:00", ["Save draft", "Schedule"]),
+        ("schedule", "", ["Schedule", "Unpublish to draft"]),  # emptied: its time stays
+        ("schedule", "2000-01-01T10:00", ["Publish", "Unpublish to draft"]),
     ],
 )
 def test_after_a_preview_the_publish_button_names_what_it_will_do(
@@ -647,15 +649,33 @@ def test_after_a_preview_the_publish_button_names_what_it_will_do(
     # Without JavaScript nothing relabels the button as the time is typed: the
     # preview's page says "Schedule" for a time still to come.
     form = {"title": "T", "body": "b", "publish_at": when, "action": "preview"}
-    if saved:
+    if saved == "schedule":
+        first = {"action": "publish", "publish_at": "2999-01-01T10:00"}
+        client.post("/create", data={"title": "T", "body": "b", **first})
+        page = client.post("/1/update", data={**form, "version": "1"}).get_data(as_text=True)
+    elif saved:
         client.post("/create", data={"title": "T", "body": "b", "action": saved})
         page = client.post("/1/update", data={**form, "version": "1"}).get_data(as_text=True)
     else:
         page = client.post("/create", data=form).get_data(as_text=True)
     assert [label for _, label in _buttons(page)] == ["Preview", *buttons]
-    # With the script, clearing the time gives the button back its label for "now".
+    # With the script, a time typed in the past says the label for "now", an emptied
+    # field what a save without a time does (a scheduled post keeps its time).
     now_label = "Update" if saved == "publish" else "Publish"
-    assert f'data-schedule-label="Schedule" data-now-label="{now_label}"' in page
+    empty_label = "Schedule" if saved == "schedule" else now_label
+    labels = f'data-now-label="{now_label}" data-empty-label="{empty_label}"'
+    assert f'data-schedule-label="Schedule" {labels}' in page
+
+
+def test_saving_a_scheduled_post_with_the_time_emptied_keeps_it_scheduled_and_says_so(
+    app, client, alice
+):
+    first = {"title": "T", "body": "b", "action": "publish", "publish_at": "2999-01-01T10:00"}
+    client.post("/create", data=first)
+    form = {"title": "T2", "body": "b", "version": "1", "action": "publish", "publish_at": ""}
+    client.post("/1/update", data=form)
+    assert _state_of(app) == "scheduled"
+    assert "Scheduled." in client.get("/1/t2").get_data(as_text=True)
 
 
 def test_unpublishing_makes_a_published_post_a_draft(app, client, alice):

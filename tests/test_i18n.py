@@ -243,6 +243,7 @@ def test_every_link_titled_by_a_post_in_another_language_says_so(make_app, make_
     found = client.get("/search?q=Wort", headers=en).text
     assert f"{german}Hallo" in found
     assert '<p lang="de" dir="ltr"><mark>Wort</mark></p>' in found  # the passage found
+    assert found.count(german) == 2  # the title and "Continue reading"
     assert '<a href="/2/hello-world">Hello' in found  # the page's own language: nothing
     assert german in _post_page(client, 2, **en)  # "older" from the English post
     assert '<a rel="next" href="/2/hello-world">' in _post_page(client, 1, **en)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -48,11 +48,13 @@ def count_posts_by_state(now: datetime) -> dict[str, int]:
     return {name: count for name, count in connection().execute(query)}
 
 
-def count_since(event: str, since: datetime) -> int:
-    """How many times one kind of event happened since a moment (a burst counts each time
-    it happened, if its last time is since then)."""
+def count_since(event: str, since: datetime, *, longest: timedelta) -> int:
+    """How many times one kind of event happened since a moment: a burst (which lasts at
+    most `longest`) counts each time it happened, if its last time is since then."""
     query = sa.select(sa.func.coalesce(sa.func.sum(audit_log.c.times), 0)).where(
         audit_log.c.event == event,
+        # A range of the (event, at) index: no burst that began earlier reaches `since`.
+        audit_log.c.at >= since - longest,
         sa.func.coalesce(audit_log.c.last_at, audit_log.c.at) >= since,
     )
     return connection().execute(query).scalar_one()

@@ -16,6 +16,7 @@ from flaskr.blog.services import Draft
 from flaskr.db import transaction, utcnow
 from flaskr.paging import Page, make_page
 from flaskr.policy import PUBLISHED, ROLES, can, post_state
+from flaskr.security import BURST_LONGEST
 from flaskr.validation import ValidationError
 
 #: The audit log's kinds of entry (security.STORED_EVENTS) as the page names them, in
@@ -67,7 +68,9 @@ def dashboard() -> Dashboard:
         disabled_users=queries.count_disabled_users(),
         posts_by_state={state: by_state.get(state, 0) for state in POST_STATES},
         newest_users=queries.newest_users(5),
-        failed_logins_today=queries.count_since("login-failed", now - timedelta(days=1)),
+        failed_logins_today=queries.count_since(
+            "login-failed", now - timedelta(days=1), longest=BURST_LONGEST
+        ),
     )
 
 

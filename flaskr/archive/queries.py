@@ -38,6 +38,19 @@ def month_counts(now: datetime) -> list[tuple[int, int, int]]:
     return [(int(year), int(month), int(posts)) for year, month, posts in rows]
 
 
+def _month_count() -> Prepared:
+    return Prepared(
+        sa.select(sa.func.count()).where(
+            public_posts(post, _NOW), post.c.published_at >= _START, post.c.published_at < _END
+        )
+    )
+
+
+def count_month(start: datetime, end: datetime, *, now: datetime) -> int:
+    """How many posts readers see were published in [start, end) (an index range)."""
+    return int(once_per_app(_month_count).scalar({"now": now, "start": start, "end": end}))
+
+
 def _month_posts() -> Prepared:
     ids = (
         sa.select(post.c.id)

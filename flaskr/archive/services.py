@@ -43,11 +43,12 @@ def month_page(year: int, month: int, number: int) -> Page:
     start = datetime(year, month, 1)
     end = datetime(year + month // 12, month % 12 + 1, 1)
     per_page = current_app.config["POSTS_PER_PAGE"]
+    now = utcnow()
     rows = queries.month_posts(
-        start, end, now=utcnow(), limit=per_page + 1, offset=(number - 1) * per_page
+        start, end, now=now, limit=per_page + 1, offset=(number - 1) * per_page
     )
-    # The month's count is kept already (the archive's list of months): "Page N of M".
-    total = next((posts for y, m, posts in months() if (y, m) == (year, month)), 0)
+    # A month's posts are an index range: counting them for "Page N of M" is cheap.
+    total = queries.count_month(start, end, now=now)
     page = make_page(rows, number, per_page, total=total)
     page.items = blog_services.with_html(page.items)
     return page

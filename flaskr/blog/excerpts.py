@@ -34,7 +34,7 @@ class Reading:
 def reading(body_html: str, own_excerpt: str | None = None) -> Reading:
     """The excerpt of a rendered body (the author's own, if written), whether there is
     more, and its reading time."""
-    minutes = minutes_to_read(body_html)
+    minutes = max(1, math.ceil(_word_count(body_html) / WORDS_PER_MINUTE))
     if own_excerpt:
         return Reading(markup.render(own_excerpt), True, minutes)
     head, marker, _ = body_html.partition(markup.MORE)
@@ -42,11 +42,6 @@ def reading(body_html: str, own_excerpt: str | None = None) -> Reading:
         return Reading(head, True, minutes)
     excerpt, cut = _first_words(body_html, EXCERPT_WORDS)
     return Reading(excerpt, cut, minutes)
-
-
-def minutes_to_read(body_html: str) -> int:
-    """Minutes a reader needs for a rendered post, at least 1."""
-    return max(1, math.ceil(_word_count(body_html) / WORDS_PER_MINUTE))
 
 
 def _word_count(body_html: str) -> int:

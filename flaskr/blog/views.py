@@ -29,7 +29,7 @@ from flaskr.db import utcnow
 from flaskr.i18n.dates import clock
 from flaskr.pagecache import cached_page
 from flaskr.paging import existing, make_page, page_number
-from flaskr.policy import authorize, post_is_public, post_state, public, require
+from flaskr.policy import PUBLISHED, authorize, post_is_public, post_state, public, require
 from flaskr.ratelimit import config_value, limit, signed_in_user, signed_out
 from flaskr.timezones import parse_local, to_local
 from flaskr.validation import ValidationError
@@ -158,10 +158,10 @@ def update(post_id: int):
             draft = post_form(post)
             if _preview_requested():
                 preview = markup.render(draft.body)
-                ahead = _time_ahead(draft)
+                ahead = _time_ahead(draft, post)
             else:
                 services.revise_post(post_id, draft, base_version=post["version"], by=g.user["id"])
-                flash(_saved_message(draft))
+                flash(_saved_message(draft, post))
                 return redirect(url_for("blog.detail", post_id=post_id, slug=draft.address_slug()))
         except services.ConflictError as error:
             flash(str(error))
@@ -183,17 +183,22 @@ def update(post_id: int):
     ), status
 
 
-def _time_ahead(draft: services.Draft) -> bool:
-    """Whether the form's "Publish at" is still to come: publishing it schedules it (and
-    after a preview its button says "Schedule", without the script that relabels it)."""
-    return draft.publish_at is not None and draft.publish_at > utcnow()
+def _time_ahead(draft: services.Draft, post: Mapping[str, Any] | None = None) -> bool:
+    """Whether publishing the form schedules the post: its "Publish at" is still to come,
+    or it is empty and the post is scheduled already (a save keeps a published or
+    scheduled post's time; a draft published now is new). After a preview the button
+    then says "Schedule", without the script that relabels it."""
+    when = draft.publish_at
+    if when is None and post is not None and post["status"] == PUBLISHED:
+        when = post["published_at"]
+    return when is not None and when > utcnow()
 
 
-def _saved_message(draft: services.Draft) -> str:
+def _saved_message(draft: services.Draft, post: Mapping[str, Any] | None = None) -> str:
     # One message per save: the post's page then says who can see it and when.
     if draft.status == "draft":
         return gettext("Saved as a draft.")
-    if _time_ahead(draft):
+    if _time_ahead(draft, post):
         return gettext("Scheduled.")
     return gettext("Published.")
 

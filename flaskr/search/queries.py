@@ -27,9 +27,6 @@ COLUMNS = (
     post.c.language,
     post.c.published_at,
     user.c.username,
-    # What the reading time counts: the rendered body, or the Markdown of a post
-    # written by plain SQL and not rendered yet (its words are nearly the same).
-    sa.func.coalesce(post.c.body_html, post.c.body).label("text"),
 )
 
 #: Highlight markers put around matched words; turned into <mark> after escaping.

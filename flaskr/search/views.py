@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 from markupsafe import Markup, escape
 
-from flaskr.blog.excerpts import minutes_to_read
 from flaskr.pagecache import cached_page
 from flaskr.paging import existing, make_page, page_number
 from flaskr.policy import public
@@ -40,5 +39,4 @@ def search():
             text, page=number, per_page=per_page, tag_name=tag_name, author=author
         )
         page = existing(make_page(rows, number, per_page))
-        page.items = [dict(post, minutes=minutes_to_read(post["text"])) for post in page.items]
     return render_template("search/search.html", q=text, tag=tag_name, author=author, page=page)

@@ -42,7 +42,11 @@ const when = document.querySelector("input[name=publish_at]");
 const publish = document.querySelector("button[data-schedule-label]");
 if (when && publish) {
   const relabel = () => {
-    const ahead = when.value && new Date(when.value) > new Date();
+    if (!when.value) {
+      publish.textContent = publish.dataset.emptyLabel;
+      return;
+    }
+    const ahead = new Date(when.value) > new Date();
     publish.textContent = ahead ? publish.dataset.scheduleLabel : publish.dataset.nowLabel;
   };
   when.addEventListener("input", relabel);

@@ -21,7 +21,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # SQLite rebuilds the table to drop a column: it keeps never reusing ids.
-    # SQLite rebuilds the table to drop a column: it keeps never reusing ids.
     with op.batch_alter_table("audit_log", table_kwargs={"sqlite_autoincrement": True}) as batch:
         batch.drop_column("last_at")
         batch.drop_column("times")
