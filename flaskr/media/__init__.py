@@ -1,0 +1,1 @@
+"""Pictures in posts: uploads checked and cleaned (pipeline), stored, and shown."""
