@@ -155,3 +155,11 @@ def test_animations_keep_moving_in_every_width(fmt):
     for variant in variants(data, found, [100]):
         moving = Image.open(io.BytesIO(variant.data))
         assert getattr(moving, "n_frames", 1) == 3, (variant.format, variant.width)
+
+
+def test_a_picture_wider_than_any_width_gets_no_full_size_webp():
+    # Pages never show it wider than the widest width: its full size is kept only in
+    # its own format (the cleaned original).
+    data = picture("JPEG", size=(1000, 500))
+    made = variants(data, probe(data, max_pixels=MAX), [480])
+    assert [(v.format, v.width) for v in made] == [("JPEG", 480), ("WEBP", 480), ("JPEG", 1000)]

@@ -149,14 +149,24 @@ def _png_end(data: bytes) -> int:
 def variants(data: bytes, found: Probe, widths: Iterable[int]) -> list[Variant]:
     """The picture in each width (only those narrower than it, and its own), in WebP and
     in its own format: turned upright as its EXIF says, with no metadata left (no EXIF,
-    GPS, XMP or comments; the colour profile stays), animations kept moving."""
+    GPS, XMP or comments; the colour profile stays), animations kept moving.
+
+    Its own width is made in WebP only when pages may show it that wide (it is not
+    wider than the widest width asked for): a 12-megapixel photo's full-size WebP
+    would cost half the time and never be shown.
+    """
+    widths = [w for w in widths if w > 0]
     with Image.open(io.BytesIO(data), formats=[found.format]) as image:
         frames, durations = _upright_frames(image, found)
         full_width, full_height = frames[0].size  # upright: a quarter turn swaps the sides
-        sizes = sorted({w for w in widths if 0 < w < full_width} | {full_width})
-        formats = [found.format] if found.format == "WEBP" else [found.format, "WEBP"]
+        sizes = sorted({w for w in widths if w < full_width} | {full_width})
         made = []
         for width in sizes:
+            formats = [found.format]
+            if found.format != "WEBP" and (
+                width < full_width or full_width <= max(widths, default=0)
+            ):
+                formats.append("WEBP")
             height = max(1, round(full_height * width / full_width))
             resized = [
                 frame
