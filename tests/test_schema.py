@@ -357,6 +357,16 @@ def test_migration_0006_builds_the_same_search_document_by_plpgsql(app, db_kind,
     assert _documents(app) == now and _ids(app, language) == [("plpgsql",)]
 
 
+def _upgrade_to(revision: str) -> None:
+    """Migrate the app's empty database up to one revision, as `flaskr upgrade` would
+    (foreign keys off on SQLite, for 0003)."""
+    with engine().connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+        with conn.begin():
+            command.upgrade(alembic_config(conn), revision)
+
+
 # --- 0012: roles replace is_admin ---------------------------------------------------
 
 
@@ -366,11 +376,7 @@ def test_migration_0012_makes_stored_admins_admins_and_everyone_else_an_author(
     # `create-user --admin` stored is_admin before anything read it.
     app = make_app(AUTO_MIGRATE=False, **empty_database)
     with app.app_context():
-        with engine().connect() as conn:
-            if conn.dialect.name == "sqlite":  # as `flaskr upgrade` runs 0003
-                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
-            with conn.begin():
-                command.upgrade(alembic_config(conn), "0011")
+        _upgrade_to("0011")
         with transaction() as conn:
             for name, is_admin in (("root", True), ("alice", False)):
                 conn.execute(
@@ -399,11 +405,7 @@ def test_migration_0018_counts_old_entries_once_and_downgrades_keeping_them(
     app = make_app(AUTO_MIGRATE=False, **empty_database)
     insert = "INSERT INTO audit_log (at, event, details) VALUES (:at, 'login-failed', :d)"
     with app.app_context():
-        with engine().connect() as conn:
-            if conn.dialect.name == "sqlite":  # as `flaskr upgrade` runs 0003
-                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
-            with conn.begin():
-                command.upgrade(alembic_config(conn), "0017")
+        _upgrade_to("0017")
         with transaction() as conn:
             conn.execute(sa.text(insert), {"at": datetime(2026, 1, 1), "d": "old"})
         upgrade_db()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from livesite import ARTIFACTS, SEEDED_POSTS, LiveServer, start_server
+from playwright.sync_api import expect
 from smtp_inbox import Inbox, smtp_server
 
 TIMEOUT_MS = 15_000
@@ -208,11 +209,23 @@ class BrowserAuth:
 
     def login(self) -> None:
         """Sign in through the login form and land on the front page."""
+        self.start_login()
+        self.page.wait_for_url(re.compile(r"/$"))
+
+    def start_login(self) -> None:
+        """Fill in and send the login form (a second step may follow)."""
         self.page.goto("/auth/login")
         self.page.get_by_label("Username").fill(self.username)
         self.page.get_by_label("Password").fill(self.password)
         self.page.get_by_role("button", name="Log In").click()
-        self.page.wait_for_url(re.compile(r"/$"))
+
+    def add_email(self, address: str) -> None:
+        """Give the account an address on the account page (confirmed by its mailed link)."""
+        self.page.goto("/auth/account")
+        self.page.get_by_label("New email address").fill(address)
+        self.page.locator("#email_password").fill(self.password)
+        self.page.get_by_role("button", name="Save email address").click()
+        expect(self.page.get_by_text("We sent a link to the new address.")).to_be_visible()
 
     def logout(self) -> None:
         """Sign out with the header's POST form."""

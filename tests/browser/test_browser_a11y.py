@@ -188,10 +188,7 @@ def test_every_account_page_passes_axe(page, auth, axe_source, smtp_inbox):
     address = f"{auth.username}@example.com"
     auth.register()
     auth.login()
-    page.goto("/auth/account")
-    page.get_by_label("New email address").fill(address)
-    page.locator("#email_password").fill(auth.password)
-    page.get_by_role("button", name="Save email address").click()
+    auth.add_email(address)
     expect(page.get_by_text("Waiting for confirmation")).to_be_visible()
     checker.check("account-email-waiting")
     checker.check("confirm-email", _mailed_path(smtp_inbox.wait_for(address)))
@@ -208,10 +205,7 @@ def test_every_account_page_passes_axe(page, auth, axe_source, smtp_inbox):
     checker.check("two-factor-on", "/auth/2fa/setup")
     auth.logout()
 
-    page.goto("/auth/login")
-    page.get_by_label("Username").fill(auth.username)
-    page.get_by_label("Password").fill(auth.password)
-    page.get_by_role("button", name="Log In").click()
+    auth.start_login()
     page.wait_for_url("**/auth/2fa")
     checker.check("two-factor-step")
     page.goto("/auth/forgot")

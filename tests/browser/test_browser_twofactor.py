@@ -32,10 +32,7 @@ def test_enrol_then_log_in_with_a_code_and_with_a_recovery_code(page, auth: Brow
     page.get_by_role("link", name="I have saved them").click()
     auth.logout()
 
-    page.goto("/auth/login")
-    page.get_by_label("Username").fill(auth.username)
-    page.get_by_label("Password").fill(auth.password)
-    page.get_by_role("button", name="Log In").click()
+    auth.start_login()
     page.wait_for_url("**/auth/2fa")
     page.get_by_label("Code from your authenticator app").fill(_next_step_code(secret))
     page.get_by_role("button", name="Log In").click()
@@ -43,10 +40,7 @@ def test_enrol_then_log_in_with_a_code_and_with_a_recovery_code(page, auth: Brow
     expect(page.get_by_role("button", name="Log Out")).to_be_visible()
     auth.logout()
 
-    page.goto("/auth/login")
-    page.get_by_label("Username").fill(auth.username)
-    page.get_by_label("Password").fill(auth.password)
-    page.get_by_role("button", name="Log In").click()
+    auth.start_login()
     page.wait_for_url("**/auth/2fa")
     page.get_by_label("Code from your authenticator app").fill(codes[0])
     page.get_by_role("button", name="Log In").click()
