@@ -60,6 +60,14 @@ def find_user_by_name(username: str) -> Row | None:
     return _USER_BY_NAME.first({"username": username})
 
 
+def find_username(user_id: int | None) -> str | None:
+    """The name of an account by its id, if it (still) exists."""
+    if user_id is None:
+        return None
+    query = sa.select(user.c.username).where(user.c.id == user_id)
+    return connection().execute(query).scalar_one_or_none()
+
+
 def find_taken_username(username: str, skeleton: str) -> str | None:
     """The existing username equal to this one, else one that looks like it, else None."""
     query = (

@@ -39,14 +39,6 @@ def count_revisions(post_id: int) -> int:
     return connection().execute(query).scalar_one()
 
 
-def username_of(user_id: int | None) -> str | None:
-    """The name of an account, if it (still) exists."""
-    if user_id is None:
-        return None
-    query = sa.select(user.c.username).where(user.c.id == user_id)
-    return connection().execute(query).scalar_one_or_none()
-
-
 def find_revision(post_id: int, version: int) -> RowMapping | None:
     """One earlier version of a post."""
     query = sa.select(post_revision).where(

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import gettext
 
 from flaskr.auth import login_required
+from flaskr.auth import queries as auth_queries
 from flaskr.blog import queries as blog_queries
 from flaskr.history import queries, services
 from flaskr.paging import existing, make_page, page_number
@@ -29,7 +30,7 @@ def revisions(post_id: int):
         post=post,
         revisions=page.items,
         page=page,
-        saved_by=queries.username_of(post["saved_by"]),
+        saved_by=auth_queries.find_username(post["saved_by"]),
     )
 
 
@@ -47,7 +48,7 @@ def revision(post_id: int, version: int):
         post=post,
         old=old,
         diff=diff,
-        saved_by=queries.username_of(old["saved_by"]),
+        saved_by=auth_queries.find_username(old["saved_by"]),
     )
 
 
