@@ -39,11 +39,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flaskr.blog import queries as blog_queries
     from flaskr.extensions import csrf
     from flaskr.mail import services as mail
+    from flaskr.media import services as media_services
     from flaskr.recovery import views as recovery_views
     from flaskr.settings import services as site_settings
     from flaskr.twofactor import views as twofactor_views
 
     db.init_app(app)
+    media_services.init_app(app)  # before security: the CSP and body limits know of it
     schema.init_app(app)
     i18n.init_app(app)
     links.init_app(app)  # before any route: it bounds <int:...> URL parts
@@ -68,6 +70,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         cli,
         feeds,
         history,
+        media,
         search,
         sitemap,
         tags,
@@ -88,6 +91,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         sitemap.bp,
         appearance.bp,
         trash.bp,
+        media.bp,
         archive.bp,
         admin.bp,
         recovery_views.bp,

@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     """Add flaskr's operational commands to the app's CLI."""
     from flaskr.auth.cli import COMMANDS as ACCOUNT_COMMANDS
     from flaskr.demo import demo_data_command
+    from flaskr.media.cli import media_command
 
     for command in (
         serve_command,
@@ -23,6 +24,7 @@ def init_app(app: Flask) -> None:
         demo_data_command,
         check_command,
         purge_trash_command,
+        media_command,
     ):
         app.cli.add_command(command)
 

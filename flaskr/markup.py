@@ -29,7 +29,7 @@ from flaskr import palettes
 from flaskr.validation import ValidationError
 
 #: Bump when the output of render() changes; cached HTML older than this is rebuilt.
-RENDER_VERSION = 7
+RENDER_VERSION = 8
 SUMMARY_MAX = 280
 #: The most parsing steps one text may take: roughly its Markdown elements and
 #: lines. The parser's time grows with these, not with length: 100,000 characters
@@ -82,7 +82,7 @@ _TAGS = {
 _ATTRIBUTES = {
     "a": {"href", "title", "id"},
     "li": {"id"},
-    "img": {"src", "alt", "title"},
+    "img": {"src", "alt", "title", "srcset", "sizes", "width", "height", "loading", "decoding"},
     "code": {"class"},
     "span": {"class"},
     "pre": {"class"},
@@ -126,17 +126,6 @@ def _align_with_classes(state: StateCore) -> None:
 _MEDIA_PATH = re.compile(r"/(?:static|media)(?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+")
 
 
-def _image_allowed(src: str, own_hosts: frozenset[str]) -> bool:
-    try:
-        parts = urlsplit(src.strip())
-        host = parts.hostname
-    except ValueError:
-        return False
-    if parts.netloc and host and not _is_own_host(host, own_hosts):
-        return True  # another site's image: it cannot act on this site's session
-    return not parts.query and _MEDIA_PATH.fullmatch(parts.path) is not None
-
-
 def _is_own_host(host: str, own_hosts: frozenset[str]) -> bool:
     # TRUSTED_HOSTS may name ".example.org" for the domain and every subdomain.
     return any(
@@ -145,22 +134,62 @@ def _is_own_host(host: str, own_hosts: frozenset[str]) -> bool:
     )
 
 
-def _drop_images_of_own_actions(state: StateCore) -> None:
-    # An image whose source is this site's own address (not a media file) becomes
-    # its alt text.
+def _pictures(state: StateCore) -> None:
+    # Pictures the site keeps (/media/KEY) get their sizes and srcset; another site's
+    # picture becomes a link saying so (the CSP would block it: a broken image); one
+    # whose source is this site's own address that is not a file becomes its alt text.
     own_hosts = state.env.get("ownHosts", frozenset())
+    pictures = state.env.get("pictures")
+    first = True
     for token in state.tokens:
         if token.type != "inline" or not token.children:
             continue
         children: list[Token] = []
         for child in token.children:
-            if child.type == "image" and not _image_allowed(
-                str(child.attrGet("src") or ""), own_hosts
-            ):
+            if child.type != "image":
+                children.append(child)
+                continue
+            src = str(child.attrGet("src") or "")
+            kind = _image_kind(src, own_hosts)
+            if kind == "foreign":
+                children.append(_foreign_picture(src, child.content))
+            elif kind == "own-action":
                 children.extend(child.children or ())
             else:
+                if pictures is not None and (found := pictures(src)) is not None:
+                    for name, value in found.items():
+                        child.attrSet(name, value)
+                    child.attrSet("decoding", "async")
+                    if not first:  # the first may be above the fold: loaded at once
+                        child.attrSet("loading", "lazy")
+                first = False
                 children.append(child)
         token.children = children
+
+
+def _image_kind(src: str, own_hosts: frozenset[str]) -> str:
+    """'foreign' (another site's), 'own-file' (this site's media or static) or 'own-action'."""
+    try:
+        parts = urlsplit(src.strip())
+        host = parts.hostname
+    except ValueError:
+        return "own-action"
+    if parts.netloc and host and not _is_own_host(host, own_hosts):
+        return "foreign"
+    if not parts.query and _MEDIA_PATH.fullmatch(parts.path) is not None:
+        return "own-file"
+    return "own-action"
+
+
+def _foreign_picture(src: str, alt: str) -> Token:
+    # Shown in the post's text instead of an image the page may not load.
+    placeholder = Token("html_inline", "", 0)
+    label = gettext("Picture from another site, not shown:")
+    placeholder.content = (
+        f'<span class="foreign-picture">{html.escape(label)} '
+        f'<a href="{html.escape(src)}">{html.escape(alt or src)}</a></span>'
+    )
+    return placeholder
 
 
 def _own_hosts() -> frozenset[str]:
@@ -208,7 +237,7 @@ _md = (
     .use(footnote_plugin)
 )
 _md.core.ruler.push("align_with_classes", _align_with_classes)
-_md.core.ruler.push("drop_images_of_own_actions", _drop_images_of_own_actions)
+_md.core.ruler.push("pictures", _pictures)
 # First in each chain, so every step of the parser is paid for (see RENDER_BUDGET).
 _md.inline.ruler.before("text", "budget", _count_inline_step)
 _md.block.ruler.before("table", "budget", _count_block_step)
@@ -238,7 +267,8 @@ def render(source: str) -> str:
     source = source or ""
     doc_id = hashlib.sha256(source.encode()).hexdigest()[:12]
     budget = _highlight_left.set(HIGHLIGHT_BUDGET)
-    env = {"docId": doc_id, "ownHosts": _own_hosts()}
+    pictures = current_app.extensions.get("flaskr.pictures") if has_app_context() else None
+    env = {"docId": doc_id, "ownHosts": _own_hosts(), "pictures": pictures}
     try:
         tokens = _md.parse(source, env)
         # A paragraph that is only <!--more--> ends the excerpt lists show: each

@@ -62,6 +62,9 @@ ACTIONS = frozenset(
         "trash:manage",  # restore or purge a post in the trash: its author's alone
         "site:manage",  # the admin area: accounts, roles, the audit log
         "posts:manage",  # the admin area's list of every post, in every state
+        "media:upload",  # upload pictures (and see one's own media library)
+        "media:manage",  # delete an upload: its owner's, or any for an admin
+        "media:everyone",  # the media library of every account's uploads
     }
 )
 
@@ -138,6 +141,17 @@ def can(user: User | None, action: str, resource: Record | None = None) -> bool:
         return is_at_least(user, "admin")
     if action == "posts:manage":
         return is_at_least(user, "editor")
+    if action == "media:upload":
+        return is_at_least(user, "author")
+    if action == "media:everyone":
+        return is_at_least(user, "admin")
+    if action == "media:manage":
+        # An owner keeps the say over their pictures whatever their role (as with posts).
+        return (
+            user is not None
+            and resource is not None
+            and (resource["owner_id"] == user["id"] or is_at_least(user, "admin"))
+        )
     if action == "post:update":
         # A reader (say, a demoted author) keeps their posts but no longer writes.
         return (is_at_least(user, "author") and _owns(user, resource)) or (

@@ -8,7 +8,16 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import IO, Any
 
-from flask import Config, Flask, Response, abort, g, has_request_context, request
+from flask import (
+    Config,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    has_request_context,
+    request,
+)
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_babel import gettext
 from itsdangerous import URLSafeTimedSerializer
@@ -27,7 +36,10 @@ def init_app(app: Flask) -> None:
     if app.config["PROXY_FIX"]:
         # Only as many hops as the operator says: X-Forwarded-* is forgeable otherwise.
         app.wsgi_app = ProxyFix(app.wsgi_app, **app.config["PROXY_FIX"])  # type: ignore[method-assign]
-    app.wsgi_app = UnsizedBodyLimit(app.wsgi_app, app.config)  # type: ignore[method-assign]
+    app.wsgi_app = UnsizedBodyLimit(  # type: ignore[method-assign]
+        app.wsgi_app, app.config, app.extensions.setdefault("flaskr.body_limits", {})
+    )
+    app.url_value_preprocessor(_larger_body_limit)
     app.session_interface = _SessionInterface()
     app.before_request(_check_request)
     app.after_request(_headers)
@@ -54,12 +66,13 @@ class UnsizedBodyLimit:
     read safely at all; Werkzeug ignored it, and it is now a 411.
     """
 
-    def __init__(self, wsgi_app: Any, config: Config) -> None:
+    def __init__(self, wsgi_app: Any, config: Config, larger: dict[str, int] | None = None) -> None:
         self.wsgi_app = wsgi_app
         self.config = config
+        self.larger = {} if larger is None else larger
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        limit = self.config["MAX_CONTENT_LENGTH"]
+        limit = self.larger.get(environ.get("PATH_INFO", "")) or self.config["MAX_CONTENT_LENGTH"]
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         unsized = not environ.get("CONTENT_LENGTH") and environ["REQUEST_METHOD"] in _BODY_METHODS
         if limit is not None and (chunked or unsized):
@@ -73,6 +86,30 @@ class UnsizedBodyLimit:
             elif chunked:
                 environ[_LENGTH_REQUIRED] = True
         return self.wsgi_app(environ, start_response)
+
+
+def allow_larger_body(app: Flask, path: str, limit: int) -> None:
+    """Let requests to one path (an upload) carry bodies up to `limit` bytes, instead of
+    MAX_CONTENT_LENGTH; every other path keeps that."""
+    app.extensions.setdefault("flaskr.body_limits", {})[path] = limit
+
+
+def _larger_body_limit(_endpoint: str | None, _values: dict[str, Any] | None) -> None:
+    # URL value preprocessors run before every before_request function: the CSRF
+    # check reads the form, and must read it with this path's limit.
+    larger = current_app.extensions.get("flaskr.body_limits", {}).get(request.path)
+    if larger:
+        request.max_content_length = larger
+
+
+def allow_images_from(app: Flask, origin: str) -> None:
+    """Let pages load pictures from one other origin (an object store): the CSP's
+    img-src names it, and nothing else."""
+    csp = f"{CSP}; img-src 'self' {origin}"
+    app.extensions["flaskr.default_headers"] = tuple(
+        (name, csp if name == "Content-Security-Policy" else value)
+        for name, value in DEFAULT_HEADERS
+    )
 
 
 def _read_at_most(stream: IO[bytes], size: int) -> bytes:
@@ -162,11 +199,14 @@ def _headers(response: Response) -> Response:
     headers = response.headers
     # One pass over the few headers a view set, instead of one per default.
     present = {name.lower() for name, _ in headers}
-    wanted = (*DEFAULT_HEADERS, HSTS) if request.is_secure else DEFAULT_HEADERS
+    defaults = current_app.extensions.get("flaskr.default_headers", DEFAULT_HEADERS)
+    wanted = (*defaults, HSTS) if request.is_secure else defaults
     for name, value in wanted:
         if name.lower() not in present:
             headers.add(name, value)
-    if g.get("user") is not None or request.path.startswith(("/auth/", "/admin/")):
+    if response.cache_control.immutable:
+        pass  # a file under a name that never changes meaning (a picture): nobody's own
+    elif g.get("user") is not None or request.path.startswith(("/auth/", "/admin/")):
         # Pages for a signed-in user must not be kept by shared or browser caches.
         headers["Cache-Control"] = "no-store"
         headers.add("Vary", "Cookie")

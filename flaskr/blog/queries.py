@@ -167,6 +167,11 @@ def update_post(post_id: int, **values: Any) -> None:
     connection().execute(sa.update(post).where(post.c.id == post_id).values(**values))
 
 
+def forget_rendered() -> None:
+    """Have every post rendered again when next shown (what pictures' srcset lists changed)."""
+    connection().execute(sa.update(post).values(render_version=0))
+
+
 def update_rendered(post_id: int, body_html: str, summary: str, render_version: int) -> None:
     """Cache a post's rendered HTML and summary."""
     update_post(post_id, body_html=body_html, summary=summary, render_version=render_version)

@@ -16,6 +16,7 @@ from flaskr.blog.tables import BODY_MAX, EXCERPT_MAX, TITLE_MAX
 from flaskr.db import transaction, utcnow
 from flaskr.db.prepared import Row
 from flaskr.i18n.languages import check_post_language
+from flaskr.media import services as media_services
 from flaskr.paging import Page, make_page
 from flaskr.tags import queries as tag_queries
 from flaskr.tags import services as tag_services
@@ -127,6 +128,7 @@ def create_post(author_id: int, draft: Draft) -> int:
             **values,
         )
         tag_services.set_tags(post_id, names)
+        media_services.record_uses(post_id, values["body"])
     return post_id
 
 
@@ -230,6 +232,7 @@ def _store_revision(
             **values,
         )
         tag_services.set_tags(post_id, names)
+        media_services.record_uses(post_id, values["body"])
     return version
 
 

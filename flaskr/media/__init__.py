@@ -1,1 +1,5 @@
-"""Pictures in posts: uploads checked and cleaned (pipeline), stored, and shown."""
+"""Pictures: uploads checked and cleaned, made in the widths pages show, kept in a store."""
+
+from flaskr.media.views import bp
+
+__all__ = ["bp"]

@@ -146,6 +146,21 @@ def _png_end(data: bytes) -> int:
     return at + 8 if at >= 4 else -1
 
 
+def plan(full_width: int, source_format: str, widths: Iterable[int]) -> list[tuple[int, list[str]]]:
+    """Which widths of a picture `full_width` wide are made, each in which formats:
+    the widths asked for that are narrower than it, and its own; each in its own
+    format and (for any but WebP) in WebP, except a full size wider than pages show."""
+    widths = [w for w in widths if w > 0]
+    widest = max(widths, default=0)
+    made = []
+    for width in sorted({w for w in widths if w < full_width} | {full_width}):
+        formats = [source_format]
+        if source_format != "WEBP" and (width < full_width or full_width <= widest):
+            formats.append("WEBP")
+        made.append((width, formats))
+    return made
+
+
 def variants(data: bytes, found: Probe, widths: Iterable[int]) -> list[Variant]:
     """The picture in each width (only those narrower than it, and its own), in WebP and
     in its own format: turned upright as its EXIF says, with no metadata left (no EXIF,
@@ -155,18 +170,11 @@ def variants(data: bytes, found: Probe, widths: Iterable[int]) -> list[Variant]:
     wider than the widest width asked for): a 12-megapixel photo's full-size WebP
     would cost half the time and never be shown.
     """
-    widths = [w for w in widths if w > 0]
     with Image.open(io.BytesIO(data), formats=[found.format]) as image:
         frames, durations = _upright_frames(image, found)
         full_width, full_height = frames[0].size  # upright: a quarter turn swaps the sides
-        sizes = sorted({w for w in widths if w < full_width} | {full_width})
         made = []
-        for width in sizes:
-            formats = [found.format]
-            if found.format != "WEBP" and (
-                width < full_width or full_width <= max(widths, default=0)
-            ):
-                formats.append("WEBP")
+        for width, formats in plan(full_width, found.format, widths):
             height = max(1, round(full_height * width / full_width))
             resized = [
                 frame

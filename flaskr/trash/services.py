@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 from flask import current_app
 
 from flaskr.blog import queries as blog_queries
 from flaskr.db import transaction, utcnow
+from flaskr.media import services as media_services
 from flaskr.tags import services as tag_services
 from flaskr.trash import queries
 
@@ -48,6 +50,8 @@ def restore(post_id: int) -> bool:
             return False
         restored_id, tags = queries.put_back(trashed["content"], trashed["author_id"])
         tag_services.set_tags(restored_id, tags)
+        # The pictures it shows are in use again (deleting them was refused no longer).
+        media_services.record_uses(restored_id, json.loads(trashed["content"])["post"]["body"])
         queries.delete_trashed(post_id)
     return True
 

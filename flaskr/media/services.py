@@ -1,0 +1,283 @@
+"""The rules for pictures: what may be uploaded, how it is kept, when it may go."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app
+from flask_babel import gettext
+
+from flaskr.db import transaction, utcnow
+from flaskr.media import pictures, pipeline, queries
+from flaskr.media.names import Key, new_key, parse_key
+from flaskr.media.storage import StorageError, Store
+from flaskr.media.tables import ALT_MAX
+from flaskr.validation import ValidationError, require_text
+
+#: Where Markdown names an upload: /media/KEY (a path, or a full URL on this site).
+_KEY_IN_TEXT = re.compile(r"/media/([A-Za-z0-9_-]{22}-[0-9]{1,6}x[0-9]{1,6}\.[a-z]{3,4})\b")
+
+
+class LimitReached(ValidationError):
+    """An upload past the account's hourly count or storage quota."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class InUse(ValidationError):
+    """A picture that posts still show cannot be deleted; `posts` says which."""
+
+    def __init__(self, posts: list[Any]) -> None:
+        super().__init__(
+            gettext("This picture is still shown in a post. Remove it from the post first.")
+        )
+        self.posts = posts
+
+
+def store() -> Store:
+    """The store this app keeps pictures in (see media.storage.open_store)."""
+    return current_app.extensions["flaskr.media_store"]
+
+
+def file_url(name: str) -> str:
+    """Where browsers fetch a public file: the object store's address, or flaskr's own."""
+    return store().public_url(name) or f"/media/{name}"
+
+
+def clean_alt(alt: str, decorative: bool) -> str:
+    """The alt text as kept: required (one line, ALT_MAX at most) unless decorative."""
+    if decorative:
+        return ""
+    alt = require_text(alt, gettext("Description"), max_len=ALT_MAX, required=False).strip()
+    if not alt:
+        raise ValidationError(
+            gettext("Describe the picture for people who cannot see it, or mark it as decorative.")
+        )
+    return alt
+
+
+def upload(owner_id: int, data: bytes, *, alt: str, decorative: bool) -> dict[str, Any]:
+    """Check, clean and keep an uploaded picture with its widths; the new row.
+
+    Refused with a sentence (ValidationError) for anything but a picture flaskr
+    accepts, a missing description, or past the account's limits. The files are
+    written before the row that names them, and removed again if anything after
+    fails: no row ever points at a missing file, and no failed upload leaves files.
+    """
+    config = current_app.config
+    alt = clean_alt(alt, decorative)
+    now = utcnow()
+    _check_limits(owner_id, len(data), now)
+    found = pipeline.probe(data, max_pixels=config["MEDIA_MAX_PIXELS"])
+    made = pipeline.variants(data, found, config["MEDIA_WIDTHS"])
+    full = max(made, key=lambda variant: variant.width)
+    key = new_key(full.width, full.height, found.extension)
+    files = [(key.original(), data, found.mime, False)] + [
+        (key.variant(v.width, pipeline.FORMATS[v.format][1]), v.data, v.mime, True) for v in made
+    ]
+    total = sum(len(content) for _, content, _, _ in files)
+    _check_quota(owner_id, total)
+    kept: list[tuple[str, bool]] = []
+    try:
+        for name, content, mime, public in files:
+            store().put(name, content, mime, public=public)
+            kept.append((name, public))
+        values = {
+            "owner_id": owner_id,
+            "key": str(key),
+            "format": found.format,
+            "width": full.width,
+            "height": full.height,
+            "frames": found.frames,
+            "bytes": total,
+            "alt": alt,
+            "decorative": decorative,
+            "created_at": now,
+        }
+        rows = [
+            {
+                "name": name,
+                "public": public,
+                "format": _format_of(name),
+                "width": _width_of(name, key),
+                "bytes": len(content),
+            }
+            for name, content, _, public in files
+        ]
+        with transaction():
+            media_id = queries.insert_media(values, rows)
+    except BaseException:
+        _remove(kept)
+        raise
+    return {**values, "id": media_id}
+
+
+def _format_of(name: str) -> str:
+    extension = name.rsplit(".", 1)[1]
+    return next(fmt for fmt, (_, ext) in pipeline.FORMATS.items() if ext == extension)
+
+
+def _width_of(name: str, key: Key) -> int:
+    stem = name.rsplit(".", 1)[0]
+    return key.width if stem == key.token else int(stem.rsplit("-", 1)[1])
+
+
+def _check_limits(owner_id: int, size: int, now: Any) -> None:
+    config = current_app.config
+    per_hour = config["MEDIA_UPLOADS_PER_HOUR"]
+    if per_hour and queries.count_since(owner_id, now - timedelta(hours=1)) >= per_hour:
+        raise LimitReached(
+            gettext(
+                "You have uploaded %(count)d pictures in the last hour, the most allowed. "
+                "Please wait a while.",
+                count=per_hour,
+            ),
+            status=429,
+        )
+    _check_quota(owner_id, size)
+
+
+def _check_quota(owner_id: int, size: int) -> None:
+    quota = current_app.config["MEDIA_QUOTA_BYTES"]
+    if quota and queries.bytes_used(owner_id) + size > quota:
+        raise LimitReached(
+            gettext(
+                "Your pictures would take more than the %(megabytes)s MB you have. "
+                "Delete some you no longer use.",
+                megabytes=f"{quota / 1e6:g}",
+            ),
+            status=413,
+        )
+
+
+def _remove(names: Iterable[tuple[str, bool]]) -> None:
+    """Delete stored files, as far as the store lets us (gc finds what is left)."""
+    for name, public in names:
+        try:
+            store().delete(name, public=public)
+        except StorageError:
+            current_app.logger.warning("could not delete stored picture %s", name)
+
+
+def delete(media_id: int) -> None:
+    """Delete an upload and its files; InUse (with the posts) while a post shows it."""
+    with transaction():
+        if queries.is_used(media_id):
+            raise InUse(posts=queries.posts_using([media_id])[media_id])
+        files = queries.file_names(media_id)
+        queries.delete_media(media_id)
+    _remove((row["name"], row["public"]) for row in files)
+
+
+def owner_files(owner_id: int) -> list[tuple[str, bool]]:
+    """Every stored file of an account's uploads: read before the account is deleted,
+    removed with remove_files() once it is."""
+    return [(row["name"], row["public"]) for row in queries.owner_file_names(owner_id)]
+
+
+def remove_files(files: Iterable[tuple[str, bool]]) -> None:
+    """Delete stored files whose rows are gone (an account's, after it was deleted)."""
+    _remove(files)
+
+
+def keys_in(text: str) -> set[str]:
+    """The uploads a post's Markdown shows, by key."""
+    return {key for key in _KEY_IN_TEXT.findall(text or "") if parse_key(key) is not None}
+
+
+def record_uses(post_id: int, *texts: str) -> None:
+    """Record which uploads a post shows (inside the transaction saving it)."""
+    keys: set[str] = set()
+    for text in texts:
+        keys |= keys_in(text)
+    queries.set_uses(post_id, queries.ids_for_keys(keys))
+
+
+def init_app(app: Flask) -> None:
+    """Open the picture store, teach Markdown to show its pictures, let uploads be
+    larger than other requests, and let pages load pictures from an object store."""
+    from flaskr import security
+    from flaskr.media.storage import open_store
+
+    app.extensions["flaskr.media_store"] = opened = open_store(app.config, app.instance_path)
+    widths = tuple(app.config["MEDIA_WIDTHS"])
+
+    def picture(src: str) -> dict[str, str] | None:
+        path = urlsplit(src).path
+        if not path.startswith("/media/"):
+            return None
+        return pictures.attributes(path.removeprefix("/media/"), widths, file_url)
+
+    app.extensions["flaskr.pictures"] = picture
+    origin = opened.origin()
+    if origin:
+        security.allow_images_from(app, origin)
+    # The form around the file: its other fields and the multipart framing.
+    security.allow_larger_body(app, "/media/upload", app.config["MEDIA_MAX_BYTES"] + 64 * 1024)
+
+
+def rebuild(media_id: int) -> bool:
+    """Make an upload's widths again from its original, as MEDIA_WIDTHS now asks (files
+    no longer wanted are deleted after the rows say so); False if its original is gone."""
+    row = queries.find_media(media_id)
+    if row is None:
+        return False
+    key = parse_key(row["key"])
+    assert key is not None  # noqa: S101 - every stored key was made by new_key  # nosec B101
+    original = store().get(key.original(), public=False)
+    if original is None:
+        return False
+    found = pipeline.probe(original, max_pixels=current_app.config["MEDIA_MAX_PIXELS"])
+    made = pipeline.variants(original, found, current_app.config["MEDIA_WIDTHS"])
+    rows = []
+    for variant in made:
+        name = key.variant(variant.width, pipeline.FORMATS[variant.format][1])
+        store().put(name, variant.data, variant.mime, public=True)
+        rows.append(
+            {
+                "name": name,
+                "public": True,
+                "format": variant.format,
+                "width": variant.width,
+                "bytes": len(variant.data),
+            }
+        )
+    wanted = {r["name"] for r in rows}
+    with transaction():
+        before = queries.file_names(media_id)
+        queries.replace_variants(media_id, rows, len(original) + sum(r["bytes"] for r in rows))
+    _remove((r["name"], True) for r in before if r["public"] and r["name"] not in wanted)
+    return True
+
+
+def orphans() -> list[tuple[str, bool]]:
+    """Stored files no upload names (left by a crash, or a failed delete)."""
+    known = queries.all_file_names()
+    return [
+        (name, public)
+        for public in (True, False)
+        for name in store().names(public=public)
+        if name not in known
+    ]
+
+
+def collect_garbage(grace_seconds: float) -> int:
+    """Delete stored files no upload names; how many went.
+
+    An upload writes its files before its row: a file that looks orphaned may belong
+    to one still being made. Only files orphaned both before and after the grace
+    period are deleted.
+    """
+    first = set(orphans())
+    if grace_seconds > 0 and first:
+        time.sleep(grace_seconds)
+    gone = first & set(orphans())
+    _remove(gone)
+    return len(gone)

@@ -1,0 +1,199 @@
+"""Pictures: the media library (`/media/`), uploads, and the files readers fetch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext
+
+from flaskr.auth.views import login_required
+from flaskr.media import queries, services
+from flaskr.media.names import is_variant_name, parse_key
+from flaskr.media.pictures import fallback_name, smallest_name
+from flaskr.media.pipeline import FORMATS, accepted_names
+from flaskr.media.storage import StorageError, StorageFull
+from flaskr.paging import existing, make_page, page_number
+from flaskr.policy import authorize, can, public, require
+from flaskr.ratelimit import config_value, limit, signed_in_user, signed_out
+from flaskr.validation import ValidationError
+
+bp = Blueprint("media", __name__, url_prefix="/media")
+
+_MIME = {ext: mime for mime, ext in FORMATS.values()}
+#: A year: variant names never change meaning (a new upload is a new name).
+_FOREVER = 365 * 24 * 3600
+#: How wide the library shows each picture (pixels).
+THUMB_WIDTH = 160
+
+
+def markdown_for(row: Any) -> str:
+    """The Markdown that shows an upload in a post, with its description."""
+    alt = "" if row["decorative"] else row["alt"].replace("[", "\\[").replace("]", "\\]")
+    return f"![{alt}]({url_for('media.file', name=row['key'])})"
+
+
+def thumbnail(row: Any) -> str:
+    """The address of an upload's narrowest file (the library's small picture)."""
+    key = parse_key(row["key"])
+    assert key is not None  # noqa: S101 - stored keys are made by new_key  # nosec B101
+    return services.file_url(smallest_name(key, current_app.config["MEDIA_WIDTHS"]))
+
+
+def thumb_size(row: Any) -> tuple[int, int]:
+    """The width and height the library shows an upload at (its narrowest file)."""
+    width = min(row["width"], THUMB_WIDTH)
+    return width, max(1, round(row["height"] * width / row["width"]))
+
+
+def _wants_json() -> bool:
+    # The editor's script asks for JSON; a plain form post gets a page.
+    return request.accept_mimetypes.best == "application/json"
+
+
+@bp.route("/")
+@login_required
+def library():
+    """The signed-in author's pictures (an admin's: everyone's), newest first."""
+    require("media:upload")
+    everyone = can(g.user, "media:everyone") and request.args.get("everyone") == "1"
+    number = page_number()
+    per_page = current_app.config["POSTS_PER_PAGE"] * 2
+    rows = queries.list_media(
+        (number - 1) * per_page, per_page + 1, owner_id=None if everyone else g.user["id"]
+    )
+    page = existing(make_page(rows, number, per_page))
+    used = queries.posts_using(row["id"] for row in page.items)
+    return render_template(
+        "media/library.html",
+        page=page,
+        used=used,
+        everyone=everyone,
+        markdown_for=markdown_for,
+        thumbnail=thumbnail,
+        thumb_size=thumb_size,
+        formats=accepted_names(),
+        max_megabytes=f"{current_app.config['MEDIA_MAX_BYTES'] / 1e6:g}",
+    )
+
+
+@bp.route("/upload", methods=("POST",))
+@login_required
+@limit(
+    config_value("RATELIMIT_WRITE"),
+    methods=["POST"],
+    key_func=signed_in_user,
+    exempt_when=signed_out,
+)
+def upload():
+    """Keep an uploaded picture; say the Markdown that shows it."""
+    require("media:upload")
+    picture = request.files.get("picture")
+    status, message, row = 400, "", None
+    if picture is None or not picture.filename:
+        message = gettext("Choose a picture to upload.")
+    else:
+        try:
+            row = services.upload(
+                g.user["id"],
+                picture.read(),
+                alt=request.form.get("alt", ""),
+                decorative=request.form.get("decorative") == "1",
+            )
+        except services.LimitReached as error:
+            status, message = error.status, str(error)
+        except ValidationError as error:
+            status, message = 400, str(error)
+        except StorageFull:
+            status, message = (
+                507,
+                gettext("The server has no room left for pictures. Please tell the site's admin."),
+            )
+        except StorageError:
+            current_app.logger.exception("could not store a picture")
+            status, message = (
+                503,
+                gettext("Pictures cannot be stored just now. Please try again in a minute."),
+            )
+    if row is None:
+        if _wants_json():
+            return jsonify(error=message), status
+        flash(message, "error")
+        return render_library_with_status(status)
+    markdown = markdown_for(row)
+    if _wants_json():
+        return jsonify(id=row["id"], key=row["key"], markdown=markdown), 201
+    flash(gettext("Uploaded. Paste this into a post to show it: %(markdown)s", markdown=markdown))
+    return redirect(url_for("media.library"))
+
+
+def render_library_with_status(status: int) -> Any:
+    """The library page again (the form, with the flashed reason), with an error status."""
+    return library(), status
+
+
+@bp.route("/<int:media_id>/delete", methods=("POST",))
+@login_required
+def delete(media_id: int):
+    """Delete a picture no post shows, with every file made from it."""
+    row = authorize("media:manage", queries.find_media(media_id))
+    try:
+        services.delete(row["id"])
+    except services.InUse as error:
+        titles = ", ".join(f"\u201c{post['title']}\u201d" for post in error.posts)
+        flash(
+            gettext(
+                "This picture is still shown in: %(titles)s. Remove it from those posts first.",
+                titles=titles,
+            ),
+            "error",
+        )
+        return redirect(url_for("media.library"))
+    except StorageError:
+        current_app.logger.exception("could not delete a picture's files")
+    flash(gettext("Picture deleted."))
+    return redirect(url_for("media.library"))
+
+
+@bp.route("/<name>")
+@public
+def file(name: str):
+    """A picture's file as readers' browsers fetch it (never an original upload)."""
+    key = parse_key(name)
+    if key is not None:  # the name Markdown uses: the picture at the width pages show
+        if queries.find_by_key(name) is None:
+            abort(404)
+        name = fallback_name(key, current_app.config["MEDIA_WIDTHS"])
+    if not is_variant_name(name):
+        abort(404)
+    store = services.store()
+    outside = store.public_url(name)
+    if outside is not None:
+        return redirect(outside, 301)
+    try:
+        path = store.path(name, public=True)  # type: ignore[attr-defined]
+        response = send_file(
+            path,
+            mimetype=_MIME[name.rsplit(".", 1)[1]],
+            max_age=_FOREVER,
+            conditional=True,
+            etag=True,
+        )
+    except (FileNotFoundError, ValueError):
+        abort(404)
+    response.headers["Content-Disposition"] = "inline"
+    response.cache_control.public = True
+    response.cache_control.immutable = True
+    return response
