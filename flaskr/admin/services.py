@@ -14,6 +14,7 @@ from flaskr.auth import services as accounts
 from flaskr.blog import services as blog_services
 from flaskr.blog.services import Draft
 from flaskr.db import transaction, utcnow
+from flaskr.media import services as media_services
 from flaskr.paging import Page, make_page
 from flaskr.policy import PUBLISHED, ROLES, can, post_state
 from flaskr.security import BURST_LONGEST
@@ -200,9 +201,14 @@ def delete_user(admin_id: int, user_id: int, posts: str, heir_name: str) -> tupl
                 )
             )
     with transaction():
+        files = []
         if heir is not None:
             queries.reassign_posts(target["id"], heir["id"])
+            media_services.give_pictures(target["id"], heir["id"])  # the posts show them
+        else:
+            files = media_services.owner_files(target["id"])
         auth_queries.delete_user(target["id"])
+    media_services.remove_files(files)
     return target, heir
 
 

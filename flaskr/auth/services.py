@@ -180,9 +180,14 @@ def find_account(username: str) -> Row | None:
 
 def delete_account(user_id: int, password: str) -> None:
     """Delete an account and everything it wrote, after checking its password."""
+    # Imported here: pictures' views need auth's, which need this module.
+    from flaskr.media import services as media_services
+
     check_password(user_id, password)
     with transaction():
+        files = media_services.owner_files(user_id)
         queries.delete_user(user_id)
+    media_services.remove_files(files)  # once no row names them
 
 
 def update_profile(user_id: int, bio: str, timezone: str, language: str = "") -> None:

@@ -91,7 +91,7 @@ def bytes_used(owner_id: int) -> int:
 def insert_media(values: dict[str, Any], files: Iterable[dict[str, Any]]) -> int:
     """Record an upload and its stored files; its id."""
     conn = connection()
-    media_id = int(conn.execute(sa.insert(media).values(**values)).inserted_primary_key[0])
+    media_id = conn.execute(sa.insert(media).values(**values).returning(media.c.id)).scalar_one()
     conn.execute(sa.insert(media_file), [{**f, "media_id": media_id} for f in files])
     return media_id
 
@@ -163,3 +163,8 @@ def replace_variants(media_id: int, files: Iterable[dict[str, Any]], total: int)
     )
     conn.execute(sa.insert(media_file), [{**f, "media_id": media_id} for f in files])
     conn.execute(sa.update(media).where(media.c.id == media_id).values(bytes=total))
+
+
+def reassign_media(from_id: int, to_id: int) -> None:
+    """Give every upload of one account to another."""
+    connection().execute(sa.update(media).where(media.c.owner_id == from_id).values(owner_id=to_id))

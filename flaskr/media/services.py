@@ -182,6 +182,11 @@ def owner_files(owner_id: int) -> list[tuple[str, bool]]:
     return [(row["name"], row["public"]) for row in queries.owner_file_names(owner_id)]
 
 
+def give_pictures(from_id: int, to_id: int) -> None:
+    """Make one account's uploads another's (its posts went to them)."""
+    queries.reassign_media(from_id, to_id)
+
+
 def remove_files(files: Iterable[tuple[str, bool]]) -> None:
     """Delete stored files whose rows are gone (an account's, after it was deleted)."""
     _remove(files)
@@ -236,7 +241,7 @@ def rebuild(media_id: int) -> bool:
         return False
     found = pipeline.probe(original, max_pixels=current_app.config["MEDIA_MAX_PIXELS"])
     made = pipeline.variants(original, found, current_app.config["MEDIA_WIDTHS"])
-    rows = []
+    rows: list[dict[str, Any]] = []
     for variant in made:
         name = key.variant(variant.width, pipeline.FORMATS[variant.format][1])
         store().put(name, variant.data, variant.mime, public=True)

@@ -105,10 +105,12 @@ def upload():
     if picture is None or not picture.filename:
         message = gettext("Choose a picture to upload.")
     else:
+        data = picture.read()
+        picture.close()  # a large one waited in a temporary file
         try:
             row = services.upload(
                 g.user["id"],
-                picture.read(),
+                data,
                 alt=request.form.get("alt", ""),
                 decorative=request.form.get("decorative") == "1",
             )
@@ -177,6 +179,9 @@ def file(name: str):
             abort(404)
         name = fallback_name(key, current_app.config["MEDIA_WIDTHS"])
     if not is_variant_name(name):
+        abort(404)
+    found = queries.find_file(name)
+    if found is None or not found["public"]:  # only files an upload has, never an original
         abort(404)
     store = services.store()
     outside = store.public_url(name)
