@@ -60,6 +60,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         ),
     )
     app.add_template_filter(markup.markdown_filter, "markdown")
+    app.add_template_global(markup.first_picture, "first_picture")
 
     from flaskr import (
         admin,

@@ -346,6 +346,36 @@ def summarize_html(rendered: str) -> str:
     return cut.rstrip(".,;:") + "…"
 
 
+#: A picture the renderer made from /media/KEY (only those get a width and height;
+#: attributes in the renderer's order). Its src is a path, or the object store's URL.
+_OWN_PICTURE = re.compile(
+    r'<img src="(?P<src>[^"]+)" alt="(?P<alt>[^"]*)"[^>]*? width="(?P<width>[0-9]+)"'
+    r' height="(?P<height>[0-9]+)"'
+)
+#: Addresses of the site's own files in rendered HTML: src="/...", srcset entries.
+_OWN_FILE_URL = re.compile(r'((?:src|srcset)="|\d+w, )(/(?:media|static)/)')
+
+
+def first_picture(rendered: str) -> dict[str, str] | None:
+    """The first uploaded picture in rendered HTML (src, alt, width, height), for
+    og:image and feeds; None when the text shows none."""
+    found = _OWN_PICTURE.search(rendered)
+    if found is None:
+        return None
+    return {
+        "src": found["src"],
+        "alt": html.unescape(found["alt"]),
+        "width": found["width"],
+        "height": found["height"],
+    }
+
+
+def absolute_file_urls(rendered: str, origin: str) -> str:
+    """Rendered HTML with the site's own picture addresses made absolute (for feeds,
+    which readers show away from the site)."""
+    return _OWN_FILE_URL.sub(lambda m: m[1] + origin + m[2], rendered)
+
+
 def markdown_filter(source: str | None) -> Markup:
     """Template filter: render Markdown text the user wrote."""
     # render_stored() sanitizes with nh3, or escapes.

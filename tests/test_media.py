@@ -231,7 +231,9 @@ def test_a_file_past_media_max_bytes_gets_a_413_and_nothing_is_kept(app, author,
     client.post("/auth/login", data={"username": "test", "password": "test"})
     response = upload(client, picture("PNG", (400, 400), compress_level=0))
     assert response.status_code == 413
-    assert "too large" in response.get_data(as_text=True)
+    assert "larger than the 0.05 MB a picture may be" in response.get_data(as_text=True)
+    response = upload(client, picture("PNG", (400, 400), compress_level=0), json=True)
+    assert response.status_code == 413 and "0.05 MB" in response.json["error"]
     assert rows(app) == [] and stored(app) == set()
 
 
@@ -501,3 +503,50 @@ def test_rebuild_makes_the_widths_the_settings_now_ask_for(app, author, make_app
     assert widths == [300, 1200]
     assert stored(rebuilt) == set(names) | {_original(rebuilt)}
     assert rows(rebuilt)[0]["bytes"] == sum(f["bytes"] for f in rows(rebuilt, media_file))
+
+
+# --- everywhere pictures appear --------------------------------------------------
+
+
+def _post_with_picture(author: FlaskClient, alt: str = "A red square") -> str:
+    markdown = upload(author, picture(size=(2000, 1000)), alt=alt, json=True).json["markdown"]
+    author.post("/create", data={"title": "Pics", "body": f"Words first.\n\n{markdown}"})
+    author.post("/auth/logout")
+    return markdown
+
+
+def _absolute(url: str) -> str:
+    return url if "//" in url else "http://localhost" + url
+
+
+def test_a_post_page_names_its_first_picture_for_link_previews(app, author):
+    _post_with_picture(author, alt='Sunset "over" sea')
+    page = _post_page(author, 1)
+    src = re.search(r'<img src="([^"]+)"', page)[1]
+    assert f'<meta property="og:image" content="{_absolute(src)}">' in page
+    assert '<meta property="og:image:alt" content="Sunset &#34;over&#34; sea">' in page
+    assert '<meta name="twitter:card" content="summary_large_image">' in page
+    assert f'<meta name="twitter:image" content="{_absolute(src)}">' in page
+
+
+def test_a_post_without_pictures_names_none(author):
+    author.post("/create", data={"title": "Words", "body": "only words"})
+    page = _post_page(author, 1)
+    assert "og:image" not in page and '<meta name="twitter:card" content="summary">' in page
+
+
+def test_feeds_carry_pictures_with_absolute_addresses_and_their_description(app, author):
+    _post_with_picture(author)
+    page = _post_page(author, 1)
+    src = _absolute(re.search(r'<img src="([^"]+)"', page)[1])
+    atom = author.get("/feed.atom").get_data(as_text=True)
+    assert f'<link rel="enclosure" href="{src}" type="image/jpeg" />' in atom
+    # In the content: absolute src and srcset, and the alt text kept.
+    assert f'&lt;img src="{src}" alt="A red square"' in atom
+    assert 'srcset="/media' not in atom and ", /media/" not in atom
+    rss = author.get("/feed.rss").get_data(as_text=True)
+    assert f'<media:content url="{src}" type="image/jpeg" medium="image">' in rss
+    assert "<media:description type=\"plain\">A red square</media:description>" in rss
+    feed = author.get("/feed.json").json
+    assert feed["items"][0]["image"] == src
+    assert 'alt="A red square"' in feed["items"][0]["content_html"]

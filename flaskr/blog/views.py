@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext
+from markupsafe import Markup
 from sqlalchemy.engine import RowMapping
 
 from flaskr import markup
@@ -27,6 +28,7 @@ from flaskr.blog import queries, services, urls
 from flaskr.blog.slugs import post_slug
 from flaskr.db import utcnow
 from flaskr.i18n.dates import clock
+from flaskr.media import services as media_services
 from flaskr.pagecache import cached_page
 from flaskr.paging import existing, make_page, page_number
 from flaskr.policy import PUBLISHED, authorize, post_is_public, post_state, public, require
@@ -130,7 +132,7 @@ def create():
         try:
             draft = post_form()
             if _preview_requested():
-                preview = markup.render(draft.body)
+                preview = _preview_html(draft.body)
                 ahead = _time_ahead(draft)
             else:
                 post_id = services.create_post(g.user["id"], draft)
@@ -157,7 +159,7 @@ def update(post_id: int):
             post["version"] = services.parse_version(request.form.get("version"))
             draft = post_form(post)
             if _preview_requested():
-                preview = markup.render(draft.body)
+                preview = _preview_html(draft.body)
                 ahead = _time_ahead(draft, post)
             else:
                 services.revise_post(post_id, draft, base_version=post["version"], by=g.user["id"])
@@ -255,6 +257,16 @@ def my_posts():
     return render_template("blog/my_posts.html", posts=posts, page=page)
 
 
+def _preview_html(body: str) -> Markup:
+    """The post as readers will see it, after what the author should know about its
+    pictures (no description, from another site)."""
+    hints = Markup("").join(
+        Markup('<p class="picture-hint" role="note">{}</p>').format(hint)
+        for hint in media_services.picture_hints(body)
+    )
+    return hints + Markup(markup.render(body))  # noqa: S704 - render() sanitizes  # nosec B704
+
+
 @bp.route("/preview", methods=("POST",))
 @login_required
 @write_limit
@@ -265,7 +277,7 @@ def preview() -> Response:
     if len(body) > 100_000:
         abort(413)
     try:
-        return Response(markup.render(body), mimetype="text/html")
+        return Response(_preview_html(body), mimetype="text/html")
     except ValidationError as error:
         abort(400, str(error))
 

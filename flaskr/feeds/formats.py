@@ -28,6 +28,7 @@ from flaskr.fragments import Fragments
 from flaskr.validation import replace_control_characters as _text
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
+MEDIA_RSS_NS = "http://search.yahoo.com/mrss/"
 MIMETYPES = {
     "atom": "application/atom+xml",
     "rss": "application/rss+xml",
@@ -47,6 +48,15 @@ class Feed:
     language: str = "en"  # the site's: the feed's titles and the posts that name none
 
 
+@dataclass(frozen=True)
+class Picture:
+    """A post's picture as feeds name it beside the content (the first it shows)."""
+
+    url: str  # absolute
+    type: str  # its MIME type
+    alt: str  # the author's description (also kept in the content's alt)
+
+
 @dataclass
 class Entry:
     """One post in a feed."""
@@ -61,6 +71,7 @@ class Entry:
     summary: str
     tags: list[str]
     language: str | None = None  # the post's own, when it names one other than the site's
+    image: Picture | None = None
 
 
 def _iso(value: datetime) -> str:
@@ -115,6 +126,7 @@ def _written(write: Callable[[Entry], str], entry: Entry) -> str:
         entry.summary,
         tuple(entry.tags),
         entry.language,
+        entry.image,
     )
     text = _WRITTEN.get(key)
     if text is None:
@@ -135,6 +147,8 @@ def _atom_entry(entry: Entry) -> str:
         *(_tag("category", term=tag) for tag in entry.tags),
         _tag("summary", entry.summary),
     ]
+    if entry.image is not None:
+        parts.append(_tag("link", rel="enclosure", href=entry.image.url, type=entry.image.type))
     if entry.content_html is not None:
         parts.append(_tag("content", entry.content_html, type="html"))
     parts.append("</entry>")
@@ -183,9 +197,17 @@ def _rss_item(entry: Entry) -> str:
             _rss_tag("author", f"noreply@invalid ({entry.author})"),
             *(_rss_tag("category", tag) for tag in entry.tags),
             _rss_tag("description", description),
+            _media_content(entry.image) if entry.image else "",
             "</item>",
         ]
     )
+
+
+def _media_content(image: Picture) -> str:
+    # Media RSS: RSS's own <enclosure> must state the file's length in bytes.
+    description = _tag("media:description", image.alt, type="plain") if image.alt else ""
+    attrs = f'url="{_attr(image.url)}" type="{_attr(image.type)}" medium="image"'
+    return _plain(f"<media:content {attrs}>{description}</media:content>")
 
 
 def rss(feed: Feed, entries: list[Entry]) -> bytes:
@@ -193,7 +215,7 @@ def rss(feed: Feed, entries: list[Entry]) -> bytes:
     self_link = f'<atom:link rel="self" href="{_attr(feed.feed_url)}" type="{MIMETYPES["rss"]}" />'
     parts = [
         _XML_DECLARATION,
-        f'<rss xmlns:atom="{ATOM_NS}" version="2.0"><channel>',
+        f'<rss xmlns:atom="{ATOM_NS}" xmlns:media="{MEDIA_RSS_NS}" version="2.0"><channel>',
         _rss_tag("title", feed.title),
         _rss_tag("link", feed.home_url),
         _rss_tag("description", feed.description),
@@ -233,6 +255,8 @@ def json_feed(feed: Feed, entries: list[Entry]) -> bytes:
         }
         if entry.language:
             item["language"] = entry.language
+        if entry.image is not None:
+            item["image"] = entry.image.url
         if entry.content_html is not None:
             item["content_html"] = entry.content_html
         else:

@@ -18,9 +18,10 @@ from flaskr.blog import services as blog_services
 from flaskr.blog import urls as blog_urls
 from flaskr.db import utcnow
 from flaskr.db.prepared import Row
-from flaskr.feeds.formats import MIMETYPES, WRITERS, Entry, Feed
+from flaskr.feeds.formats import MIMETYPES, WRITERS, Entry, Feed, Picture
 from flaskr.i18n import speaking
 from flaskr.links import link
+from flaskr.media.pipeline import FORMATS
 from flaskr.pagecache import cached_page
 from flaskr.policy import public
 from flaskr.tags import queries as tag_queries
@@ -146,11 +147,12 @@ def _feed(
             author=p["username"],
             published=p["published_at"],
             updated=_entry_updated(p),
-            content_html=p["body_html"] if full else None,
+            content_html=markup.absolute_file_urls(p["body_html"], site) if full else None,
             summary=p["summary"] or "",
             tags=p["tags"],
             # Only a language other than the feed's needs saying.
             language=p["language"] if p["language"] != config["LANGUAGE"] else None,
+            image=_picture(p["body_html"], site),
         )
         for p in posts
     ]
@@ -162,6 +164,20 @@ def _feed(
     )
     response.set_data(WRITERS[kind](feed, entries))
     return response
+
+
+#: A picture file's MIME type by its extension.
+_PICTURE_TYPES = {ext: mime for mime, ext in FORMATS.values()}
+
+
+def _picture(body_html: str, site: str) -> Picture | None:
+    """The first picture a post shows, for the feed to name beside its content."""
+    found = markup.first_picture(body_html)
+    if found is None:
+        return None
+    url = found["src"] if "//" in found["src"] else site + found["src"]
+    kind = _PICTURE_TYPES.get(url.rsplit(".", 1)[-1], "application/octet-stream")
+    return Picture(url, kind, found["alt"])
 
 
 def _entry_updated(row: Row | dict[str, Any]) -> datetime:

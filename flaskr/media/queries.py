@@ -168,3 +168,12 @@ def replace_variants(media_id: int, files: Iterable[dict[str, Any]], total: int)
 def reassign_media(from_id: int, to_id: int) -> None:
     """Give every upload of one account to another."""
     connection().execute(sa.update(media).where(media.c.owner_id == from_id).values(owner_id=to_id))
+
+
+def decorative_keys(keys: Iterable[str]) -> set[str]:
+    """Which of these keys name uploads marked decorative (their empty alt is right)."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return set()
+    query = sa.select(media.c.key).where(media.c.key.in_(wanted), media.c.decorative)
+    return set(connection().execute(query).scalars())

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import gettext
 
 from flaskr.db import transaction, utcnow
@@ -195,6 +195,45 @@ def remove_files(files: Iterable[tuple[str, bool]]) -> None:
 def keys_in(text: str) -> set[str]:
     """The uploads a post's Markdown shows, by key."""
     return {key for key in _KEY_IN_TEXT.findall(text or "") if parse_key(key) is not None}
+
+
+#: A picture in Markdown: ![alt](address ...); enough to give the author hints.
+_PICTURE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)")
+
+
+def picture_hints(text: str) -> list[str]:
+    """What the editor tells an author about the pictures in their Markdown: one
+    without a description (unless uploaded as decorative), one from another site."""
+    found = _PICTURE.findall(text or "")
+    if not found:
+        return []
+    decorative = queries.decorative_keys(
+        {key for _, src in found for key in _KEY_IN_TEXT.findall(src)}
+    )
+    hints = []
+    for alt, src in found:
+        host = urlsplit(src).hostname if "//" in src else None
+        if host and host != urlsplit(f"//{_request_host()}").hostname:
+            hints.append(
+                gettext(
+                    "%(address)s is on another site: readers will see a link, not the "
+                    "picture. Upload it instead.",
+                    address=src,
+                )
+            )
+        elif not alt.strip() and not any(key in decorative for key in _KEY_IN_TEXT.findall(src)):
+            hints.append(
+                gettext(
+                    "The picture %(address)s has no description: write what it shows "
+                    "between the square brackets.",
+                    address=src,
+                )
+            )
+    return hints
+
+
+def _request_host() -> str:
+    return request.host if has_request_context() else ""
 
 
 def record_uses(post_id: int, *texts: str) -> None:

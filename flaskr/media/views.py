@@ -146,6 +146,19 @@ def render_library_with_status(status: int) -> Any:
     return library(), status
 
 
+@bp.errorhandler(413)
+def too_large(_error: Exception) -> Any:
+    """An upload past MEDIA_MAX_BYTES: say the limit, as a page or to the script."""
+    message = gettext(
+        "This file is larger than the %(megabytes)s MB a picture may be.",
+        megabytes=f"{current_app.config['MEDIA_MAX_BYTES'] / 1e6:g}",
+    )
+    if _wants_json():
+        return jsonify(error=message), 413
+    name = gettext("Request Entity Too Large")
+    return render_template("errors/error.html", code=413, name=name, explanation=message), 413
+
+
 @bp.route("/<int:media_id>/delete", methods=("POST",))
 @login_required
 def delete(media_id: int):

@@ -103,3 +103,70 @@ if (editor) {
     }, Number(status.dataset.autosaveSeconds) * 1000);
   }
 }
+
+// Pictures: drop, paste or pick one; it is uploaded (with progress) and its Markdown
+// goes where the cursor is. Without the script, the pictures page does the same.
+const pictures = document.querySelector("[data-picture-upload]");
+if (body && pictures) {
+  pictures.hidden = false;
+  const status = document.getElementById("picture-status");
+  const picker = document.getElementById("picture-file");
+  const token = body.form.querySelector("input[name=csrf_token]");
+  const say = (text) => { status.textContent = text; };
+  const insert = (markdown) => {
+    body.setRangeText(`\n\n${markdown}\n\n`, body.selectionStart, body.selectionEnd, "end");
+    body.dispatchEvent(new Event("input"));
+    body.focus();
+  };
+  const send = (file) => {
+    const alt = window.prompt(pictures.dataset.altPrompt, "");
+    if (alt === null) return;  // the author changed their mind
+    const data = new FormData();
+    data.append("picture", file);
+    data.append("alt", alt);
+    if (!alt.trim()) data.append("decorative", "1");
+    const request = new XMLHttpRequest();  // fetch cannot report upload progress
+    request.open("POST", pictures.dataset.pictureUpload);
+    request.setRequestHeader("Accept", "application/json");
+    if (token) request.setRequestHeader("X-CSRFToken", token.value);
+    const progress = (percent) => say(pictures.dataset.uploading.replace("%(percent)s", percent));
+    request.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable) progress(Math.round((100 * event.loaded) / event.total));
+    });
+    request.addEventListener("load", () => {
+      let answer = {};
+      try { answer = JSON.parse(request.responseText); } catch { answer = {}; }
+      if (request.status === 201) {
+        insert(answer.markdown);
+        say(pictures.dataset.done);
+      } else {
+        say(answer.error || pictures.dataset.failed);
+      }
+    });
+    request.addEventListener("error", () => say(pictures.dataset.failed));
+    progress(0);
+    request.send(data);
+  };
+  const images = (files) => [...(files || [])].filter((file) => file.type.startsWith("image/"));
+  body.addEventListener("dragover", (event) => {
+    if ([...event.dataTransfer.types].includes("Files")) event.preventDefault();
+  });
+  body.addEventListener("drop", (event) => {
+    const files = images(event.dataTransfer.files);
+    if (files.length) {
+      event.preventDefault();
+      files.forEach(send);
+    }
+  });
+  body.addEventListener("paste", (event) => {
+    const files = images(event.clipboardData && event.clipboardData.files);
+    if (files.length) {
+      event.preventDefault();
+      files.forEach(send);
+    }
+  });
+  picker.addEventListener("change", () => {
+    images(picker.files).forEach(send);
+    picker.value = "";
+  });
+}
