@@ -336,8 +336,13 @@ def summarize(source: str) -> str:
     return summarize_html(render_stored(source))
 
 
+_FOREIGN_PICTURE = re.compile(r'<span class="foreign-picture">.*?</span>', re.S)
+
+
 def summarize_html(rendered: str) -> str:
     """summarize() for a body already rendered to HTML."""
+    # Another site's picture is a link only the page needs, not words of the post.
+    rendered = _FOREIGN_PICTURE.sub("", rendered)
     text = html.unescape(nh3.clean(rendered, tags=set()))
     text = re.sub(r"\s+", " ", text).strip()
     if len(text) <= SUMMARY_MAX:

@@ -35,6 +35,8 @@ FORMS = {
     "appearance.choose_theme": ["theme", "next"],
     "trash.restore": [],
     "trash.delete_forever": [],
+    "media.upload": ["alt", "decorative", "picture"],
+    "media.delete": [],
     "admin.change_role": ["role", "q", "page"],
     "admin.disable": ["q", "page"],
     "admin.enable": ["q", "page"],
@@ -54,7 +56,14 @@ FORMS = {
 #: GET forms: the search box and list paging.
 QUERIES = {"/search": ["q", "tag", "author", "page"], "/": ["page"]}
 #: Post 1 is alice's; account 2 is bob, whom alice (an admin) may act on.
-URL_VALUES = {"post_id": 1, "version": 1, "user_id": 2, "invite_id": 1, "message_id": 1}
+URL_VALUES = {
+    "post_id": 1,
+    "version": 1,
+    "user_id": 2,
+    "invite_id": 1,
+    "message_id": 1,
+    "media_id": 1,
+}
 
 _characters = st.characters(exclude_categories=("Cs",))  # surrogates cannot be sent as UTF-8
 TEXT = st.one_of(

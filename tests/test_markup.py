@@ -243,13 +243,31 @@ def test_images_never_point_at_the_sites_own_actions(make_app, source):
         "/static/img/cat.png",
         "/media/2025/01/cat-1.jpg",
         "https://blog.example/media/cat.png",
-        "https://images.example.org/auth/logout",  # another site's address is its own business
-        "https://example.org/cat.png",
     ],
 )
-def test_media_files_and_other_sites_images_are_kept(app, src):
+def test_the_sites_own_files_are_kept_as_images(app, src):
     with app.test_request_context("/create", base_url="https://blog.example"):
         assert _image_sources(markup.render(f"![cat]({src})")) == [src]
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "https://images.example.org/auth/logout",  # another site's address is its own business
+        "https://example.org/cat.png",
+        "//example.org/cat.png",
+    ],
+)
+def test_another_sites_image_becomes_a_link_saying_so(app, src):
+    # The CSP would not load it: readers get a link, not a broken image.
+    with app.test_request_context("/create", base_url="https://blog.example"):
+        html = markup.render(f"![a <b>cat</b>]({src})")
+    assert _image_sources(html) == []
+    assert '<span class="foreign-picture">Picture from another site, not shown: ' in html
+    assert (
+        f'<a href="{src}" rel="nofollow noopener ugc">a &lt;b&gt;cat&lt;/b&gt;</a></span>' in html
+    )
+    assert markup.summarize_html(html) == ""  # no placeholder in summaries and feeds
 
 
 def test_the_request_host_counts_as_the_sites_own(app):

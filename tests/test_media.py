@@ -63,7 +63,7 @@ def upload(
         form["decorative"] = "1"
     headers = {"Accept": "application/json"} if json else {}
     response = client.post(
-        "/media/upload", data=form, content_type="multipart/form-data", headers=headers
+        "/media/", data=form, content_type="multipart/form-data", headers=headers
     )
     # The test client spools a large body to a temporary file and leaves it open.
     response.request.environ["wsgi.input"].close()
@@ -177,7 +177,7 @@ def test_the_same_refusal_comes_as_json_to_the_script(app, author):
 
 
 def test_no_file_chosen_is_a_clear_error(author):
-    response = author.post("/media/upload", data={"alt": "x"}, content_type="multipart/form-data")
+    response = author.post("/media/", data={"alt": "x"}, content_type="multipart/form-data")
     assert response.status_code == 400
     assert "Choose a picture to upload." in response.get_data(as_text=True)
 
@@ -546,7 +546,7 @@ def test_feeds_carry_pictures_with_absolute_addresses_and_their_description(app,
     assert 'srcset="/media' not in atom and ", /media/" not in atom
     rss = author.get("/feed.rss").get_data(as_text=True)
     assert f'<media:content url="{src}" type="image/jpeg" medium="image">' in rss
-    assert "<media:description type=\"plain\">A red square</media:description>" in rss
+    assert '<media:description type="plain">A red square</media:description>' in rss
     feed = author.get("/feed.json").json
     assert feed["items"][0]["image"] == src
     assert 'alt="A red square"' in feed["items"][0]["content_html"]

@@ -12,14 +12,26 @@ are a visitor from that moment.
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 
 import pytest
+from PIL import Image
 
 from flaskr import policy
 from flaskr.auth import services as accounts
+from flaskr.media import services as media_services
 
 PW = "a long enough pw"
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), (10, 20, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
+_PICTURE = _png()
 
 #: Who asks, in the table's column order.
 USERS = ("visitor", "reader", "author", "other", "editor", "admin", "disabled")
@@ -132,6 +144,12 @@ ROUTES: dict[tuple[str, str, str | None], tuple[int, ...]] = {
     ("GET", "/me/trash/", None): SIGNED_IN_200,
     ("POST", "/me/trash/<int:post_id>/restore", "trashed"): (302, 404, 302, 404, 404, 404, 302),
     ("POST", "/me/trash/<int:post_id>/delete", "trashed"): (302, 404, 302, 404, 404, 404, 302),
+    # Pictures: authors and up upload (no file here: refused); a picture is its
+    # owner's (alice's) to delete, and any admin's; its files are anyone's to fetch.
+    ("GET", "/media/", None): (302, 403, 200, 200, 200, 200, 302),
+    ("POST", "/media/", None): (302, 403, 400, 400, 400, 400, 302),
+    ("POST", "/media/<int:media_id>/delete", None): (302, 403, 302, 403, 403, 302, 302),
+    ("GET", "/media/<name>", None): ALL_200,
     # The admin area: admins only (the account acted on is bob, the other author).
     ("GET", "/admin/", None): ADMIN_ONLY,
     ("GET", "/admin/users", None): ADMIN_ONLY,
@@ -216,7 +234,15 @@ def site(app, make_user, make_post) -> dict[str, int]:
             published, services.Draft(title="Published", body="b2", tags="shared"), base_version=1
         )
         services.delete_post(trashed)
-    return {"published": published, "draft": draft, "trashed": trashed, **ids}
+        picture = media_services.upload(ids["author"], _PICTURE, alt="A dot", decorative=False)
+    return {
+        "published": published,
+        "draft": draft,
+        "trashed": trashed,
+        "picture": picture["id"],
+        "picture_file": picture["key"],
+        **ids,
+    }
 
 
 def _url(rule: str, which: str | None, site: dict[str, int]) -> str:
@@ -227,6 +253,9 @@ def _url(rule: str, which: str | None, site: dict[str, int]) -> str:
         values["post_id"] = site[which]
         values["slug"] = which
     values["user_id"] = site["other"]
+    values["media_id"] = site["picture"]
+    if rule.startswith("/media/"):
+        values["name"] = site["picture_file"]
     values["invite_id"] = 1
     bound = Map([Rule(rule, endpoint="x")]).bind("localhost")
     return bound.build(

@@ -264,7 +264,7 @@ def init_app(app: Flask) -> None:
     if origin:
         security.allow_images_from(app, origin)
     # The form around the file: its other fields and the multipart framing.
-    security.allow_larger_body(app, "/media/upload", app.config["MEDIA_MAX_BYTES"] + 64 * 1024)
+    security.allow_larger_body(app, "/media/", app.config["MEDIA_MAX_BYTES"] + 64 * 1024)
 
 
 def rebuild(media_id: int) -> bool:

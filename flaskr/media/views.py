@@ -89,7 +89,7 @@ def library():
     )
 
 
-@bp.route("/upload", methods=("POST",))
+@bp.route("/", methods=("POST",))
 @login_required
 @limit(
     config_value("RATELIMIT_WRITE"),
@@ -132,7 +132,7 @@ def upload():
     if row is None:
         if _wants_json():
             return jsonify(error=message), status
-        flash(message, "error")
+        flash(message)
         return render_library_with_status(status)
     markdown = markdown_for(row)
     if _wants_json():
@@ -167,13 +167,12 @@ def delete(media_id: int):
     try:
         services.delete(row["id"])
     except services.InUse as error:
-        titles = ", ".join(f"\u201c{post['title']}\u201d" for post in error.posts)
+        titles = ", ".join(gettext("“%(title)s”", title=post["title"]) for post in error.posts)
         flash(
             gettext(
                 "This picture is still shown in: %(titles)s. Remove it from those posts first.",
                 titles=titles,
             ),
-            "error",
         )
         return redirect(url_for("media.library"))
     except StorageError:
