@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from werkzeug.exceptions import HTTPException
 import sqlalchemy as sa
+from werkzeug.exceptions import HTTPException
 
 from flaskr.db import connection
 
