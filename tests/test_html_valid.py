@@ -5,6 +5,7 @@ The rules turned off, and why, are in .htmlvalidate.json and the README.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -13,10 +14,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from sample_post import BODY
 
 from flaskr.blog import services
 from flaskr.db import utcnow
+from flaskr.media import services as media_services
 
 ROOT = Path(__file__).resolve().parent.parent
 HTML_VALIDATE = ROOT / "node_modules" / ".bin" / "html-validate"
@@ -50,6 +53,8 @@ SIGNED_IN = {
     "my-posts": "/me/posts",
     "account": "/auth/account",
     "trash": "/me/trash/",
+    "media-library": "/media/",
+    "media-library-everyone": "/media/?everyone=1",
     "admin": "/admin/",
     "admin-users": "/admin/users",
     "admin-audit": "/admin/audit",
@@ -59,6 +64,12 @@ SIGNED_IN = {
     "admin-outbox": "/admin/outbox",
     "admin-delete-user": "/admin/users/2/delete",
 }
+
+
+def _picture() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), (20, 90, 160)).save(out, "JPEG")
+    return out.getvalue()
 
 
 def _validator() -> Path:
@@ -79,7 +90,11 @@ def pages(app, client, make_user, make_post, tmp_path) -> dict[str, Path]:
     make_post(author, title="A post", body=BODY, tags="cats, dogs")
     client.post("/auth/login", data={"username": "bob", "password": "not it"})  # audited
     with app.app_context():
-        services.revise_post(1, services.Draft(title="A post", body=BODY + "\nMore.", tags="cats"))
+        # A picture of ann's, in the post (srcset, width, height) and in the library.
+        shown = media_services.upload(author, _picture(), alt="A dot", decorative=False)
+        media_services.upload(author, _picture(), alt="", decorative=True)
+        more = f"\nMore.\n\n![A dot](/media/{shown['key']})\n\n![far](https://x.example/a.png)"
+        services.revise_post(1, services.Draft(title="A post", body=BODY + more, tags="cats"))
         services.delete_post(services.create_post(author, services.Draft(title="Gone", body="x")))
     found: dict[str, bytes] = {}
     now = utcnow()

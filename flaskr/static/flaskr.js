@@ -118,13 +118,18 @@ if (body && pictures) {
     body.dispatchEvent(new Event("input"));
     body.focus();
   };
+  const alt = document.getElementById("picture-alt");
+  const decorative = document.getElementById("picture-decorative");
+  // Enter in the description must not save the post (the field is not the form's).
+  alt.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") event.preventDefault();
+  });
   const send = (file) => {
-    const alt = window.prompt(pictures.dataset.altPrompt, "");
-    if (alt === null) return;  // the author changed their mind
+    // The description typed above goes with the picture; the server refuses none.
     const data = new FormData();
     data.append("picture", file);
-    data.append("alt", alt);
-    if (!alt.trim()) data.append("decorative", "1");
+    data.append("alt", alt.value);
+    if (decorative.checked) data.append("decorative", "1");
     const request = new XMLHttpRequest();  // fetch cannot report upload progress
     request.open("POST", pictures.dataset.pictureUpload);
     request.setRequestHeader("Accept", "application/json");
@@ -139,6 +144,8 @@ if (body && pictures) {
       if (request.status === 201) {
         insert(answer.markdown);
         say(pictures.dataset.done);
+        alt.value = "";
+        decorative.checked = false;
       } else {
         say(answer.error || pictures.dataset.failed);
       }

@@ -9,6 +9,7 @@ CSP does not govern), so the CSP stays as it is.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import uuid
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from livesite import ARTIFACTS
+from PIL import Image
 from playwright.sync_api import expect
 from sample_post import BODY
 
@@ -90,6 +92,12 @@ class Checker:
 
 
 @pytest.mark.pages_only
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (300, 200), (20, 60, 200)).save(out, "PNG")
+    return out.getvalue()
+
+
 def test_every_page_type_passes_axe(page, auth, axe_source, live_server):
     # One journey; each page is checked in every variant where it stands.
     checker = Checker(page, axe_source)
@@ -128,6 +136,14 @@ def test_every_page_type_passes_axe(page, auth, axe_source, live_server):
     checker.check("account", "/auth/account")
     checker.check("two-factor-setup", "/auth/2fa/setup")
     checker.check("trash", "/me/trash/")
+    page.goto("/media/")
+    page.get_by_label("Picture", exact=True).set_input_files(
+        {"name": "dot.png", "mimeType": "image/png", "buffer": _png()}
+    )
+    page.get_by_label("Description").fill("A blue dot")
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator(".flash")).to_contain_text("Paste this into a post")
+    checker.check("media-library")  # with what was just uploaded, and the message
     checker.check("admin", "/admin/")
     checker.check("admin-users", f"/admin/users?q={auth.username}")
     checker.check("admin-audit", "/admin/audit")
@@ -166,7 +182,7 @@ def test_every_page_type_passes_axe(page, auth, axe_source, live_server):
     page.locator(".archive-months a").first.click()
     checker.check("archive-month")
     checker.check("archive-year", "/archive/" + page.url.split("/archive/")[1].split("/")[0] + "/")
-    assert len(checker.checked) == 37
+    assert len(checker.checked) == 38
     assert not checker.found, "\n".join(checker.found)
 
 
