@@ -493,7 +493,9 @@ def test_gc_removes_files_no_upload_names_and_keeps_the_rest(app, author, runner
 
 
 def test_rebuild_makes_the_widths_the_settings_now_ask_for(app, author, make_app):
-    upload(author, picture(size=(1200, 600)))
+    markdown = upload(author, picture(size=(1200, 600)), json=True).json["markdown"]
+    author.post("/create", data={"title": "Pics", "body": markdown})
+    assert " 960w" in _post_page(author, 1)
     rebuilt = make_app(MEDIA_WIDTHS=(300,))
     result = rebuilt.test_cli_runner().invoke(args=["media", "rebuild"])
     assert result.exit_code == 0, result.output
@@ -503,6 +505,10 @@ def test_rebuild_makes_the_widths_the_settings_now_ask_for(app, author, make_app
     assert widths == [300, 1200]
     assert stored(rebuilt) == set(names) | {_original(rebuilt)}
     assert rows(rebuilt)[0]["bytes"] == sum(f["bytes"] for f in rows(rebuilt, media_file))
+    # Posts list the new widths (their stored HTML is rendered again).
+    reader = rebuilt.test_client()
+    page = _post_page(reader, 1)
+    assert " 300w" in page and " 960w" not in page
 
 
 # --- everywhere pictures appear --------------------------------------------------
@@ -550,3 +556,53 @@ def test_feeds_carry_pictures_with_absolute_addresses_and_their_description(app,
     feed = author.get("/feed.json").json
     assert feed["items"][0]["image"] == src
     assert 'alt="A red square"' in feed["items"][0]["content_html"]
+
+
+# --- pictures and the trash ------------------------------------------------------
+
+
+def _trash(author: FlaskClient, post_id: int) -> None:
+    assert author.post(f"/{post_id}/delete").status_code == 302
+
+
+def test_a_picture_only_a_trashed_post_shows_is_kept_for_it(app, author):
+    shown = upload(author, picture(), json=True).json
+    author.post("/create", data={"title": "Holiday", "body": shown["markdown"]})
+    _trash(author, 1)
+    assert rows(app, media_use) == []  # no live post shows it...
+    response = author.post(f"/media/{shown['id']}/delete", follow_redirects=True)
+    assert "still shown in: “Holiday”" in response.get_data(as_text=True)  # ...but one may again
+    assert len(rows(app)) == 1
+    author.post("/me/trash/1/restore")
+    assert [(u["media_id"], u["post_id"]) for u in rows(app, media_use)] == [(shown["id"], 1)]
+
+
+def test_a_post_deleted_for_good_takes_the_pictures_only_it_showed(app, author):
+    alone = upload(author, picture(), json=True).json
+    shared = upload(author, picture(), json=True).json
+    author.post("/create", data={"title": "Gone", "body": alone["markdown"] + shared["markdown"]})
+    author.post("/create", data={"title": "Stays", "body": shared["markdown"]})
+    _trash(author, 1)
+    assert len(rows(app)) == 2  # in the trash, it may come back
+    author.post("/me/trash/1/delete")
+    assert [r["id"] for r in rows(app)] == [shared["id"]]
+    assert len(stored(app)) == 7  # the shared picture's files alone
+
+
+def test_without_a_trash_deleting_a_post_deletes_its_unused_pictures(app, author, make_app):
+    no_trash = make_app(TRASH_DAYS=0)
+    client = no_trash.test_client()
+    client.post("/auth/login", data={"username": "test", "password": "test"})
+    shown = upload(client, picture(), json=True).json
+    client.post("/create", data={"title": "Gone", "body": shown["markdown"]})
+    _trash(client, 1)
+    assert rows(app) == [] and stored(app) == set()
+
+
+def test_pages_may_load_pictures_from_the_object_store_and_nowhere_else(client, store_settings):
+    csp = client.get("/").headers["Content-Security-Policy"]
+    if store_settings:
+        assert csp.endswith(f"; img-src 'self' {store_settings['MEDIA_S3_ENDPOINT_URL']}")
+    else:
+        assert "img-src" not in csp  # default-src 'self': this site only
+    assert "default-src 'self'" in csp

@@ -13,6 +13,7 @@ from flaskr.auth.tables import user
 from flaskr.blog.tables import post
 from flaskr.db import connection
 from flaskr.media.tables import media, media_file, media_use
+from flaskr.trash.tables import post_trash
 
 
 def find_media(media_id: int) -> RowMapping | None:
@@ -177,3 +178,13 @@ def decorative_keys(keys: Iterable[str]) -> set[str]:
         return set()
     query = sa.select(media.c.key).where(media.c.key.in_(wanted), media.c.decorative)
     return set(connection().execute(query).scalars())
+
+
+def trashed_showing(key: str) -> list[RowMapping]:
+    """Posts in the trash whose text shows the upload with this key (id, title)."""
+    query = (
+        sa.select(post_trash.c.post_id.label("id"), post_trash.c.title)
+        .where(post_trash.c.content.contains(f"/media/{key}", autoescape=True))
+        .order_by(post_trash.c.post_id)
+    )
+    return list(connection().execute(query).mappings())

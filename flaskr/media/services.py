@@ -167,13 +167,35 @@ def _remove(names: Iterable[tuple[str, bool]]) -> None:
 
 
 def delete(media_id: int) -> None:
-    """Delete an upload and its files; InUse (with the posts) while a post shows it."""
+    """Delete an upload and its files; InUse (with the posts) while a post shows it,
+    or a post in the trash (restoring it would show a picture that is gone)."""
     with transaction():
-        if queries.is_used(media_id):
-            raise InUse(posts=queries.posts_using([media_id])[media_id])
+        row = queries.find_media(media_id)
+        if row is None:
+            return
+        showing = queries.posts_using([media_id])[media_id] if queries.is_used(media_id) else []
+        showing += queries.trashed_showing(row["key"])
+        if showing:
+            raise InUse(posts=showing)
         files = queries.file_names(media_id)
         queries.delete_media(media_id)
     _remove((row["name"], row["public"]) for row in files)
+
+
+def delete_unused(*texts: str) -> int:
+    """Delete the uploads these texts (posts gone for good) showed that nothing else
+    shows any more; how many went."""
+    keys: set[str] = set()
+    for text in texts:
+        keys |= keys_in(text)
+    deleted = 0
+    for media_id in queries.ids_for_keys(keys):
+        try:
+            delete(media_id)
+        except InUse:
+            continue  # another post shows it too: it stays
+        deleted += 1
+    return deleted
 
 
 def owner_files(owner_id: int) -> list[tuple[str, bool]]:

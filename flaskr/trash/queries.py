@@ -119,15 +119,13 @@ def put_back(content: str, author_id: int) -> tuple[int, list[str]]:
     return values["id"], list(kept["tags"])
 
 
-def delete_trashed(post_id: int) -> int:
-    """Remove a post from the trash for good; how many rows went (0 or 1)."""
-    return (
-        connection().execute(sa.delete(post_trash).where(post_trash.c.post_id == post_id)).rowcount
-    )
+def delete_trashed(post_id: int) -> list[str]:
+    """Remove a post from the trash for good; the content of what went (none or one)."""
+    query = sa.delete(post_trash).where(post_trash.c.post_id == post_id)
+    return list(connection().execute(query.returning(post_trash.c.content)).scalars())
 
 
-def purge_before(cutoff: datetime) -> int:
-    """Remove every trashed post deleted before cutoff; how many went."""
-    return (
-        connection().execute(sa.delete(post_trash).where(post_trash.c.deleted_at < cutoff)).rowcount
-    )
+def purge_before(cutoff: datetime) -> list[str]:
+    """Remove every trashed post deleted before cutoff; the content of each that went."""
+    query = sa.delete(post_trash).where(post_trash.c.deleted_at < cutoff)
+    return list(connection().execute(query.returning(post_trash.c.content)).scalars())

@@ -30,11 +30,21 @@ def move_to_trash(post_id: int) -> bool:
             return False
         row, content = found
         now = utcnow()
+        gone = queries.purge_before(kept_since(now))
         if current_app.config["TRASH_DAYS"] > 0:
             queries.insert_trashed(row, content, now)
+        else:
+            gone.append(content)
         blog_queries.delete_post(post_id)
-        queries.purge_before(kept_since(now))
+    _forget_pictures(gone)
     return True
+
+
+def _forget_pictures(contents: list[str]) -> None:
+    """Delete the pictures posts gone for good showed, where nothing else shows them."""
+    bodies = [json.loads(content)["post"]["body"] for content in contents]
+    if bodies:
+        media_services.delete_unused(*bodies)
 
 
 def find(post_id: int):  # noqa: ANN201 - a row mapping or None
@@ -52,20 +62,24 @@ def restore(post_id: int) -> bool:
         tag_services.set_tags(restored_id, tags)
         # The pictures it shows are in use again (deleting them was refused no longer).
         media_services.record_uses(restored_id, json.loads(trashed["content"])["post"]["body"])
-        queries.delete_trashed(post_id)
+        queries.delete_trashed(post_id)  # its content is the post again
     return True
 
 
 def delete_forever(post_id: int) -> bool:
     """Remove a post from the trash for good; False if it was not there."""
     with transaction():
-        return queries.delete_trashed(post_id) > 0
+        gone = queries.delete_trashed(post_id)
+    _forget_pictures(gone)
+    return bool(gone)
 
 
 def purge_expired() -> int:
     """Remove everything that has waited in the trash past TRASH_DAYS; how many went."""
     with transaction():
-        return queries.purge_before(kept_since())
+        gone = queries.purge_before(kept_since())
+    _forget_pictures(gone)
+    return len(gone)
 
 
 def trashed_page(author_id: int, number: int, per_page: int):  # noqa: ANN201 - rows
