@@ -61,6 +61,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.add_template_filter(markup.markdown_filter, "markdown")
     app.add_template_global(markup.first_picture, "first_picture")
+    app.add_template_global(markup.picture_html, "picture_html")
 
     from flaskr import (
         admin,

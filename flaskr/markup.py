@@ -375,6 +375,18 @@ def first_picture(rendered: str) -> dict[str, str] | None:
     }
 
 
+def picture_html(source: str, *, lazy: bool) -> Markup:
+    """The <img> a picture's Markdown (a post's cover) renders to; empty if it renders
+    none. `lazy`: loaded only as it nears the screen (lists; not the top of a page)."""
+    found = re.search(r"<img [^>]*>", render_stored(source))
+    if found is None:
+        return Markup("")
+    image = found[0]
+    if lazy and " loading=" not in image:
+        image = image[:-1] + ' loading="lazy">'
+    return Markup(image)  # noqa: S704 - from render(), which sanitizes  # nosec B704
+
+
 def absolute_file_urls(rendered: str, origin: str) -> str:
     """Rendered HTML with the site's own picture addresses made absolute (for feeds,
     which readers show away from the site)."""

@@ -606,3 +606,67 @@ def test_pages_may_load_pictures_from_the_object_store_and_nowhere_else(client, 
     else:
         assert "img-src" not in csp  # default-src 'self': this site only
     assert "default-src 'self'" in csp
+
+
+# --- covers ----------------------------------------------------------------------
+
+
+def test_a_cover_picture_is_shown_above_the_post_in_lists_and_link_previews(app, author):
+    shown = upload(author, picture(size=(2000, 1000)), alt="A red field", json=True).json
+    key = shown["key"]
+    response = author.post(
+        "/create", data={"title": "Covered", "body": "Just words.", "cover": f"/media/{key}"}
+    )
+    assert response.status_code == 302
+    # Kept as Markdown with the upload's own description; the picture is in use.
+    with app.app_context():
+        from flaskr.blog import queries as blog_queries
+
+        assert blog_queries.find_post(1)["cover"] == f"![A red field](/media/{key})"
+    assert [(u["media_id"], u["post_id"]) for u in rows(app, media_use)] == [(shown["id"], 1)]
+    author.post("/auth/logout")
+    page = _post_page(author, 1)
+    cover = re.search(r'<figure class="cover">(<img [^>]*>)</figure>', page)[1]
+    assert 'alt="A red field"' in cover and "srcset=" in cover and 'loading="lazy"' not in cover
+    src = re.search(r'src="([^"]+)"', cover)[1]
+    assert f'<meta property="og:image" content="{_absolute(src)}">' in page
+    listed = author.get("/").get_data(as_text=True)
+    assert re.search(
+        r'<figure class="cover"><img [^>]*alt="A red field"[^>]* loading="lazy">', listed
+    )
+    feed = author.get("/feed.json").json["items"][0]
+    assert feed["image"] == _absolute(src)
+    assert feed["content_html"].startswith("<p><img ")
+
+
+def test_the_cover_takes_the_description_written_and_keeps_when_the_form_has_no_field(app, author):
+    shown = upload(author, picture(), json=True).json
+    author.post(
+        "/create",
+        data={"title": "Covered", "body": "b", "cover": f"![My own words](/media/{shown['key']})"},
+    )
+    author.post("/1/update", data={"title": "Covered", "body": "tutorial form, no cover field"})
+    with app.app_context():
+        from flaskr.blog import queries as blog_queries
+
+        assert blog_queries.find_post(1)["cover"] == f"![My own words](/media/{shown['key']})"
+    author.post("/1/update", data={"title": "Covered", "body": "b", "cover": "", "version": "2"})
+    with app.app_context():
+        assert blog_queries.find_post(1)["cover"] is None
+    assert rows(app, media_use) == []
+
+
+@pytest.mark.parametrize(
+    "cover",
+    ["https://elsewhere.example/a.jpg", "/media/AAAAAAAAAAAAAAAAAAAAAA-10x10.jpg", "just words"],
+)
+def test_a_cover_that_is_no_upload_is_refused_with_the_form_kept(app, author, cover):
+    response = author.post("/create", data={"title": "Covered", "body": "kept", "cover": cover})
+    assert response.status_code == 200  # the editor again, as for every refused save
+    page = response.get_data(as_text=True)
+    assert "paste the Markdown or the address of one of the pictures" in page
+    assert "kept" in page
+    with app.app_context():
+        from flaskr.blog import queries as blog_queries
+
+        assert blog_queries.find_post(1) is None

@@ -18,6 +18,7 @@ from flask import Flask, request
 from jinja2 import Template
 from markupsafe import Markup
 
+from flaskr import markup
 from flaskr.blog import urls
 from flaskr.blog.excerpts import reading
 from flaskr.fragments import Fragments
@@ -103,12 +104,15 @@ def article(
         # Lists show the author's excerpt; the post's own page never does.
         None if full else post["excerpt"],
         post["language"],
+        post.get("cover"),
     )
     found = kept.get(key)
     if found is not None:
         return found
     urls.for_readers([post])
     post["reading"] = reading(post["body_html"], post["excerpt"])  # the excerpt, minutes to read
+    cover = post.get("cover")
+    post["cover_html"] = markup.picture_html(cover, lazy=not full) if cover else None
     # A macro of an autoescaped template returns Markup: its own escaping is kept.
     html: Markup = template.module.article(post, full)  # type: ignore[attr-defined]
     if len(post["body_html"]) <= MAX_BODY:

@@ -32,6 +32,7 @@ COLUMNS = (
     post.c.slug,
     post.c.excerpt,
     post.c.language,
+    post.c.cover,
     post.c.autosaved_at,
     post.c.author_id,
     post.c.saved_by,

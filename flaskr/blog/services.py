@@ -80,6 +80,8 @@ class Draft:
     excerpt: str = ""
     #: The language the post is written in (a code from i18n.POST_LANGUAGES); empty: the site's.
     language: str = ""
+    #: The cover picture: its Markdown or address (empty: none; None: as the post has it).
+    cover: str | None = None
 
     def address_slug(self) -> str:
         """The slug this draft's post is found at once saved."""
@@ -102,6 +104,7 @@ def _clean(draft: Draft) -> dict[str, Any]:
     except ValueError:
         raise ValidationError(gettext("Choose the post's language from the list.")) from None
     return {
+        "cover": None if draft.cover is None else media_services.clean_cover(draft.cover),
         "language": language,
         "slug": slugs.clean_slug(draft.slug),
         "excerpt": excerpt or None,
@@ -128,7 +131,7 @@ def create_post(author_id: int, draft: Draft) -> int:
             **values,
         )
         tag_services.set_tags(post_id, names)
-        media_services.record_uses(post_id, values["body"])
+        media_services.record_uses(post_id, values["body"], values["cover"] or "")
     return post_id
 
 
@@ -164,6 +167,7 @@ def autosave_draft(
         slug=draft.slug,
         excerpt=draft.excerpt,
         language=draft.language,
+        cover=draft.cover,
     )
     return _store_revision(
         post_id, autosaved, expected=parse_version(base_version), auto=True, by=by
@@ -207,6 +211,8 @@ def _store_revision(
         if expected is None:  # a restored version: the address, excerpt and language stay
             for kept in ("slug", "excerpt", "language"):
                 values[kept] = current[kept]
+        if draft.cover is None:  # a form without the field keeps the cover
+            values["cover"] = current["cover"]
         if not (auto and current["autosaved_at"] is not None):
             queries.insert_revision(
                 post_id=post_id,
@@ -232,7 +238,7 @@ def _store_revision(
             **values,
         )
         tag_services.set_tags(post_id, names)
-        media_services.record_uses(post_id, values["body"])
+        media_services.record_uses(post_id, values["body"], values["cover"] or "")
     return version
 
 

@@ -46,6 +46,9 @@ post = sa.Table(
     # in the audit log: the history outlives the account. NULL: saved before flaskr
     # recorded it, or by a script.
     sa.Column("saved_by", sa.Integer, nullable=True),
+    # The picture above the post, in lists and link previews: Markdown naming one
+    # upload, ![alt](/media/KEY) (NULL: none).
+    sa.Column("cover", sa.Text),
     # The language the post is written in (NULL: the site's): its lang, feeds and hreflang.
     sa.Column("language", sa.String(16)),
     sa.Index("ix_post_published", "status", "published_at", "id"),

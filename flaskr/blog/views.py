@@ -79,6 +79,7 @@ def post_form(post: Mapping[Any, Any] | None = None) -> services.Draft:
         slug=form.get("slug", (post or {}).get("slug") or ""),
         excerpt=form.get("excerpt", (post or {}).get("excerpt") or ""),
         language=form.get("language", (post or {}).get("language") or ""),
+        cover=form.get("cover"),  # None (no field): the post keeps its cover
     )
 
 

@@ -147,12 +147,12 @@ def _feed(
             author=p["username"],
             published=p["published_at"],
             updated=_entry_updated(p),
-            content_html=markup.absolute_file_urls(p["body_html"], site) if full else None,
+            content_html=markup.absolute_file_urls(_with_cover(p), site) if full else None,
             summary=p["summary"] or "",
             tags=p["tags"],
             # Only a language other than the feed's needs saying.
             language=p["language"] if p["language"] != config["LANGUAGE"] else None,
-            image=_picture(p["body_html"], site),
+            image=_picture(_with_cover(p), site),
         )
         for p in posts
     ]
@@ -168,6 +168,13 @@ def _feed(
 
 #: A picture file's MIME type by its extension.
 _PICTURE_TYPES = {ext: mime for mime, ext in FORMATS.values()}
+
+
+def _with_cover(post: dict[str, Any]) -> str:
+    """The post's HTML with its cover picture first, as its page shows it."""
+    if not post["cover"]:
+        return post["body_html"]
+    return f"<p>{markup.picture_html(post['cover'], lazy=False)}</p>\n{post['body_html']}"
 
 
 def _picture(body_html: str, site: str) -> Picture | None:

@@ -214,6 +214,36 @@ def remove_files(files: Iterable[tuple[str, bool]]) -> None:
     _remove(files)
 
 
+def clean_cover(text: str) -> str | None:
+    """A post's cover as kept: ![alt](/media/KEY) for one existing upload, from its
+    Markdown, its address or its key (None: no cover). The alt is the one written,
+    else the upload's own description."""
+    text = require_text(
+        text, gettext("Cover picture"), max_len=ALT_MAX + 200, required=False
+    ).strip()
+    if not text:
+        return None
+    found = _KEY_IN_TEXT.search(text)
+    key = found[1] if found else text
+    row = queries.find_by_key(key) if parse_key(key) else None
+    if row is None:
+        raise ValidationError(
+            gettext(
+                "For the cover, paste the Markdown or the address of one of the pictures "
+                "on your pictures page."
+            )
+        )
+    written = _PICTURE.match(text)
+    return picture_markdown(key, (written[1].strip() if written else "") or row["alt"])
+
+
+def picture_markdown(key: str, alt: str) -> str:
+    """The Markdown that shows an upload, with its description (brackets escaped, so
+    the description cannot end the Markdown early)."""
+    escaped = alt.replace("[", "\\[").replace("]", "\\]")
+    return f"![{escaped}](/media/{key})"
+
+
 def keys_in(text: str) -> set[str]:
     """The uploads a post's Markdown shows, by key."""
     return {key for key in _KEY_IN_TEXT.findall(text or "") if parse_key(key) is not None}

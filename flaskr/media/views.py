@@ -41,8 +41,7 @@ THUMB_WIDTH = 160
 
 def markdown_for(row: Any) -> str:
     """The Markdown that shows an upload in a post, with its description."""
-    alt = "" if row["decorative"] else row["alt"].replace("[", "\\[").replace("]", "\\]")
-    return f"![{alt}]({url_for('media.file', name=row['key'])})"
+    return services.picture_markdown(row["key"], "" if row["decorative"] else row["alt"])
 
 
 def thumbnail(row: Any) -> str:

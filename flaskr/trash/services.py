@@ -42,7 +42,8 @@ def move_to_trash(post_id: int) -> bool:
 
 def _forget_pictures(contents: list[str]) -> None:
     """Delete the pictures posts gone for good showed, where nothing else shows them."""
-    bodies = [json.loads(content)["post"]["body"] for content in contents]
+    posts = [json.loads(content)["post"] for content in contents]
+    bodies = [post["body"] + (post.get("cover") or "") for post in posts]
     if bodies:
         media_services.delete_unused(*bodies)
 
@@ -61,7 +62,8 @@ def restore(post_id: int) -> bool:
         restored_id, tags = queries.put_back(trashed["content"], trashed["author_id"])
         tag_services.set_tags(restored_id, tags)
         # The pictures it shows are in use again (deleting them was refused no longer).
-        media_services.record_uses(restored_id, json.loads(trashed["content"])["post"]["body"])
+        restored = json.loads(trashed["content"])["post"]
+        media_services.record_uses(restored_id, restored["body"], restored.get("cover") or "")
         queries.delete_trashed(post_id)  # its content is the post again
     return True
 
