@@ -71,11 +71,11 @@ DEFAULTS: dict[str, Any] = {
     "EMAIL_CONFIRM_HOURS": 48,  # how long a link confirming an address works
     "RATELIMIT_PASSWORD_RESET": "5 per hour",  # reset requests per IP and per address
     # Pictures (see the README's "Pictures"): limits, widths made, and where files live.
-    "MEDIA_MAX_BYTES": 20 * 1024 * 1024,  # one upload at most (larger: 413)
+    "MEDIA_MAX_BYTES": 20_000_000,  # one upload at most (larger: 413)
     "MEDIA_MAX_PIXELS": 40_000_000,  # one picture at most (a bigger one is refused undecoded)
     "MEDIA_WIDTHS": (480, 960, 1600),  # widths made for srcset; never wider than the upload
     "MEDIA_UPLOADS_PER_HOUR": 60,  # per account
-    "MEDIA_QUOTA_BYTES": 500 * 1024 * 1024,  # everything one account's uploads take (0: no limit)
+    "MEDIA_QUOTA_BYTES": 500_000_000,  # everything one account's uploads take (0: no limit)
     "MEDIA_STORE": "local",  # local (MEDIA_FOLDER) or s3 (the MEDIA_S3_* settings)
     "MEDIA_FOLDER": None,  # defaults to instance/media
     "MEDIA_S3_ENDPOINT_URL": None,  # any S3-compatible service; None: AWS

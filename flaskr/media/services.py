@@ -46,6 +46,11 @@ def store() -> Store:
     return current_app.extensions["flaskr.media_store"]
 
 
+def megabytes(size: int) -> str:
+    """A size in (decimal) megabytes as pages say it: 20, 0.5."""
+    return f"{size / 1e6:.3g}"
+
+
 def file_url(name: str) -> str:
     """Where browsers fetch a public file: the object store's address, or flaskr's own."""
     return store().public_url(name) or f"/media/{name}"
@@ -151,7 +156,7 @@ def _check_quota(owner_id: int, size: int) -> None:
             gettext(
                 "Your pictures would take more than the %(megabytes)s MB you have. "
                 "Delete some you no longer use.",
-                megabytes=f"{quota / 1e6:g}",
+                megabytes=megabytes(quota),
             ),
             status=413,
         )

@@ -84,7 +84,7 @@ def library():
         thumbnail=thumbnail,
         thumb_size=thumb_size,
         formats=accepted_names(),
-        max_megabytes=f"{current_app.config['MEDIA_MAX_BYTES'] / 1e6:g}",
+        max_megabytes=services.megabytes(current_app.config["MEDIA_MAX_BYTES"]),
     )
 
 
@@ -150,7 +150,7 @@ def too_large(_error: Exception) -> Any:
     """An upload past MEDIA_MAX_BYTES: say the limit, as a page or to the script."""
     message = gettext(
         "This file is larger than the %(megabytes)s MB a picture may be.",
-        megabytes=f"{current_app.config['MEDIA_MAX_BYTES'] / 1e6:g}",
+        megabytes=services.megabytes(current_app.config["MEDIA_MAX_BYTES"]),
     )
     if _wants_json():
         return jsonify(error=message), 413
