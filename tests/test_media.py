@@ -237,6 +237,21 @@ def test_a_file_past_media_max_bytes_gets_a_413_and_nothing_is_kept(app, author,
     assert rows(app) == [] and stored(app) == set()
 
 
+def test_a_200_mb_upload_is_refused_from_its_length_before_it_is_read(app, author):
+    # The body is never read: the declared length alone is past MEDIA_MAX_BYTES.
+    body = io.BytesIO(b"--x\r\n")
+    response = author.post(
+        "/media/",
+        input_stream=body,
+        content_type="multipart/form-data; boundary=x",
+        environ_overrides={"CONTENT_LENGTH": str(200 * 1024 * 1024)},
+    )
+    assert response.status_code == 413
+    assert "larger than the 20 MB a picture may be" in response.get_data(as_text=True)
+    assert body.tell() == 0
+    assert rows(app) == [] and stored(app) == set()
+
+
 def test_the_hourly_limit_counts_uploads_per_account(make_app, client, auth):
     app = make_app(MEDIA_UPLOADS_PER_HOUR=2)
     client = app.test_client()

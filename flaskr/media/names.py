@@ -47,9 +47,9 @@ class Key:
         return f"{self.token}-{width}.{extension}"
 
 
-def new_key(width: int, height: int, extension: str) -> Key:
-    """A fresh key for an upload of this upright size and format."""
-    return Key(secrets.token_urlsafe(16), width, height, extension)
+def new_token() -> str:
+    """The random part of a new upload's names (128 bits)."""
+    return secrets.token_urlsafe(16)
 
 
 def parse_key(text: str) -> Key | None:

@@ -14,7 +14,7 @@ from flask_babel import gettext
 
 from flaskr.db import transaction, utcnow
 from flaskr.media import pictures, pipeline, queries
-from flaskr.media.names import Key, new_key, parse_key
+from flaskr.media.names import Key, new_token, parse_key
 from flaskr.media.storage import StorageError, Store
 from flaskr.media.tables import ALT_MAX
 from flaskr.validation import ValidationError, require_text
@@ -72,28 +72,48 @@ def upload(owner_id: int, data: bytes, *, alt: str, decorative: bool) -> dict[st
     """Check, clean and keep an uploaded picture with its widths; the new row.
 
     Refused with a sentence (ValidationError) for anything but a picture flaskr
-    accepts, a missing description, or past the account's limits. The files are
-    written before the row that names them, and removed again if anything after
-    fails: no row ever points at a missing file, and no failed upload leaves files.
+    accepts, a missing description, or past the account's limits. The original
+    is stored before anything is made from it; the row naming the files is
+    written last, and every file is removed again if anything fails on the way:
+    no row ever points at a missing file, and no failed upload leaves files.
     """
     config = current_app.config
     alt = clean_alt(alt, decorative)
     now = utcnow()
     _check_limits(owner_id, len(data), now)
     found = pipeline.probe(data, max_pixels=config["MEDIA_MAX_PIXELS"])
-    made = pipeline.variants(data, found, config["MEDIA_WIDTHS"])
-    full = max(made, key=lambda variant: variant.width)
-    key = new_key(full.width, full.height, found.extension)
-    files = [(key.original(), data, found.mime, False)] + [
-        (key.variant(v.width, pipeline.FORMATS[v.format][1]), v.data, v.mime, True) for v in made
-    ]
-    total = sum(len(content) for _, content, _, _ in files)
-    _check_quota(owner_id, total)
+    token = new_token()
+    original = f"{token}.{found.extension}"
     kept: list[tuple[str, bool]] = []
     try:
-        for name, content, mime, public in files:
-            store().put(name, content, mime, public=public)
-            kept.append((name, public))
+        store().put(original, data, found.mime, public=False)
+        kept.append((original, False))
+        made = pipeline.variants(data, found, config["MEDIA_WIDTHS"])
+        full = max(made, key=lambda variant: variant.width)  # upright: the size pages show
+        key = Key(token, full.width, full.height, found.extension)
+        rows: list[dict[str, Any]] = [
+            {
+                "name": original,
+                "public": False,
+                "format": found.format,
+                "width": full.width,
+                "bytes": len(data),
+            },
+        ] + [
+            {
+                "name": key.variant(v.width, pipeline.FORMATS[v.format][1]),
+                "public": True,
+                "format": v.format,
+                "width": v.width,
+                "bytes": len(v.data),
+            }
+            for v in made
+        ]
+        total = sum(row["bytes"] for row in rows)
+        _check_quota(owner_id, total)
+        for row, variant in zip(rows[1:], made, strict=True):
+            store().put(row["name"], variant.data, variant.mime, public=True)
+            kept.append((row["name"], True))
         values = {
             "owner_id": owner_id,
             "key": str(key),
@@ -106,32 +126,12 @@ def upload(owner_id: int, data: bytes, *, alt: str, decorative: bool) -> dict[st
             "decorative": decorative,
             "created_at": now,
         }
-        rows = [
-            {
-                "name": name,
-                "public": public,
-                "format": _format_of(name),
-                "width": _width_of(name, key),
-                "bytes": len(content),
-            }
-            for name, content, _, public in files
-        ]
         with transaction():
             media_id = queries.insert_media(values, rows)
     except BaseException:
         _remove(kept)
         raise
     return {**values, "id": media_id}
-
-
-def _format_of(name: str) -> str:
-    extension = name.rsplit(".", 1)[1]
-    return next(fmt for fmt, (_, ext) in pipeline.FORMATS.items() if ext == extension)
-
-
-def _width_of(name: str, key: Key) -> int:
-    stem = name.rsplit(".", 1)[0]
-    return key.width if stem == key.token else int(stem.rsplit("-", 1)[1])
 
 
 def _check_limits(owner_id: int, size: int, now: Any) -> None:
@@ -331,7 +331,7 @@ def rebuild(media_id: int) -> bool:
     if row is None:
         return False
     key = parse_key(row["key"])
-    assert key is not None  # noqa: S101 - every stored key was made by new_key  # nosec B101
+    assert key is not None  # noqa: S101 - every stored key was made by upload()  # nosec B101
     original = store().get(key.original(), public=False)
     if original is None:
         return False

@@ -47,7 +47,7 @@ def markdown_for(row: Any) -> str:
 def thumbnail(row: Any) -> str:
     """The address of an upload's narrowest file (the library's small picture)."""
     key = parse_key(row["key"])
-    assert key is not None  # noqa: S101 - stored keys are made by new_key  # nosec B101
+    assert key is not None  # noqa: S101 - stored keys are made by upload()  # nosec B101
     return services.file_url(smallest_name(key, current_app.config["MEDIA_WIDTHS"]))
 
 
