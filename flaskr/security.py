@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import IO, Any
@@ -37,7 +38,7 @@ def init_app(app: Flask) -> None:
         # Only as many hops as the operator says: X-Forwarded-* is forgeable otherwise.
         app.wsgi_app = ProxyFix(app.wsgi_app, **app.config["PROXY_FIX"])  # type: ignore[method-assign]
     app.wsgi_app = UnsizedBodyLimit(  # type: ignore[method-assign]
-        app.wsgi_app, app.config, app.extensions.setdefault("flaskr.body_limits", {})
+        app.wsgi_app, app.config, app.extensions.setdefault("flaskr.body_limits", [])
     )
     app.url_value_preprocessor(_larger_body_limit)
     app.session_interface = _SessionInterface()
@@ -66,13 +67,16 @@ class UnsizedBodyLimit:
     read safely at all; Werkzeug ignored it, and it is now a 411.
     """
 
-    def __init__(self, wsgi_app: Any, config: Config, larger: dict[str, int] | None = None) -> None:
+    def __init__(
+        self, wsgi_app: Any, config: Config, larger: list[tuple[re.Pattern[str], int]] | None = None
+    ) -> None:
         self.wsgi_app = wsgi_app
         self.config = config
-        self.larger = {} if larger is None else larger
+        self.larger = [] if larger is None else larger
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        limit = self.larger.get(environ.get("PATH_INFO", "")) or self.config["MAX_CONTENT_LENGTH"]
+        larger = _body_limit(self.larger, environ.get("PATH_INFO", ""))
+        limit = larger or self.config["MAX_CONTENT_LENGTH"]
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         unsized = not environ.get("CONTENT_LENGTH") and environ["REQUEST_METHOD"] in _BODY_METHODS
         if limit is not None and (chunked or unsized):
@@ -88,16 +92,21 @@ class UnsizedBodyLimit:
         return self.wsgi_app(environ, start_response)
 
 
-def allow_larger_body(app: Flask, path: str, limit: int) -> None:
-    """Let requests to one path (an upload) carry bodies up to `limit` bytes, instead of
-    MAX_CONTENT_LENGTH; every other path keeps that."""
-    app.extensions.setdefault("flaskr.body_limits", {})[path] = limit
+def allow_larger_body(app: Flask, paths: str, limit: int) -> None:
+    """Let requests to the paths the regular expression `paths` matches whole (uploads)
+    carry bodies up to `limit` bytes, instead of MAX_CONTENT_LENGTH; every other path
+    keeps that."""
+    app.extensions.setdefault("flaskr.body_limits", []).append((re.compile(paths), limit))
+
+
+def _body_limit(larger: list[tuple[re.Pattern[str], int]], path: str) -> int | None:
+    return next((limit for paths, limit in larger if paths.fullmatch(path)), None)
 
 
 def _larger_body_limit(_endpoint: str | None, _values: dict[str, Any] | None) -> None:
     # URL value preprocessors run before every before_request function: the CSRF
     # check reads the form, and must read it with this path's limit.
-    larger = current_app.extensions.get("flaskr.body_limits", {}).get(request.path)
+    larger = _body_limit(current_app.extensions.get("flaskr.body_limits", []), request.path)
     if larger:
         request.max_content_length = larger
 

@@ -37,6 +37,7 @@ FORMS = {
     "trash.delete_forever": [],
     "media.upload": ["alt", "decorative", "picture"],
     "media.delete": [],
+    "media.replace": ["picture"],
     "admin.change_role": ["role", "q", "page"],
     "admin.disable": ["q", "page"],
     "admin.enable": ["q", "page"],

@@ -685,3 +685,72 @@ def test_a_cover_that_is_no_upload_is_refused_with_the_form_kept(app, author, co
         from flaskr.blog import queries as blog_queries
 
         assert blog_queries.find_post(1) is None
+
+
+# --- replacing -------------------------------------------------------------------
+
+
+def replace(client: FlaskClient, media_id: int, data: bytes):
+    response = client.post(
+        f"/media/{media_id}/replace",
+        data={"picture": (io.BytesIO(data), "new.png")},
+        content_type="multipart/form-data",
+    )
+    response.request.environ["wsgi.input"].close()
+    return response
+
+
+def test_replacing_a_picture_shows_the_new_one_in_every_post_as_a_new_version(
+    app, author, make_user, auth
+):
+    old = upload(author, picture(size=(1200, 800)), alt="The old one", json=True).json
+    author.post("/create", data={"title": "One", "body": f"a {old['markdown']}"})
+    author.post("/create", data={"title": "Two", "body": "b", "cover": old["markdown"]})
+    old_files = stored(app)
+    response = replace(author, old["id"], picture("PNG", (600, 300)))
+    assert response.status_code == 302
+    (row,) = rows(app)
+    assert row["id"] == old["id"] and row["alt"] == "The old one"
+    assert row["key"] != old["key"] and row["key"].endswith("-600x300.png")
+    # The old files are gone, the new ones kept under new names (the old are cached).
+    assert stored(app).isdisjoint(old_files) and len(stored(app)) == 5
+    with app.app_context():
+        from flaskr.blog import queries as blog_queries
+        from flaskr.history import queries as history_queries
+
+        one, two = blog_queries.find_post(1), blog_queries.find_post(2)
+        assert one["body"] == f"a ![The old one](/media/{row['key']})"
+        assert two["cover"] == f"![The old one](/media/{row['key']})"
+        assert one["version"] == 2 and one["saved_by"] == 1
+        assert history_queries.count_revisions(1) == 1  # the old text is in the history
+    assert sorted(u["post_id"] for u in rows(app, media_use)) == [1, 2]
+    assert 'width="600" height="300"' in _post_page(author, 1)
+
+
+def test_a_replacement_that_is_no_picture_changes_nothing(app, author):
+    old = upload(author, picture(), json=True).json
+    author.post("/create", data={"title": "One", "body": old["markdown"]})
+    before = stored(app)
+    response = replace(author, old["id"], b"<svg onload=alert(1)>")
+    assert response.status_code == 400
+    assert "web page or script" in response.get_data(as_text=True)
+    assert rows(app)[0]["key"] == old["key"] and stored(app) == before
+
+
+def test_only_the_owner_or_an_admin_replaces_a_picture(app, author, make_user, auth):
+    old = upload(author, picture(), json=True).json
+    make_user("bob", role="editor")
+    author.post("/auth/logout")
+    auth.login("bob", "a long enough pw")
+    assert replace(author, old["id"], picture("PNG")).status_code == 403
+    assert rows(app)[0]["key"] == old["key"]
+
+
+def test_a_picture_a_trashed_post_shows_is_not_replaced(app, author):
+    old = upload(author, picture(), json=True).json
+    author.post("/create", data={"title": "One", "body": old["markdown"]})
+    _trash(author, 1)
+    response = replace(author, old["id"], picture("PNG"))
+    assert response.status_code == 400
+    assert "A post in the trash shows this picture" in response.get_data(as_text=True)
+    assert rows(app)[0]["key"] == old["key"]

@@ -149,6 +149,8 @@ ROUTES: dict[tuple[str, str, str | None], tuple[int, ...]] = {
     ("GET", "/media/", None): (302, 403, 200, 200, 200, 200, 302),
     ("POST", "/media/", None): (302, 403, 400, 400, 400, 400, 302),
     ("POST", "/media/<int:media_id>/delete", None): (302, 403, 302, 403, 403, 302, 302),
+    # No file sent: refused (400) for whoever may replace it.
+    ("POST", "/media/<int:media_id>/replace", None): (302, 403, 400, 403, 403, 400, 302),
     ("GET", "/media/<name>", None): ALL_200,
     # The admin area: admins only (the account acted on is bob, the other author).
     ("GET", "/admin/", None): ADMIN_ONLY,

@@ -12,7 +12,6 @@ from flaskr.admin import queries
 from flaskr.auth import queries as auth_queries
 from flaskr.auth import services as accounts
 from flaskr.blog import services as blog_services
-from flaskr.blog.services import Draft
 from flaskr.db import transaction, utcnow
 from flaskr.media import services as media_services
 from flaskr.paging import Page, make_page
@@ -161,16 +160,7 @@ def unpublish(post: Any, by: int) -> bool:
         return False
     blog_services.revise_post(
         post["id"],
-        Draft(
-            title=post["title"],
-            body=post["body"],
-            tags=", ".join(blog_services.tag_names(post["id"])),
-            status="draft",
-            publish_at=post["published_at"],
-            slug=post["slug"] or "",
-            excerpt=post["excerpt"] or "",
-            language=post["language"] or "",
-        ),
+        blog_services.draft_of(post, status="draft"),
         base_version=post["version"],
         by=by,
     )

@@ -242,6 +242,36 @@ def _store_revision(
     return version
 
 
+def draft_of(post: Row | dict[str, Any], **changes: Any) -> Draft:
+    """A post as it is now, as the editor would send it back, with `changes` made."""
+    values: dict[str, Any] = {
+        "title": post["title"],
+        "body": post["body"],
+        "tags": ", ".join(tag_names(post["id"])),
+        "status": post["status"],
+        "publish_at": post["published_at"],
+        "slug": post["slug"] or "",
+        "excerpt": post["excerpt"] or "",
+        "language": post["language"] or "",
+        "cover": post["cover"] or "",
+    }
+    return Draft(**{**values, **changes})
+
+
+def swap_picture(post_id: int, old: str, new: str, *, by: int | None) -> None:
+    """Show another picture where a post showed one: its text and cover name `new`
+    instead of `old` (a new version in its history, saved by `by`)."""
+    current = queries.find_post(post_id, for_update=True)
+    if current is None:
+        return
+    draft = draft_of(
+        current,
+        body=current["body"].replace(old, new),
+        cover=(current["cover"] or "").replace(old, new),
+    )
+    _store_revision(post_id, draft, expected=current["version"], by=by)
+
+
 def replace_with_version(post_id: int, draft: Draft, *, by: int | None = None) -> int:
     """Make text the author chose from the post's history current again; return the new version.
 

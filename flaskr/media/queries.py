@@ -188,3 +188,21 @@ def trashed_showing(key: str) -> list[RowMapping]:
         .order_by(post_trash.c.post_id)
     )
     return list(connection().execute(query).mappings())
+
+
+def replace_files(media_id: int, values: dict[str, Any], files: Iterable[dict[str, Any]]) -> None:
+    """Make an upload another picture: its key, size and files."""
+    conn = connection()
+    conn.execute(sa.delete(media_file).where(media_file.c.media_id == media_id))
+    conn.execute(sa.insert(media_file), [{**f, "media_id": media_id} for f in files])
+    conn.execute(sa.update(media).where(media.c.id == media_id).values(**values))
+
+
+def post_ids_using(media_id: int) -> list[int]:
+    """The posts that show an upload, by id."""
+    query = (
+        sa.select(media_use.c.post_id)
+        .where(media_use.c.media_id == media_id)
+        .order_by(media_use.c.post_id)
+    )
+    return list(connection().execute(query).scalars())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -72,20 +73,86 @@ def upload(owner_id: int, data: bytes, *, alt: str, decorative: bool) -> dict[st
     """Check, clean and keep an uploaded picture with its widths; the new row.
 
     Refused with a sentence (ValidationError) for anything but a picture flaskr
-    accepts, a missing description, or past the account's limits. The original
-    is stored before anything is made from it; the row naming the files is
-    written last, and every file is removed again if anything fails on the way:
-    no row ever points at a missing file, and no failed upload leaves files.
+    accepts, a missing description, or past the account's limits. The files are
+    written before the row naming them, and removed again if anything fails: no
+    row ever points at a missing file, and no failed upload leaves files.
     """
-    config = current_app.config
     alt = clean_alt(alt, decorative)
     now = utcnow()
     _check_limits(owner_id, len(data), now)
+    stored = _store_files(owner_id, data)
+    values = {
+        "owner_id": owner_id,
+        **stored.values,
+        "alt": alt,
+        "decorative": decorative,
+        "created_at": now,
+    }
+    try:
+        with transaction():
+            media_id = queries.insert_media(values, stored.rows)
+    except BaseException:
+        _remove(stored.kept)
+        raise
+    return {**values, "id": media_id}
+
+
+def replace(media_id: int, data: bytes, *, by: int) -> dict[str, Any]:
+    """Put a new picture where an upload was: every post showing it shows the new one
+    (each a new version in its history, saved by `by`), with the same description.
+
+    The new picture gets new names: the old ones are cached as they were for a year.
+    Refused while a post in the trash shows it (restoring that would show nothing).
+    """
+    row = queries.find_media(media_id)
+    if row is None:
+        raise ValidationError(gettext("That picture no longer exists."))
+    if queries.trashed_showing(row["key"]):
+        raise ValidationError(
+            gettext(
+                "A post in the trash shows this picture. Restore it or delete it for good, "
+                "then replace the picture."
+            )
+        )
+    stored = _store_files(row["owner_id"], data, freed=row["bytes"])
+    # Imported here: the blog's services record which pictures posts show (this module).
+    from flaskr.blog import services as blog_services
+
+    try:
+        with transaction():
+            before = queries.file_names(media_id)
+            queries.replace_files(media_id, stored.values, stored.rows)
+            for post_id in queries.post_ids_using(media_id):
+                blog_services.swap_picture(
+                    post_id, f"/media/{row['key']}", f"/media/{stored.values['key']}", by=by
+                )
+    except BaseException:
+        _remove(stored.kept)
+        raise
+    _remove((file["name"], file["public"]) for file in before)
+    return {**row, **stored.values}
+
+
+@dataclass
+class _Stored:
+    """The files of one upload, written: what its row says of them, and their names."""
+
+    values: dict[str, Any]  # key, format, width, height, frames, bytes
+    rows: list[dict[str, Any]]  # one per file, for media_file
+    kept: list[tuple[str, bool]]  # (name, public), to remove if the row is not written
+
+
+def _store_files(owner_id: int, data: bytes, *, freed: int = 0) -> _Stored:
+    """Check a picture, store its original, make and store its widths; every file is
+    removed again if anything fails. `freed`: bytes of the account's quota this
+    upload gives back (a replaced picture's)."""
+    config = current_app.config
     found = pipeline.probe(data, max_pixels=config["MEDIA_MAX_PIXELS"])
     token = new_token()
     original = f"{token}.{found.extension}"
     kept: list[tuple[str, bool]] = []
     try:
+        # The original first: what the widths are made from is already safe.
         store().put(original, data, found.mime, public=False)
         kept.append((original, False))
         made = pipeline.variants(data, found, config["MEDIA_WIDTHS"])
@@ -110,28 +177,22 @@ def upload(owner_id: int, data: bytes, *, alt: str, decorative: bool) -> dict[st
             for v in made
         ]
         total = sum(row["bytes"] for row in rows)
-        _check_quota(owner_id, total)
+        _check_quota(owner_id, total - freed)
         for row, variant in zip(rows[1:], made, strict=True):
             store().put(row["name"], variant.data, variant.mime, public=True)
             kept.append((row["name"], True))
-        values = {
-            "owner_id": owner_id,
-            "key": str(key),
-            "format": found.format,
-            "width": full.width,
-            "height": full.height,
-            "frames": found.frames,
-            "bytes": total,
-            "alt": alt,
-            "decorative": decorative,
-            "created_at": now,
-        }
-        with transaction():
-            media_id = queries.insert_media(values, rows)
     except BaseException:
         _remove(kept)
         raise
-    return {**values, "id": media_id}
+    values = {
+        "key": str(key),
+        "format": found.format,
+        "width": full.width,
+        "height": full.height,
+        "frames": found.frames,
+        "bytes": total,
+    }
+    return _Stored(values, rows, kept)
 
 
 def _check_limits(owner_id: int, size: int, now: Any) -> None:
@@ -321,7 +382,9 @@ def init_app(app: Flask) -> None:
     if origin:
         security.allow_images_from(app, origin)
     # The form around the file: its other fields and the multipart framing.
-    security.allow_larger_body(app, "/media/", app.config["MEDIA_MAX_BYTES"] + 64 * 1024)
+    security.allow_larger_body(
+        app, r"/media/(?:[0-9]+/replace)?", app.config["MEDIA_MAX_BYTES"] + 64 * 1024
+    )
 
 
 def rebuild(media_id: int) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -99,40 +100,12 @@ def library():
 def upload():
     """Keep an uploaded picture; say the Markdown that shows it."""
     require("media:upload")
-    picture = request.files.get("picture")
-    status, message, row = 400, "", None
-    if picture is None or not picture.filename:
-        message = gettext("Choose a picture to upload.")
-    else:
-        data = picture.read()
-        picture.close()  # a large one waited in a temporary file
-        try:
-            row = services.upload(
-                g.user["id"],
-                data,
-                alt=request.form.get("alt", ""),
-                decorative=request.form.get("decorative") == "1",
-            )
-        except services.LimitReached as error:
-            status, message = error.status, str(error)
-        except ValidationError as error:
-            status, message = 400, str(error)
-        except StorageFull:
-            status, message = (
-                507,
-                gettext("The server has no room left for pictures. Please tell the site's admin."),
-            )
-        except StorageError:
-            current_app.logger.exception("could not store a picture")
-            status, message = (
-                503,
-                gettext("Pictures cannot be stored just now. Please try again in a minute."),
-            )
-    if row is None:
-        if _wants_json():
-            return jsonify(error=message), status
-        flash(message)
-        return render_library_with_status(status)
+    alt, decorative = request.form.get("alt", ""), request.form.get("decorative") == "1"
+    row, refused = _kept(
+        lambda data: services.upload(g.user["id"], data, alt=alt, decorative=decorative)
+    )
+    if refused is not None:
+        return refused
     markdown = markdown_for(row)
     if _wants_json():
         return jsonify(id=row["id"], key=row["key"], markdown=markdown), 201
@@ -140,8 +113,52 @@ def upload():
     return redirect(url_for("media.library"))
 
 
-def render_library_with_status(status: int) -> Any:
-    """The library page again (the form, with the flashed reason), with an error status."""
+@bp.route("/<int:media_id>/replace", methods=("POST",))
+@login_required
+@limit(
+    config_value("RATELIMIT_WRITE"),
+    methods=["POST"],
+    key_func=signed_in_user,
+    exempt_when=signed_out,
+)
+def replace(media_id: int):
+    """Put a new picture where one was: every post showing it shows the new one."""
+    old = authorize("media:manage", queries.find_media(media_id))
+    row, refused = _kept(lambda data: services.replace(old["id"], data, by=g.user["id"]))
+    if refused is not None:
+        return refused
+    flash(gettext("Picture replaced: the posts that showed it show the new one."))
+    return redirect(url_for("media.library"))
+
+
+def _kept(keep: Callable[[bytes], Any]) -> tuple[Any, Any]:
+    """Run keep(the uploaded file's bytes): (its result, None), or (None, the answer
+    refusing the file: the library page or JSON, with the reason and its status)."""
+    picture = request.files.get("picture")
+    if picture is None or not picture.filename:
+        return None, _refused(400, gettext("Choose a picture to upload."))
+    data = picture.read()
+    picture.close()  # a large one waited in a temporary file
+    try:
+        return keep(data), None
+    except services.LimitReached as error:
+        return None, _refused(error.status, str(error))
+    except ValidationError as error:
+        return None, _refused(400, str(error))
+    except StorageFull:
+        message = gettext("The server has no room left for pictures. Please tell the site's admin.")
+        return None, _refused(507, message)
+    except StorageError:
+        current_app.logger.exception("could not store a picture")
+        message = gettext("Pictures cannot be stored just now. Please try again in a minute.")
+        return None, _refused(503, message)
+
+
+def _refused(status: int, message: str) -> Any:
+    if _wants_json():
+        return jsonify(error=message), status
+    flash(message)
+    # The library page again (its forms, with the flashed reason), with the error status.
     return library(), status
 
 
