@@ -106,6 +106,8 @@ def _body_limit(larger: list[tuple[re.Pattern[str], int]], path: str) -> int | N
 def _larger_body_limit(_endpoint: str | None, _values: dict[str, Any] | None) -> None:
     # URL value preprocessors run before every before_request function: the CSRF
     # check reads the form, and must read it with this path's limit.
+    if request.method not in _BODY_METHODS:
+        return  # no body to read (every page view)
     larger = _body_limit(current_app.extensions.get("flaskr.body_limits", []), request.path)
     if larger:
         request.max_content_length = larger
@@ -213,10 +215,11 @@ def _headers(response: Response) -> Response:
     for name, value in wanted:
         if name.lower() not in present:
             headers.add(name, value)
-    if response.cache_control.immutable:
-        pass  # a file under a name that never changes meaning (a picture): nobody's own
-    elif g.get("user") is not None or request.path.startswith(("/auth/", "/admin/")):
-        # Pages for a signed-in user must not be kept by shared or browser caches.
+    if (
+        g.get("user") is not None or request.path.startswith(("/auth/", "/admin/"))
+    ) and "immutable" not in headers.get("Cache-Control", ""):
+        # Pages for a signed-in user must not be kept by shared or browser caches
+        # (a file under a name that never changes meaning, a picture, is nobody's own).
         headers["Cache-Control"] = "no-store"
         headers.add("Vary", "Cookie")
     return response
