@@ -32,7 +32,7 @@ from flaskr.media import services as media_services
 from flaskr.pagecache import cached_page
 from flaskr.paging import existing, make_page, page_number
 from flaskr.policy import PUBLISHED, authorize, post_is_public, post_state, public, require
-from flaskr.ratelimit import config_value, limit, signed_in_user, signed_out
+from flaskr.ratelimit import write_limit
 from flaskr.timezones import parse_local, to_local
 from flaskr.validation import ValidationError
 
@@ -40,13 +40,6 @@ bp = Blueprint("blog", __name__)
 bp.add_app_template_global(to_local, "to_local")
 bp.add_app_template_global(urls.post_url, "post_url")
 
-#: Saves and previews render Markdown: a budget per user keeps the workers free.
-write_limit = limit(
-    config_value("RATELIMIT_WRITE"),
-    methods=["POST"],
-    key_func=signed_in_user,
-    exempt_when=signed_out,
-)
 
 
 def get_post(post_id: int, action: str = "post:update") -> RowMapping:

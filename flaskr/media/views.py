@@ -28,7 +28,7 @@ from flaskr.media.pipeline import FORMATS, accepted_names
 from flaskr.media.storage import StorageError, StorageFull
 from flaskr.paging import existing, make_page, page_number
 from flaskr.policy import authorize, can, public, require
-from flaskr.ratelimit import config_value, limit, signed_in_user, signed_out
+from flaskr.ratelimit import write_limit
 from flaskr.validation import ValidationError
 
 bp = Blueprint("media", __name__, url_prefix="/media")
@@ -91,12 +91,7 @@ def library():
 
 @bp.route("/", methods=("POST",))
 @login_required
-@limit(
-    config_value("RATELIMIT_WRITE"),
-    methods=["POST"],
-    key_func=signed_in_user,
-    exempt_when=signed_out,
-)
+@write_limit
 def upload():
     """Keep an uploaded picture; say the Markdown that shows it."""
     require("media:upload")
@@ -115,12 +110,7 @@ def upload():
 
 @bp.route("/<int:media_id>/replace", methods=("POST",))
 @login_required
-@limit(
-    config_value("RATELIMIT_WRITE"),
-    methods=["POST"],
-    key_func=signed_in_user,
-    exempt_when=signed_out,
-)
+@write_limit
 def replace(media_id: int):
     """Put a new picture where one was: every post showing it shows the new one."""
     old = authorize("media:manage", queries.find_media(media_id))

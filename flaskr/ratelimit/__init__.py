@@ -1,6 +1,13 @@
 """Rate limits: a limiter per app, limits declared on views, counters every worker shares."""
 
-from flaskr.ratelimit.limiter import config_value, init_app, limit, signed_in_user, signed_out
+from flaskr.ratelimit.limiter import (
+    config_value,
+    init_app,
+    limit,
+    signed_in_user,
+    signed_out,
+    write_limit,
+)
 from flaskr.ratelimit.storage import PURGE_EVERY, SQLiteStorage, storage_uri
 
 __all__ = [
@@ -12,4 +19,5 @@ __all__ = [
     "signed_in_user",
     "signed_out",
     "storage_uri",
+    "write_limit",
 ]

@@ -50,6 +50,16 @@ def config_value(name: str) -> Callable[[], str]:
     return lambda: current_app.config[name]
 
 
+#: What users write (posts saved and previewed, pictures uploaded) renders Markdown or
+#: decodes pictures: a budget per user (RATELIMIT_WRITE) keeps the workers free.
+write_limit = limit(
+    config_value("RATELIMIT_WRITE"),
+    methods=["POST"],
+    key_func=signed_in_user,
+    exempt_when=signed_out,
+)
+
+
 def init_app(app: Flask) -> None:
     """Give the app its own limiter and wrap each view that declared limits."""
     config = app.config
