@@ -265,6 +265,20 @@ def test_the_hourly_limit_counts_uploads_per_account(make_app, client, auth):
     assert len(rows(app)) == 2
 
 
+def test_uploads_and_replacements_have_a_write_budget_per_user(make_app, auth):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_WRITE="3 per minute")
+    client = app.test_client()
+    type(auth)(client).register()
+    type(auth)(client).login()
+    small = picture(size=(40, 40))
+    first = upload(client, small, json=True)
+    statuses = [first.status_code] + [upload(client, small).status_code for _ in range(3)]
+    assert statuses == [201, 302, 302, 429]
+    replaced = [replace(client, first.json["id"], small).status_code for _ in range(4)]
+    assert replaced == [302, 302, 302, 429]
+    assert len(rows(app)) == 3
+
+
 def test_the_storage_quota_counts_every_file_kept(make_app, auth):
     app = make_app(MEDIA_QUOTA_BYTES=15_000)
     client = app.test_client()
