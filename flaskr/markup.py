@@ -7,7 +7,7 @@ import hashlib
 import html
 import re
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import nh3
@@ -140,19 +140,25 @@ def _pictures(state: StateCore) -> None:
     # whose source is this site's own address that is not a file becomes its alt text.
     own_hosts = state.env.get("ownHosts", frozenset())
     pictures = state.env.get("pictures")
+    seen = state.env.get("images")  # images(): every image, as the parser read it
     first = True
     for token in state.tokens:
         if token.type != "inline" or not token.children:
             continue
         children: list[Token] = []
+        in_link = 0
         for child in token.children:
+            in_link += {"link_open": 1, "link_close": -1}.get(child.type, 0)
             if child.type != "image":
                 children.append(child)
                 continue
             src = str(child.attrGet("src") or "")
             kind = _image_kind(src, own_hosts)
+            if seen is not None:
+                seen.append(Image(src, _plain_text(child.children or []), kind))
             if kind == "foreign":
-                children.append(_foreign_picture(src, child.content))
+                # Inside a link (a badge), no second link: a link in a link is no HTML.
+                children.append(_foreign_picture(src, child.content, linked=in_link == 0))
             elif kind == "own-action":
                 children.extend(child.children or ())
             else:
@@ -181,15 +187,41 @@ def _image_kind(src: str, own_hosts: frozenset[str]) -> str:
     return "own-action"
 
 
-def _foreign_picture(src: str, alt: str) -> Token:
+def _foreign_picture(src: str, alt: str, *, linked: bool) -> Token:
     # Shown in the post's text instead of an image the page may not load.
     placeholder = Token("html_inline", "", 0)
     label = gettext("Picture from another site, not shown:")
-    placeholder.content = (
-        f'<span class="foreign-picture">{html.escape(label)} '
-        f'<a href="{html.escape(src)}">{html.escape(alt or src)}</a></span>'
-    )
+    named = html.escape(alt or src)
+    shown = f'<a href="{html.escape(src)}">{named}</a>' if linked else named
+    placeholder.content = f'<span class="foreign-picture">{html.escape(label)} {shown}</span>'
     return placeholder
+
+
+def _plain_text(tokens: list[Token]) -> str:
+    """The words of inline tokens (an image's alt), without their formatting."""
+    return "".join(
+        _plain_text(token.children or []) if token.type == "image" else token.content
+        for token in tokens
+        if token.type in ("text", "code_inline", "image")
+    )
+
+
+class Image(NamedTuple):
+    """An image in Markdown, as the parser read it (escapes and entities resolved)."""
+
+    src: str
+    alt: str
+    #: 'foreign' (another site's), 'own-file' (this site's media or static), 'own-action'.
+    kind: str
+
+
+def images(source: str) -> list[Image]:
+    """Every image the Markdown shows, in order: read by the parser that renders it, so
+    `\\-` and `&#46;` count as they will on the page. TooComplexError past the budget."""
+    found: list[Image] = []
+    env = {"docId": "", "ownHosts": _own_hosts(), "pictures": None, "images": found}
+    _md.parse(source or "", env)
+    return found
 
 
 def _own_hosts() -> frozenset[str]:

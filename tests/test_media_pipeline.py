@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from flaskr.media import pipeline
-from flaskr.media.pipeline import FORMATS, ImageRefused, probe, variants
+from flaskr.media.pipeline import FORMATS, MAX_SIDE, ImageRefused, probe, variants
 
 MAX = 40_000_000
 
@@ -163,3 +163,26 @@ def test_a_picture_wider_than_any_width_gets_no_full_size_webp():
     data = picture("JPEG", size=(1000, 500))
     made = variants(data, probe(data, max_pixels=MAX), [480])
     assert [(v.format, v.width) for v in made] == [("JPEG", 480), ("WEBP", 480), ("JPEG", 1000)]
+
+
+def test_a_picture_with_a_side_longer_than_webp_holds_is_refused_in_words():
+    # A long screenshot: few enough pixels, but WebP cannot hold 18,000 rows.
+    out = io.BytesIO()
+    Image.new("L", (200, MAX_SIDE + 1)).save(out, "PNG")
+    with pytest.raises(ImageRefused, match="no side may be longer than 16383 pixels"):
+        probe(out.getvalue(), max_pixels=MAX)
+    out = io.BytesIO()
+    Image.new("L", (200, MAX_SIDE)).save(out, "PNG")
+    assert probe(out.getvalue(), max_pixels=MAX).height == MAX_SIDE
+
+
+def test_an_encoder_that_fails_is_a_refusal_not_a_crash(monkeypatch):
+    data = picture("PNG", size=(300, 200))
+    found = probe(data, max_pixels=MAX)
+
+    def failing(*_args, **_kwargs):
+        raise OSError("encoder error -2")
+
+    monkeypatch.setattr(pipeline, "_encode", failing)
+    with pytest.raises(ImageRefused, match="could not be converted"):
+        variants(data, found, [100])

@@ -131,7 +131,7 @@ def create_post(author_id: int, draft: Draft) -> int:
             **values,
         )
         tag_services.set_tags(post_id, names)
-        media_services.record_uses(post_id, values["body"], values["cover"] or "")
+        media_services.record_uses(post_id, author_id, values["body"], values["cover"] or "")
     return post_id
 
 
@@ -238,7 +238,9 @@ def _store_revision(
             **values,
         )
         tag_services.set_tags(post_id, names)
-        media_services.record_uses(post_id, values["body"], values["cover"] or "")
+        media_services.record_uses(
+            post_id, current["author_id"], values["body"], values["cover"] or ""
+        )
     return version
 
 
@@ -262,8 +264,8 @@ def swap_picture(post_id: int, old: str, new: str, *, by: int | None) -> None:
     """Show another picture where a post showed one: its text and cover name `new`
     instead of `old` (a new version in its history, saved by `by`)."""
     current = queries.find_post(post_id, for_update=True)
-    if current is None:
-        return
+    if current is None or old not in current["body"] + (current["cover"] or ""):
+        return  # nothing to change (its text was edited meanwhile)
     draft = draft_of(
         current,
         body=current["body"].replace(old, new),

@@ -41,7 +41,6 @@ bp.add_app_template_global(to_local, "to_local")
 bp.add_app_template_global(urls.post_url, "post_url")
 
 
-
 def get_post(post_id: int, action: str = "post:update") -> RowMapping:
     """The post, if the signed-in user may do `action` to it; else 404, then 403."""
     return authorize(action, queries.find_post(post_id))

@@ -26,6 +26,8 @@ if features.check("avif"):  # Pillow 11.3+ wheels carry libavif
 
 #: Formats that may move: their frames are all kept, in every width.
 ANIMATED = frozenset({"GIF", "WEBP"})
+#: The longest side WebP can hold: a picture any longer could not be made in WebP.
+MAX_SIDE = 16383
 #: An animation may hold this many times the pixels of the largest still picture.
 FRAME_PIXELS_FACTOR = 4
 
@@ -97,6 +99,16 @@ def probe(data: bytes, *, max_pixels: int) -> Probe:
             width, height = image.size
             if width * height > max_pixels:
                 raise _too_large(width, height, max_pixels)
+            if max(width, height) > MAX_SIDE:
+                raise ImageRefused(
+                    gettext(
+                        "This picture is %(width)d x %(height)d pixels; no side may be longer "
+                        "than %(most)d pixels. Crop it into parts, or make it smaller.",
+                        width=width,
+                        height=height,
+                        most=MAX_SIDE,
+                    )
+                )
             found = Probe(str(image.format), width, height, getattr(image, "n_frames", 1))
             if width * height * found.frames > max_pixels * FRAME_PIXELS_FACTOR:
                 raise ImageRefused(gettext("This animation has too many frames for its size."))
@@ -170,6 +182,17 @@ def variants(data: bytes, found: Probe, widths: Iterable[int]) -> list[Variant]:
     wider than the widest width asked for): a 12-megapixel photo's full-size WebP
     would cost half the time and never be shown.
     """
+    try:
+        return _made(data, found, widths)
+    except (OSError, ValueError) as error:  # an encoder's refusal: the picture's, not ours
+        if isinstance(error, ImageRefused):
+            raise
+        raise ImageRefused(
+            gettext("This picture could not be converted to the sizes pages need.")
+        ) from error
+
+
+def _made(data: bytes, found: Probe, widths: Iterable[int]) -> list[Variant]:
     with Image.open(io.BytesIO(data), formats=[found.format]) as image:
         frames, durations = _upright_frames(image, found)
         full_width, full_height = frames[0].size  # upright: a quarter turn swaps the sides

@@ -13,12 +13,14 @@ from flaskr.auth.tables import user
 from flaskr.blog.tables import post
 from flaskr.db import connection
 from flaskr.media.tables import media, media_file, media_use
-from flaskr.trash.tables import post_trash
 
 
-def find_media(media_id: int) -> RowMapping | None:
-    """One upload, or None."""
-    return connection().execute(sa.select(media).where(media.c.id == media_id)).mappings().first()
+def find_media(media_id: int, *, for_update: bool = False) -> RowMapping | None:
+    """One upload, or None; for_update locks it until the transaction ends."""
+    query = sa.select(media).where(media.c.id == media_id)
+    if for_update:
+        query = query.with_for_update()
+    return connection().execute(query).mappings().first()
 
 
 def find_by_key(key: str) -> RowMapping | None:
@@ -120,12 +122,6 @@ def all_file_names() -> set[str]:
     return set(connection().execute(sa.select(media_file.c.name)).scalars())
 
 
-def is_used(media_id: int) -> bool:
-    """True while a post shows the upload."""
-    query = sa.select(media_use.c.post_id).where(media_use.c.media_id == media_id).limit(1)
-    return connection().execute(query).first() is not None
-
-
 def delete_media(media_id: int) -> None:
     """Forget an upload and its files' rows (the files themselves are the store's)."""
     conn = connection()
@@ -133,12 +129,12 @@ def delete_media(media_id: int) -> None:
     conn.execute(sa.delete(media).where(media.c.id == media_id))
 
 
-def ids_for_keys(keys: Iterable[str]) -> list[int]:
-    """The uploads Markdown names by these keys (unknown keys are left out)."""
+def ids_for_keys(keys: Iterable[str], *, owner_id: int) -> list[int]:
+    """One account's uploads that Markdown names by these keys (others are left out)."""
     wanted = sorted(set(keys))
     if not wanted:
         return []
-    query = sa.select(media.c.id).where(media.c.key.in_(wanted))
+    query = sa.select(media.c.id).where(media.c.key.in_(wanted), media.c.owner_id == owner_id)
     return list(connection().execute(query).scalars())
 
 
@@ -178,16 +174,6 @@ def decorative_keys(keys: Iterable[str]) -> set[str]:
         return set()
     query = sa.select(media.c.key).where(media.c.key.in_(wanted), media.c.decorative)
     return set(connection().execute(query).scalars())
-
-
-def trashed_showing(key: str) -> list[RowMapping]:
-    """Posts in the trash whose text shows the upload with this key (id, title)."""
-    query = (
-        sa.select(post_trash.c.post_id.label("id"), post_trash.c.title)
-        .where(post_trash.c.content.contains(f"/media/{key}", autoescape=True))
-        .order_by(post_trash.c.post_id)
-    )
-    return list(connection().execute(query).mappings())
 
 
 def replace_files(media_id: int, values: dict[str, Any], files: Iterable[dict[str, Any]]) -> None:

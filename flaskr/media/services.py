@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -10,18 +9,19 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app
 from flask_babel import gettext
 
+from flaskr import markup
 from flaskr.db import transaction, utcnow
 from flaskr.media import pictures, pipeline, queries
 from flaskr.media.names import Key, new_token, parse_key
 from flaskr.media.storage import StorageError, Store
 from flaskr.media.tables import ALT_MAX
+from flaskr.trash import queries as trash_queries
 from flaskr.validation import ValidationError, require_text
 
 #: Where Markdown names an upload: /media/KEY (a path, or a full URL on this site).
-_KEY_IN_TEXT = re.compile(r"/media/([A-Za-z0-9_-]{22}-[0-9]{1,6}x[0-9]{1,6}\.[a-z]{3,4})\b")
 
 
 class LimitReached(ValidationError):
@@ -107,19 +107,21 @@ def replace(media_id: int, data: bytes, *, by: int) -> dict[str, Any]:
     row = queries.find_media(media_id)
     if row is None:
         raise ValidationError(gettext("That picture no longer exists."))
-    if queries.trashed_showing(row["key"]):
-        raise ValidationError(
-            gettext(
-                "A post in the trash shows this picture. Restore it or delete it for good, "
-                "then replace the picture."
-            )
-        )
+    _refuse_while_trashed(row)
     stored = _store_files(row["owner_id"], data, freed=row["bytes"])
     # Imported here: the blog's services record which pictures posts show (this module).
     from flaskr.blog import services as blog_services
 
     try:
         with transaction():
+            # Locked, then checked again: a replace or delete that finished meanwhile
+            # changed what the posts show.
+            current = queries.find_media(media_id, for_update=True)
+            if current is None or current["key"] != row["key"]:
+                raise ValidationError(
+                    gettext("The picture was changed meanwhile. Look again, then replace it.")
+                )
+            _refuse_while_trashed(current)
             before = queries.file_names(media_id)
             queries.replace_files(media_id, stored.values, stored.rows)
             for post_id in queries.post_ids_using(media_id):
@@ -131,6 +133,16 @@ def replace(media_id: int, data: bytes, *, by: int) -> dict[str, Any]:
         raise
     _remove((file["name"], file["public"]) for file in before)
     return {**row, **stored.values}
+
+
+def _refuse_while_trashed(row: Any) -> None:
+    if trash_queries.trashed_showing(row["owner_id"], f"/media/{row['key']}"):
+        raise ValidationError(
+            gettext(
+                "A post in the trash shows this picture. Restore it or delete it for good, "
+                "then replace the picture."
+            )
+        )
 
 
 @dataclass
@@ -233,29 +245,26 @@ def _remove(names: Iterable[tuple[str, bool]]) -> None:
 
 
 def delete(media_id: int) -> None:
-    """Delete an upload and its files; InUse (with the posts) while a post shows it,
-    or a post in the trash (restoring it would show a picture that is gone)."""
+    """Delete an upload and its files; InUse (with the posts) while one of its owner's
+    posts shows it, or one in the trash (restoring it would show a picture that is gone)."""
     with transaction():
-        row = queries.find_media(media_id)
+        row = queries.find_media(media_id, for_update=True)  # one delete or replace at a time
         if row is None:
             return
-        showing = queries.posts_using([media_id])[media_id] if queries.is_used(media_id) else []
-        showing += queries.trashed_showing(row["key"])
+        showing = queries.posts_using([media_id])[media_id]
+        showing += trash_queries.trashed_showing(row["owner_id"], f"/media/{row['key']}")
         if showing:
             raise InUse(posts=showing)
         files = queries.file_names(media_id)
         queries.delete_media(media_id)
-    _remove((row["name"], row["public"]) for row in files)
+    _remove((file["name"], file["public"]) for file in files)
 
 
-def delete_unused(*texts: str) -> int:
-    """Delete the uploads these texts (posts gone for good) showed that nothing else
-    shows any more; how many went."""
-    keys: set[str] = set()
-    for text in texts:
-        keys |= keys_in(text)
+def delete_unused(author_id: int, *texts: str) -> int:
+    """Delete the uploads of `author_id` these texts (their posts, gone for good) showed
+    that nothing else shows any more; how many went. Others' pictures are never touched."""
     deleted = 0
-    for media_id in queries.ids_for_keys(keys):
+    for media_id in queries.ids_for_keys(keys_in(*texts), owner_id=author_id):
         try:
             delete(media_id)
         except InUse:
@@ -289,8 +298,9 @@ def clean_cover(text: str) -> str | None:
     ).strip()
     if not text:
         return None
-    found = _KEY_IN_TEXT.search(text)
-    key = found[1] if found else text
+    written = markup.images(text)  # ![alt](address): as the page would read it
+    address = written[0].src if written else text
+    key = urlsplit(address).path.removeprefix("/media/")
     row = queries.find_by_key(key) if parse_key(key) else None
     if row is None:
         raise ValidationError(
@@ -299,67 +309,65 @@ def clean_cover(text: str) -> str | None:
                 "on your pictures page."
             )
         )
-    written = _PICTURE.match(text)
-    return picture_markdown(key, (written[1].strip() if written else "") or row["alt"])
+    return picture_markdown(key, (written[0].alt.strip() if written else "") or row["alt"])
 
 
 def picture_markdown(key: str, alt: str) -> str:
-    """The Markdown that shows an upload, with its description (brackets escaped, so
-    the description cannot end the Markdown early)."""
-    escaped = alt.replace("[", "\\[").replace("]", "\\]")
+    """The Markdown that shows an upload, with its description (backslashes and
+    brackets escaped, so the description cannot end the Markdown early)."""
+    escaped = alt.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
     return f"![{escaped}](/media/{key})"
 
 
-def keys_in(text: str) -> set[str]:
-    """The uploads a post's Markdown shows, by key."""
-    return {key for key in _KEY_IN_TEXT.findall(text or "") if parse_key(key) is not None}
-
-
-#: A picture in Markdown: ![alt](address ...); enough to give the author hints.
-_PICTURE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)")
+def keys_in(*texts: str) -> set[str]:
+    """The uploads these Markdown texts show, by key (read as the pages read them)."""
+    keys = set()
+    for text in texts:
+        try:
+            found = markup.images(text)
+        except markup.TooComplexError:
+            continue  # stored past the budget: shown as plain text, so no picture
+        for image in found:
+            key = urlsplit(image.src).path.removeprefix("/media/")
+            if image.kind == "own-file" and parse_key(key) is not None:
+                keys.add(key)
+    return keys
 
 
 def picture_hints(text: str) -> list[str]:
     """What the editor tells an author about the pictures in their Markdown: one
     without a description (unless uploaded as decorative), one from another site."""
-    found = _PICTURE.findall(text or "")
-    if not found:
-        return []
-    decorative = queries.decorative_keys(
-        {key for _, src in found for key in _KEY_IN_TEXT.findall(src)}
-    )
+    found = markup.images(text)
+    decorative = queries.decorative_keys(keys_in(text)) if found else set()
     hints = []
-    for alt, src in found:
-        host = urlsplit(src).hostname if "//" in src else None
-        if host and host != urlsplit(f"//{_request_host()}").hostname:
+    for image in found:
+        if image.kind == "foreign":
             hints.append(
                 gettext(
                     "%(address)s is on another site: readers will see a link, not the "
                     "picture. Upload it instead.",
-                    address=src,
+                    address=image.src,
                 )
             )
-        elif not alt.strip() and not any(key in decorative for key in _KEY_IN_TEXT.findall(src)):
+        elif (
+            not image.alt.strip()
+            and urlsplit(image.src).path.removeprefix("/media/") not in decorative
+        ):
             hints.append(
                 gettext(
                     "The picture %(address)s has no description: write what it shows "
                     "between the square brackets.",
-                    address=src,
+                    address=image.src,
                 )
             )
     return hints
 
 
-def _request_host() -> str:
-    return request.host if has_request_context() else ""
-
-
-def record_uses(post_id: int, *texts: str) -> None:
-    """Record which uploads a post shows (inside the transaction saving it)."""
-    keys: set[str] = set()
-    for text in texts:
-        keys |= keys_in(text)
-    queries.set_uses(post_id, queries.ids_for_keys(keys))
+def record_uses(post_id: int, author_id: int, *texts: str) -> None:
+    """Record which of its author's uploads a post shows (inside the transaction saving
+    it). Another account's picture may be shown, but never counts as theirs in use:
+    no post of someone else's keeps an owner from deleting or replacing a picture."""
+    queries.set_uses(post_id, queries.ids_for_keys(keys_in(*texts), owner_id=author_id))
 
 
 def init_app(app: Flask) -> None:

@@ -129,3 +129,16 @@ def purge_before(cutoff: datetime) -> list[str]:
     """Remove every trashed post deleted before cutoff; the content of each that went."""
     query = sa.delete(post_trash).where(post_trash.c.deleted_at < cutoff)
     return list(connection().execute(query.returning(post_trash.c.content)).scalars())
+
+
+def trashed_showing(author_id: int, address: str) -> list[RowMapping]:
+    """An author's posts in the trash whose saved content holds this address (id, title)."""
+    query = (
+        sa.select(post_trash.c.post_id.label("id"), post_trash.c.title)
+        .where(
+            post_trash.c.author_id == author_id,
+            post_trash.c.content.contains(address, autoescape=True),
+        )
+        .order_by(post_trash.c.post_id)
+    )
+    return list(connection().execute(query).mappings())

@@ -42,10 +42,9 @@ def move_to_trash(post_id: int) -> bool:
 
 def _forget_pictures(contents: list[str]) -> None:
     """Delete the pictures posts gone for good showed, where nothing else shows them."""
-    posts = [json.loads(content)["post"] for content in contents]
-    bodies = [post["body"] + (post.get("cover") or "") for post in posts]
-    if bodies:
-        media_services.delete_unused(*bodies)
+    for content in contents:
+        post = json.loads(content)["post"]
+        media_services.delete_unused(post["author_id"], post["body"], post.get("cover") or "")
 
 
 def find(post_id: int):  # noqa: ANN201 - a row mapping or None
@@ -63,7 +62,9 @@ def restore(post_id: int) -> bool:
         tag_services.set_tags(restored_id, tags)
         # The pictures it shows are in use again (deleting them was refused no longer).
         restored = json.loads(trashed["content"])["post"]
-        media_services.record_uses(restored_id, restored["body"], restored.get("cover") or "")
+        media_services.record_uses(
+            restored_id, trashed["author_id"], restored["body"], restored.get("cover") or ""
+        )
         queries.delete_trashed(post_id)  # its content is the post again
     return True
 
