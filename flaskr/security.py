@@ -18,6 +18,7 @@ from flask import (
     g,
     has_request_context,
     request,
+    session,
 )
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_babel import gettext
@@ -75,7 +76,11 @@ class UnsizedBodyLimit:
         self.larger = [] if larger is None else larger
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        larger = _body_limit(self.larger, environ.get("PATH_INFO", ""))
+        larger = None
+        cookie = f"{self.config.get('SESSION_COOKIE_NAME', 'session')}="
+        if self.larger and cookie in environ.get("HTTP_COOKIE", ""):
+            # Only someone who seems signed in (the view checks it) may send more.
+            larger = _body_limit(self.larger, environ.get("PATH_INFO", ""))
         limit = larger or self.config["MAX_CONTENT_LENGTH"]
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         unsized = not environ.get("CONTENT_LENGTH") and environ["REQUEST_METHOD"] in _BODY_METHODS
@@ -106,17 +111,22 @@ def _body_limit(larger: list[tuple[re.Pattern[str], int]], path: str) -> int | N
 def _larger_body_limit(_endpoint: str | None, _values: dict[str, Any] | None) -> None:
     # URL value preprocessors run before every before_request function: the CSRF
     # check reads the form, and must read it with this path's limit.
-    if request.method not in _BODY_METHODS:
-        return  # no body to read (every page view)
+    if request.method not in _BODY_METHODS or not session.get("user_id"):
+        return  # no body to read (every page view), or nobody signed in to send one
     larger = _body_limit(current_app.extensions.get("flaskr.body_limits", []), request.path)
     if larger:
         request.max_content_length = larger
 
 
-def allow_images_from(app: Flask, origin: str) -> None:
-    """Let pages load pictures from one other origin (an object store): the CSP's
-    img-src names it, and nothing else."""
-    csp = f"{CSP}; img-src 'self' {origin}"
+def allow_images_from(app: Flask, source: str) -> None:
+    """Let pages load pictures from one other place (an object store's folder, such as
+    https://cdn.example/public/): the CSP's img-src names it, and nothing else."""
+    if not re.fullmatch(
+        r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~%!$&()*+=:@/-]*)?", source
+    ):
+        # Anything else (a space, ; or a quote) would change the policy itself.
+        raise ValueError(f"not an address a Content-Security-Policy can name: {source!r}")
+    csp = f"{CSP}; img-src 'self' {source}"
     app.extensions["flaskr.default_headers"] = tuple(
         (name, csp if name == "Content-Security-Policy" else value)
         for name, value in DEFAULT_HEADERS

@@ -11,6 +11,7 @@ import re
 import struct
 import time
 import zlib
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from s3server import (  # noqa: F401 - the *_fixture functions are the fixtures 
     s3_store_fixture,
 )
 
+from flaskr.db import utcnow
 from flaskr.media import queries, services
 from flaskr.media.storage import StorageError, StorageFull
 from flaskr.media.tables import media, media_file, media_use
@@ -631,7 +633,8 @@ def test_without_a_trash_deleting_a_post_deletes_its_unused_pictures(app, author
 def test_pages_may_load_pictures_from_the_object_store_and_nowhere_else(client, store_settings):
     csp = client.get("/").headers["Content-Security-Policy"]
     if store_settings:
-        assert csp.endswith(f"; img-src 'self' {store_settings['MEDIA_S3_ENDPOINT_URL']}")
+        bucket = f"{store_settings['MEDIA_S3_ENDPOINT_URL']}/{store_settings['MEDIA_S3_BUCKET']}"
+        assert csp.endswith(f"; img-src 'self' {bucket}/public/")  # not the whole host
     else:
         assert "img-src" not in csp  # default-src 'self': this site only
     assert "default-src 'self'" in csp
@@ -768,3 +771,147 @@ def test_a_picture_a_trashed_post_shows_is_not_replaced(app, author):
     assert response.status_code == 400
     assert "A post in the trash shows this picture" in response.get_data(as_text=True)
     assert rows(app)[0]["key"] == old["key"]
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["https://cdn.example/x; script-src *", "https://a b.example/", "javascript:x", "'self'"],
+)
+def test_an_address_that_would_change_the_policy_is_refused_at_start(app, source):
+    from flaskr import security
+
+    with pytest.raises(ValueError, match="Content-Security-Policy"):
+        security.allow_images_from(app, source)
+
+
+def test_only_a_signed_in_request_may_send_a_body_past_max_content_length(app, client):
+    # Anyone else gets the site-wide limit at once: no 20 MB is read for a visitor.
+    big = picture("PNG", (900, 900), compress_level=0)
+    assert len(big) > app.config["MAX_CONTENT_LENGTH"]
+    response = upload(client, big, filename="big.png")
+    assert response.status_code == 413
+
+
+# --- whose pictures a post may hold on to ---------------------------------------------
+
+
+def _login(client: FlaskClient, name: str, password: str = "a long enough pw") -> None:
+    client.post("/auth/logout")
+    assert (
+        client.post("/auth/login", data={"username": name, "password": password}).status_code == 302
+    )
+
+
+def test_another_authors_post_never_holds_or_takes_ones_picture(app, author, make_user):
+    alices = upload(author, picture(), json=True).json  # "test" is alice here
+    make_user("bob", role="author")
+    _login(author, "bob")
+    author.post("/create", data={"title": "Bob's", "body": alices["markdown"]})
+    assert rows(app, media_use) == []  # shown, but not hers in use
+    _trash(author, 1)
+    author.post("/me/trash/1/delete")  # gone for good: her picture is not his to take
+    assert [r["id"] for r in rows(app)] == [alices["id"]]
+    # And while his post shows it, she still decides: she may delete it.
+    _login(author, "bob")
+    author.post("/create", data={"title": "Bob's again", "body": alices["markdown"]})
+    _login(author, "test", "test")
+    assert author.post(f"/media/{alices['id']}/delete").status_code == 302
+    assert rows(app) == []
+
+
+def test_a_picture_written_with_escapes_is_still_in_use(app, author):
+    shown = upload(author, picture(), json=True).json
+    escaped = shown["markdown"].replace(".jpg)", "&#46;jpg)").replace("-", "\\-", 1)
+    author.post("/create", data={"title": "Escaped", "body": escaped})
+    page = _post_page(author, 1)
+    assert "srcset=" in page  # the page shows it...
+    assert [(u["media_id"], u["post_id"]) for u in rows(app, media_use)] == [(shown["id"], 1)]
+
+
+def test_a_description_ending_in_a_backslash_still_shows_the_picture(app, author):
+    shown = upload(author, picture(), alt="a path C:\\photos\\", json=True).json
+    author.post("/create", data={"title": "Slash", "body": shown["markdown"]})
+    assert 'alt="a path C:\\photos\\"' in _post_page(author, 1)
+
+
+def test_the_preview_says_which_pictures_lack_a_description_or_are_elsewhere(app, author):
+    described = upload(author, picture(), json=True).json
+    bare = upload(author, picture(), alt="ignored", json=True).json
+    decorative = upload(author, picture(), alt="", decorative=True, json=True).json
+    body = "\n\n".join(
+        [
+            described["markdown"],
+            f"![](/media/{bare['key']})",
+            decorative["markdown"],
+            "![a cat](https://cats.example/cat.png)",
+        ]
+    )
+    preview = author.post("/preview", data={"body": body}).get_data(as_text=True)
+    hints = re.findall(r'<p class="picture-hint" role="note">(.*?)</p>', preview)
+    assert hints == [
+        f"The picture /media/{bare['key']} has no description: write what it shows "
+        "between the square brackets.",
+        "https://cats.example/cat.png is on another site: readers will see a link, "
+        "not the picture. Upload it instead.",
+    ]
+
+
+def test_a_preview_of_pathological_brackets_is_refused_quickly(author):
+    started = time.perf_counter()
+    response = author.post("/preview", data={"body": "![" * 50_000})
+    assert response.status_code == 400
+    assert time.perf_counter() - started < 3
+
+
+def test_an_admin_giving_away_an_accounts_posts_gives_its_pictures_too(app, author, make_user):
+    shown = upload(author, picture(), json=True).json
+    author.post("/create", data={"title": "Kept", "body": shown["markdown"]})
+    make_user("ada", role="admin")
+    make_user("heir", role="author")
+    _login(author, "ada")
+    response = author.post("/admin/users/1/delete", data={"posts": "reassign", "heir": "heir"})
+    assert response.status_code == 302
+    (row,) = rows(app)
+    assert row["owner_id"] == 3 and len(stored(app)) == 7
+
+
+def test_the_trash_emptied_after_trash_days_takes_its_pictures(app, author):
+    shown = upload(author, picture(), json=True).json
+    author.post("/create", data={"title": "Old", "body": shown["markdown"]})
+    _trash(author, 1)
+    with app.app_context():
+        from flaskr.db import transaction
+        from flaskr.trash import services as trash
+        from flaskr.trash.tables import post_trash
+
+        with transaction() as conn:
+            conn.execute(sa.update(post_trash).values(deleted_at=utcnow() - timedelta(days=31)))
+        assert trash.purge_expired() == 1
+    assert rows(app) == [] and stored(app) == set()
+
+
+def test_a_replacement_by_an_admin_is_saved_in_the_posts_by_the_admin(app, author, make_user):
+    old = upload(author, picture(), json=True).json
+    author.post("/create", data={"title": "One", "body": old["markdown"]})
+    ada = make_user("ada", role="admin")
+    _login(author, "ada")
+    assert replace(author, old["id"], picture("PNG", (300, 200))).status_code == 302
+    with app.app_context():
+        from flaskr.blog import queries as blog_queries
+
+        assert blog_queries.find_post(1)["saved_by"] == ada
+
+
+def test_a_rebuild_that_cannot_remake_one_picture_goes_on_and_says_so(app, author, make_app):
+    large = upload(author, picture(size=(1200, 600)), json=True).json
+    upload(author, picture(size=(100, 100)))
+    author.post("/create", data={"title": "Pics", "body": large["markdown"]})
+    before = {f["name"] for f in rows(app, media_file) if f["media_id"] == large["id"]}
+    rebuilt = make_app(MEDIA_MAX_PIXELS=100_000, MEDIA_WIDTHS=(50,))
+    result = rebuilt.test_cli_runner().invoke(args=["media", "rebuild"])
+    assert result.exit_code == 1
+    assert f"Picture {large['id']}: This picture is 1200 x 600 pixels" in result.output
+    assert "Rebuilt 1 pictures." in result.output
+    # The one not remade keeps every file; the post's page still finds them.
+    assert before <= stored(app)
+    assert " 960w" in _post_page(rebuilt.test_client(), 1)

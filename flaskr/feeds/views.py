@@ -21,7 +21,7 @@ from flaskr.db.prepared import Row
 from flaskr.feeds.formats import MIMETYPES, WRITERS, Entry, Feed, Picture
 from flaskr.i18n import speaking
 from flaskr.links import link
-from flaskr.media.pipeline import FORMATS
+from flaskr.media.pipeline import MIME_TYPES
 from flaskr.pagecache import cached_page
 from flaskr.policy import public
 from flaskr.tags import queries as tag_queries
@@ -166,10 +166,6 @@ def _feed(
     return response
 
 
-#: A picture file's MIME type by its extension.
-_PICTURE_TYPES = {ext: mime for mime, ext in FORMATS.values()}
-
-
 def _with_cover(post: dict[str, Any]) -> str:
     """The post's HTML with its cover picture first, as its page shows it."""
     if not post["cover"]:
@@ -183,7 +179,7 @@ def _picture(body_html: str, site: str) -> Picture | None:
     if found is None:
         return None
     url = found["src"] if "//" in found["src"] else site + found["src"]
-    kind = _PICTURE_TYPES.get(url.rsplit(".", 1)[-1], "application/octet-stream")
+    kind = MIME_TYPES.get(url.rsplit(".", 1)[-1], "application/octet-stream")
     return Picture(url, kind, found["alt"])
 
 

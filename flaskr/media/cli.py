@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from flask.cli import with_appcontext
 
@@ -22,20 +24,37 @@ def rebuild_command() -> None:
     from flaskr.blog import queries as blog_queries
     from flaskr.db import transaction
     from flaskr.media import queries, services
+    from flaskr.media.storage import StorageError
+    from flaskr.validation import ValidationError
 
     ids = queries.all_media_ids()
-    missing = 0
-    with click.progressbar(ids, label=f"Rebuilding {len(ids):,} pictures") as bar:
-        for media_id in bar:
-            if not services.rebuild(media_id):
-                missing += 1
-    with transaction():
-        blog_queries.forget_rendered()  # srcset lists the new widths
-    click.echo(f"Rebuilt {len(ids) - missing:,} pictures.")
+    missing, failed, unwanted = 0, 0, []
+    try:
+        with click.progressbar(ids, label=f"Rebuilding {len(ids):,} pictures") as bar:
+            for media_id in bar:
+                try:
+                    old = services.rebuild(media_id)
+                except (ValidationError, StorageError) as error:  # this one; the rest go on
+                    failed += 1
+                    click.echo(f"\nPicture {media_id}: {error}", err=True)
+                    continue
+                if old is None:
+                    missing += 1
+                else:
+                    unwanted += old
+    finally:
+        # Whatever was rebuilt, posts list it (their srcset named the old widths)...
+        with transaction():
+            blog_queries.forget_rendered()
+    services.remove_files(unwanted)  # ...before the widths no longer made go
+    click.echo(f"Rebuilt {len(ids) - missing - failed:,} pictures.")
     if missing:
         click.echo(
             f"{missing:,} had no original left in the store; see `flaskr media gc`.", err=True
         )
+    if failed:
+        click.echo(f"{failed:,} could not be remade (said above); they keep their files.", err=True)
+        sys.exit(1)
 
 
 @media_command.command("gc")

@@ -23,6 +23,9 @@ FORMATS = {
 }
 if features.check("avif"):  # Pillow 11.3+ wheels carry libavif
     FORMATS["AVIF"] = ("image/avif", "avif")
+#: Each format's file extension; each extension's MIME type.
+EXTENSIONS = {name: ext for name, (_, ext) in FORMATS.items()}
+MIME_TYPES = {ext: mime for mime, ext in FORMATS.values()}
 
 #: Formats that may move: their frames are all kept, in every width.
 ANIMATED = frozenset({"GIF", "WEBP"})

@@ -192,3 +192,27 @@ def post_ids_using(media_id: int) -> list[int]:
         .order_by(media_use.c.post_id)
     )
     return list(connection().execute(query).scalars())
+
+
+def public_files(media_ids: Iterable[int]) -> dict[int, list[tuple[int, str]]]:
+    """Each upload's public files: {media_id: [(width, Pillow format name)]}."""
+    ids = list(media_ids)
+    found: dict[int, list[tuple[int, str]]] = {media_id: [] for media_id in ids}
+    if not ids:
+        return found
+    query = sa.select(media_file.c.media_id, media_file.c.width, media_file.c.format).where(
+        media_file.c.media_id.in_(ids), media_file.c.public
+    )
+    for media_id, width, fmt in connection().execute(query):
+        found[media_id].append((width, fmt))
+    return found
+
+
+def public_files_by_key(key: str) -> list[tuple[int, str]]:
+    """The public files of the upload Markdown names by key: [(width, format name)]."""
+    query = (
+        sa.select(media_file.c.width, media_file.c.format)
+        .join(media, media.c.id == media_file.c.media_id)
+        .where(media.c.key == key, media_file.c.public)
+    )
+    return [(width, fmt) for width, fmt in connection().execute(query)]

@@ -52,6 +52,13 @@ def megabytes(size: int) -> str:
     return f"{size / 1e6:.3g}"
 
 
+def public_files(key: Key) -> pictures.Files:
+    """The files readers may fetch of the upload with this key: (width, extension)."""
+    return [
+        (width, pipeline.EXTENSIONS[fmt]) for width, fmt in queries.public_files_by_key(str(key))
+    ]
+
+
 def file_url(name: str) -> str:
     """Where browsers fetch a public file: the object store's address, or flaskr's own."""
     return store().public_url(name) or f"/media/{name}"
@@ -178,16 +185,7 @@ def _store_files(owner_id: int, data: bytes, *, freed: int = 0) -> _Stored:
                 "width": full.width,
                 "bytes": len(data),
             },
-        ] + [
-            {
-                "name": key.variant(v.width, pipeline.FORMATS[v.format][1]),
-                "public": True,
-                "format": v.format,
-                "width": v.width,
-                "bytes": len(v.data),
-            }
-            for v in made
-        ]
+        ] + _variant_rows(key, made)
         total = sum(row["bytes"] for row in rows)
         _check_quota(owner_id, total - freed)
         for row, variant in zip(rows[1:], made, strict=True):
@@ -380,53 +378,62 @@ def init_app(app: Flask) -> None:
     widths = tuple(app.config["MEDIA_WIDTHS"])
 
     def picture(src: str) -> dict[str, str] | None:
-        path = urlsplit(src).path
-        if not path.startswith("/media/"):
-            return None
-        return pictures.attributes(path.removeprefix("/media/"), widths, file_url)
+        # Asked when a post is rendered (its HTML is kept), never per page view.
+        key = parse_key(urlsplit(src).path.removeprefix("/media/"))
+        files = public_files(key) if key is not None else []
+        return pictures.attributes(key, files, widths, file_url) if key and files else None
 
     app.extensions["flaskr.pictures"] = picture
-    origin = opened.origin()
-    if origin:
-        security.allow_images_from(app, origin)
+    if opened.origin():
+        # The folder the public files are in, not the whole host: on a shared S3
+        # endpoint, no other bucket's pictures.
+        sample = opened.public_url(f"{new_token()}.png") or ""
+        security.allow_images_from(app, sample.rsplit("/", 1)[0] + "/")
     # The form around the file: its other fields and the multipart framing.
     security.allow_larger_body(
         app, r"/media/(?:[0-9]+/replace)?", app.config["MEDIA_MAX_BYTES"] + 64 * 1024
     )
 
 
-def rebuild(media_id: int) -> bool:
-    """Make an upload's widths again from its original, as MEDIA_WIDTHS now asks (files
-    no longer wanted are deleted after the rows say so); False if its original is gone."""
+def rebuild(media_id: int) -> list[tuple[str, bool]] | None:
+    """Make an upload's widths again from its original, as MEDIA_WIDTHS now asks; the
+    files no longer wanted, for remove_files() once posts no longer name them (None:
+    its original is gone). ImageRefused or StorageError when it cannot be remade."""
     row = queries.find_media(media_id)
     if row is None:
-        return False
+        return []
     key = parse_key(row["key"])
     assert key is not None  # noqa: S101 - every stored key was made by upload()  # nosec B101
     original = store().get(key.original(), public=False)
     if original is None:
-        return False
+        return None
     found = pipeline.probe(original, max_pixels=current_app.config["MEDIA_MAX_PIXELS"])
     made = pipeline.variants(original, found, current_app.config["MEDIA_WIDTHS"])
-    rows: list[dict[str, Any]] = []
-    for variant in made:
-        name = key.variant(variant.width, pipeline.FORMATS[variant.format][1])
-        store().put(name, variant.data, variant.mime, public=True)
-        rows.append(
-            {
-                "name": name,
-                "public": True,
-                "format": variant.format,
-                "width": variant.width,
-                "bytes": len(variant.data),
-            }
-        )
+    rows = _variant_rows(key, made)
+    for variant_row, variant in zip(rows, made, strict=True):
+        store().put(variant_row["name"], variant.data, variant.mime, public=True)
     wanted = {r["name"] for r in rows}
     with transaction():
+        current = queries.find_media(media_id, for_update=True)
+        if current is None or current["key"] != row["key"]:
+            return []  # replaced or deleted meanwhile: what was written is gc's
         before = queries.file_names(media_id)
         queries.replace_variants(media_id, rows, len(original) + sum(r["bytes"] for r in rows))
-    _remove((r["name"], True) for r in before if r["public"] and r["name"] not in wanted)
-    return True
+    return [(r["name"], True) for r in before if r["public"] and r["name"] not in wanted]
+
+
+def _variant_rows(key: Key, made: list[pipeline.Variant]) -> list[dict[str, Any]]:
+    """The media_file rows of an upload's public files."""
+    return [
+        {
+            "name": key.variant(v.width, pipeline.FORMATS[v.format][1]),
+            "public": True,
+            "format": v.format,
+            "width": v.width,
+            "bytes": len(v.data),
+        }
+        for v in made
+    ]
 
 
 def orphans() -> list[tuple[str, bool]]:

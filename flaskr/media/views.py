@@ -24,7 +24,7 @@ from flaskr.auth.views import login_required
 from flaskr.media import queries, services
 from flaskr.media.names import is_variant_name, parse_key
 from flaskr.media.pictures import fallback_name, smallest_name
-from flaskr.media.pipeline import FORMATS, accepted_names
+from flaskr.media.pipeline import EXTENSIONS, MIME_TYPES, accepted_names
 from flaskr.media.storage import StorageError, StorageFull
 from flaskr.paging import existing, make_page, page_number
 from flaskr.policy import authorize, can, public, require
@@ -33,7 +33,6 @@ from flaskr.validation import ValidationError
 
 bp = Blueprint("media", __name__, url_prefix="/media")
 
-_MIME = {ext: mime for mime, ext in FORMATS.values()}
 #: A year: variant names never change meaning (a new upload is a new name).
 _FOREVER = 365 * 24 * 3600
 #: How wide the library shows each picture (pixels).
@@ -45,11 +44,16 @@ def markdown_for(row: Any) -> str:
     return services.picture_markdown(row["key"], "" if row["decorative"] else row["alt"])
 
 
-def thumbnail(row: Any) -> str:
-    """The address of an upload's narrowest file (the library's small picture)."""
-    key = parse_key(row["key"])
-    assert key is not None  # noqa: S101 - stored keys are made by upload()  # nosec B101
-    return services.file_url(smallest_name(key, current_app.config["MEDIA_WIDTHS"]))
+def thumbnails(rows: list[Any]) -> dict[int, str]:
+    """The address of each upload's narrowest file (the library's small pictures)."""
+    files = queries.public_files(row["id"] for row in rows)
+    found = {}
+    for row in rows:
+        key = parse_key(row["key"])
+        own = [(width, EXTENSIONS[fmt]) for width, fmt in files[row["id"]]]
+        if key is not None and own:
+            found[row["id"]] = services.file_url(smallest_name(key, own))
+    return found
 
 
 def thumb_size(row: Any) -> tuple[int, int]:
@@ -82,7 +86,7 @@ def library():
         used=used,
         everyone=everyone,
         markdown_for=markdown_for,
-        thumbnail=thumbnail,
+        thumbnails=thumbnails(page.items),
         thumb_size=thumb_size,
         formats=accepted_names(),
         max_megabytes=services.megabytes(current_app.config["MEDIA_MAX_BYTES"]),
@@ -195,7 +199,7 @@ def file(name: str):
     if key is not None:  # the name Markdown uses: the picture at the width pages show
         if queries.find_by_key(name) is None:
             abort(404)
-        name = fallback_name(key, current_app.config["MEDIA_WIDTHS"])
+        name = fallback_name(key, services.public_files(key), current_app.config["MEDIA_WIDTHS"])
     if not is_variant_name(name):
         abort(404)
     found = queries.find_file(name)
@@ -209,7 +213,7 @@ def file(name: str):
         path = store.path(name, public=True)  # type: ignore[attr-defined]
         response = send_file(
             path,
-            mimetype=_MIME[name.rsplit(".", 1)[1]],
+            mimetype=MIME_TYPES[name.rsplit(".", 1)[1]],
             max_age=_FOREVER,
             conditional=True,
             etag=True,
