@@ -4,6 +4,7 @@ whose pictures a post may hold on to."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from media_client import (
@@ -20,7 +21,7 @@ from media_client import (
 )
 
 from flaskr.db import utcnow
-from flaskr.media import services
+from flaskr.media import queries, services
 from flaskr.media.tables import media_file, media_use
 
 # --- deleting ------------------------------------------------------------------
@@ -258,3 +259,26 @@ def test_a_rebuild_that_cannot_remake_one_picture_goes_on_and_says_so(app, autho
     # The one not remade keeps every file; the post's page still finds them.
     assert before <= stored(app)
     assert " 960w" in post_page(rebuilt.test_client(), 1)
+
+
+def test_a_replace_that_read_the_picture_before_another_replace_changes_nothing(
+    app, author, monkeypatch
+):
+    old = upload(author, picture(), json=True).json
+    author.post("/create", data={"title": "One", "body": old["markdown"]})
+    with app.app_context():
+        stale = queries.find_media(old["id"])  # read before the first replace lands
+    assert replace(author, old["id"], picture("PNG", (300, 200))).status_code == 302
+    after_first = stored(app)
+    real = queries.find_media
+
+    def stale_first(media_id: int, *, for_update: bool = False) -> Any:
+        return real(media_id, for_update=True) if for_update else stale
+
+    monkeypatch.setattr(queries, "find_media", stale_first)
+    response = replace(author, old["id"], picture("PNG", (200, 100)))
+    assert response.status_code == 400
+    assert "The picture was changed meanwhile" in response.get_data(as_text=True)
+    assert stored(app) == after_first  # the second one's files went again
+    assert "-300x200.png" in rows(app)[0]["key"]
+    assert 'width="300" height="200"' in post_page(author, 1)
