@@ -120,6 +120,8 @@ if (body && pictures) {
   };
   const alt = document.getElementById("picture-alt");
   const decorative = document.getElementById("picture-decorative");
+  const asCover = document.getElementById("picture-cover");
+  const cover = document.getElementById("cover");
   // Enter in the description must not save the post (the field is not the form's).
   alt.addEventListener("keydown", (event) => {
     if (event.key === "Enter") event.preventDefault();
@@ -142,7 +144,12 @@ if (body && pictures) {
       let answer = {};
       try { answer = JSON.parse(request.responseText); } catch { answer = {}; }
       if (request.status === 201) {
-        insert(answer.markdown);
+        if (asCover.checked) {
+          cover.value = answer.markdown;
+          asCover.checked = false;
+        } else {
+          insert(answer.markdown);
+        }
         say(pictures.dataset.done);
         alt.value = "";
         decorative.checked = false;

@@ -22,7 +22,7 @@ def _jpeg(size: tuple[int, int] = (1200, 800)) -> bytes:
 
 def _check_post_shows_it(page, title: str, alt: str) -> str:
     """On the post's page: the picture has loaded, with its description and widths."""
-    picture = page.locator("article img").first
+    picture = page.locator("article .body img").first
     expect(picture).to_have_attribute("alt", alt)
     expect(picture).to_have_attribute("srcset", re.compile(r"/media/\S+-480\.webp 480w, "))
     expect(picture).to_have_attribute("width", "1200")
@@ -68,10 +68,25 @@ def test_a_picture_dropped_into_the_editor_is_uploaded_and_shown(page, auth, eve
     )
     # The live preview shows it as readers will.
     expect(page.locator("#preview img")).to_have_attribute("alt", "A red square")
+    # A picture picked as the cover goes to the cover field, not the text.
+    tools = page.get_by_role("group", name="Add a picture")
+    tools.get_by_label("Description").fill("A wide cover")
+    tools.get_by_label("Make it the cover picture").check()
+    tools.get_by_label("Picture (or drop or paste one into the text)").set_input_files(
+        {"name": "cover.jpg", "mimeType": "image/jpeg", "buffer": _jpeg((1600, 600))}
+    )
+    expect(page.get_by_role("textbox", name="Cover picture")).to_have_value(
+        re.compile(r"^!\[A wide cover\]\(/media/[\w-]+-1600x600\.jpg\)$")
+    )
+    expect(page.get_by_label("Body")).not_to_have_value(re.compile("A wide cover"))
     page.get_by_role("button", name="Publish", exact=True).click()
     page.wait_for_url(re.compile(r"/\d+/dropped-picture-"))
-    src = _check_post_shows_it(page, title, "A red square")
-    _check_feed_names_it(page, live_server.url, src, "A red square")
+    expect(page.locator("figure.cover img")).to_have_attribute("alt", "A wide cover")
+    _check_post_shows_it(page, title, "A red square")
+    # The feed names the cover beside the content, which keeps both descriptions.
+    cover_src = page.locator("figure.cover img").get_attribute("src") or ""
+    _check_feed_names_it(page, live_server.url, cover_src, "A wide cover")
+    assert 'alt="A red square"' in page.request.get("/feed.atom").text()
     assert not events.errors
 
 
