@@ -21,8 +21,6 @@ from flaskr.media.tables import ALT_MAX
 from flaskr.trash import queries as trash_queries
 from flaskr.validation import ValidationError, require_text
 
-#: Where Markdown names an upload: /media/KEY (a path, or a full URL on this site).
-
 
 class LimitReached(ValidationError):
     """An upload past the account's hourly count or storage quota."""
@@ -426,7 +424,7 @@ def _variant_rows(key: Key, made: list[pipeline.Variant]) -> list[dict[str, Any]
     """The media_file rows of an upload's public files."""
     return [
         {
-            "name": key.variant(v.width, pipeline.FORMATS[v.format][1]),
+            "name": key.variant(v.width, pipeline.EXTENSIONS[v.format]),
             "public": True,
             "format": v.format,
             "width": v.width,
