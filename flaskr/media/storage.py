@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import re
 import secrets
@@ -289,9 +290,6 @@ def _service_errors(doing: str) -> Iterator[None]:
 
 def s3_client(config: Mapping[str, Any]) -> Any:
     """A boto3 S3 client for the MEDIA_S3_* settings, quick to give up when S3 is down."""
-    import boto3  # type: ignore[import-untyped]
-    from botocore.config import Config  # type: ignore[import-untyped]
-
     endpoint = config.get("MEDIA_S3_ENDPOINT_URL") or None
     key_id = config.get("MEDIA_S3_ACCESS_KEY_ID") or None
     secret = config.get("MEDIA_S3_SECRET_ACCESS_KEY") or None
@@ -299,6 +297,18 @@ def s3_client(config: Mapping[str, Any]) -> Any:
         raise ValueError(
             "MEDIA_S3_ACCESS_KEY_ID and MEDIA_S3_SECRET_ACCESS_KEY are set together or not at all"
         )
+    return _client(endpoint, config.get("MEDIA_S3_REGION") or None, key_id, secret)
+
+
+@functools.lru_cache(maxsize=8)
+def _client(
+    endpoint: str | None, region: str | None, key_id: str | None, secret: str | None
+) -> Any:
+    # One per process and settings: making one reads boto3's service models (about
+    # 0.1-0.3 s), and a client may be shared by threads (a session may not).
+    import boto3  # type: ignore[import-untyped]
+    from botocore.config import Config  # type: ignore[import-untyped]
+
     settings = Config(
         connect_timeout=S3_CONNECT_TIMEOUT,
         read_timeout=S3_READ_TIMEOUT,
@@ -308,7 +318,7 @@ def s3_client(config: Mapping[str, Any]) -> Any:
     return boto3.session.Session().client(
         "s3",
         endpoint_url=endpoint,
-        region_name=config.get("MEDIA_S3_REGION") or None,
+        region_name=region,
         aws_access_key_id=key_id,
         aws_secret_access_key=secret,
         config=settings,
