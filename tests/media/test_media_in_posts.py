@@ -4,7 +4,6 @@ feeds, and the editor's hints."""
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from media_client import (
@@ -203,8 +202,9 @@ def test_the_preview_says_which_pictures_lack_a_description_or_are_elsewhere(app
     ]
 
 
-def test_a_preview_of_pathological_brackets_is_refused_quickly(author):
-    started = time.perf_counter()
+def test_a_preview_of_pathological_brackets_is_refused_by_the_render_budget(author):
+    # The hints read pictures with the renderer's parser, inside its step budget
+    # (bench/render_cost.py measures what that costs), not with a regular expression.
     response = author.post("/preview", data={"body": "![" * 50_000})
     assert response.status_code == 400
-    assert time.perf_counter() - started < 3
+    assert "too much formatting" in response.get_data(as_text=True)
