@@ -147,14 +147,15 @@ def _feed(
             author=p["username"],
             published=p["published_at"],
             updated=_entry_updated(p),
-            content_html=markup.absolute_file_urls(_with_cover(p), site) if full else None,
+            content_html=markup.absolute_file_urls(html, site) if full else None,
             summary=p["summary"] or "",
             tags=p["tags"],
             # Only a language other than the feed's needs saying.
             language=p["language"] if p["language"] != config["LANGUAGE"] else None,
-            image=_picture(_with_cover(p), site),
+            image=_picture(html, site),
         )
-        for p in posts
+        # The cover is rendered once per entry, for its content and its picture.
+        for p, html in ((p, _with_cover(p)) for p in posts)
     ]
     # Built, not request.base_url: that keeps characters such as < and " that a URI may not hold.
     # (A view always has an endpoint: str() only tells the type checker so.)
