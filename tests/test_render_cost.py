@@ -50,6 +50,7 @@ _PARAGRAPH = (
 ORDINARY_POST = ("# Title\n\n" + _PARAGRAPH * 600 + "[^1]: The note.\n")[:100_000]
 
 
+@pytest.mark.db_independent
 @pytest.mark.parametrize("source", PATHOLOGICAL.values(), ids=PATHOLOGICAL)
 def test_pathological_markdown_renders_or_is_refused_never_an_error(source):
     try:
@@ -59,6 +60,7 @@ def test_pathological_markdown_renders_or_is_refused_never_an_error(source):
     assert isinstance(html, str)
 
 
+@pytest.mark.db_independent
 @pytest.mark.parametrize("name", COSTLY_BEFORE)
 def test_shapes_that_cost_seconds_are_refused_by_the_step_budget(name):
     with pytest.raises(markup.TooComplexError):

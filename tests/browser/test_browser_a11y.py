@@ -91,13 +91,13 @@ class Checker:
             self.page.screenshot(path=str(ARTIFACTS / f"a11y-{name}-{width}-{theme}.png"))
 
 
-@pytest.mark.pages_only
 def _png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (300, 200), (20, 60, 200)).save(out, "PNG")
     return out.getvalue()
 
 
+@pytest.mark.db_independent
 def test_every_page_type_passes_axe(page, auth, axe_source, live_server):
     # One journey; each page is checked in every variant where it stands.
     checker = Checker(page, axe_source)
@@ -195,7 +195,7 @@ def _mailed_path(message) -> str:
     return match.group(1)
 
 
-@pytest.mark.pages_only
+@pytest.mark.db_independent
 def test_every_account_page_passes_axe(page, auth, axe_source, smtp_inbox):
     # The pages behind a mailed link or a second factor, in one journey.
     import pyotp
@@ -233,7 +233,7 @@ def test_every_account_page_passes_axe(page, auth, axe_source, smtp_inbox):
     assert not checker.found, "\n".join(checker.found)
 
 
-@pytest.mark.pages_only
+@pytest.mark.db_independent
 @pytest.mark.parametrize(("system", "chosen"), [("light", "dark"), ("dark", "light")])
 def test_a_theme_chosen_in_the_footer_passes_axe_whatever_the_device_says(
     page, auth, axe_source, system, chosen
@@ -259,6 +259,7 @@ def test_a_theme_chosen_in_the_footer_passes_axe_whatever_the_device_says(
     assert not found, "\n".join(found)
 
 
+@pytest.mark.db_independent
 def test_the_plain_error_page_passes_axe(page, axe_source, make_plain_error_page, variant):
     # Shown without the layout (an untrusted Host, an outage): its own markup.
     show_as(page, variant)
@@ -279,6 +280,7 @@ def make_plain_error_page(tmp_path) -> str:
     return response.get_data(as_text=True)
 
 
+@pytest.mark.db_independent
 def test_axe_finds_what_it_should(page, axe_source):
     # A page with known faults: the checks above can fail.
     page.set_content('<html><body><img src="x.png"><input></body></html>')

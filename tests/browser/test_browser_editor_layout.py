@@ -7,6 +7,9 @@ import pytest
 from livesite import ARTIFACTS
 from playwright.sync_api import expect
 
+# Layout is the browser's and the stylesheet's: CI runs it once, on SQLite.
+pytestmark = pytest.mark.db_independent
+
 WIDTHS = {"phone": (390, 844), "desktop": (1280, 800)}
 CASES = [(device, script) for device in sorted(WIDTHS) for script in ("js", "nojs")]
 

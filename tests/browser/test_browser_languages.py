@@ -14,6 +14,9 @@ from livesite import ARTIFACTS
 from playwright.sync_api import expect
 from test_browser_a11y import WIDTHS, axe_source, violations  # noqa: F401 - a fixture
 
+# Which language a page speaks is no database's doing: CI runs this once, on SQLite.
+pytestmark = pytest.mark.db_independent
+
 
 @pytest.fixture(params=sorted(WIDTHS))
 def width(request) -> str:
