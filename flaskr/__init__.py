@@ -72,6 +72,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         cli,
         feeds,
         history,
+        likes,
         media,
         search,
         sitemap,
@@ -85,6 +86,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in (
         auth.bp,
         blog.bp,
+        likes.bp,
         history.bp,
         tags.bp,
         users.bp,

@@ -14,7 +14,7 @@ row in hand and `public_posts()` for SQL. They are defined side by side and a
 test holds them equal.
 
 **Roles.** Each account has one role, and each role may do what the one
-before it may, and more: a *reader* signs in (and will comment and like),
+before it may, and more: a *reader* signs in and likes posts (and will comment),
 an *author* also writes and edits their own posts, an *editor* also edits
 and deletes anyone's, an *admin* also runs the site. `can()` reads the role
 and nothing else does.
@@ -65,6 +65,7 @@ ACTIONS = frozenset(
         "media:upload",  # upload pictures (and see one's own media library)
         "media:manage",  # delete an upload: its owner's, or any for an admin
         "media:everyone",  # the media library of every account's uploads
+        "post:like",  # like a post (or take the like back): anyone signed in, a post readers see
     }
 )
 
@@ -135,6 +136,9 @@ def can(user: User | None, action: str, resource: Record | None = None) -> bool:
         return resource is not None and (
             post_is_public(resource) or _owns(user, resource) or is_at_least(user, "editor")
         )
+    if action == "post:like":
+        # Only what every reader sees: a draft or a scheduled post has no readers yet.
+        return user is not None and resource is not None and post_is_public(resource)
     if action == "post:create":
         return is_at_least(user, "author")
     if action == "site:manage":

@@ -28,6 +28,7 @@ FORMS = {
     "blog.create": ["title", "body", "tags", "status", "publish_at", "action"],
     "blog.update": ["title", "body", "tags", "status", "publish_at", "version", "action"],
     "blog.delete": [],
+    "likes.like": ["like"],
     "blog.autosave": ["title", "body", "tags", "publish_at", "version", "slug", "excerpt"],
     "blog.preview": ["body"],
     "history.restore": [],

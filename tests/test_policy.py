@@ -150,6 +150,16 @@ PICTURE = {"id": 3, "owner_id": 1}
         (None, "media:manage", PICTURE, False),
         (ED, "media:everyone", None, False),
         (ADA, "media:everyone", None, True),
+        # Likes: anyone signed in, whatever their role, on what readers see; nobody on
+        # a draft or a scheduled post (its author neither), nor on nothing.
+        (None, "post:like", PUBLISHED, False),
+        (RITA, "post:like", PUBLISHED, True),
+        (ALICE_UNKNOWN, "post:like", PUBLISHED, True),
+        (BOB, "post:like", PUBLISHED, True),
+        (ALICE, "post:like", DRAFT, False),
+        (ALICE, "post:like", SCHEDULED, False),
+        (ADA, "post:like", DRAFT, False),
+        (RITA, "post:like", None, False),
     ],
 )
 def test_can_answers_for_each_user_action_and_post(monkeypatch, user, action, resource, allowed):

@@ -112,6 +112,9 @@ ROUTES: dict[tuple[str, str, str | None], tuple[int, ...]] = {
     ("POST", "/create", None): (302, 403, 302, 302, 302, 302, 302),
     ("POST", "/preview", None): (302, 403, 200, 200, 200, 200, 302),
     ("GET", "/me/posts", None): SIGNED_IN_200,
+    # Likes: anyone signed in, on a post readers see; a draft looks like nothing is there.
+    ("POST", "/<int:post_id>/like", "published"): (302, 303, 303, 303, 303, 303, 302),
+    ("POST", "/<int:post_id>/like", "draft"): (302, 404, 404, 404, 404, 404, 302),
     # A post: its author, editors and admins.
     ("GET", "/<int:post_id>/update", "published"): (302, 403, 200, 403, 200, 200, 302),
     ("GET", "/<int:post_id>/update", "draft"): (302, 403, 200, 403, 200, 200, 302),
@@ -190,6 +193,7 @@ URL_VALUES = {
 #: Each POST's form: complete where the action should go through.
 FORMS = {
     "/theme": {"theme": "dark", "next": "/"},
+    "/<int:post_id>/like": {"like": "1"},
     "/auth/register": {"username": "", "password": ""},
     "/auth/login": {"username": "", "password": ""},
     "/auth/account/password": {"current": "wrong", "new": "another long pw"},

@@ -105,6 +105,8 @@ def article(
         None if full else post["excerpt"],
         post["language"],
         post.get("cover"),
+        # Lists say how many like the post; its own page says it below the article.
+        None if full else post.get("like_count"),
     )
     found = kept.get(key)
     if found is not None:

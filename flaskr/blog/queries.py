@@ -33,6 +33,7 @@ COLUMNS = (
     post.c.excerpt,
     post.c.language,
     post.c.cover,
+    post.c.like_count,
     post.c.autosaved_at,
     post.c.author_id,
     post.c.saved_by,

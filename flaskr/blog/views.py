@@ -28,6 +28,7 @@ from flaskr.blog import queries, services, urls
 from flaskr.blog.slugs import post_slug
 from flaskr.db import utcnow
 from flaskr.i18n.dates import clock
+from flaskr.likes import services as like_services
 from flaskr.media import services as media_services
 from flaskr.pagecache import cached_page
 from flaskr.paging import existing, make_page, page_number
@@ -109,7 +110,12 @@ def detail(post_id: int, slug: str | None = None):
     (post,) = services.with_html([row])  # its addresses are made with its article
     neighbours = queries.find_neighbours(row) if post_is_public(row) else {}
     return render_template(
-        "blog/detail.html", post=post, state=post_state(row), neighbours=neighbours
+        "blog/detail.html",
+        post=post,
+        state=post_state(row),
+        neighbours=neighbours,
+        liked=like_services.likes(g.user, post_id),
+        like_count=like_services.count_text(row["like_count"]),
     )
 
 

@@ -184,3 +184,40 @@ if (body && pictures) {
     picker.value = "";
   });
 }
+
+// Like and unlike in place: the same form POST, asking for JSON; the count and
+// the button's state come from the server's answer. Without the script (or if
+// the request fails) the form submits as a plain POST and the page reloads.
+for (const form of document.querySelectorAll("form.like")) {
+  const button = form.querySelector("button[name=like]");
+  const count = document.getElementById(button.getAttribute("aria-describedby"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    data.set("like", button.value);
+    button.disabled = true;
+    try {
+      const response = await fetch(form.action, {
+        method: "POST",
+        body: data,
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      if (!response.ok) throw new Error(response.statusText);
+      const answer = await response.json();
+      button.value = answer.liked ? "0" : "1";
+      button.setAttribute("aria-pressed", answer.liked ? "true" : "false");
+      count.textContent = answer.text;
+    } catch {
+      // The plain POST (which leaves out the button's own value): the server says what went wrong.
+      const field = document.createElement("input");
+      field.type = "hidden";
+      field.name = "like";
+      field.value = button.value;
+      form.append(field);
+      form.submit();
+    } finally {
+      button.disabled = false;
+    }
+  });
+}

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 
 from flaskr.blog.tables import post, post_revision
-from flaskr.db import connection
+from flaskr.db import connection, utcnow
+from flaskr.likes import queries as like_queries
 from flaskr.tags.queries import tags_for_posts
 from flaskr.trash.tables import post_trash
 
@@ -56,6 +57,7 @@ def snapshot(post_id: int) -> tuple[RowMapping, str] | None:
         "post": _plain(row, post),
         "revisions": [_plain(revision, post_revision) for revision in revisions],
         "tags": tags_for_posts([post_id]).get(post_id, []),
+        "likes": like_queries.likers(post_id),
     }
     return row, json.dumps(content)
 
@@ -107,6 +109,8 @@ def put_back(content: str, author_id: int) -> tuple[int, list[str]]:
     # The trash row's author, not the snapshot's: an admin who deleted an account may
     # have given its posts, trash included, to another.
     values["author_id"] = author_id
+    # The likes come back below, counted by their triggers as they go in.
+    values["like_count"] = 0
     conn.execute(sa.insert(post).values(**values))
     # New row ids for the history (the post's own id and versions stay): SQLite may
     # have handed the old ones to other posts' history meanwhile.
@@ -116,6 +120,8 @@ def put_back(content: str, author_id: int) -> tuple[int, list[str]]:
     ]
     if revisions:
         conn.execute(sa.insert(post_revision), revisions)
+    # Snapshots from before likes (migration 0022) hold none; deleted accounts lose theirs.
+    like_queries.put_back(values["id"], kept.get("likes", []), utcnow())
     return values["id"], list(kept["tags"])
 
 

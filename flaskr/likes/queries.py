@@ -1,0 +1,66 @@
+"""Likes in SQL: add or take back one account's like of a post, read who liked what."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from flaskr.auth.tables import user
+from flaskr.blog.tables import post
+from flaskr.db import connection
+from flaskr.likes.tables import post_like
+
+
+def add(post_id: int, user_id: int, now: datetime) -> None:
+    """Record the like; a like already there stays as it is (no error, no second count)."""
+    conn = connection()
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(post_like)
+        .values(post_id=post_id, user_id=user_id, created_at=now)
+        .on_conflict_do_nothing(index_elements=["post_id", "user_id"])
+    )
+    conn.execute(statement)
+
+
+def remove(post_id: int, user_id: int) -> None:
+    """Take the like back, if there is one."""
+    connection().execute(
+        sa.delete(post_like).where(post_like.c.post_id == post_id, post_like.c.user_id == user_id)
+    )
+
+
+def count(post_id: int) -> int:
+    """The post's like count (0 for a post that is gone)."""
+    found = connection().execute(sa.select(post.c.like_count).where(post.c.id == post_id)).scalar()
+    return int(found or 0)
+
+
+def likes(post_id: int, user_id: int) -> bool:
+    """True when this account likes this post."""
+    query = sa.select(post_like.c.post_id).where(
+        post_like.c.post_id == post_id, post_like.c.user_id == user_id
+    )
+    return connection().execute(query).first() is not None
+
+
+def likers(post_id: int) -> list[int]:
+    """The accounts that like the post (the trash keeps them with it)."""
+    query = sa.select(post_like.c.user_id).where(post_like.c.post_id == post_id)
+    return list(connection().execute(query).scalars())
+
+
+def put_back(post_id: int, user_ids: Iterable[int], now: datetime) -> None:
+    """Like the post again for each of these accounts that still exists."""
+    ids = list(user_ids)
+    if not ids:
+        return
+    existing = sa.select(
+        sa.literal(post_id).label("post_id"), user.c.id, sa.literal(now, sa.DateTime)
+    ).where(user.c.id.in_(ids))
+    connection().execute(
+        sa.insert(post_like).from_select(["post_id", "user_id", "created_at"], existing)
+    )
