@@ -97,7 +97,7 @@ def test_a_visitor_is_sent_to_log_in_and_nothing_is_counted(client, post_id):
     assert response.status_code == 302
     assert "/auth/login" in response.headers["Location"]
     page = client.get(f"/{post_id}/liked-post").get_data(as_text=True)
-    assert "Log in to like this post" in page
+    assert f'<a href="/{post_id}/like">Log in to like this post</a>' in page
     assert 'name="like"' not in page  # no button: a visitor's page is kept for every visitor
 
 
@@ -235,3 +235,15 @@ def test_german_pages_say_the_count_in_german(app, make_user, post_id):
     page = client.get(f"/{post_id}/liked-post", headers={"Accept-Language": "de"})
     text = page.get_data(as_text=True)
     assert re.search(r"1 (Like|Gefällt)", text), text
+
+
+def test_logging_in_from_a_post_comes_back_to_its_like_button(app, make_user, post_id):
+    make_user("reader", PW, role="reader")
+    client = app.test_client()
+    assert client.get(f"/{post_id}/like").headers["Location"] == "/auth/login"
+    response = client.post("/auth/login", data={"username": "reader", "password": PW})
+    assert response.headers["Location"] == f"/{post_id}/like"
+    response = client.get(response.headers["Location"])
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/{post_id}/liked-post#likes"
+    assert _state(app, post_id) == (0, 0)  # a GET likes nothing

@@ -113,6 +113,8 @@ ROUTES: dict[tuple[str, str, str | None], tuple[int, ...]] = {
     ("POST", "/preview", None): (302, 403, 200, 200, 200, 200, 302),
     ("GET", "/me/posts", None): SIGNED_IN_200,
     # Likes: anyone signed in, on a post readers see; a draft looks like nothing is there.
+    ("GET", "/<int:post_id>/like", "published"): (302, 303, 303, 303, 303, 303, 302),
+    ("GET", "/<int:post_id>/like", "draft"): (302, 404, 404, 404, 404, 404, 302),
     ("POST", "/<int:post_id>/like", "published"): (302, 303, 303, 303, 303, 303, 302),
     ("POST", "/<int:post_id>/like", "draft"): (302, 404, 404, 404, 404, 404, 302),
     # A post: its author, editors and admins.

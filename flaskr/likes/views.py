@@ -18,13 +18,19 @@ bp = Blueprint("likes", __name__)
 CHOICES = {"1": True, "0": False}
 
 
-@bp.route("/<int:post_id>/like", methods=("POST",))
+@bp.route("/<int:post_id>/like", methods=("GET", "POST"))
 @login_required
 @write_limit
 def like(post_id: int):
-    """Like the post (like=1) or take the like back (like=0), then go back to the post."""
+    """Like the post (like=1) or take the like back (like=0), then go back to the post.
+
+    A GET changes nothing: it is where a visitor's "Log in to like this post"
+    leads, so that signing in comes back to the post's like button.
+    """
     # hide: a draft's address must look like nothing is there, here as on its page.
     post = authorize("post:like", blog_queries.find_post(post_id), hide=True)
+    if request.method == "GET":
+        return redirect(post_url(post) + "#likes", code=303)
     choice = request.form.get("like", "")
     if choice not in CHOICES:
         abort(400, description=gettext("Say whether you like the post: like=1 or like=0."))
