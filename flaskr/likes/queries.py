@@ -12,15 +12,22 @@ from flaskr.auth.tables import user
 from flaskr.blog.tables import post
 from flaskr.db import connection
 from flaskr.likes.tables import post_like
+from flaskr.policy import public_posts
 
 
 def add(post_id: int, user_id: int, now: datetime) -> None:
-    """Record the like; a like already there stays as it is (no error, no second count)."""
+    """Record the like while the post is one readers see; a like already there stays
+    as it is (no error, no second count)."""
     conn = connection()
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    # The post's visibility is checked by the insert itself: a post unpublished or
+    # deleted since the view looked gets no like (and no foreign-key error).
+    public = sa.select(
+        post.c.id, sa.literal(user_id, sa.Integer), sa.literal(now, sa.DateTime)
+    ).where(post.c.id == post_id, public_posts(post, now))
     statement = (
         dialect.insert(post_like)
-        .values(post_id=post_id, user_id=user_id, created_at=now)
+        .from_select(["post_id", "user_id", "created_at"], public)
         .on_conflict_do_nothing(index_elements=["post_id", "user_id"])
     )
     conn.execute(statement)

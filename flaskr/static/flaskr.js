@@ -186,38 +186,49 @@ if (body && pictures) {
 }
 
 // Like and unlike in place: the same form POST, asking for JSON; the count and
-// the button's state come from the server's answer. Without the script (or if
-// the request fails) the form submits as a plain POST and the page reloads.
+// the button's state come from the server's answer. Without the script the form
+// posts and the page comes back. The button keeps the keyboard focus throughout
+// (a disabled button would lose it): a click while one is on its way is ignored.
 for (const form of document.querySelectorAll("form.like")) {
   const button = form.querySelector("button[name=like]");
   const count = document.getElementById(button.getAttribute("aria-describedby"));
+  let sending = false;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    if (sending) return;
+    sending = true;
+    button.setAttribute("aria-busy", "true");
     const data = new FormData(form);
     data.set("like", button.value);
-    button.disabled = true;
+    let response;
     try {
-      const response = await fetch(form.action, {
+      response = await fetch(form.action, {
         method: "POST",
         body: data,
         headers: { Accept: "application/json" },
         credentials: "same-origin",
       });
-      if (!response.ok) throw new Error(response.statusText);
-      const answer = await response.json();
-      button.value = answer.liked ? "0" : "1";
-      button.setAttribute("aria-pressed", answer.liked ? "true" : "false");
-      count.textContent = answer.text;
     } catch {
-      // The plain POST (which leaves out the button's own value): the server says what went wrong.
+      // Never reached the server: send the plain form instead (it leaves out the
+      // button's own value, so the field goes in the form).
       const field = document.createElement("input");
       field.type = "hidden";
       field.name = "like";
       field.value = button.value;
       form.append(field);
       form.submit();
-    } finally {
-      button.disabled = false;
+      return;
     }
+    sending = false;
+    button.removeAttribute("aria-busy");
+    if (!response.ok) {
+      // The server answered (too many likes at once, a session that ended): say so, once.
+      count.textContent = form.closest("section").dataset.failed;
+      return;
+    }
+    const answer = await response.json();
+    button.value = answer.liked ? "0" : "1";
+    button.setAttribute("aria-pressed", answer.liked ? "true" : "false");
+    count.textContent = answer.text;
   });
 }

@@ -54,3 +54,27 @@ def test_a_reader_likes_and_unlikes_a_post(page, auth, write_post, context_optio
     page.goto("/")
     article = page.locator("article").filter(has=page.get_by_role("link", name=title))
     expect(article.locator(".about")).to_contain_text(re.compile(r"1 like\b"))
+
+
+@pytest.mark.parametrize("context_options", [{"java_script_enabled": True}], indirect=False)
+def test_a_refused_like_is_said_in_place_and_sent_once(page, auth, write_post, context_options):
+    auth.register()
+    auth.login()
+    write_post(f"Refused {uuid.uuid4().hex[:6]}", "The server will say no.")
+    post_url = page.url
+    sent: list[str] = []
+
+    def refuse(route):
+        sent.append(route.request.method)
+        route.fulfill(status=429, content_type="text/html", body="<p>Too many</p>")
+
+    page.route("**/like", refuse)
+    like = page.get_by_role("button", name="Like")
+    like.click()
+    expect(page.locator("#likes-count")).to_have_text(
+        "Your like could not be saved. Reload the page and try again."
+    )
+    assert sent == ["POST"]  # not sent again as a plain form
+    assert page.url == post_url
+    expect(like).to_be_focused()  # the keyboard stays where it was
+    expect(like).to_have_attribute("aria-pressed", "false")
