@@ -41,6 +41,18 @@ def _state(app, post_id: int) -> tuple[int, int]:
         return count.scalar_one(), rows.scalar_one()
 
 
+def _delete_account(app, username: str) -> None:
+    """Delete an account's row: what it owns goes by the database's cascades."""
+    from flaskr.auth import queries as auth_queries
+    from flaskr.db import transaction
+
+    with app.app_context(), transaction():
+        user_id = connection().execute(
+            sa.text('SELECT id FROM "user" WHERE username = :name'), {"name": username}
+        )
+        auth_queries.delete_user(user_id.scalar_one())
+
+
 def _like(client, post_id: int, value: str = "1", **kwargs):
     return client.post(f"/{post_id}/like", data={"like": value}, **kwargs)
 
@@ -132,17 +144,7 @@ def test_a_deleted_account_takes_its_likes_and_the_count_follows(app, make_user,
         make_user(f"reader{n}", PW, role="reader")
         _like(_login(app, f"reader{n}"), post_id)
     assert _state(app, post_id) == (3, 3)
-    with app.app_context():
-        from flaskr.auth import queries as auth_queries
-        from flaskr.db import transaction
-
-        with transaction():
-            user_id = (
-                connection()
-                .execute(sa.text("SELECT id FROM \"user\" WHERE username = 'reader1'"))
-                .scalar_one()
-            )
-            auth_queries.delete_user(user_id)
+    _delete_account(app, "reader1")
     assert _state(app, post_id) == (2, 2)
 
 
@@ -157,17 +159,7 @@ def test_a_post_back_from_the_trash_has_its_likes_back(app, make_user, post_id):
             sa.text("SELECT count(*) FROM post_like WHERE post_id = :id"), {"id": post_id}
         )
         assert rows.scalar_one() == 0  # the rows went with the post
-    with app.app_context():
-        from flaskr.auth import queries as auth_queries
-        from flaskr.db import transaction
-
-        with transaction():
-            gone = (
-                connection()
-                .execute(sa.text("SELECT id FROM \"user\" WHERE username = 'reader0'"))
-                .scalar_one()
-            )
-            auth_queries.delete_user(gone)
+    _delete_account(app, "reader0")
     assert author.post(f"/me/trash/{post_id}/restore").status_code == 302
     assert _state(app, post_id) == (1, 1)  # the account deleted meanwhile lost its like
 
