@@ -13,6 +13,7 @@ from flaskr.blog.tables import content_version as content_version_table
 from flaskr.blog.tables import post, post_revision
 from flaskr.db import connection, notified_value, utcnow
 from flaskr.db.prepared import Prepared, Row, once_per_app
+from flaskr.likes.queries import count_column
 from flaskr.policy import PUBLISHED, public_posts
 from flaskr.tags.queries import names_column
 from flaskr.tags.tables import post_tag
@@ -33,7 +34,7 @@ COLUMNS = (
     post.c.excerpt,
     post.c.language,
     post.c.cover,
-    post.c.like_count,
+    count_column(post.c.id),
     post.c.autosaved_at,
     post.c.author_id,
     post.c.saved_by,

@@ -51,10 +51,6 @@ post = sa.Table(
     sa.Column("cover", sa.Text),
     # The language the post is written in (NULL: the site's): its lang, feeds and hreflang.
     sa.Column("language", sa.String(16)),
-    # How many accounts like the post: kept by triggers on post_like (migration
-    # 0022), so that lists show it without counting and every way a like goes
-    # (unliked, the account or the post deleted) counts.
-    sa.Column("like_count", sa.Integer, nullable=False, server_default="0"),
     sa.Index("ix_post_published", "status", "published_at", "id"),
     sa.Index("ix_post_author", "author_id", "published_at", "id"),
     sa.Index("ix_post_status_author", "author_id", "status", "id"),

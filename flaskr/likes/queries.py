@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from flaskr.auth.tables import user
 from flaskr.blog.tables import post
 from flaskr.db import connection
-from flaskr.likes.tables import post_like
+from flaskr.likes.tables import post_like, post_like_count
 from flaskr.policy import public_posts
 
 
@@ -41,9 +41,19 @@ def remove(post_id: int, user_id: int) -> None:
 
 
 def count(post_id: int) -> int:
-    """The post's like count (0 for a post that is gone)."""
-    found = connection().execute(sa.select(post.c.like_count).where(post.c.id == post_id)).scalar()
-    return int(found or 0)
+    """The post's like count (0 for a post nobody likes, or one that is gone)."""
+    query = sa.select(post_like_count.c.likes).where(post_like_count.c.post_id == post_id)
+    return int(connection().execute(query).scalar() or 0)
+
+
+def count_column(post_id: sa.ColumnElement[int]) -> sa.Label[int]:
+    """A post's like count as a column named like_count, for lists (one key lookup a row)."""
+    likes = (
+        sa.select(post_like_count.c.likes)
+        .where(post_like_count.c.post_id == post_id)
+        .scalar_subquery()
+    )
+    return sa.func.coalesce(likes, 0).label("like_count")
 
 
 def likes(post_id: int, user_id: int) -> bool:

@@ -109,8 +109,6 @@ def put_back(content: str, author_id: int) -> tuple[int, list[str]]:
     # The trash row's author, not the snapshot's: an admin who deleted an account may
     # have given its posts, trash included, to another.
     values["author_id"] = author_id
-    # The likes come back below, counted by their triggers as they go in.
-    values["like_count"] = 0
     conn.execute(sa.insert(post).values(**values))
     # New row ids for the history (the post's own id and versions stay): SQLite may
     # have handed the old ones to other posts' history meanwhile.
@@ -120,7 +118,7 @@ def put_back(content: str, author_id: int) -> tuple[int, list[str]]:
     ]
     if revisions:
         conn.execute(sa.insert(post_revision), revisions)
-    # Snapshots from before likes (migration 0022) hold none; deleted accounts lose theirs.
+    # Counted again by their triggers as they go in; deleted accounts lose theirs.
     like_queries.put_back(values["id"], kept.get("likes", []), utcnow())
     return values["id"], list(kept["tags"])
 
