@@ -108,13 +108,15 @@ def detail(post_id: int, slug: str | None = None):
     if slug != canonical:
         return redirect(url_for("blog.detail", post_id=post_id, slug=canonical), 301)
     (post,) = services.with_html([row])  # its addresses are made with its article
-    neighbours = queries.find_neighbours(row) if post_is_public(row) else {}
+    public = post_is_public(row)
+    neighbours = queries.find_neighbours(row) if public else {}
     return render_template(
         "blog/detail.html",
         post=post,
         state=post_state(row),
         neighbours=neighbours,
-        liked=like_services.likes(g.user, post_id),
+        # Only a public post's page has a like button to say it on.
+        liked=public and like_services.likes(g.user, post_id),
         like_count=like_services.count_text(row["like_count"]),
     )
 
