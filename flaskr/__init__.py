@@ -108,6 +108,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flaskr.invites import services as invites
 
     invites.init_app(app)
+    likes.init_app(app)
     mail.init_app(app)
     site_settings.init_app(app, app.extensions["flaskr.explicit_settings"])
     csrf.init_app(app)

@@ -241,6 +241,11 @@ _OWN_SITE = frozenset({"same-origin", "same-site", "none"})
 _FETCH_METADATA = ("Sec-Fetch-Site", "Sec-Fetch-Mode", "Sec-Fetch-Dest")
 
 
+def wants_json() -> bool:
+    """True when the page's script asked for JSON; a plain form post gets a page."""
+    return request.accept_mimetypes.best == "application/json"
+
+
 def is_own_navigation() -> bool:
     """False when the browser says this request is not a page navigation started on this site."""
     # Fetch metadata (Sec-Fetch-*): an <img> loading a URL says Dest: image and

@@ -117,7 +117,6 @@ def detail(post_id: int, slug: str | None = None):
         neighbours=neighbours,
         # Only a public post's page has a like button to say it on.
         liked=public and like_services.likes(g.user, post_id),
-        like_count=like_services.count_text(row["like_count"]),
     )
 
 

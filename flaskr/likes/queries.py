@@ -76,7 +76,7 @@ def put_back(post_id: int, user_ids: Iterable[int], now: datetime) -> None:
     if not ids:
         return
     existing = sa.select(
-        sa.literal(post_id).label("post_id"), user.c.id, sa.literal(now, sa.DateTime)
+        sa.literal(post_id, sa.Integer), user.c.id, sa.literal(now, sa.DateTime)
     ).where(user.c.id.in_(ids))
     connection().execute(
         sa.insert(post_like).from_select(["post_id", "user_id", "created_at"], existing)

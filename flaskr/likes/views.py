@@ -11,6 +11,7 @@ from flaskr.blog.urls import post_url
 from flaskr.likes import services
 from flaskr.policy import authorize
 from flaskr.ratelimit import write_limit
+from flaskr.security import wants_json
 
 bp = Blueprint("likes", __name__)
 
@@ -36,6 +37,6 @@ def like(post_id: int):
         abort(400, description=gettext("Say whether you like the post: like=1 or like=0."))
     liked = CHOICES[choice]
     count = services.set_like(post["id"], g.user["id"], liked)
-    if request.accept_mimetypes.best == "application/json":
+    if wants_json():
         return jsonify(liked=liked, count=count, text=services.count_text(count))
     return redirect(post_url(post) + "#likes", code=303)

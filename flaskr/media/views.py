@@ -29,6 +29,7 @@ from flaskr.media.storage import StorageError, StorageFull
 from flaskr.paging import existing, make_page, page_number
 from flaskr.policy import authorize, can, public, require
 from flaskr.ratelimit import write_limit
+from flaskr.security import wants_json
 from flaskr.validation import ValidationError
 
 bp = Blueprint("media", __name__, url_prefix="/media")
@@ -60,11 +61,6 @@ def thumb_size(row: Any) -> tuple[int, int]:
     """The width and height the library shows an upload at (its narrowest file)."""
     width = min(row["width"], THUMB_WIDTH)
     return width, max(1, round(row["height"] * width / row["width"]))
-
-
-def _wants_json() -> bool:
-    # The editor's script asks for JSON; a plain form post gets a page.
-    return request.accept_mimetypes.best == "application/json"
 
 
 @bp.route("/")
@@ -106,7 +102,7 @@ def upload():
     if refused is not None:
         return refused
     markdown = markdown_for(row)
-    if _wants_json():
+    if wants_json():
         return jsonify(id=row["id"], key=row["key"], markdown=markdown), 201
     flash(gettext("Uploaded. Paste this into a post to show it: %(markdown)s", markdown=markdown))
     return redirect(url_for("media.library"))
@@ -149,7 +145,7 @@ def _kept(keep: Callable[[bytes], Any]) -> tuple[Any, Any]:
 
 
 def _refused(status: int, message: str) -> Any:
-    if _wants_json():
+    if wants_json():
         return jsonify(error=message), status
     flash(message)
     # The library page again (its forms, with the flashed reason), with the error status.
@@ -163,7 +159,7 @@ def too_large(_error: Exception) -> Any:
         "This file is larger than the %(megabytes)s MB a picture may be.",
         megabytes=services.megabytes(current_app.config["MEDIA_MAX_BYTES"]),
     )
-    if _wants_json():
+    if wants_json():
         return jsonify(error=message), 413
     name = gettext("Request Entity Too Large")
     return render_template("errors/error.html", code=413, name=name, explanation=message), 413
