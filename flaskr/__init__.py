@@ -70,6 +70,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         auth,
         blog,
         cli,
+        comments,
         feeds,
         history,
         likes,
@@ -87,6 +88,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         auth.bp,
         blog.bp,
         likes.bp,
+        comments.bp,
         history.bp,
         tags.bp,
         users.bp,
@@ -109,6 +111,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     invites.init_app(app)
     likes.init_app(app)
+    comments.init_app(app)
     mail.init_app(app)
     site_settings.init_app(app, app.extensions["flaskr.explicit_settings"])
     csrf.init_app(app)

@@ -84,6 +84,18 @@ DEFAULTS: dict[str, Any] = {
     "MEDIA_S3_ACCESS_KEY_ID": None,  # None: boto3's usual places (environment, profile, role)
     "MEDIA_S3_SECRET_ACCESS_KEY": None,
     "MEDIA_S3_PUBLIC_URL": None,  # where readers' browsers fetch public files, e.g. https://cdn.example.org
+    # Comments (see the README's "Comments"): when they close, what is held for a moderator.
+    "COMMENTS_PER_PAGE": 50,  # top-level comments on one page of a thread (replies go with them)
+    "COMMENTS_EDIT_MINUTES": 15,  # how long a commenter may edit a comment
+    "COMMENTS_CLOSE_AFTER_DAYS": 0,  # posts older than this take no new comments (0: never)
+    "COMMENTS_HOLD_FIRST": True,  # hold an account's comments until one has been approved
+    "COMMENTS_MAX_LINKS": 2,  # hold a comment with more links than this
+    "COMMENTS_BANNED_WORDS": "",  # comma-separated words or phrases that hold a comment
+    "COMMENTS_NEW_ACCOUNT_HOURS": 0,  # hold comments from accounts younger than this (0: off)
+    "COMMENTS_MIN_SECONDS": 3,  # a comment sent sooner after its form was shown is a bot's
+    "COMMENTS_DUPLICATE_MINUTES": 60,  # the same text twice from one account within this: refused
+    "RATELIMIT_COMMENT": "5 per minute;100 per day",  # comments per account
+    "RATELIMIT_COMMENT_IP": "10 per minute;300 per day",  # comments per IP address
     "SHUTDOWN_GRACE_SECONDS": 20,  # `flaskr serve`: how long SIGTERM lets requests finish
 }
 

@@ -274,6 +274,40 @@ _md.core.ruler.push("pictures", _pictures)
 _md.inline.ruler.before("text", "budget", _count_inline_step)
 _md.block.ruler.before("table", "budget", _count_block_step)
 
+# Comments: a smaller Markdown, with no headings, pictures, tables or footnotes
+# (what a stranger writes under a post should not look like the post), and the
+# same budget. Images and headings are written as the text they were.
+_comment_md = (
+    MarkdownIt("commonmark", {"html": False, "linkify": False})
+    .disable(["heading", "lheading", "image"])
+    .enable(["strikethrough"])
+)
+_comment_md.inline.ruler.before("text", "budget", _count_inline_step)
+_comment_md.block.ruler.before("code", "budget", _count_block_step)
+_COMMENT_TAGS = _TAGS - {
+    "h1", "h2", "h3", "h4", "h5", "h6", "img", "section", "span", "sub", "sup",
+    "table", "tbody", "td", "th", "thead", "tr",
+}  # fmt: skip
+_COMMENT_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
+
+
+def render_comment(source: str) -> str:
+    """Turn a comment's Markdown into safe HTML: links, emphasis, lists, quotes and code.
+
+    Raises TooComplexError (a ValidationError) past RENDER_BUDGET.
+    """
+    rendered = _comment_md.render(source or "", {})
+    sanitized = nh3.clean(
+        rendered,
+        tags=_COMMENT_TAGS,
+        attributes=_COMMENT_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="nofollow noopener ugc",
+        strip_comments=True,
+    )
+    return _scrollable_by_keyboard(sanitized)
+
+
 #: The only ids rendered HTML may carry: footnotes and their back-links, named
 #: per document so two posts on one page do not share them (see render()).
 _FOOTNOTE_ID = re.compile(r"fn(ref)?-[0-9a-f]{12}-[0-9]+(:[0-9]+)?")

@@ -12,9 +12,10 @@ from flask import abort, request
 MAX_PAGE = 1_000_000
 
 
-def page_number() -> int:
-    """The ?page=N of this request (1 when absent); anything that is not a page is a 404."""
-    raw = request.args.get("page")
+def page_number(name: str = "page") -> int:
+    """The ?page=N (or another name=N) of this request (1 when absent); anything that is
+    not a page is a 404."""
+    raw = request.args.get(name)
     if raw is None:
         return 1
     if not raw.isascii() or not raw.isdigit() or len(raw) > 7:

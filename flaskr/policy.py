@@ -14,7 +14,7 @@ row in hand and `public_posts()` for SQL. They are defined side by side and a
 test holds them equal.
 
 **Roles.** Each account has one role, and each role may do what the one
-before it may, and more: a *reader* signs in and likes posts (and will comment),
+before it may, and more: a *reader* signs in and likes and comments on posts,
 an *author* also writes and edits their own posts, an *editor* also edits
 and deletes anyone's, an *admin* also runs the site. `can()` reads the role
 and nothing else does.
@@ -23,7 +23,7 @@ and nothing else does.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -66,6 +66,12 @@ ACTIONS = frozenset(
         "media:manage",  # delete an upload: its owner's, or any for an admin
         "media:everyone",  # the media library of every account's uploads
         "post:like",  # like a post (or take the like back): anyone signed in, a post readers see
+        "comment:create",  # comment on a post: anyone signed in, a post readers see, still open
+        "comment:read",  # see a comment: readers' ones, one's own held ones, all for moderators
+        "comment:update",  # edit a comment: its author, for COMMENTS_EDIT_MINUTES
+        "comment:delete",  # delete a comment: its author, or whoever moderates its post
+        "comment:moderate",  # hide, approve, reject comments on a post: its author, editors
+        "comments:queue",  # the moderation queue (of the posts one moderates)
     }
 )
 
@@ -107,6 +113,73 @@ def post_state(post: Record, now: datetime | None = None) -> str:
     return "published" if post_is_public(post, now) else "scheduled"
 
 
+# --- who may read a comment: one rule, two forms ------------------------------
+
+#: What readers see of a thread: comments, and "[deleted]" where replies hang.
+PUBLIC_COMMENT_STATUSES = ("published", "deleted")
+#: What a commenter sees of their own comments beyond those: what waits for approval.
+OWN_COMMENT_STATUSES = ("held",)
+#: What moderators see on the post page (spam stays in the queue).
+MODERATED_COMMENT_STATUSES = ("published", "deleted", "held", "hidden")
+
+
+def comment_is_visible(comment: Record, user: User | None, moderator: bool) -> bool:
+    """True when `user` (None: a visitor) sees the comment under its post; `moderator`:
+    they moderate that post (can(user, "comment:moderate", post))."""
+    status = comment["status"]
+    if moderator:
+        return status in MODERATED_COMMENT_STATUSES
+    return status in PUBLIC_COMMENT_STATUSES or (
+        status in OWN_COMMENT_STATUSES and _is_author(user, comment)
+    )
+
+
+def visible_comments(
+    table: sa.FromClause, user: User | None, moderator: bool
+) -> sa.ColumnElement[bool]:
+    """comment_is_visible() as an SQL condition on `table` (comment)."""
+    if moderator:
+        return table.c.status.in_(MODERATED_COMMENT_STATUSES)
+    seen = table.c.status.in_(PUBLIC_COMMENT_STATUSES)
+    if user is None:
+        return seen
+    return sa.or_(
+        seen, sa.and_(table.c.status.in_(OWN_COMMENT_STATUSES), table.c.author_id == user["id"])
+    )
+
+
+def _is_author(user: User | None, comment: Record) -> bool:
+    return user is not None and comment["author_id"] == user["id"]
+
+
+def comments_open(post: Record, now: datetime | None = None) -> bool:
+    """True when the post takes new comments: readers see it, its author left them open,
+    and it is younger than the site's COMMENTS_CLOSE_AFTER_DAYS (0: no limit)."""
+    from flask import current_app
+
+    if post["comments_closed"] or not post_is_public(post, now):
+        return False
+    days = current_app.config["COMMENTS_CLOSE_AFTER_DAYS"]
+    return not days or post["published_at"] + timedelta(days=days) > (now or utcnow())
+
+
+def _comment_editable(user: User | None, comment: Record) -> bool:
+    from flask import current_app
+
+    minutes = current_app.config["COMMENTS_EDIT_MINUTES"]
+    return (
+        _is_author(user, comment)
+        and comment["status"] in ("published", "held")
+        and comment["created_at"] + timedelta(minutes=minutes) > utcnow()
+    )
+
+
+def _moderates(user: User | None, post_author_id: int | None) -> bool:
+    # The post's author moderates its comments whatever their role, as they keep
+    # the say over the post itself; editors and admins moderate every post's.
+    return user is not None and (user["id"] == post_author_id or is_at_least(user, "editor"))
+
+
 # --- actions -----------------------------------------------------------------
 
 
@@ -139,6 +212,8 @@ def can(user: User | None, action: str, resource: Record | None = None) -> bool:
     if action == "post:like":
         # Only what every reader sees: a draft or a scheduled post has no readers yet.
         return user is not None and resource is not None and post_is_public(resource)
+    if action.startswith("comment"):
+        return _can_comment(user, action, resource)
     if action == "post:create":
         return is_at_least(user, "author")
     if action == "site:manage":
@@ -167,6 +242,26 @@ def can(user: User | None, action: str, resource: Record | None = None) -> bool:
     # trash:manage: what someone deleted is theirs alone to restore or purge (an
     # editor's deletion lands in the author's trash, for the author to decide).
     return _owns(user, resource)
+
+
+def _can_comment(user: User | None, action: str, resource: Record | None) -> bool:
+    """Comment actions. The resource of comment:create and comment:moderate is the
+    post; of the others, the comment with its post's author_id as post_author_id."""
+    if action == "comments:queue":
+        return is_at_least(user, "author")
+    if resource is None:
+        return False
+    if action == "comment:create":
+        return user is not None and comments_open(resource)
+    if action == "comment:moderate":
+        return _moderates(user, resource["author_id"])
+    moderator = _moderates(user, resource["post_author_id"])
+    if action == "comment:read":
+        return comment_is_visible(resource, user, moderator)
+    if action == "comment:update":
+        return _comment_editable(user, resource)
+    # comment:delete: the author's own (not one already removed), or a moderator's call.
+    return resource["status"] != "deleted" and (_is_author(user, resource) or moderator)
 
 
 def authorize(action: str, resource: Record | None, *, hide: bool = False) -> Any:

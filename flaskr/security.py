@@ -274,7 +274,14 @@ def safe_path(target: str | None) -> str:
 #: Audit events that are the site working as it should: logged at INFO. Every
 #: other event (a failed login, a refusal, a rate limit) is a WARNING.
 ROUTINE_EVENTS = frozenset(
-    {"login", "register", "password-changed", "account-deleted", "user-created"}
+    {
+        "login",
+        "register",
+        "password-changed",
+        "account-deleted",
+        "user-created",
+        "comment-moderated",
+    }
 )
 
 

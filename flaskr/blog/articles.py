@@ -105,8 +105,9 @@ def article(
         None if full else post["excerpt"],
         post["language"],
         post.get("cover"),
-        # Lists say how many like the post; its own page says it below the article.
+        # Lists say how many like and comment on the post; its own page says it below.
         None if full else post.get("like_count"),
+        None if full else post.get("comment_count"),
     )
     found = kept.get(key)
     if found is not None:

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql
 from flaskr.auth.tables import user
 from flaskr.blog.tables import content_version as content_version_table
 from flaskr.blog.tables import post, post_revision
+from flaskr.comments.queries import count_column as comment_count_column
 from flaskr.db import connection, notified_value, utcnow
 from flaskr.db.prepared import Prepared, Row, once_per_app
 from flaskr.likes.queries import count_column
@@ -35,6 +36,8 @@ COLUMNS = (
     post.c.language,
     post.c.cover,
     count_column(post.c.id),
+    comment_count_column(post.c.id),
+    post.c.comments_closed,
     post.c.autosaved_at,
     post.c.author_id,
     post.c.saved_by,

@@ -51,6 +51,9 @@ post = sa.Table(
     sa.Column("cover", sa.Text),
     # The language the post is written in (NULL: the site's): its lang, feeds and hreflang.
     sa.Column("language", sa.String(16)),
+    # The author closed the post to new comments (comments/: the site may also
+    # close old posts, COMMENTS_CLOSE_AFTER_DAYS).
+    sa.Column("comments_closed", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_post_published", "status", "published_at", "id"),
     sa.Index("ix_post_author", "author_id", "published_at", "id"),
     sa.Index("ix_post_status_author", "author_id", "status", "id"),

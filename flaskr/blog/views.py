@@ -26,6 +26,7 @@ from flaskr import markup
 from flaskr.auth import login_required
 from flaskr.blog import queries, services, urls
 from flaskr.blog.slugs import post_slug
+from flaskr.comments import services as comment_services
 from flaskr.db import utcnow
 from flaskr.i18n.dates import clock
 from flaskr.likes import services as like_services
@@ -110,13 +111,17 @@ def detail(post_id: int, slug: str | None = None):
     (post,) = services.with_html([row])  # its addresses are made with its article
     public = post_is_public(row)
     neighbours = queries.find_neighbours(row) if public else {}
+    thread = comment_services.thread(post, g.user, page_number("comments")) if public else None
+    if thread is not None:
+        existing(thread.page)
     return render_template(
         "blog/detail.html",
         post=post,
         state=post_state(row),
         neighbours=neighbours,
-        # Only a public post's page has a like button to say it on.
+        # Only a public post's page has a like button to say it on, and comments.
         liked=public and like_services.likes(g.user, post_id),
+        thread=thread,
     )
 
 

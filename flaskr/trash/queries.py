@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 
 from flaskr.blog.tables import post, post_revision
+from flaskr.comments import queries as comment_queries
+from flaskr.comments.tables import comment
 from flaskr.db import connection, utcnow
 from flaskr.likes import queries as like_queries
 from flaskr.tags.queries import tags_for_posts
@@ -58,6 +60,7 @@ def snapshot(post_id: int) -> tuple[RowMapping, str] | None:
         "revisions": [_plain(revision, post_revision) for revision in revisions],
         "tags": tags_for_posts([post_id]).get(post_id, []),
         "likes": like_queries.likers(post_id),
+        "comments": [_plain(row, comment) for row in comment_queries.rows_of(post_id)],
     }
     return row, json.dumps(content)
 
@@ -120,6 +123,7 @@ def put_back(content: str, author_id: int) -> tuple[int, list[str]]:
         conn.execute(sa.insert(post_revision), revisions)
     # Counted again by their triggers as they go in; deleted accounts lose theirs.
     like_queries.put_back(values["id"], kept.get("likes", []), utcnow())
+    comment_queries.put_back([_typed(row, comment) for row in kept.get("comments", [])])
     return values["id"], list(kept["tags"])
 
 

@@ -1,0 +1,200 @@
+"""Comments in SQL: a post's thread a page at a time, one comment, the queue, and the
+reads the screening rules make."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import RowMapping
+
+from flaskr.auth.tables import user
+from flaskr.blog.tables import post
+from flaskr.comments.tables import comment, post_comment_count
+from flaskr.db import connection
+from flaskr.db.prepared import Row
+from flaskr.policy import Record, visible_comments
+
+#: What a page shows of a comment, with its author's name and its post's author.
+COLUMNS = (
+    comment.c.id,
+    comment.c.post_id,
+    comment.c.author_id,
+    comment.c.parent_id,
+    comment.c.body,
+    comment.c.body_html,
+    comment.c.status,
+    comment.c.held_reason,
+    comment.c.created_at,
+    comment.c.edited_at,
+    user.c.username,
+    post.c.author_id.label("post_author_id"),
+)
+_FROM = comment.outerjoin(user, user.c.id == comment.c.author_id).join(
+    post, post.c.id == comment.c.post_id
+)
+
+
+def count_column(post_id: sa.ColumnElement[int]) -> sa.Label[int]:
+    """A post's published-comment count as a column named comment_count, for lists."""
+    comments = (
+        sa.select(post_comment_count.c.comments)
+        .where(post_comment_count.c.post_id == post_id)
+        .scalar_subquery()
+    )
+    return sa.func.coalesce(comments, 0).label("comment_count")
+
+
+def find_comment(comment_id: int) -> Row | None:
+    """One comment with its author's name and post's author, whatever its status."""
+    query = sa.select(*COLUMNS).select_from(_FROM).where(comment.c.id == comment_id)
+    return connection().execute(query).mappings().first()
+
+
+def thread_page(
+    post_id: int, viewer: Record | None, moderator: bool, *, page: int, per_page: int
+) -> list[Row]:
+    """A page of the post's top-level comments the viewer sees, oldest first (one more
+    than per_page, to tell whether another page follows)."""
+    query = (
+        sa.select(*COLUMNS)
+        .select_from(_FROM)
+        .where(
+            comment.c.post_id == post_id,
+            comment.c.parent_id.is_(None),
+            visible_comments(comment, viewer, moderator),
+        )
+        .order_by(comment.c.id)
+        .limit(per_page + 1)
+        .offset((page - 1) * per_page)
+    )
+    return list(connection().execute(query).mappings())
+
+
+def replies(parent_ids: list[int], viewer: Record | None, moderator: bool) -> list[Row]:
+    """The replies the viewer sees under these comments, oldest first."""
+    if not parent_ids:
+        return []
+    query = (
+        sa.select(*COLUMNS)
+        .select_from(_FROM)
+        .where(comment.c.parent_id.in_(parent_ids), visible_comments(comment, viewer, moderator))
+        .order_by(comment.c.id)
+    )
+    return list(connection().execute(query).mappings())
+
+
+def top_level_before(post_id: int, comment_id: int, viewer: Record | None, moderator: bool) -> int:
+    """How many top-level comments the viewer sees before this one (which page it is on)."""
+    query = sa.select(sa.func.count()).where(
+        comment.c.post_id == post_id,
+        comment.c.parent_id.is_(None),
+        comment.c.id < comment_id,
+        visible_comments(comment, viewer, moderator),
+    )
+    return int(connection().execute(query).scalar_one())
+
+
+def count(post_id: int) -> int:
+    """The post's published comments."""
+    query = sa.select(post_comment_count.c.comments).where(post_comment_count.c.post_id == post_id)
+    return int(connection().execute(query).scalar() or 0)
+
+
+def insert(**values: Any) -> int:
+    """Add a comment; return its id."""
+    statement = sa.insert(comment).values(**values).returning(comment.c.id)
+    return int(connection().execute(statement).scalar_one())
+
+
+def update(comment_ids: Iterable[int], **values: Any) -> None:
+    """Change these comments' columns."""
+    connection().execute(
+        sa.update(comment).where(comment.c.id.in_(list(comment_ids))).values(**values)
+    )
+
+
+def delete(comment_ids: Iterable[int]) -> None:
+    """Remove these comments (their replies go with them)."""
+    connection().execute(sa.delete(comment).where(comment.c.id.in_(list(comment_ids))))
+
+
+def has_replies(comment_id: int) -> bool:
+    """True when any reply, in any state, hangs under the comment."""
+    query = sa.select(comment.c.id).where(comment.c.parent_id == comment_id).limit(1)
+    return connection().execute(query).first() is not None
+
+
+def approved_count(author_id: int) -> int:
+    """How many of the account's comments readers see (0 or 1 is all the rule asks)."""
+    query = (
+        sa.select(comment.c.id)
+        .where(comment.c.author_id == author_id, comment.c.status == "published")
+        .limit(1)
+    )
+    return len(connection().execute(query).all())
+
+
+def same_text_since(author_id: int, body: str, since: datetime) -> bool:
+    """True when the account sent this very text since then (in any state)."""
+    query = (
+        sa.select(comment.c.id)
+        .where(
+            comment.c.author_id == author_id,
+            comment.c.created_at >= since,
+            comment.c.body == body,
+        )
+        .limit(1)
+    )
+    return connection().execute(query).first() is not None
+
+
+def queue(moderator_id: int | None, *, page: int, per_page: int) -> list[Row]:
+    """Held comments, oldest first: on the posts of moderator_id (None: on every post)."""
+    query = sa.select(*COLUMNS, post.c.title.label("post_title")).select_from(_FROM)
+    query = query.where(comment.c.status == "held")
+    if moderator_id is not None:
+        query = query.where(post.c.author_id == moderator_id)
+    query = query.order_by(comment.c.id).limit(per_page + 1).offset((page - 1) * per_page)
+    return list(connection().execute(query).mappings())
+
+
+def find_many(comment_ids: list[int]) -> list[Row]:
+    """These comments (those that exist), as find_comment() gives each."""
+    if not comment_ids:
+        return []
+    query = sa.select(*COLUMNS).select_from(_FROM).where(comment.c.id.in_(comment_ids))
+    return list(connection().execute(query).mappings())
+
+
+def rows_of(post_id: int) -> list[RowMapping]:
+    """Every comment under the post, whole (the trash keeps them with it)."""
+    query = sa.select(comment).where(comment.c.post_id == post_id).order_by(comment.c.id)
+    return list(connection().execute(query).mappings())
+
+
+def put_back(rows: list[dict[str, Any]]) -> None:
+    """Insert a restored post's comments again, with their ids (never handed out again).
+
+    Comments of accounts deleted meanwhile stay gone, and so do replies under them
+    and "[deleted]" markers left with no reply.
+    """
+    authors = {row["author_id"] for row in rows if row["author_id"] is not None}
+    existing = set(
+        connection().execute(sa.select(user.c.id).where(user.c.id.in_(authors))).scalars()
+    )
+    kept = [row for row in rows if row["author_id"] is None or row["author_id"] in existing]
+    tops = {row["id"] for row in kept if row["parent_id"] is None}
+    replies = [row for row in kept if row["parent_id"] in tops]
+    answered = {row["parent_id"] for row in replies}
+    tops_kept = [
+        row
+        for row in kept
+        if row["parent_id"] is None and (row["status"] != "deleted" or row["id"] in answered)
+    ]
+    if tops_kept:
+        connection().execute(sa.insert(comment), tops_kept)
+    if replies:
+        connection().execute(sa.insert(comment), replies)

@@ -1,0 +1,211 @@
+"""The rules of comments: writing, editing and deleting them, a post's thread, moderation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext, lazy_gettext, ngettext
+
+from flaskr import markup
+from flaskr.comments import queries, screening
+from flaskr.comments.tables import COMMENT_MAX
+from flaskr.db import transaction, utcnow
+from flaskr.paging import Page, make_page
+from flaskr.policy import Record, can
+from flaskr.security import audit
+from flaskr.validation import ValidationError, require_text
+
+#: What a moderator may do to a comment, and the status each leaves it in
+#: (reject removes it, as its author's delete would).
+MODERATION = {"approve": "published", "unhide": "published", "hide": "hidden", "spam": "spam"}
+ACTIONS = (*MODERATION, "reject")
+
+
+@dataclass
+class Thread:
+    """The comments a page of a post shows: top-level ones, each with its replies."""
+
+    page: Page
+    count: int
+    moderator: bool
+    replies: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+def thread(post: Record, viewer: Record | None, number: int) -> Thread:
+    """Page `number` of the post's comments as `viewer` (None: a visitor) sees them."""
+    moderator = can(viewer, "comment:moderate", post)
+    per_page = current_app.config["COMMENTS_PER_PAGE"]
+    rows = queries.thread_page(post["id"], viewer, moderator, page=number, per_page=per_page)
+    page = make_page([dict(row) for row in rows], number, per_page)
+    replies: dict[int, list[dict[str, Any]]] = {}
+    for row in queries.replies([c["id"] for c in page.items], viewer, moderator):
+        replies.setdefault(row["parent_id"], []).append(dict(row))
+    return Thread(page, post.get("comment_count") or 0, moderator, replies)
+
+
+def page_of(comment: Record, viewer: Record | None, moderator: bool) -> int:
+    """The page of its post's thread a comment is on (a reply: its parent's)."""
+    top_id = comment["parent_id"] or comment["id"]
+    before = queries.top_level_before(comment["post_id"], top_id, viewer, moderator)
+    return before // current_app.config["COMMENTS_PER_PAGE"] + 1
+
+
+def _rendered(body: str) -> tuple[str, str]:
+    """The text as stored, and its HTML; ValidationError for an empty or too long text."""
+    text = require_text(body, gettext("Comment"), max_len=COMMENT_MAX, multiline=True).strip()
+    return text, markup.render_comment(text)
+
+
+@dataclass
+class NewComment:
+    """What the comment form sent."""
+
+    body: str
+    parent_id: str = ""
+    stamp: str = ""
+    honeypot: str = ""
+
+
+def post_comment(post: Record, author: Record, form: NewComment) -> Record:
+    """Add the author's comment (or reply) to the post; return it (its id and status).
+
+    Raises ValidationError when the text is not one to save or the form is a
+    bot's (screening.refusal). A comment a screening rule holds is saved as
+    `held`: the commenter and the post's moderators see it, nobody else.
+    """
+    body, body_html = _rendered(form.body)
+    parent_id = _parent(post, form.parent_id)
+    with transaction():
+        screening.refusal(post["id"], form.stamp, form.honeypot, author["id"], body)
+        moderator = can(author, "comment:moderate", post)
+        reason = screening.hold_reason(author, moderator, body, body_html)
+        values = {
+            "post_id": post["id"],
+            "author_id": author["id"],
+            "parent_id": parent_id,
+            "body": body,
+            "body_html": body_html,
+            "status": "held" if reason else "published",
+            "held_reason": reason,
+            "created_at": utcnow(),
+        }
+        values["id"] = queries.insert(**values)
+    return values
+
+
+def _parent(post: Record, raw: str) -> int | None:
+    """The comment a reply answers: a top-level comment readers see, under this post."""
+    if not raw:
+        return None
+    parent = queries.find_comment(int(raw)) if raw.isascii() and raw.isdigit() else None
+    if (
+        parent is None
+        or parent["post_id"] != post["id"]
+        or parent["parent_id"] is not None
+        or parent["status"] != "published"
+    ):
+        raise ValidationError(
+            gettext("The comment you are replying to is gone. Reload the page to see the thread.")
+        )
+    return int(parent["id"])
+
+
+def edit_comment(comment: Record, author: Record, body: str) -> str:
+    """Save the author's new text; return the comment's status after it.
+
+    An approved comment edited to say what would have held it is held again:
+    an edit must not slip past the rules a new comment meets.
+    """
+    text, html = _rendered(body)
+    reason = None
+    post = {"id": comment["post_id"], "author_id": comment["post_author_id"]}
+    if comment["status"] == "published" and not can(author, "comment:moderate", post):
+        reason = screening.content_hold(text, html)
+    changes: dict[str, Any] = {"body": text, "body_html": html, "edited_at": utcnow()}
+    if reason:
+        changes.update(status="held", held_reason=reason)
+    with transaction():
+        queries.update([comment["id"]], **changes)
+    return "held" if reason else str(comment["status"])
+
+
+def delete_comment(comment: Record) -> None:
+    """Remove a comment; one that replies hang under leaves "[deleted]" so the thread holds."""
+    with transaction():
+        _remove(comment)
+
+
+def _remove(comment: Record) -> None:
+    if queries.has_replies(comment["id"]):
+        # Nothing of what was said, nor who said it, stays.
+        queries.update(
+            [comment["id"]],
+            status="deleted",
+            body="",
+            body_html="",
+            author_id=None,
+            held_reason=None,
+        )
+        return
+    queries.delete([comment["id"]])
+    parent_id = comment["parent_id"]
+    if parent_id is not None:
+        parent = queries.find_comment(parent_id)
+        if (
+            parent is not None
+            and parent["status"] == "deleted"
+            and not queries.has_replies(parent_id)
+        ):
+            queries.delete([parent_id])  # "[deleted]" with nothing left under it
+
+
+def moderate(comments: list[Record], action: str, moderator_id: int) -> int:
+    """Approve, unhide, hide, reject or mark as spam each comment; return how many changed.
+
+    The caller has checked comment:moderate for each one. Every change is audited.
+    """
+    if action not in ACTIONS:
+        raise ValidationError(gettext("Choose approve, reject, hide, unhide or spam."))
+    changed = 0
+    with transaction():
+        for comment in comments:
+            if comment["status"] == "deleted":
+                continue
+            if action == "reject":
+                _remove(comment)
+            elif comment["status"] != MODERATION[action]:
+                queries.update([comment["id"]], status=MODERATION[action], held_reason=None)
+            else:
+                continue
+            changed += 1
+            audit("comment-moderated", action=action, comment_id=comment["id"], by=moderator_id)
+    return changed
+
+
+def count_text(count: int) -> str:
+    """How pages say a post's comment count."""
+    return ngettext("%(num)d comment", "%(num)d comments", count)
+
+
+def set_open(post_id: int, is_open: bool) -> None:
+    """Let the post take new comments, or stop it (what is there stays)."""
+    from flaskr.blog import queries as blog_queries
+
+    with transaction():
+        blog_queries.update_post(post_id, comments_closed=not is_open)
+
+
+#: What the queue says of why a comment waits (screening.REASONS).
+REASON_TEXT = {
+    screening.FIRST: lazy_gettext("First comment"),
+    screening.LINKS: lazy_gettext("Many links"),
+    screening.WORDS: lazy_gettext("Banned word"),
+    screening.NEW_ACCOUNT: lazy_gettext("New account"),
+}
+
+
+def reason_text(reason: str) -> str:
+    """Why a comment waits, as the queue says it."""
+    return str(REASON_TEXT.get(reason, reason))

@@ -1,0 +1,51 @@
+"""Comments: what readers wrote under posts, and each post's count (migration 0023)."""
+
+import sqlalchemy as sa
+
+from flaskr.db import metadata
+
+#: Longest comment (characters of Markdown).
+COMMENT_MAX = 5000
+
+#: A comment's status. Readers see `published` ones, and `deleted` ones as
+#: "[deleted]" (kept only while replies hang under them). The others are seen
+#: by the commenter (`held`) and by those who moderate the post.
+STATUSES = ("published", "held", "hidden", "spam", "deleted")
+
+comment = sa.Table(
+    "comment",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("post_id", sa.Integer, sa.ForeignKey("post.id", ondelete="CASCADE"), nullable=False),
+    # NULL only for "[deleted]": a removed comment that replies still hang under.
+    sa.Column("author_id", sa.Integer, sa.ForeignKey("user.id", ondelete="CASCADE")),
+    # One level of replies: a reply's parent is a comment with no parent.
+    sa.Column("parent_id", sa.Integer, sa.ForeignKey("comment.id", ondelete="CASCADE")),
+    sa.Column("body", sa.Text, nullable=False),
+    # Rendered (and sanitized) when written: a long thread renders nothing per view.
+    sa.Column("body_html", sa.Text, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    # Why a held comment waits (the screening rule that held it), for moderators.
+    sa.Column("held_reason", sa.String(40)),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("edited_at", sa.DateTime),
+    # A post's thread in order; the replies to a page of comments.
+    sa.Index("ix_comment_post", "post_id", "parent_id", "status", "id"),
+    sa.Index("ix_comment_parent", "parent_id", "id"),
+    # An account's comments: the first-comment rule, duplicates, cascades.
+    sa.Index("ix_comment_author", "author_id", "status", "created_at"),
+    # The moderation queue: what waits, oldest first.
+    sa.Index("ix_comment_status", "status", "id"),
+    sqlite_autoincrement=True,
+)
+
+# Outside `post`, as likes' count is: lists read it by key, and no write to
+# `post` (which would empty every kept page) follows a comment.
+post_comment_count = sa.Table(
+    "post_comment_count",
+    metadata,
+    sa.Column(
+        "post_id", sa.Integer, sa.ForeignKey("post.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("comments", sa.Integer, nullable=False),
+)

@@ -1,0 +1,714 @@
+"""Comments: writing, threads, moderation, the screening rules, counts and the page cache."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import traceback
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from flaskr.db import connection, transaction, utcnow
+
+PW = "a long enough pw"
+
+
+@pytest.fixture
+def post_id(make_user, make_post) -> int:
+    """A published post by its author."""
+    author = make_user("author", PW, role="author")
+    return make_post(author, "Talked about", "Say something")
+
+
+def login(app, username: str):
+    client = app.test_client()
+    response = client.post("/auth/login", data={"username": username, "password": PW})
+    assert response.status_code == 302
+    return client
+
+
+def stamp(app, post_id: int, age: float = 60) -> str:
+    """The comment form's stamp, as if the form was shown `age` seconds ago."""
+    from flaskr.comments.screening import form_stamp
+
+    with app.app_context():
+        return form_stamp(post_id, at=time.time() - age)
+
+
+def send(app, client, post_id: int, body: str, **fields):
+    """Post the comment form as a person does: a stamp from a while ago, no honeypot."""
+    data = {"body": body, "stamp": stamp(app, post_id), **fields}
+    return client.post(f"/{post_id}/comments", data=data)
+
+
+def rows(app, post_id: int) -> list[dict]:
+    with app.app_context():
+        result = connection().execute(
+            sa.text("SELECT * FROM comment WHERE post_id = :id ORDER BY id"), {"id": post_id}
+        )
+        return [dict(row) for row in result.mappings()]
+
+
+def count(app, post_id: int) -> int:
+    with app.app_context():
+        found = connection().execute(
+            sa.text("SELECT comments FROM post_comment_count WHERE post_id = :id"), {"id": post_id}
+        )
+        return found.scalar() or 0
+
+
+def approved_reader(app, make_user, name: str = "reader"):
+    """A reader whose comments publish at once (the first-comment rule is off)."""
+    make_user(name, PW, role="reader")
+    app.config["COMMENTS_HOLD_FIRST"] = False
+    return login(app, name)
+
+
+def comment_id_of(response) -> int:
+    match = re.search(r"#comment-(\d+)$", response.headers["Location"])
+    assert match, response.headers["Location"]
+    return int(match[1])
+
+
+# --- writing and reading ------------------------------------------------------
+
+
+def test_a_first_comment_waits_for_the_author_then_everyone_sees_it(app, make_user, post_id):
+    make_user("reader", PW, role="reader")
+    reader = login(app, "reader")
+    response = send(app, reader, post_id, "Nice *post*")
+    assert response.status_code == 303
+    comment_id = comment_id_of(response)
+    page = reader.get(response.headers["Location"]).get_data(as_text=True)
+    assert "waits for a moderator" in page
+    assert "Waiting for approval" in page and "<em>post</em>" in page
+    visitor = app.test_client()
+    assert "Nice" not in visitor.get(f"/{post_id}/").get_data(as_text=True)
+    assert "0 comments" in visitor.get(f"/{post_id}/", follow_redirects=True).get_data(as_text=True)
+    author = login(app, "author")
+    page = author.get(f"/{post_id}/", follow_redirects=True).get_data(as_text=True)
+    assert 'value="approve"' in page and "Nice" in page
+    response = author.post(f"/comments/{comment_id}/moderate", data={"action": "approve"})
+    assert response.status_code == 303
+    page = visitor.get(f"/{post_id}/", follow_redirects=True).get_data(as_text=True)
+    assert "<em>post</em>" in page and f'id="comment-{comment_id}"' in page
+    assert "1 comment<" in page
+    assert "1 comment</a>" in visitor.get("/").get_data(as_text=True)  # lists say it too
+    assert count(app, post_id) == 1
+
+
+def test_once_one_is_approved_the_next_ones_publish_at_once(app, make_user, post_id):
+    make_user("reader", PW, role="reader")
+    reader = login(app, "reader")
+    first = comment_id_of(send(app, reader, post_id, "First"))
+    login(app, "author").post(f"/comments/{first}/moderate", data={"action": "approve"})
+    send(app, reader, post_id, "Second")
+    assert [row["status"] for row in rows(app, post_id)] == ["published", "published"]
+    assert count(app, post_id) == 2
+
+
+def test_the_posts_author_and_editors_are_never_held(app, make_user, post_id):
+    make_user("editor", PW, role="editor")
+    send(
+        app,
+        login(app, "author"),
+        post_id,
+        "Thanks for reading, see https://a.example https://b.example https://c.example",
+    )
+    send(app, login(app, "editor"), post_id, "Edited for clarity")
+    assert [row["status"] for row in rows(app, post_id)] == ["published", "published"]
+
+
+def test_a_visitor_is_sent_to_log_in_and_comes_back_to_the_form(app, make_user, post_id):
+    visitor = app.test_client()
+    page = visitor.get(f"/{post_id}/", follow_redirects=True).get_data(as_text=True)
+    assert "Log in to comment" in page and 'name="body"' not in page
+    response = visitor.post(
+        f"/{post_id}/comments", data={"body": "x", "stamp": stamp(app, post_id)}
+    )
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+    assert rows(app, post_id) == []
+    assert visitor.get(f"/{post_id}/comments").headers["Location"].endswith("/auth/login")
+    make_user("reader", PW, role="reader")
+    response = visitor.post("/auth/login", data={"username": "reader", "password": PW})
+    assert response.headers["Location"] == f"/{post_id}/comments"
+    assert visitor.get(f"/{post_id}/comments").headers["Location"].endswith("#comments")
+
+
+def test_drafts_and_scheduled_posts_take_no_comments_even_from_their_author(
+    app, make_user, make_post
+):
+    author = make_user("author", PW, role="author")
+    draft = make_post(author, "Draft", "b", status="draft")
+    later = make_post(author, "Later", "b", publish_at=utcnow() + timedelta(days=1))
+    client = login(app, "author")
+    for post_id in (draft, later):
+        assert send(app, client, post_id, "hi").status_code == 404
+        assert rows(app, post_id) == []
+        assert 'id="comments"' not in client.get(f"/{post_id}/", follow_redirects=True).get_data(
+            as_text=True
+        )
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("", "Comment is required."),
+        ("   \n ", "Comment is required."),
+        ("x" * 5001, "5000"),
+    ],
+)
+def test_a_comment_that_cannot_be_saved_comes_back_with_its_text_and_why(
+    app, make_user, post_id, body, message
+):
+    make_user("reader", PW, role="reader")
+    response = send(app, login(app, "reader"), post_id, body)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert message in page and 'role="alert"' in page
+    if body.strip():
+        assert body in page  # nothing lost
+    assert rows(app, post_id) == []
+
+
+def test_hostile_markdown_is_sanitized_and_comments_have_no_headings_or_pictures(
+    app, make_user, post_id
+):
+    client = approved_reader(app, make_user)
+    body = (
+        "# Big\n\n![x](https://evil.example/x.png)\n\n<script>alert(1)</script> "
+        "[click](javascript:alert(2)) <img src=x onerror=alert(3)> [ok](https://ok.example)"
+    )
+    send(app, client, post_id, body)
+    (row,) = rows(app, post_id)
+    html = row["body_html"]
+    assert "<script" not in html and 'href="javascript' not in html and "<img" not in html
+    assert "&lt;script&gt;" in html and "&lt;img src=x onerror=alert(3)&gt;" in html  # as text
+    assert "<h1" not in html and "# Big" in html
+    assert '<a href="https://ok.example" rel="nofollow noopener ugc">ok</a>' in html
+
+
+# --- replies, editing, deleting -----------------------------------------------
+
+
+def test_one_level_of_replies(app, make_user, post_id):
+    client = approved_reader(app, make_user)
+    top = comment_id_of(send(app, client, post_id, "Top"))
+    reply = comment_id_of(send(app, client, post_id, "A reply", parent_id=str(top)))
+    page = client.get(f"/{post_id}/", follow_redirects=True).get_data(as_text=True)
+    assert re.search(
+        rf'id="comment-{top}".*<ol class="replies">\s*<li><article[^>]*id="comment-{reply}"',
+        page,
+        re.S,
+    )
+    for parent in (str(reply), "999999", "abc", str(top) + "0"):
+        response = send(app, client, post_id, f"Deeper {parent}", parent_id=parent)
+        assert response.status_code == 400, parent
+        assert "replying to is gone" in response.get_data(as_text=True)
+    assert len(rows(app, post_id)) == 2
+
+
+def test_no_reply_to_a_comment_readers_do_not_see(app, make_user, post_id):
+    make_user("reader", PW, role="reader")
+    reader = login(app, "reader")
+    held = comment_id_of(send(app, reader, post_id, "Held"))
+    assert send(app, reader, post_id, "Reply", parent_id=str(held)).status_code == 400
+
+
+def test_the_author_edits_within_the_window_and_not_after(app, make_user, post_id):
+    client = approved_reader(app, make_user)
+    comment_id = comment_id_of(send(app, client, post_id, "Tpyo"))
+    assert client.get(f"/comments/{comment_id}/edit").status_code == 200
+    response = client.post(f"/comments/{comment_id}/edit", data={"body": "Typo"})
+    assert response.status_code == 303
+    (row,) = rows(app, post_id)
+    assert row["body"] == "Typo" and row["edited_at"] is not None
+    assert "(edited)" in client.get(f"/{post_id}/", follow_redirects=True).get_data(as_text=True)
+    assert client.post(f"/comments/{comment_id}/edit", data={"body": ""}).status_code == 400
+    with app.app_context(), transaction():
+        connection().execute(
+            sa.text("UPDATE comment SET created_at = :at"),
+            {"at": utcnow() - timedelta(minutes=app.config["COMMENTS_EDIT_MINUTES"], seconds=1)},
+        )
+    assert client.post(f"/comments/{comment_id}/edit", data={"body": "Late"}).status_code == 403
+    assert rows(app, post_id)[0]["body"] == "Typo"
+
+
+def test_nobody_else_edits_a_comment_not_even_the_posts_author(app, make_user, post_id):
+    client = approved_reader(app, make_user)
+    comment_id = comment_id_of(send(app, client, post_id, "Mine"))
+    assert (
+        login(app, "author").post(f"/comments/{comment_id}/edit", data={"body": "x"}).status_code
+        == 403
+    )
+    assert rows(app, post_id)[0]["body"] == "Mine"
+
+
+def test_an_edit_that_adds_links_is_held_again(app, make_user, post_id):
+    client = approved_reader(app, make_user)
+    comment_id = comment_id_of(send(app, client, post_id, "Harmless"))
+    links = " ".join(f"https://spam{n}.example" for n in range(3))
+    body = " ".join(f"[x](https://spam{n}.example)" for n in range(3))
+    client.post(f"/comments/{comment_id}/edit", data={"body": body})
+    assert rows(app, post_id)[0]["status"] == "held", links
+    assert count(app, post_id) == 0
+
+
+def test_deleting_a_comment_with_replies_leaves_deleted_and_the_thread_holds(
+    app, make_user, post_id
+):
+    client = approved_reader(app, make_user)
+    other = approved_reader(app, make_user, "other")
+    top = comment_id_of(send(app, client, post_id, "Secret opinion"))
+    reply = comment_id_of(send(app, other, post_id, "An answer", parent_id=str(top)))
+    assert client.post(f"/comments/{top}/delete").status_code == 303
+    page = app.test_client().get(f"/{post_id}/", follow_redirects=True).get_data(as_text=True)
+    assert "[deleted]" in page and "An answer" in page and "Secret opinion" not in page
+    tombstone = rows(app, post_id)[0]
+    assert (tombstone["status"], tombstone["body"], tombstone["author_id"]) == ("deleted", "", None)
+    assert count(app, post_id) == 1
+    # The tombstone cannot be deleted or edited again, nor replied to.
+    assert client.post(f"/comments/{top}/delete").status_code in (403, 404)
+    assert send(app, other, post_id, "More", parent_id=str(top)).status_code == 400
+    # Its last reply gone, "[deleted]" goes too.
+    assert other.post(f"/comments/{reply}/delete").status_code == 303
+    assert rows(app, post_id) == []
+    assert count(app, post_id) == 0
+
+
+def test_a_comment_without_replies_is_deleted_outright(app, make_user, post_id):
+    client = approved_reader(app, make_user)
+    comment_id = comment_id_of(send(app, client, post_id, "Oops"))
+    assert app.test_client().post(f"/comments/{comment_id}/delete").status_code == 302
+    assert login(app, "author").post(f"/comments/{comment_id}/delete").status_code == 303
+    assert rows(app, post_id) == []
+
+
+def test_another_reader_may_not_delete_or_moderate(app, make_user, post_id):
+    client = approved_reader(app, make_user)
+    stranger = approved_reader(app, make_user, "stranger")
+    comment_id = comment_id_of(send(app, client, post_id, "Mine"))
+    assert stranger.post(f"/comments/{comment_id}/delete").status_code == 403
+    response = stranger.post(f"/comments/{comment_id}/moderate", data={"action": "hide"})
+    assert response.status_code == 403
+    assert rows(app, post_id)[0]["status"] == "published"
+
+
+# --- moderation ---------------------------------------------------------------
+
+
+def test_hide_and_unhide_change_what_readers_see_at_once(app, make_user, post_id):
+    client = approved_reader(app, make_user)
+    comment_id = comment_id_of(send(app, client, post_id, "Rude words"))
+    visitor = app.test_client()
+    url = f"/{post_id}/"
+    assert "Rude words" in visitor.get(url, follow_redirects=True).get_data(as_text=True)
+    author = login(app, "author")
+    author.post(f"/comments/{comment_id}/moderate", data={"action": "hide"})
+    assert "Rude words" not in visitor.get(url, follow_redirects=True).get_data(as_text=True)
+    # The commenter does not see a hidden comment either; the author still does.
+    assert "Rude words" not in client.get(url, follow_redirects=True).get_data(as_text=True)
+    page = author.get(url, follow_redirects=True).get_data(as_text=True)
+    assert "Hidden from readers" in page and 'value="unhide"' in page
+    assert count(app, post_id) == 0
+    author.post(f"/comments/{comment_id}/moderate", data={"action": "unhide"})
+    assert "Rude words" in visitor.get(url, follow_redirects=True).get_data(as_text=True)
+    assert count(app, post_id) == 1
+
+
+def test_an_unknown_moderation_action_is_a_400(app, make_user, post_id):
+    client = approved_reader(app, make_user)
+    comment_id = comment_id_of(send(app, client, post_id, "Hi"))
+    response = login(app, "author").post(
+        f"/comments/{comment_id}/moderate", data={"action": "nuke"}
+    )
+    assert response.status_code == 400
+    assert "Choose approve" in response.get_data(as_text=True)
+
+
+def test_the_queue_lists_what_waits_on_ones_own_posts_and_editors_see_all(
+    app, make_user, make_post, post_id
+):
+    other_author = make_user("other", PW, role="author")
+    other_post = make_post(other_author, "Other post", "b")
+    make_user("editor", PW, role="editor")
+    make_user("reader", PW, role="reader")
+    reader = login(app, "reader")
+    send(app, reader, post_id, "On the author's post")
+    send(app, reader, other_post, "On the other post")
+    page = login(app, "author").get("/comments/queue").get_data(as_text=True)
+    assert "On the author" in page and "On the other post" not in page
+    assert "First comment" in page  # why it waits
+    page = login(app, "editor").get("/comments/queue").get_data(as_text=True)
+    assert "On the author" in page and "On the other post" in page
+    assert reader.get("/comments/queue").status_code == 403
+
+
+def test_the_queue_approves_rejects_and_marks_spam_one_at_a_time_and_in_bulk(
+    app, make_user, post_id
+):
+    for name in ("r1", "r2", "r3", "r4"):
+        make_user(name, PW, role="reader")
+        send(app, login(app, name), post_id, f"From {name}")
+    ids = [row["id"] for row in rows(app, post_id)]
+    author = login(app, "author")
+    response = author.post("/comments/queue", data={"item": f"spam:{ids[0]}"})
+    assert response.status_code == 303
+    response = author.post("/comments/queue", data={"action": "approve", "ids": [ids[1], ids[2]]})
+    assert "Approved: 2." in author.get(response.headers["Location"]).get_data(as_text=True)
+    author.post("/comments/queue", data={"item": f"reject:{ids[3]}"})
+    assert [(row["id"], row["status"]) for row in rows(app, post_id)] == [
+        (ids[0], "spam"),
+        (ids[1], "published"),
+        (ids[2], "published"),
+    ]
+    assert "Nothing is waiting" in author.get("/comments/queue").get_data(as_text=True)
+    assert count(app, post_id) == 2
+    # Nothing ticked, a bad action, someone else's comment: told, and nothing changes.
+    assert author.post("/comments/queue", data={"action": "approve"}).status_code == 303
+    assert author.post("/comments/queue", data={"action": "x", "ids": ids}).status_code == 400
+    assert author.post("/comments/queue", data={"item": "approve:abc"}).status_code == 303
+
+
+def test_the_queue_leaves_comments_on_others_posts_alone(app, make_user, make_post, post_id):
+    other = make_post(make_user("other", PW, role="author"), "Other", "b")
+    make_user("reader", PW, role="reader")
+    held = comment_id_of(send(app, login(app, "reader"), other, "Held elsewhere"))
+    author = login(app, "author")
+    author.post("/comments/queue", data={"action": "approve", "ids": [held]})
+    author.post("/comments/queue", data={"item": f"approve:{held}"})
+    assert rows(app, other)[0]["status"] == "held"
+
+
+def test_spam_is_never_shown_on_the_post_page_not_even_to_moderators(app, make_user, post_id):
+    make_user("reader", PW, role="reader")
+    comment_id = comment_id_of(send(app, login(app, "reader"), post_id, "Buy pills"))
+    author = login(app, "author")
+    author.post(f"/comments/{comment_id}/moderate", data={"action": "spam"})
+    assert "Buy pills" not in author.get(f"/{post_id}/", follow_redirects=True).get_data(
+        as_text=True
+    )
+    assert app.test_client().get(f"/comments/{comment_id}").status_code == 404
+
+
+# --- closing ------------------------------------------------------------------
+
+
+def test_the_author_closes_and_reopens_comments(app, make_user, post_id):
+    client = approved_reader(app, make_user)
+    send(app, client, post_id, "Before")
+    author = login(app, "author")
+    assert author.post(f"/{post_id}/comments/state", data={"open": "0"}).status_code == 303
+    response = send(app, client, post_id, "After")
+    assert response.status_code == 403
+    assert "closed to new comments" in response.get_data(as_text=True)
+    page = client.get(f"/{post_id}/", follow_redirects=True).get_data(as_text=True)
+    assert "closed to new comments" in page and "Before" in page and 'name="body"' not in page
+    assert author.post(f"/{post_id}/comments/state", data={"open": "2"}).status_code == 400
+    assert client.post(f"/{post_id}/comments/state", data={"open": "1"}).status_code == 403
+    author.post(f"/{post_id}/comments/state", data={"open": "1"})
+    assert send(app, client, post_id, "After").status_code == 303
+
+
+def test_the_site_closes_comments_on_old_posts(app, make_user, post_id):
+    client = approved_reader(app, make_user)
+    app.config["COMMENTS_CLOSE_AFTER_DAYS"] = 7
+    assert send(app, client, post_id, "Fresh").status_code == 303
+    with app.app_context(), transaction():
+        connection().execute(
+            sa.text("UPDATE post SET published_at = :at"), {"at": utcnow() - timedelta(days=8)}
+        )
+    assert send(app, client, post_id, "Stale").status_code == 403
+    assert [row["body"] for row in rows(app, post_id)] == ["Fresh"]
+
+
+# --- screening ----------------------------------------------------------------
+
+
+def test_the_honeypot_catches_a_bot_and_lets_a_person_through(app, make_user, post_id):
+    client = approved_reader(app, make_user)
+    response = send(app, client, post_id, "Bot text", website="https://spam.example")
+    assert response.status_code == 400
+    assert "Leave the field" in response.get_data(as_text=True)
+    assert send(app, client, post_id, "Person text", website="").status_code == 303
+    assert [row["body"] for row in rows(app, post_id)] == ["Person text"]
+
+
+def test_a_form_sent_faster_than_a_person_writes_is_refused(app, make_user, post_id):
+    client = approved_reader(app, make_user)
+    data = {"body": "Instant", "stamp": stamp(app, post_id, age=0)}
+    response = client.post(f"/{post_id}/comments", data=data)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Wait a few seconds" in page and "Instant" in page
+    slow = {
+        "body": "Instant",
+        "stamp": stamp(app, post_id, age=app.config["COMMENTS_MIN_SECONDS"] + 1),
+    }
+    assert client.post(f"/{post_id}/comments", data=slow).status_code == 303
+
+
+@pytest.mark.parametrize("kind", ["missing", "forged", "other post", "expired"])
+def test_a_form_without_a_good_stamp_is_refused(app, make_user, post_id, kind):
+    client = approved_reader(app, make_user)
+    good = stamp(app, post_id)
+    value = {
+        "missing": "",
+        "forged": good[:-2] + ("AA" if not good.endswith("AA") else "BB"),
+        "other post": stamp(app, post_id + 1),
+        "expired": stamp(app, post_id, age=3 * 24 * 3600),
+    }[kind]
+    response = client.post(f"/{post_id}/comments", data={"body": "Hello", "stamp": value})
+    assert response.status_code == 400
+    assert "too old" in response.get_data(as_text=True)
+    assert rows(app, post_id) == []
+
+
+def test_the_same_text_twice_is_refused_and_other_text_is_not(app, make_user, post_id):
+    client = approved_reader(app, make_user)
+    assert send(app, client, post_id, "Great post!").status_code == 303
+    response = send(app, client, post_id, "Great post!")
+    assert response.status_code == 400
+    assert "already posted" in response.get_data(as_text=True)
+    assert send(app, client, post_id, "Great post, really!").status_code == 303
+    with app.app_context(), transaction():
+        connection().execute(
+            sa.text("UPDATE comment SET created_at = :at"),
+            {"at": utcnow() - timedelta(minutes=app.config["COMMENTS_DUPLICATE_MINUTES"] + 1)},
+        )
+    assert send(app, client, post_id, "Great post!").status_code == 303
+
+
+def test_too_many_links_hold_a_comment_and_a_few_do_not(app, make_user, post_id):
+    client = approved_reader(app, make_user)
+    app.config["COMMENTS_MAX_LINKS"] = 2
+    send(app, client, post_id, "See [a](https://a.example) and <https://b.example>")
+    send(
+        app, client, post_id, "[a](https://a.example) [b](https://b.example) [c](https://c.example)"
+    )
+    assert [(row["status"], row["held_reason"]) for row in rows(app, post_id)] == [
+        ("published", None),
+        ("held", "links"),
+    ]
+
+
+def test_banned_words_hold_a_comment_as_whole_words_only(app, make_user, post_id):
+    client = approved_reader(app, make_user)
+    app.config["COMMENTS_BANNED_WORDS"] = "casino, cheap pills"
+    send(app, client, post_id, "A classic casinos-free post")  # neither word whole
+    send(app, client, post_id, "Visit my CASINO")
+    send(app, client, post_id, "Cheap pills here")
+    assert [(row["status"], row["held_reason"]) for row in rows(app, post_id)] == [
+        ("published", None),
+        ("held", "banned-words"),
+        ("held", "banned-words"),
+    ]
+
+
+def test_a_young_account_is_held_and_an_older_one_is_not(app, make_user, post_id):
+    client = approved_reader(app, make_user)
+    app.config["COMMENTS_NEW_ACCOUNT_HOURS"] = 24
+    send(app, client, post_id, "Too new")
+    with app.app_context(), transaction():
+        connection().execute(
+            sa.text("UPDATE \"user\" SET created = :at WHERE username = 'reader'"),
+            {"at": utcnow() - timedelta(hours=25)},
+        )
+    send(app, login(app, "reader"), post_id, "Old enough")
+    assert [(row["status"], row["held_reason"]) for row in rows(app, post_id)] == [
+        ("held", "new-account"),
+        ("published", None),
+    ]
+
+
+def test_the_per_account_rate_limit_catches_a_flood(make_app, make_user, post_id):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_COMMENT="2 per minute")
+    client = approved_reader(app, make_user)
+    assert send(app, client, post_id, "one").status_code == 303
+    assert send(app, client, post_id, "two").status_code == 303
+    assert send(app, client, post_id, "three").status_code == 429
+    other = approved_reader(app, make_user, "other")
+    assert send(app, other, post_id, "a person").status_code == 303
+
+
+def test_the_per_address_rate_limit_catches_many_accounts_on_one_address(
+    make_app, make_user, post_id
+):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_COMMENT_IP="2 per minute")
+    clients = [approved_reader(app, make_user, f"sock{n}") for n in range(3)]
+    assert [send(app, c, post_id, "same bot").status_code for c in clients] == [303, 303, 429]
+
+
+# --- threads: pages, permalinks, counts, cache ---------------------------------
+
+
+def test_long_threads_are_paged_and_permalinks_find_the_page(app, make_user, post_id):
+    app.config["COMMENTS_PER_PAGE"] = 2
+    client = approved_reader(app, make_user)
+    ids = [comment_id_of(send(app, client, post_id, f"Number {n}")) for n in range(5)]
+    visitor = app.test_client()
+    page1 = visitor.get(f"/{post_id}/", follow_redirects=True).get_data(as_text=True)
+    assert "Number 0" in page1 and "Number 2" not in page1 and "?comments=2#comments" in page1
+    response = visitor.get(f"/comments/{ids[4]}")
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/{post_id}/talked-about?comments=3#comment-{ids[4]}"
+    page3 = visitor.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Number 4" in page3 and "5 comments" in page3
+    assert visitor.get(f"/{post_id}/talked-about?comments=4").status_code == 404
+    assert visitor.get(f"/{post_id}/talked-about?comments=x").status_code == 404
+    assert visitor.get("/comments/999999").status_code == 404
+
+
+def test_a_held_comments_permalink_is_the_commenters_and_moderators_only(app, make_user, post_id):
+    make_user("reader", PW, role="reader")
+    reader = login(app, "reader")
+    held = comment_id_of(send(app, reader, post_id, "Held"))
+    assert reader.get(f"/comments/{held}").status_code == 303
+    assert login(app, "author").get(f"/comments/{held}").status_code == 303
+    assert app.test_client().get(f"/comments/{held}").status_code == 404
+    make_user("stranger", PW, role="reader")
+    assert login(app, "stranger").get(f"/comments/{held}").status_code == 404
+
+
+def test_a_held_comment_never_reaches_a_kept_page_nor_moves_the_version(app, make_user, post_id):
+    from flaskr.blog import queries as blog_queries
+
+    make_user("reader", PW, role="reader")
+    visitor = app.test_client()
+    url = f"/{post_id}/talked-about"
+    kept = visitor.get(url).get_data(as_text=True)
+    with app.app_context():
+        before = blog_queries.content_version()
+    comment_id = comment_id_of(send(app, login(app, "reader"), post_id, "Held text"))
+    with app.app_context():
+        assert blog_queries.content_version() == before  # nothing readers see changed
+    assert visitor.get(url).get_data(as_text=True) == kept
+    login(app, "author").post(f"/comments/{comment_id}/moderate", data={"action": "approve"})
+    with app.app_context():
+        assert blog_queries.content_version() != before
+    assert "Held text" in visitor.get(url).get_data(as_text=True)  # at once
+
+
+def test_comments_at_the_same_moment_all_count(app, make_user, post_id):
+    app.config["COMMENTS_HOLD_FIRST"] = False
+    clients = [approved_reader(app, make_user, f"r{n}") for n in range(8)]
+    errors: list[str] = []
+    barrier = threading.Barrier(len(clients) * 2)
+
+    def comment(client, n: int) -> None:
+        try:
+            barrier.wait(timeout=60)
+            response = send(app, client, post_id, f"Comment {n}")
+            assert response.status_code == 303, response.status_code
+        except Exception:  # noqa: BLE001 - reported below
+            errors.append(traceback.format_exc())
+
+    threads = [
+        threading.Thread(target=comment, args=(c, n * 2 + k))
+        for n, c in enumerate(clients)
+        for k in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors[0]
+    assert len(rows(app, post_id)) == 16
+    assert count(app, post_id) == 16
+
+
+def test_deleted_accounts_and_posts_take_their_comments_and_counts(app, make_user, post_id):
+    from flaskr.auth import queries as auth_queries
+
+    client = approved_reader(app, make_user)
+    send(app, client, post_id, "By reader")
+    other = approved_reader(app, make_user, "other")
+    send(app, other, post_id, "By other")
+    with app.app_context(), transaction():
+        reader_id = (
+            connection()
+            .execute(sa.text("SELECT id FROM \"user\" WHERE username = 'reader'"))
+            .scalar_one()
+        )
+        auth_queries.delete_user(reader_id)
+    assert [row["body"] for row in rows(app, post_id)] == ["By other"]
+    assert count(app, post_id) == 1
+    with app.app_context(), transaction():
+        connection().execute(sa.text("DELETE FROM post WHERE id = :id"), {"id": post_id})
+    assert rows(app, post_id) == [] and count(app, post_id) == 0
+
+
+def test_a_post_back_from_the_trash_has_its_comments_back_with_their_ids(app, make_user, post_id):
+    from flaskr.auth import queries as auth_queries
+
+    client = approved_reader(app, make_user)
+    other = approved_reader(app, make_user, "other")
+    top = comment_id_of(send(app, client, post_id, "Top"))
+    reply = comment_id_of(send(app, other, post_id, "Reply", parent_id=str(top)))
+    mine = comment_id_of(send(app, other, post_id, "Other top"))
+    author = login(app, "author")
+    assert author.post(f"/{post_id}/delete").status_code == 302
+    assert rows(app, post_id) == []
+    with app.app_context(), transaction():
+        reader_id = (
+            connection()
+            .execute(sa.text("SELECT id FROM \"user\" WHERE username = 'reader'"))
+            .scalar_one()
+        )
+        auth_queries.delete_user(reader_id)
+    assert author.post(f"/me/trash/{post_id}/restore").status_code == 302
+    # The deleted account's comment stays gone, and the reply under it with it.
+    assert [row["id"] for row in rows(app, post_id)] == [mine]
+    assert count(app, post_id) == 1
+    assert reply not in [row["id"] for row in rows(app, post_id)]
+
+
+def test_migration_0023_round_trip(make_app, empty_database):
+    from alembic import command
+
+    from flaskr.db import engine
+    from flaskr.schema import alembic_config, upgrade_db
+
+    app = make_app(AUTO_MIGRATE=False, **empty_database)
+    with app.app_context():
+        upgrade_db()
+        with engine().connect() as conn, conn.begin():
+            command.downgrade(alembic_config(conn), "0022")
+        with engine().connect() as conn:
+            inspector = sa.inspect(conn)
+            assert not set(inspector.get_table_names()) & {"comment", "post_comment_count"}
+            assert "comments_closed" not in {c["name"] for c in inspector.get_columns("post")}
+        upgrade_db()
+        now = utcnow()
+        with transaction() as conn:
+            conn.execute(sa.text("INSERT INTO \"user\" (username, password) VALUES ('u', 'x')"))
+            conn.execute(sa.text("INSERT INTO post (title, body, author_id) VALUES ('t', 'b', 1)"))
+            before = conn.execute(sa.text("SELECT version FROM content_version")).scalar_one()
+            for status in ("held", "published", "published"):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO comment (post_id, author_id, body, body_html, status, "
+                        "created_at) VALUES (1, 1, 'c', '<p>c</p>', :status, :at)"
+                    ),
+                    {"status": status, "at": now},
+                )
+            after = conn.execute(sa.text("SELECT version FROM content_version")).scalar_one()
+            assert after == before + 2  # the held one moved nothing
+            conn.execute(sa.text("UPDATE comment SET status = 'hidden' WHERE id = 2"))
+            conn.execute(sa.text("UPDATE comment SET status = 'published' WHERE id = 1"))
+            conn.execute(sa.text("UPDATE comment SET body = 'changed' WHERE id = 3"))
+        with engine().connect() as conn:
+            assert (
+                conn.execute(sa.text("SELECT comments FROM post_comment_count")).scalar_one() == 2
+            )
+            version = conn.execute(sa.text("SELECT version FROM content_version")).scalar_one()
+            assert version == after + 3
+        with transaction() as conn:
+            conn.execute(sa.text("DELETE FROM comment WHERE id = 3"))
+        with engine().connect() as conn:
+            assert (
+                conn.execute(sa.text("SELECT comments FROM post_comment_count")).scalar_one() == 1
+            )
