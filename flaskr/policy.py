@@ -246,7 +246,9 @@ def can(user: User | None, action: str, resource: Record | None = None) -> bool:
 
 def _can_comment(user: User | None, action: str, resource: Record | None) -> bool:
     """Comment actions. The resource of comment:create and comment:moderate is the
-    post; of the others, the comment with its post's author_id as post_author_id."""
+    post; of the others, the comment with its post's author_id as post_author_id
+    (and, for comment:read, its parent's status and author as parent_status and
+    parent_author_id)."""
     if action == "comments:queue":
         return is_at_least(user, "author")
     if resource is None:
@@ -257,7 +259,14 @@ def _can_comment(user: User | None, action: str, resource: Record | None) -> boo
         return _moderates(user, resource["author_id"])
     moderator = _moderates(user, resource["post_author_id"])
     if action == "comment:read":
-        return comment_is_visible(resource, user, moderator)
+        # A reply is seen where its thread is: under a comment the user sees.
+        parent = resource["parent_id"] and {
+            "status": resource["parent_status"],
+            "author_id": resource["parent_author_id"],
+        }
+        return comment_is_visible(resource, user, moderator) and (
+            not parent or comment_is_visible(parent, user, moderator)
+        )
     if action == "comment:update":
         return _comment_editable(user, resource)
     # comment:delete: the author's own (not one already removed), or a moderator's call.

@@ -699,7 +699,9 @@ def test_migration_0023_round_trip(make_app, empty_database):
             assert after == before + 2  # the held one moved nothing
             conn.execute(sa.text("UPDATE comment SET status = 'hidden' WHERE id = 2"))
             conn.execute(sa.text("UPDATE comment SET status = 'published' WHERE id = 1"))
-            conn.execute(sa.text("UPDATE comment SET body = 'changed' WHERE id = 3"))
+            conn.execute(sa.text("UPDATE comment SET body_html = 'changed' WHERE id = 3"))
+            # Nor does a column pages do not show.
+            conn.execute(sa.text("UPDATE comment SET held_reason = 'x' WHERE id = 2"))
         with engine().connect() as conn:
             assert (
                 conn.execute(sa.text("SELECT comments FROM post_comment_count")).scalar_one() == 2
@@ -712,3 +714,41 @@ def test_migration_0023_round_trip(make_app, empty_database):
             assert (
                 conn.execute(sa.text("SELECT comments FROM post_comment_count")).scalar_one() == 1
             )
+
+
+def test_a_page_holds_the_same_number_of_comments_however_many_replies_one_has(
+    app, make_user, post_id
+):
+    app.config["COMMENTS_PER_PAGE"] = 3
+    client = approved_reader(app, make_user)
+    top = comment_id_of(send(app, client, post_id, "The top"))
+    replies = [
+        comment_id_of(send(app, client, post_id, f"Reply {n}", parent_id=str(top)))
+        for n in range(4)
+    ]
+    later = comment_id_of(send(app, client, post_id, "A later comment"))
+    first = client.get(f"/{post_id}/talked-about").get_data(as_text=True)
+    assert first.count('class="comment"') == 3  # the top and two replies
+    assert "Reply 2" not in first and "A later comment" not in first
+    response = client.get(f"/comments/{replies[3]}")
+    assert response.headers["Location"].endswith(f"?comments=2#comment-{replies[3]}")
+    second = client.get(response.headers["Location"]).get_data(as_text=True)
+    # The thread goes on where the last page left it, and may still be answered.
+    assert "Replies to a comment on an earlier page" in second
+    assert "Reply 2" in second and "Reply 3" in second and "A later comment" in second
+    assert f'name="parent_id" value="{top}"' in second
+    assert f'name="parent_id" value="{later}"' in second
+
+
+def test_replies_under_a_hidden_comment_are_hidden_with_it(app, make_user, post_id):
+    client = approved_reader(app, make_user)
+    top = comment_id_of(send(app, client, post_id, "Hide me"))
+    reply = comment_id_of(send(app, client, post_id, "A reply under it", parent_id=str(top)))
+    author = login(app, "author")
+    author.post(f"/comments/{top}/moderate", data={"action": "hide"})
+    page = app.test_client().get(f"/{post_id}/talked-about").get_data(as_text=True)
+    assert "A reply under it" not in page and "Replies to a comment" not in page
+    assert app.test_client().get(f"/comments/{reply}").status_code == 404
+    assert author.get(f"/comments/{reply}").status_code == 303
+    page = author.get(f"/{post_id}/talked-about").get_data(as_text=True)
+    assert "A reply under it" in page  # moderators see the whole thread

@@ -19,6 +19,7 @@ URL_VALUES = {
     "user_id": 1,
     "invite_id": 1,
     "message_id": 1,
+    "comment_id": 1,
     "version": 1,
     "chunk": 1,
     "slug": "hello",

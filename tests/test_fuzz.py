@@ -29,6 +29,12 @@ FORMS = {
     "blog.update": ["title", "body", "tags", "status", "publish_at", "version", "action"],
     "blog.delete": [],
     "likes.like": ["like"],
+    "comments.create": ["body", "parent_id", "stamp", "website"],
+    "comments.edit": ["body"],
+    "comments.delete": [],
+    "comments.moderate": ["action", "next"],
+    "comments.queue": ["action", "ids", "item"],
+    "comments.state": ["open"],
     "blog.autosave": ["title", "body", "tags", "publish_at", "version", "slug", "excerpt"],
     "blog.preview": ["body"],
     "history.restore": [],
@@ -64,6 +70,7 @@ URL_VALUES = {
     "user_id": 2,
     "invite_id": 1,
     "message_id": 1,
+    "comment_id": 1,
     "media_id": 1,
 }
 

@@ -63,7 +63,35 @@ SIGNED_IN = {
     "admin-settings": "/admin/settings",
     "admin-outbox": "/admin/outbox",
     "admin-delete-user": "/admin/users/2/delete",
+    "comments-queue": "/comments/queue",
+    "comment-edit": "/comments/2/edit",
 }
+
+
+def _comments(author: int, reader: int) -> None:
+    """A thread in every state a moderator sees: comments, replies, held, hidden, [deleted]."""
+    from flaskr.comments import queries as comment_queries
+    from flaskr.db import transaction
+
+    def add(author_id, status, parent=None, body="A *comment* with [a link](https://x.example)"):
+        return comment_queries.insert(
+            post_id=1,
+            author_id=author_id,
+            parent_id=parent,
+            body=body,
+            body_html=f"<p>{body}</p>",
+            status=status,
+            held_reason="first-comment" if status == "held" else None,
+            created_at=utcnow(),
+        )
+
+    with transaction():
+        first = add(reader, "published")
+        add(author, "published", parent=first)  # comment 2: ann's, which she may edit
+        add(reader, "held")
+        add(reader, "hidden")
+        gone = add(None, "deleted", body="")
+        add(reader, "published", parent=gone)
 
 
 def _picture() -> bytes:
@@ -86,7 +114,7 @@ def pages(app, client, make_user, make_post, tmp_path) -> dict[str, Path]:
     """Every page type as served, written to files: {name: path}."""
     # An admin, so that the admin area's pages are checked too.
     author = make_user("ann", "a long enough pw", role="admin")
-    make_user("bob", "a long enough pw", role="reader")
+    bob = make_user("bob", "a long enough pw", role="reader")
     make_post(author, title="A post", body=BODY, tags="cats, dogs")
     client.post("/auth/login", data={"username": "bob", "password": "not it"})  # audited
     with app.app_context():
@@ -96,6 +124,7 @@ def pages(app, client, make_user, make_post, tmp_path) -> dict[str, Path]:
         more = f"\nMore.\n\n![A dot](/media/{shown['key']})\n\n![far](https://x.example/a.png)"
         services.revise_post(1, services.Draft(title="A post", body=BODY + more, tags="cats"))
         services.delete_post(services.create_post(author, services.Draft(title="Gone", body="x")))
+        _comments(author, bob)
     found: dict[str, bytes] = {}
     now = utcnow()
     for name, path in SIGNED_OUT.items():
@@ -110,6 +139,7 @@ def pages(app, client, make_user, make_post, tmp_path) -> dict[str, Path]:
         ).data
     found["admin-invite-made"] = client.post("/admin/invites", data={"days": "7"}).data
     found.update(_mail_pages(app, client))
+    found["comment-with-errors"] = client.post("/1/comments", data={"body": ""}).data
     found["create-with-errors"] = client.post(
         "/create", data={"title": "", "body": "", "action": "publish"}
     ).data
@@ -195,7 +225,7 @@ def problems(files: list[Path]) -> list[str]:
 
 
 def test_every_page_type_is_valid_html(pages):
-    assert len(pages) == len(SIGNED_OUT) + len(SIGNED_IN) + 4 + 2 + 8 + 5
+    assert len(pages) == len(SIGNED_OUT) + len(SIGNED_IN) + 4 + 3 + 8 + 5
     assert problems(list(pages.values())) == []
 
 

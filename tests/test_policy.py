@@ -167,6 +167,125 @@ def test_can_answers_for_each_user_action_and_post(monkeypatch, user, action, re
     assert policy.can(user, action, resource) is allowed
 
 
+OPEN = {**PUBLISHED, "comments_closed": False}
+CLOSED = {**PUBLISHED, "comments_closed": True}
+OLD = {**OPEN, "published_at": NOW - timedelta(days=31)}
+DRAFT_OPEN = {**DRAFT, "comments_closed": False}
+#: Rita's comment under Alice's post, a minute old, in each state.
+COMMENT = {
+    "id": 1,
+    "author_id": 3,
+    "post_author_id": 1,
+    "parent_id": None,
+    "status": "published",
+    "created_at": NOW - timedelta(minutes=1),
+}
+HELD = {**COMMENT, "status": "held"}
+HIDDEN = {**COMMENT, "status": "hidden"}
+SPAM = {**COMMENT, "status": "spam"}
+GONE = {**COMMENT, "status": "deleted", "author_id": None}
+STALE = {**COMMENT, "created_at": NOW - timedelta(minutes=16)}
+#: Rita's reply, under a comment of Bob's that a moderator hid (or one that is published).
+UNDER_HIDDEN = {**COMMENT, "parent_id": 2, "parent_status": "hidden", "parent_author_id": 2}
+UNDER_SHOWN = {**UNDER_HIDDEN, "parent_status": "published"}
+
+
+@pytest.mark.parametrize(
+    ("user", "action", "resource", "allowed"),
+    [
+        # Writing: anyone signed in, on a post readers see that is still open.
+        (None, "comment:create", OPEN, False),
+        (RITA, "comment:create", OPEN, True),
+        (ALICE_UNKNOWN, "comment:create", OPEN, True),
+        (RITA, "comment:create", CLOSED, False),
+        (ALICE, "comment:create", CLOSED, False),
+        (RITA, "comment:create", OLD, False),  # COMMENTS_CLOSE_AFTER_DAYS=30
+        (ALICE, "comment:create", DRAFT_OPEN, False),
+        (RITA, "comment:create", None, False),
+        # Reading: readers see published ones and "[deleted]"; held ones their author and
+        # moderators; hidden ones moderators only; spam nobody on the page.
+        (None, "comment:read", COMMENT, True),
+        (None, "comment:read", GONE, True),
+        (None, "comment:read", HELD, False),
+        (BOB, "comment:read", HELD, False),
+        (RITA, "comment:read", HELD, True),
+        (ALICE, "comment:read", HELD, True),
+        (ED, "comment:read", HELD, True),
+        (RITA, "comment:read", HIDDEN, False),
+        (ALICE, "comment:read", HIDDEN, True),
+        (ALICE, "comment:read", SPAM, False),
+        (ADA, "comment:read", SPAM, False),
+        (RITA, "comment:read", None, False),
+        (None, "comment:read", UNDER_SHOWN, True),
+        (None, "comment:read", UNDER_HIDDEN, False),
+        (RITA, "comment:read", UNDER_HIDDEN, False),
+        (ALICE, "comment:read", UNDER_HIDDEN, True),
+        # Editing: its author, within COMMENTS_EDIT_MINUTES (15), not after nor once removed.
+        (RITA, "comment:update", COMMENT, True),
+        (RITA, "comment:update", HELD, True),
+        (RITA, "comment:update", STALE, False),
+        (RITA, "comment:update", HIDDEN, False),
+        (ALICE, "comment:update", COMMENT, False),
+        (ADA, "comment:update", COMMENT, False),
+        (None, "comment:update", COMMENT, False),
+        # Deleting: its author, the post's author, editors and admins; "[deleted]" nobody.
+        (RITA, "comment:delete", STALE, True),
+        (ALICE, "comment:delete", COMMENT, True),
+        (ALICE_READER, "comment:delete", COMMENT, True),
+        (BOB, "comment:delete", COMMENT, False),
+        (ED, "comment:delete", COMMENT, True),
+        (ADA, "comment:delete", GONE, False),
+        (None, "comment:delete", COMMENT, False),
+        # Moderating a post's comments: its author (whatever their role), editors, admins.
+        (ALICE, "comment:moderate", OPEN, True),
+        (ALICE_READER, "comment:moderate", OPEN, True),
+        (BOB, "comment:moderate", OPEN, False),
+        (RITA, "comment:moderate", OPEN, False),
+        (ED, "comment:moderate", OPEN, True),
+        (None, "comment:moderate", OPEN, False),
+        (ADA, "comment:moderate", None, False),
+        (RITA, "comments:queue", None, False),
+        (ALICE, "comments:queue", None, True),
+        (None, "comments:queue", None, False),
+    ],
+)
+def test_can_answers_for_comments(app, monkeypatch, user, action, resource, allowed):
+    monkeypatch.setattr(policy, "utcnow", lambda: NOW)
+    app.config["COMMENTS_CLOSE_AFTER_DAYS"] = 30
+    with app.app_context():
+        assert policy.can(user, action, resource) is allowed
+
+
+def test_the_sql_and_python_comment_visibility_rules_agree(app, make_user, make_post):
+    from flaskr.comments.tables import STATUSES, comment
+
+    alice = make_user("alice", PW)
+    rita = make_user("rita", PW, role="reader")
+    post_id = make_post(alice, "Post", "b")
+    with app.app_context():
+        with transaction() as conn:
+            for status, author in itertools.product((*STATUSES, "odd"), (alice, rita, None)):
+                conn.execute(
+                    sa.insert(comment).values(
+                        post_id=post_id,
+                        author_id=author,
+                        body=status,
+                        body_html="",
+                        status=status,
+                        created_at=NOW,
+                    )
+                )
+        rows = list(connection().execute(sa.select(comment)).mappings())
+        for viewer, moderator in itertools.product((None, {"id": rita}, {"id": alice}), (0, 1)):
+            condition = policy.visible_comments(comment, viewer, bool(moderator))
+            in_sql = set(connection().execute(sa.select(comment.c.id).where(condition)).scalars())
+            in_python = {
+                row["id"] for row in rows if policy.comment_is_visible(row, viewer, bool(moderator))
+            }
+            assert in_sql == in_python, (viewer, moderator)
+            assert 0 < len(in_sql) < len(rows)
+
+
 def test_an_unknown_action_is_a_programming_error():
     with pytest.raises(ValueError, match="unknown action"):
         policy.can(ALICE, "post:publish-everything", PUBLISHED)
@@ -194,6 +313,7 @@ URL_VALUES = {
     "filename": "style.css",
     "token": "made-up",
     "message_id": 1,
+    "comment_id": 1,
     # The archive's month of the posts the tests write (now).
     "year": datetime.now(UTC).year,
     "month": datetime.now(UTC).month,
@@ -245,6 +365,17 @@ def site(app, make_user, make_post) -> dict[str, int]:
         services.revise_post(
             published, services.Draft(title="Published", body="b2", tags="shared"), base_version=1
         )
+        from flaskr.comments import queries as comment_queries
+
+        with transaction():
+            comment_queries.insert(
+                post_id=published,
+                author_id=alice,
+                body="c",
+                body_html="<p>c</p>",
+                status="published",
+                created_at=NOW,
+            )
     return {"published": published, "draft": draft}
 
 
@@ -277,6 +408,8 @@ def test_public_routes_never_ask_visitors_to_sign_in(app, client, site):
                 expected: tuple[int, ...] = (400,)
             elif endpoint == "media.file":
                 expected = (404,)
+            elif endpoint == "comments.permalink":
+                expected = (303,)  # to the comment on its post's page
             else:
                 expected = (200, 301, 302)
             assert response.status_code in expected, endpoint

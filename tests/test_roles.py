@@ -117,6 +117,24 @@ ROUTES: dict[tuple[str, str, str | None], tuple[int, ...]] = {
     ("GET", "/<int:post_id>/like", "draft"): (302, 404, 404, 404, 404, 404, 302),
     ("POST", "/<int:post_id>/like", "published"): (302, 303, 303, 303, 303, 303, 302),
     ("POST", "/<int:post_id>/like", "draft"): (302, 404, 404, 404, 404, 404, 302),
+    # Comments: anyone signed in, on a post readers see (a draft's look like nothing).
+    ("GET", "/<int:post_id>/comments", "published"): (302, 303, 303, 303, 303, 303, 302),
+    ("GET", "/<int:post_id>/comments", "draft"): (302, 404, 404, 404, 404, 404, 302),
+    ("POST", "/<int:post_id>/comments", "published"): (302, 303, 303, 303, 303, 303, 302),
+    ("POST", "/<int:post_id>/comments", "draft"): (302, 404, 404, 404, 404, 404, 302),
+    # Bob's comment under alice's post: anyone reads it; bob edits it; bob, alice
+    # (the post's author), editors and admins delete it; all but bob moderate it.
+    ("GET", "/comments/<int:comment_id>", None): (303,) * 7,
+    ("GET", "/comments/<int:comment_id>/edit", None): (302, 403, 403, 200, 403, 403, 302),
+    ("POST", "/comments/<int:comment_id>/edit", None): (302, 403, 403, 303, 403, 403, 302),
+    ("POST", "/comments/<int:comment_id>/delete", None): (302, 403, 303, 303, 303, 303, 302),
+    ("POST", "/comments/<int:comment_id>/moderate", None): (302, 403, 303, 403, 303, 303, 302),
+    # The queue: authors and up (bob's request approves nothing on alice's post).
+    ("GET", "/comments/queue", None): (302, 403, 200, 200, 200, 200, 302),
+    ("POST", "/comments/queue", None): (302, 403, 303, 303, 303, 303, 302),
+    # Closing a post's comments: whoever may edit it.
+    ("POST", "/<int:post_id>/comments/state", "published"): (302, 403, 303, 403, 303, 303, 302),
+    ("POST", "/<int:post_id>/comments/state", "draft"): (302, 403, 303, 403, 303, 303, 302),
     # A post: its author, editors and admins.
     ("GET", "/<int:post_id>/update", "published"): (302, 403, 200, 403, 200, 200, 302),
     ("GET", "/<int:post_id>/update", "draft"): (302, 403, 200, 403, 200, 200, 302),
@@ -196,6 +214,11 @@ URL_VALUES = {
 FORMS = {
     "/theme": {"theme": "dark", "next": "/"},
     "/<int:post_id>/like": {"like": "1"},
+    "/<int:post_id>/comments": {"body": "A comment"},  # and a stamp: see _check()
+    "/comments/<int:comment_id>/edit": {"body": "Changed"},
+    "/comments/<int:comment_id>/moderate": {"action": "hide"},
+    "/comments/queue": {"action": "approve", "ids": "1"},
+    "/<int:post_id>/comments/state": {"open": "0"},
     "/auth/register": {"username": "", "password": ""},
     "/auth/login": {"username": "", "password": ""},
     "/auth/account/password": {"current": "wrong", "new": "another long pw"},
@@ -243,14 +266,32 @@ def site(app, make_user, make_post) -> dict[str, int]:
         )
         services.delete_post(trashed)
         picture = media_services.upload(ids["author"], _PICTURE, alt="A dot", decorative=False)
+        comment = _comment(published, ids["other"])
     return {
         "published": published,
         "draft": draft,
         "trashed": trashed,
         "picture": picture["id"],
         "picture_file": picture["key"],
+        "comment": comment,
         **ids,
     }
+
+
+def _comment(post_id: int, author_id: int) -> int:
+    """A published comment by the account under the post."""
+    from flaskr.comments import queries as comment_queries
+    from flaskr.db import transaction, utcnow
+
+    with transaction():
+        return comment_queries.insert(
+            post_id=post_id,
+            author_id=author_id,
+            body="Bob's comment",
+            body_html="<p>Bob's comment</p>",
+            status="published",
+            created_at=utcnow(),
+        )
 
 
 def _url(rule: str, which: str | None, site: dict[str, int]) -> str:
@@ -265,6 +306,7 @@ def _url(rule: str, which: str | None, site: dict[str, int]) -> str:
     if rule.startswith("/media/"):
         values["name"] = site["picture_file"]
     values["invite_id"] = 1
+    values["comment_id"] = site["comment"]
     bound = Map([Rule(rule, endpoint="x")]).bind("localhost")
     return bound.build(
         "x", {k: v for k, v in values.items() if f":{k}>" in rule or f"<{k}>" in rule}
@@ -304,6 +346,8 @@ def _check(app, client, site, method: str, rule: str, which: str | None, who: st
     data = None
     if method == "POST":
         data = FORMS.get(rule, {**POST_FORM, "version": "2" if which == "published" else "1"})
+        if rule == "/<int:post_id>/comments":
+            data = {**data, "stamp": _stamp(app, site[which or "published"])}
     with client.open(url, method=method, data=data) as response:
         expected = ROUTES[(method, rule, which)][USERS.index(who)]
         assert response.status_code == expected, (who, method, url)
@@ -312,6 +356,16 @@ def _check(app, client, site, method: str, rule: str, which: str | None, who: st
             # A signed-in page sends visitors to log in; public POSTs go where they go.
             signed_in = policy.access_rule(_view(app, method, url)) == policy.SIGNED_IN
             assert (location == "/auth/login") == signed_in, (who, method, url, location)
+
+
+def _stamp(app, post_id: int) -> str:
+    """The comment form's stamp, as if shown a minute ago (a person, not a bot)."""
+    import time
+
+    from flaskr.comments.screening import form_stamp
+
+    with app.app_context():
+        return form_stamp(post_id, at=time.time() - 60)
 
 
 def _view(app, method: str, url: str):

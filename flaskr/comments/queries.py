@@ -23,6 +23,7 @@ COLUMNS = (
     comment.c.post_id,
     comment.c.author_id,
     comment.c.parent_id,
+    comment.c.thread_id,
     comment.c.body,
     comment.c.body_html,
     comment.c.status,
@@ -37,6 +38,9 @@ _FROM = comment.outerjoin(user, user.c.id == comment.c.author_id).join(
 )
 
 
+_parent = comment.alias("parent")
+
+
 def count_column(post_id: sa.ColumnElement[int]) -> sa.Label[int]:
     """A post's published-comment count as a column named comment_count, for lists."""
     comments = (
@@ -47,52 +51,60 @@ def count_column(post_id: sa.ColumnElement[int]) -> sa.Label[int]:
     return sa.func.coalesce(comments, 0).label("comment_count")
 
 
+def _with_parent() -> sa.Select[Any]:
+    """COLUMNS, with what the policy asks of a reply's parent (parent_status, parent_author_id)."""
+    return sa.select(
+        *COLUMNS,
+        _parent.c.status.label("parent_status"),
+        _parent.c.author_id.label("parent_author_id"),
+    ).select_from(_FROM.outerjoin(_parent, _parent.c.id == comment.c.parent_id))
+
+
 def find_comment(comment_id: int) -> Row | None:
-    """One comment with its author's name and post's author, whatever its status."""
-    query = sa.select(*COLUMNS).select_from(_FROM).where(comment.c.id == comment_id)
+    """One comment with its author's name, its post's author and its parent's status,
+    whatever its status."""
+    query = _with_parent().where(comment.c.id == comment_id)
     return connection().execute(query).mappings().first()
+
+
+def _seen(viewer: Record | None, moderator: bool) -> sa.ColumnElement[bool]:
+    """The comments the viewer sees: visible themselves, and (a reply) under a visible one."""
+    return sa.and_(
+        visible_comments(comment, viewer, moderator),
+        sa.or_(comment.c.parent_id.is_(None), visible_comments(_parent, viewer, moderator)),
+    )
 
 
 def thread_page(
     post_id: int, viewer: Record | None, moderator: bool, *, page: int, per_page: int
 ) -> list[Row]:
-    """A page of the post's top-level comments the viewer sees, oldest first (one more
-    than per_page, to tell whether another page follows)."""
+    """A page of the post's comments the viewer sees, each thread's first then its replies,
+    oldest first (one more than per_page, to tell whether another page follows)."""
     query = (
-        sa.select(*COLUMNS)
-        .select_from(_FROM)
-        .where(
-            comment.c.post_id == post_id,
-            comment.c.parent_id.is_(None),
-            visible_comments(comment, viewer, moderator),
-        )
-        .order_by(comment.c.id)
+        sa.select(*COLUMNS, _parent.c.status.label("parent_status"))
+        .select_from(_FROM.outerjoin(_parent, _parent.c.id == comment.c.parent_id))
+        .where(comment.c.post_id == post_id, _seen(viewer, moderator))
+        .order_by(comment.c.thread_id, comment.c.id)
         .limit(per_page + 1)
         .offset((page - 1) * per_page)
     )
     return list(connection().execute(query).mappings())
 
 
-def replies(parent_ids: list[int], viewer: Record | None, moderator: bool) -> list[Row]:
-    """The replies the viewer sees under these comments, oldest first."""
-    if not parent_ids:
-        return []
+def seen_before(comment_row: Record, viewer: Record | None, moderator: bool) -> int:
+    """How many of the post's comments the viewer sees before this one (its page)."""
+    thread_id, comment_id = comment_row["thread_id"], comment_row["id"]
     query = (
-        sa.select(*COLUMNS)
-        .select_from(_FROM)
-        .where(comment.c.parent_id.in_(parent_ids), visible_comments(comment, viewer, moderator))
-        .order_by(comment.c.id)
-    )
-    return list(connection().execute(query).mappings())
-
-
-def top_level_before(post_id: int, comment_id: int, viewer: Record | None, moderator: bool) -> int:
-    """How many top-level comments the viewer sees before this one (which page it is on)."""
-    query = sa.select(sa.func.count()).where(
-        comment.c.post_id == post_id,
-        comment.c.parent_id.is_(None),
-        comment.c.id < comment_id,
-        visible_comments(comment, viewer, moderator),
+        sa.select(sa.func.count())
+        .select_from(comment.outerjoin(_parent, _parent.c.id == comment.c.parent_id))
+        .where(
+            comment.c.post_id == comment_row["post_id"],
+            sa.or_(
+                comment.c.thread_id < thread_id,
+                sa.and_(comment.c.thread_id == thread_id, comment.c.id < comment_id),
+            ),
+            _seen(viewer, moderator),
+        )
     )
     return int(connection().execute(query).scalar_one())
 
@@ -165,7 +177,7 @@ def find_many(comment_ids: list[int]) -> list[Row]:
     """These comments (those that exist), as find_comment() gives each."""
     if not comment_ids:
         return []
-    query = sa.select(*COLUMNS).select_from(_FROM).where(comment.c.id.in_(comment_ids))
+    query = _with_parent().where(comment.c.id.in_(comment_ids))
     return list(connection().execute(query).mappings())
 
 

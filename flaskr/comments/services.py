@@ -24,31 +24,52 @@ ACTIONS = (*MODERATION, "reject")
 
 
 @dataclass
+class Group:
+    """One thread as a page shows it: its first comment (None when the thread began on
+    an earlier page) and the replies on this page."""
+
+    thread_id: int
+    top: dict[str, Any] | None
+    replies: list[dict[str, Any]] = field(default_factory=list)
+    #: Whether the viewer may answer in this thread (its first comment is published).
+    open: bool = False
+
+
+@dataclass
 class Thread:
-    """The comments a page of a post shows: top-level ones, each with its replies."""
+    """The comments one page of a post shows, thread by thread."""
 
     page: Page
     count: int
     moderator: bool
-    replies: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    groups: list[Group] = field(default_factory=list)
 
 
 def thread(post: Record, viewer: Record | None, number: int) -> Thread:
-    """Page `number` of the post's comments as `viewer` (None: a visitor) sees them."""
+    """Page `number` of the post's comments as `viewer` (None: a visitor) sees them.
+
+    A page holds COMMENTS_PER_PAGE comments, replies counted: a comment with a
+    thousand replies pages like a thousand comments.
+    """
     moderator = can(viewer, "comment:moderate", post)
     per_page = current_app.config["COMMENTS_PER_PAGE"]
     rows = queries.thread_page(post["id"], viewer, moderator, page=number, per_page=per_page)
     page = make_page([dict(row) for row in rows], number, per_page)
-    replies: dict[int, list[dict[str, Any]]] = {}
-    for row in queries.replies([c["id"] for c in page.items], viewer, moderator):
-        replies.setdefault(row["parent_id"], []).append(dict(row))
-    return Thread(page, post.get("comment_count") or 0, moderator, replies)
+    groups: list[Group] = []
+    for row in page.items:
+        if row["parent_id"] is None:
+            groups.append(Group(row["id"], row, open=row["status"] == "published"))
+        elif groups and groups[-1].thread_id == row["parent_id"]:
+            groups[-1].replies.append(row)
+        else:  # the thread began on an earlier page
+            group = Group(row["parent_id"], None, [row], open=row["parent_status"] == "published")
+            groups.append(group)
+    return Thread(page, post.get("comment_count") or 0, moderator, groups)
 
 
 def page_of(comment: Record, viewer: Record | None, moderator: bool) -> int:
-    """The page of its post's thread a comment is on (a reply: its parent's)."""
-    top_id = comment["parent_id"] or comment["id"]
-    before = queries.top_level_before(comment["post_id"], top_id, viewer, moderator)
+    """The page of its post's comments a comment is on."""
+    before = queries.seen_before(comment, viewer, moderator)
     return before // current_app.config["COMMENTS_PER_PAGE"] + 1
 
 
@@ -92,6 +113,7 @@ def post_comment(post: Record, author: Record, form: NewComment) -> Record:
             "created_at": utcnow(),
         }
         values["id"] = queries.insert(**values)
+        values["thread_id"] = parent_id or values["id"]
     return values
 
 

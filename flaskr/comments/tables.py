@@ -21,6 +21,10 @@ comment = sa.Table(
     sa.Column("author_id", sa.Integer, sa.ForeignKey("user.id", ondelete="CASCADE")),
     # One level of replies: a reply's parent is a comment with no parent.
     sa.Column("parent_id", sa.Integer, sa.ForeignKey("comment.id", ondelete="CASCADE")),
+    # The thread it is in: its own id for a top-level comment, its parent's for a
+    # reply. A post's comments are paged in (thread_id, id) order, so a page holds
+    # a fixed number of comments however many replies one of them has.
+    sa.Column("thread_id", sa.Integer),
     sa.Column("body", sa.Text, nullable=False),
     # Rendered (and sanitized) when written: a long thread renders nothing per view.
     sa.Column("body_html", sa.Text, nullable=False),
@@ -29,8 +33,8 @@ comment = sa.Table(
     sa.Column("held_reason", sa.String(40)),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("edited_at", sa.DateTime),
-    # A post's thread in order; the replies to a page of comments.
-    sa.Index("ix_comment_post", "post_id", "parent_id", "status", "id"),
+    # A post's comments in the order pages show them.
+    sa.Index("ix_comment_post", "post_id", "thread_id", "id"),
     sa.Index("ix_comment_parent", "parent_id", "id"),
     # An account's comments: the first-comment rule, duplicates, cascades.
     sa.Index("ix_comment_author", "author_id", "status", "created_at"),

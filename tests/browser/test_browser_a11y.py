@@ -127,6 +127,24 @@ def test_every_page_type_passes_axe(page, auth, axe_source, live_server):
     page.wait_for_url(re.compile(r"/\d+/accessible-post$"))
 
     checker.check("detail-signed-in", post_path)
+    page.goto(post_path)
+    page.get_by_label("Your comment").fill("A *first* comment, [with a link](https://example.org).")
+    page.wait_for_timeout(1100)  # COMMENTS_MIN_SECONDS on the live server
+    page.get_by_role("button", name="Post comment").click()
+    page.wait_for_url(re.compile(r"#comment-\d+$"))
+    page.locator("details.reply summary").first.click()
+    page.get_by_label("Your reply").fill("A reply.")
+    page.wait_for_timeout(1100)
+    page.get_by_role("button", name="Reply", exact=True).click()
+    page.wait_for_url(re.compile(r"#comment-\d+$"))
+    checker.check("detail-with-comments", post_path)
+    page.goto(post_path)
+    page.get_by_label("Your comment").fill("   ")  # passes the browser's check, not the server's
+    page.wait_for_timeout(1100)
+    page.get_by_role("button", name="Post comment").click()
+    expect(page.get_by_role("alert")).to_contain_text("Comment is required")
+    checker.check("comment-with-errors")
+    checker.check("comments-queue", "/comments/queue")
     checker.check("index-signed-in", "/")
     checker.check("update", f"/{post_id}/update")
     checker.check("revisions", f"/{post_id}/revisions")
@@ -182,7 +200,7 @@ def test_every_page_type_passes_axe(page, auth, axe_source, live_server):
     page.locator(".archive-months a").first.click()
     checker.check("archive-month")
     checker.check("archive-year", "/archive/" + page.url.split("/archive/")[1].split("/")[0] + "/")
-    assert len(checker.checked) == 38
+    assert len(checker.checked) == 41
     assert not checker.found, "\n".join(checker.found)
 
 

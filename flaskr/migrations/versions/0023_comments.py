@@ -17,6 +17,9 @@ depends_on = None
 # (kept pages and feeds follow at once); a held, hidden or spam comment
 # coming and going moves nothing, so a flood of held spam empties no cache.
 SEEN = "('published', 'deleted')"
+# The columns a page shows of a comment (thread_id, set once by the database
+# itself, is not one of them).
+SHOWN = "status, body_html, author_id, edited_at"
 SQLITE_BUMP = (
     "UPDATE content_version SET version = version + 1, "
     "changed_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE id = 1;"
@@ -29,12 +32,18 @@ SQLITE_COUNT_UP = (
 SQLITE_COUNT_DOWN = (
     "UPDATE post_comment_count SET comments = comments - 1 WHERE post_id = OLD.post_id;"
 )
+# A comment's thread_id is filled in by the database, whoever inserts it: its
+# parent's id for a reply, its own for a top-level comment (known only once
+# the row has one: after the insert on SQLite, before it on PostgreSQL).
 SQLITE = [
+    """CREATE TRIGGER comment_thread AFTER INSERT ON comment WHEN NEW.thread_id IS NULL
+        BEGIN UPDATE comment SET thread_id = coalesce(NEW.parent_id, NEW.id)
+        WHERE id = NEW.id; END""",
     f"""CREATE TRIGGER comment_insert_seen AFTER INSERT ON comment
         WHEN NEW.status IN {SEEN} BEGIN {SQLITE_BUMP} END""",
     f"""CREATE TRIGGER comment_delete_seen AFTER DELETE ON comment
         WHEN OLD.status IN {SEEN} BEGIN {SQLITE_BUMP} END""",
-    f"""CREATE TRIGGER comment_update_seen AFTER UPDATE ON comment
+    f"""CREATE TRIGGER comment_update_seen AFTER UPDATE OF {SHOWN} ON comment
         WHEN OLD.status IN {SEEN} OR NEW.status IN {SEEN} BEGIN {SQLITE_BUMP} END""",
     f"""CREATE TRIGGER comment_count_insert AFTER INSERT ON comment
         WHEN NEW.status = 'published' BEGIN {SQLITE_COUNT_UP} END""",
@@ -48,6 +57,13 @@ SQLITE = [
         BEGIN {SQLITE_COUNT_DOWN} END""",
 ]
 POSTGRESQL = [
+    """CREATE FUNCTION flaskr_comment_thread() RETURNS trigger AS $$
+    BEGIN
+        NEW.thread_id := coalesce(NEW.thread_id, NEW.parent_id, NEW.id);
+        RETURN NEW;
+    END $$ LANGUAGE plpgsql""",
+    "CREATE TRIGGER comment_thread BEFORE INSERT ON comment "
+    "FOR EACH ROW EXECUTE FUNCTION flaskr_comment_thread()",
     """CREATE FUNCTION flaskr_post_comment_count() RETURNS trigger AS $$
     BEGIN
         IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.status = 'published'
@@ -68,7 +84,7 @@ POSTGRESQL = [
     f"WHEN (NEW.status IN {SEEN}) EXECUTE FUNCTION flaskr_bump_content_version()",
     f"CREATE TRIGGER comment_delete_seen AFTER DELETE ON comment FOR EACH ROW "
     f"WHEN (OLD.status IN {SEEN}) EXECUTE FUNCTION flaskr_bump_content_version()",
-    f"CREATE TRIGGER comment_update_seen AFTER UPDATE ON comment FOR EACH ROW "
+    f"CREATE TRIGGER comment_update_seen AFTER UPDATE OF {SHOWN} ON comment FOR EACH ROW "
     f"WHEN (OLD.status IN {SEEN} OR NEW.status IN {SEEN}) "
     "EXECUTE FUNCTION flaskr_bump_content_version()",
 ]
@@ -90,6 +106,7 @@ def upgrade() -> None:
         _post_id(nullable=False),
         sa.Column("author_id", sa.Integer, sa.ForeignKey("user.id", ondelete="CASCADE")),
         sa.Column("parent_id", sa.Integer, sa.ForeignKey("comment.id", ondelete="CASCADE")),
+        sa.Column("thread_id", sa.Integer),
         sa.Column("body", sa.Text, nullable=False),
         sa.Column("body_html", sa.Text, nullable=False),
         sa.Column("status", sa.String(10), nullable=False),
@@ -98,7 +115,7 @@ def upgrade() -> None:
         sa.Column("edited_at", sa.DateTime),
         sqlite_autoincrement=True,
     )
-    op.create_index("ix_comment_post", "comment", ["post_id", "parent_id", "status", "id"])
+    op.create_index("ix_comment_post", "comment", ["post_id", "thread_id", "id"])
     op.create_index("ix_comment_parent", "comment", ["parent_id", "id"])
     op.create_index("ix_comment_author", "comment", ["author_id", "status", "created_at"])
     op.create_index("ix_comment_status", "comment", ["status", "id"])
@@ -117,4 +134,5 @@ def downgrade() -> None:
     op.drop_table("post_comment_count")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS flaskr_post_comment_count()")
+        op.execute("DROP FUNCTION IF EXISTS flaskr_comment_thread()")
     op.drop_column("post", "comments_closed")
