@@ -752,3 +752,44 @@ def test_replies_under_a_hidden_comment_are_hidden_with_it(app, make_user, post_
     assert author.get(f"/comments/{reply}").status_code == 303
     page = author.get(f"/{post_id}/talked-about").get_data(as_text=True)
     assert "A reply under it" in page  # moderators see the whole thread
+
+
+def test_a_kept_comment_never_outlives_what_it_shows(app, make_user, post_id):
+    # comments.shown keeps each comment's rendered byline and text; a change made any
+    # way at all (here plain SQL, which bumps no version) is shown at the next render.
+    app.config["PAGE_CACHE_SECONDS"] = 0
+    client = approved_reader(app, make_user)
+    comment_id = comment_id_of(send(app, client, post_id, "First words"))
+    visitor = app.test_client()
+    url = f"/{post_id}/"
+
+    def page(**headers) -> str:
+        return visitor.get(url, headers=headers, follow_redirects=True).get_data(as_text=True)
+
+    assert "First words" in page() and ">reader</a>" in page()
+    with app.app_context(), transaction():
+        connection().execute(
+            sa.text("UPDATE comment SET body_html = '<p>Second words</p>' WHERE id = :id"),
+            {"id": comment_id},
+        )
+    shown = page()
+    assert "Second words" in shown and "First words" not in shown
+    with app.app_context(), transaction():
+        connection().execute(
+            sa.text("UPDATE \"user\" SET username = 'renamed' WHERE username = 'reader'")
+        )
+    shown = page()
+    assert ">renamed</a>" in shown and ">reader</a>" not in shown
+    # Words around the text are the reader's language's: a German reader gets German.
+    with app.app_context(), transaction():
+        connection().execute(
+            sa.text("UPDATE comment SET edited_at = created_at WHERE id = :id"), {"id": comment_id}
+        )
+    assert "(edited)" in page()
+    assert "(bearbeitet)" in page(**{"Accept-Language": "de"})
+    # A deleted comment is "[deleted]" at once, however long its text was kept.
+    with app.app_context(), transaction():
+        connection().execute(
+            sa.text("UPDATE comment SET status = 'deleted' WHERE id = :id"), {"id": comment_id}
+        )
+    assert "Second words" not in page() and "[deleted]" in page()

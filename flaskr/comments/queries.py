@@ -14,7 +14,7 @@ from flaskr.auth.tables import user
 from flaskr.blog.tables import post
 from flaskr.comments.tables import comment, post_comment_count
 from flaskr.db import connection
-from flaskr.db.prepared import Row
+from flaskr.db.prepared import Row, once_per_app
 from flaskr.policy import Record, visible_comments
 
 #: What a page shows of a comment, with its author's name and its post's author.
@@ -80,15 +80,25 @@ def thread_page(
 ) -> list[Row]:
     """A page of the post's comments the viewer sees, each thread's first then its replies,
     oldest first (one more than per_page, to tell whether another page follows)."""
-    query = (
+    kind = "moderator" if moderator else "visitor" if viewer is None else "reader"
+    params = {"post_id": post_id, "limit": per_page + 1, "offset": (page - 1) * per_page}
+    if kind == "reader":
+        params["viewer_id"] = viewer["id"]  # type: ignore[index]
+    query = once_per_app(_thread_statement, kind)
+    return list(connection().execute(query, params).mappings())
+
+
+def _thread_statement(kind: str) -> sa.Select[Any]:
+    """thread_page's query for a kind of viewer, built once: a long thread is read often."""
+    viewer: Record | None = {"id": sa.bindparam("viewer_id")} if kind == "reader" else None
+    return (
         sa.select(*COLUMNS, _parent.c.status.label("parent_status"))
         .select_from(_FROM.outerjoin(_parent, _parent.c.id == comment.c.parent_id))
-        .where(comment.c.post_id == post_id, _seen(viewer, moderator))
+        .where(comment.c.post_id == sa.bindparam("post_id"), _seen(viewer, kind == "moderator"))
         .order_by(comment.c.thread_id, comment.c.id)
-        .limit(per_page + 1)
-        .offset((page - 1) * per_page)
+        .limit(sa.bindparam("limit"))
+        .offset(sa.bindparam("offset"))
     )
-    return list(connection().execute(query).mappings())
 
 
 def seen_before(comment_row: Record, viewer: Record | None, moderator: bool) -> int:
