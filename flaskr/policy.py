@@ -72,6 +72,7 @@ ACTIONS = frozenset(
         "comment:delete",  # delete a comment: its author, or whoever moderates its post
         "comment:moderate",  # hide, approve, reject comments on a post: its author, editors
         "comments:queue",  # the moderation queue (of the posts one moderates)
+        "comment:ban",  # stop an account commenting, or let it again: editors, admins
     }
 )
 
@@ -169,9 +170,16 @@ def _comment_editable(user: User | None, comment: Record) -> bool:
     minutes = current_app.config["COMMENTS_EDIT_MINUTES"]
     return (
         _is_author(user, comment)
+        and not _banned(user)
         and comment["status"] in ("published", "held")
         and comment["created_at"] + timedelta(minutes=minutes) > utcnow()
     )
+
+
+def _banned(user: User | None) -> bool:
+    # An account an editor or admin banned writes no comment and edits none it wrote
+    # (it may still delete its own).
+    return user is not None and bool(user.get("comments_banned"))
 
 
 def _moderates(user: User | None, post_author_id: int | None) -> bool:
@@ -253,8 +261,17 @@ def _can_comment(user: User | None, action: str, resource: Record | None) -> boo
         return is_at_least(user, "author")
     if resource is None:
         return False
+    if action == "comment:ban":
+        # The resource is the account. Never one's own, nor one whose role may do as
+        # much as one's own (an editor does not silence another editor or an admin).
+        return (
+            is_at_least(user, "editor")
+            and user is not None
+            and resource["id"] != user["id"]
+            and _RANK.get(resource["role"], 0) < _RANK[user["role"]]
+        )
     if action == "comment:create":
-        return user is not None and comments_open(resource)
+        return user is not None and not _banned(user) and comments_open(resource)
     if action == "comment:moderate":
         return _moderates(user, resource["author_id"])
     moderator = _moderates(user, resource["post_author_id"])

@@ -306,6 +306,8 @@ STORED_EVENTS = frozenset(
         "2fa-disabled",
         "2fa-codes-renewed",
         "mail-retried",
+        "comment-ban",
+        "comment-unban",
     }
 )
 

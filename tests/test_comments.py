@@ -793,3 +793,73 @@ def test_a_kept_comment_never_outlives_what_it_shows(app, make_user, post_id):
             sa.text("UPDATE comment SET status = 'deleted' WHERE id = :id"), {"id": comment_id}
         )
     assert "Second words" not in page() and "[deleted]" in page()
+
+
+# --- bans ---------------------------------------------------------------------
+
+
+def audit_events(app, event: str) -> list[dict]:
+    with app.app_context():
+        found = connection().execute(
+            sa.text("SELECT * FROM audit_log WHERE event = :event ORDER BY id"), {"event": event}
+        )
+        return [dict(row) for row in found.mappings()]
+
+
+def test_an_editor_stops_a_reader_commenting_and_lets_them_again(app, make_user, post_id):
+    client = approved_reader(app, make_user)
+    comment_id = comment_id_of(send(app, client, post_id, "Before the ban"))
+    editor_id = make_user("ed", PW, role="editor")
+    editor = login(app, "ed")
+    with app.app_context():
+        reader_id = (
+            connection()
+            .execute(sa.text("SELECT id FROM \"user\" WHERE username = 'reader'"))
+            .scalar()
+        )
+    assert 'value="1">Stop them commenting' in editor.get("/u/reader").get_data(as_text=True)
+    response = editor.post(f"/comments/users/{reader_id}/ban", data={"banned": "1"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/u/reader")
+    [entry] = audit_events(app, "comment-ban")
+    assert (entry["actor_id"], entry["target_id"]) == (editor_id, reader_id)
+    # The banned reader: no form, a 403 that says why, no edit; the old comment stays.
+    page = client.get(f"/{post_id}/", follow_redirects=True).get_data(as_text=True)
+    assert "An editor stopped your account from commenting." in page
+    assert 'name="body"' not in page and "Before the ban" in page
+    refused = send(app, client, post_id, "After the ban")
+    assert refused.status_code == 403
+    assert "stopped your account" in refused.get_data(as_text=True)
+    edit = client.post(f"/comments/{comment_id}/edit", data={"body": "Sneaky edit"})
+    assert edit.status_code == 403
+    assert [r["body"] for r in rows(app, post_id)] == ["Before the ban"]
+    # Lifted: they comment again, and that too is audited.
+    assert "may not comment" in editor.get("/u/reader").get_data(as_text=True)
+    editor.post(f"/comments/users/{reader_id}/ban", data={"banned": "0"})
+    assert len(audit_events(app, "comment-unban")) == 1
+    assert send(app, client, post_id, "After the ban").status_code == 303
+    assert len(rows(app, post_id)) == 2
+
+
+def test_a_ban_is_for_editors_on_lesser_roles_and_says_what_it_needs(app, make_user, post_id):
+    make_user("ed", PW, role="editor")
+    admin_id = make_user("ada", PW, role="admin")
+    editor = login(app, "ed")
+    with app.app_context():
+        ids = dict(connection().execute(sa.text('SELECT username, id FROM "user"')).all())
+    assert editor.post(f"/comments/users/{admin_id}/ban", data={"banned": "1"}).status_code == 403
+    assert editor.post(f"/comments/users/{ids['ed']}/ban", data={"banned": "1"}).status_code == 403
+    # The post's author moderates its comments but bans nobody.
+    author = login(app, "author")
+    make_user("reader", PW, role="reader")
+    with app.app_context():
+        reader_id = (
+            connection()
+            .execute(sa.text("SELECT id FROM \"user\" WHERE username = 'reader'"))
+            .scalar()
+        )
+    assert author.post(f"/comments/users/{reader_id}/ban", data={"banned": "1"}).status_code == 403
+    assert "Stop them commenting" not in author.get("/u/reader").get_data(as_text=True)
+    bad = editor.post(f"/comments/users/{reader_id}/ban", data={"banned": "yes"})
+    assert bad.status_code == 400 and "banned=1" in bad.get_data(as_text=True)
+    assert editor.post("/comments/users/999999/ban", data={"banned": "1"}).status_code == 404
+    assert audit_events(app, "comment-ban") == []

@@ -35,6 +35,7 @@ FORMS = {
     "comments.moderate": ["action", "next"],
     "comments.queue": ["action", "ids", "item"],
     "comments.state": ["open"],
+    "comments.ban": ["banned"],
     "blog.autosave": ["title", "body", "tags", "publish_at", "version", "slug", "excerpt"],
     "blog.preview": ["body"],
     "history.restore": [],

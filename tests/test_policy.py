@@ -81,6 +81,7 @@ ADA = {"id": 5, "username": "ada", "role": "admin"}
 #: Alice, made a reader after she wrote (or a row whose role is not one flaskr knows).
 ALICE_READER = {**ALICE, "role": "reader"}
 ALICE_UNKNOWN = {**ALICE, "role": "superuser"}
+RITA_BANNED = {**RITA, "comments_banned": True}
 PUBLISHED = {"id": 7, "author_id": 1, "status": "published", "published_at": NOW - timedelta(1)}
 DRAFT = {"id": 8, "author_id": 1, "status": "draft", "published_at": None}
 SCHEDULED = {"id": 9, "author_id": 1, "status": "published", "published_at": NOW + timedelta(1)}
@@ -247,6 +248,22 @@ UNDER_SHOWN = {**UNDER_HIDDEN, "parent_status": "published"}
         (RITA, "comments:queue", None, False),
         (ALICE, "comments:queue", None, True),
         (None, "comments:queue", None, False),
+        # A banned account writes and edits no comment; it may still delete its own.
+        (RITA_BANNED, "comment:create", OPEN, False),
+        (RITA_BANNED, "comment:update", COMMENT, False),
+        (RITA_BANNED, "comment:delete", COMMENT, True),
+        # Banning: editors and admins, of an account with a lesser role, never their own.
+        (ED, "comment:ban", RITA, True),
+        (ED, "comment:ban", ALICE, True),
+        (ADA, "comment:ban", ED, True),
+        (ED, "comment:ban", ADA, False),
+        (ED, "comment:ban", {**ED, "id": 6}, False),
+        (ED, "comment:ban", ED, False),
+        (ADA, "comment:ban", ADA, False),
+        (ALICE, "comment:ban", RITA, False),
+        (RITA, "comment:ban", BOB, False),
+        (None, "comment:ban", RITA, False),
+        (ED, "comment:ban", None, False),
     ],
 )
 def test_can_answers_for_comments(app, monkeypatch, user, action, resource, allowed):

@@ -135,6 +135,8 @@ ROUTES: dict[tuple[str, str, str | None], tuple[int, ...]] = {
     # Closing a post's comments: whoever may edit it.
     ("POST", "/<int:post_id>/comments/state", "published"): (302, 403, 303, 403, 303, 303, 302),
     ("POST", "/<int:post_id>/comments/state", "draft"): (302, 403, 303, 403, 303, 303, 302),
+    # Stopping bob commenting: editors and admins (bob cannot lift his own ban).
+    ("POST", "/comments/users/<int:user_id>/ban", None): EDITORS_POST[:4] + (303, 303, 302),
     # A post: its author, editors and admins.
     ("GET", "/<int:post_id>/update", "published"): (302, 403, 200, 403, 200, 200, 302),
     ("GET", "/<int:post_id>/update", "draft"): (302, 403, 200, 403, 200, 200, 302),
@@ -219,6 +221,7 @@ FORMS = {
     "/comments/<int:comment_id>/moderate": {"action": "hide"},
     "/comments/queue": {"action": "approve", "ids": "1"},
     "/<int:post_id>/comments/state": {"open": "0"},
+    "/comments/users/<int:user_id>/ban": {"banned": "1"},
     "/auth/register": {"username": "", "password": ""},
     "/auth/login": {"username": "", "password": ""},
     "/auth/account/password": {"current": "wrong", "new": "another long pw"},

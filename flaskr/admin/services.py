@@ -40,6 +40,8 @@ AUDIT_EVENTS = {
     "2fa-disabled": lazy_gettext("Two-factor login turned off"),
     "2fa-codes-renewed": lazy_gettext("New recovery codes"),
     "mail-retried": lazy_gettext("Failed mail sent again"),
+    "comment-ban": lazy_gettext("Stopped from commenting"),
+    "comment-unban": lazy_gettext("Allowed to comment again"),
 }
 
 

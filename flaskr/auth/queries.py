@@ -20,6 +20,7 @@ PUBLIC_COLUMNS = (
     user.c.created,
     user.c.timezone,
     user.c.language,
+    user.c.comments_banned,
 )
 
 

@@ -20,6 +20,8 @@ user = sa.Table(
     # policy.ROLES: reader, author, editor or admin (what may be done is policy.can()'s).
     sa.Column("role", sa.String(16), nullable=False, server_default="author"),
     sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Stopped from commenting by an editor or admin (comments.bans); audited.
+    sa.Column("comments_banned", sa.Boolean, nullable=False, server_default=sa.false()),
     # IANA name; the editor shows and reads scheduled times in it (stored in UTC).
     sa.Column("timezone", sa.String(64), nullable=False, server_default="UTC"),
     # The interface language the user chose ('' : as their browser asks).

@@ -220,3 +220,16 @@ def put_back(rows: list[dict[str, Any]]) -> None:
         connection().execute(sa.insert(comment), tops_kept)
     if replies:
         connection().execute(sa.insert(comment), replies)
+
+
+def find_account(user_id: int) -> Row | None:
+    """An account as the ban button needs it: name, role and whether it is banned."""
+    query = sa.select(user.c.id, user.c.username, user.c.role, user.c.comments_banned).where(
+        user.c.id == user_id
+    )
+    return connection().execute(query).mappings().first()
+
+
+def set_banned(user_id: int, banned: bool) -> None:
+    """Stop the account commenting, or let it again."""
+    connection().execute(sa.update(user).where(user.c.id == user_id).values(comments_banned=banned))

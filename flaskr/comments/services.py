@@ -231,3 +231,17 @@ REASON_TEXT = {
 def reason_text(reason: str) -> str:
     """Why a comment waits, as the queue says it."""
     return str(REASON_TEXT.get(reason, reason))
+
+
+def set_banned(account: Record, banned: bool) -> bool:
+    """Stop the account commenting (banned) or let it again; False when it already was so.
+
+    Its comments stay as they are: a moderator hides those that should go.
+    """
+    if bool(account["comments_banned"]) == banned:
+        return False
+    with transaction():
+        queries.set_banned(account["id"], banned)
+        event = "comment-ban" if banned else "comment-unban"
+        audit(event, target_id=account["id"])  # by the signed-in moderator
+    return True

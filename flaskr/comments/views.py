@@ -76,6 +76,8 @@ def create(post_id: int):
     if request.method == "GET":
         return redirect(post_url(post) + "#comments", code=303)
     if not can(g.user, "comment:create", post):
+        if g.user["comments_banned"]:
+            abort(403, description=gettext("An editor stopped your account from commenting."))
         abort(403, description=gettext("This post is closed to new comments."))
     form = services.NewComment(
         body=request.form.get("body", ""),
@@ -229,3 +231,22 @@ def state(post_id: int):
     services.set_open(post["id"], choice == "1")
     flash(gettext("Comments are open.") if choice == "1" else gettext("Comments are closed."))
     return redirect(post_url(post) + "#comments", code=303)
+
+
+@bp.route("/comments/users/<int:user_id>/ban", methods=("POST",))
+@login_required
+@write_limit
+def ban(user_id: int):
+    """Stop an account commenting (banned=1) or let it again (banned=0); back to its profile."""
+    account = authorize("comment:ban", queries.find_account(user_id))
+    choice = request.form.get("banned", "")
+    if choice not in ("0", "1"):
+        abort(400, description=gettext("Say whether to ban: banned=1 or banned=0."))
+    banned = choice == "1"
+    services.set_banned(account, banned)
+    name = account["username"]
+    if banned:
+        flash(gettext("%(name)s may no longer comment.", name=name))
+    else:
+        flash(gettext("%(name)s may comment again.", name=name))
+    return redirect(url_for("users.profile", username=name), code=303)

@@ -1,0 +1,25 @@
+"""Comment bans: an account an editor or admin stopped from commenting.
+
+Revision ID: 0024
+Revises: 0023
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0024"
+down_revision = "0023"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # Plain ALTER TABLE ... ADD COLUMN on both databases: user keeps its triggers.
+    op.add_column(
+        "user",
+        sa.Column("comments_banned", sa.Boolean, nullable=False, server_default=sa.false()),
+    )
+
+
+def downgrade() -> None:
+    op.drop_column("user", "comments_banned")
