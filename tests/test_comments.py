@@ -863,3 +863,77 @@ def test_a_ban_is_for_editors_on_lesser_roles_and_says_what_it_needs(app, make_u
     assert bad.status_code == 400 and "banned=1" in bad.get_data(as_text=True)
     assert editor.post("/comments/users/999999/ban", data={"banned": "1"}).status_code == 404
     assert audit_events(app, "comment-ban") == []
+
+
+# --- the comment feed ---------------------------------------------------------
+
+
+def feed_entries(client, post_id: int, **headers) -> tuple[object, list[dict]]:
+    from xml.etree import ElementTree
+
+    response = client.get(f"/{post_id}/comments/feed.atom", headers=headers)
+    if response.status_code != 200:
+        return response, []
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    root = ElementTree.fromstring(response.data)
+    entries = [
+        {
+            "title": e.findtext("a:title", namespaces=ns),
+            "author": e.findtext("a:author/a:name", namespaces=ns),
+            "content": e.findtext("a:content", namespaces=ns),
+            "link": e.find("a:link", ns).get("href"),
+        }
+        for e in root.findall("a:entry", ns)
+    ]
+    return response, entries
+
+
+def test_a_posts_comment_feed_has_what_every_visitor_sees_newest_first(app, make_user, post_id):
+    client = approved_reader(app, make_user)
+    first = comment_id_of(send(app, client, post_id, "First <script>x()</script> **bold**"))
+    hidden = comment_id_of(send(app, client, post_id, "Soon hidden"))
+    send(app, client, post_id, "A reply under the hidden one", parent_id=str(hidden))
+    gone = comment_id_of(send(app, client, post_id, "Soon deleted"))
+    send(app, client, post_id, "Keeps the deleted one as [deleted]", parent_id=str(gone))
+    app.config["COMMENTS_MAX_LINKS"] = 0
+    send(app, client, post_id, "Held: [cheap](https://spam.example)")  # held: a link
+    author = login(app, "author")
+    author.post(f"/comments/{hidden}/moderate", data={"action": "hide"})
+    client.post(f"/comments/{gone}/delete")
+    visitor = app.test_client()
+    response, entries = feed_entries(visitor, post_id)
+    assert response.status_code == 200
+    assert response.mimetype == "application/atom+xml"
+    assert [e["title"] for e in entries] == ["reader on “Talked about”"] * 2
+    assert "Keeps the deleted one" in entries[0]["content"]
+    entry = entries[1]
+    assert entry["author"] == "reader"
+    assert entry["link"].endswith(f"/comments/{first}")
+    # Sanitized as on the page: the script is text, the emphasis is markup.
+    assert "<strong>bold</strong>" in entry["content"] and "<script>" not in entry["content"]
+    # The post's page names the feed.
+    page = visitor.get(f"/{post_id}/", follow_redirects=True).get_data(as_text=True)
+    assert f'href="/{post_id}/comments/feed.atom"' in page
+
+
+def test_the_comment_feed_follows_each_change_and_answers_304_when_none(app, make_user, post_id):
+    client = approved_reader(app, make_user)
+    send(app, client, post_id, "One")
+    visitor = app.test_client()
+    response, entries = feed_entries(visitor, post_id)
+    assert len(entries) == 1
+    etag = response.headers["ETag"]
+    again, _ = feed_entries(visitor, post_id, **{"If-None-Match": etag})
+    assert again.status_code == 304
+    send(app, client, post_id, "Two")
+    changed, entries = feed_entries(visitor, post_id, **{"If-None-Match": etag})
+    assert changed.status_code == 200 and len(entries) == 2
+    assert "Two" in entries[0]["content"]
+
+
+def test_a_draft_has_no_comment_feed(app, make_user, make_post):
+    author = make_user("author", PW, role="author")
+    draft = make_post(author, "Not yet", "Soon", status="draft")
+    assert app.test_client().get(f"/{draft}/comments/feed.atom").status_code == 404
+    assert login(app, "author").get(f"/{draft}/comments/feed.atom").status_code == 404
+    assert app.test_client().get("/999999/comments/feed.atom").status_code == 404

@@ -71,6 +71,9 @@ ROUTES: dict[tuple[str, str, str | None], tuple[int, ...]] = {
     ("GET", "/feed.<any(atom, rss, json):kind>", None): ALL_200,
     ("GET", "/tag/<name>/feed.<any(atom, rss, json):kind>", None): ALL_200,
     ("GET", "/u/<path:username>/feed.<any(atom, rss, json):kind>", None): ALL_200,
+    # A post's comments: what readers see of it (a draft has none, for anyone).
+    ("GET", "/<int:post_id>/comments/feed.<any(atom, rss, json):kind>", "published"): ALL_200,
+    ("GET", "/<int:post_id>/comments/feed.<any(atom, rss, json):kind>", "draft"): (404,) * 7,
     ("GET", "/sitemap.xml", None): ALL_200,
     ("GET", "/sitemap/pages.xml", None): ALL_200,
     ("GET", "/sitemap/posts-<int:chunk>.xml", None): ALL_200,

@@ -101,6 +101,22 @@ def _thread_statement(kind: str) -> sa.Select[Any]:
     )
 
 
+def feed_page(post_id: int, limit: int) -> list[Row]:
+    """The post's newest published comments that every visitor sees, newest first."""
+    query = (
+        sa.select(*COLUMNS)
+        .select_from(_FROM.outerjoin(_parent, _parent.c.id == comment.c.parent_id))
+        .where(
+            comment.c.post_id == post_id,
+            comment.c.status == "published",  # "[deleted]" is no news
+            _seen(None, False),
+        )
+        .order_by(comment.c.id.desc())
+        .limit(limit)
+    )
+    return list(connection().execute(query).mappings())
+
+
 def seen_before(comment_row: Record, viewer: Record | None, moderator: bool) -> int:
     """How many of the post's comments the viewer sees before this one (its page)."""
     thread_id, comment_id = comment_row["thread_id"], comment_row["id"]

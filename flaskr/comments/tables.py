@@ -36,6 +36,8 @@ comment = sa.Table(
     # A post's comments in the order pages show them.
     sa.Index("ix_comment_post", "post_id", "thread_id", "id"),
     sa.Index("ix_comment_parent", "parent_id", "id"),
+    # A post's newest comments first: its comment feed.
+    sa.Index("ix_comment_post_newest", "post_id", "status", "id"),
     # An account's comments: the first-comment rule, duplicates, cascades.
     sa.Index("ix_comment_author", "author_id", "status", "created_at"),
     # The moderation queue: what waits, oldest first.

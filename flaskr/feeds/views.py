@@ -16,6 +16,7 @@ from flaskr.auth import queries as auth_queries
 from flaskr.blog import queries as blog_queries
 from flaskr.blog import services as blog_services
 from flaskr.blog import urls as blog_urls
+from flaskr.comments import queries as comment_queries
 from flaskr.db import utcnow
 from flaskr.db.prepared import Row
 from flaskr.feeds.formats import MIMETYPES, WRITERS, Entry, Feed, Picture
@@ -23,7 +24,7 @@ from flaskr.i18n import speaking
 from flaskr.links import link
 from flaskr.media.pipeline import MIME_TYPES
 from flaskr.pagecache import cached_page
-from flaskr.policy import public
+from flaskr.policy import post_is_public, public
 from flaskr.tags import queries as tag_queries
 
 bp = Blueprint("feeds", __name__)
@@ -68,6 +69,50 @@ def tag(name: str, kind: str) -> Response:
     )
 
 
+@bp.route(f"/<int:post_id>/comments/feed.{KINDS}")
+@public
+@cached_page
+def comments(post_id: int, kind: str) -> Response:
+    """The newest comments under one post (what every visitor sees of its thread)."""
+    post = blog_queries.find_post(post_id)
+    if post is None or not post_is_public(post):
+        abort(404)
+    config = current_app.config
+    rows = comment_queries.feed_page(post_id, config["FEED_ITEMS"])
+    newest = max((_comment_updated(r) for r in rows), default=None)
+    shown = (post["title"], [(r["id"], r["edited_at"], r["username"]) for r in rows])
+    response = _conditional(kind, shown, newest)
+    if response.status_code == 304:
+        return response
+    site = _site_origin()
+    authority = _tag_authority()
+    with speaking(config["LANGUAGE"]):  # a feed is in the site's language, for everyone
+        title = gettext("Comments on “%(title)s”", title=post["title"])
+        entries = [
+            Entry(
+                id=f"tag:{authority},{r['created_at'].date().isoformat()}:comment/{r['id']}",
+                url=site + link("comments.permalink", comment_id=r["id"]),
+                title=gettext("%(name)s on “%(title)s”", name=r["username"], title=post["title"]),
+                author=r["username"],
+                published=r["created_at"],
+                updated=_comment_updated(r),
+                content_html=markup.absolute_file_urls(r["body_html"], site),
+                summary="",
+                tags=[],
+            )
+            for r in rows
+        ]
+    home_url = site + blog_urls.post_url(post) + "#comments"
+    feed_url = url_for("feeds.comments", post_id=post_id, kind=kind, _external=True)
+    feed = Feed(title, title, home_url, feed_url, newest or EMPTY_FEED_UPDATED, config["LANGUAGE"])
+    response.set_data(WRITERS[kind](feed, entries))
+    return response
+
+
+def _comment_updated(row: Row) -> datetime:
+    return row["edited_at"] or row["created_at"]
+
+
 @bp.route(f"/u/<path:username>/feed.{KINDS}")
 @public
 @cached_page
@@ -98,43 +143,15 @@ def _feed(
     tag_id: int | None = None,
 ) -> Response:
     config = current_app.config
-    # This process's settings (site name, full content...) hold from its first feed on.
-    started = current_app.extensions.setdefault("flaskr.feeds.started", utcnow())
     rows = blog_queries.list_posts(
         page=1, per_page=config["FEED_ITEMS"], author_id=author_id, tag_id=tag_id
     )
     rows = rows[: config["FEED_ITEMS"]]
     full = config["FEED_FULL_CONTENT"]
-    change = blog_queries.find_last_change()
-    # The ETag covers everything that changes the document: the posts shown, the
-    # settings, and the content version (a renamed author or a tag changed by plain
-    # SQL leaves post versions alone). An unchanged feed costs two small queries.
-    content_version = None if change is None else change["version"]
-    fingerprint = hashlib.sha256(
-        repr(
-            (
-                kind,
-                title,
-                description,
-                full,
-                markup.RENDER_VERSION,
-                content_version,
-                [(r["id"], r["version"]) for r in rows],
-            )
-        ).encode()
-    ).hexdigest()[:32]
     newest = max((_entry_updated(r) for r in rows), default=None)
-    last_modified = _last_modified(change, started, newest)
-    response = Response(mimetype=MIMETYPES[kind])
-    response.set_etag(fingerprint)
-    if last_modified is not None:
-        # Rounded up to the whole second HTTP can say (the header drops the fraction),
-        # so that date itself matches.
-        response.last_modified = last_modified + timedelta(seconds=bool(last_modified.microsecond))
-    response.cache_control.public = True
-    response.cache_control.max_age = 300
-    if _not_modified(fingerprint, last_modified):
-        response.status_code = 304
+    shown = (title, description, full, [(r["id"], r["version"]) for r in rows])
+    response = _conditional(kind, shown, newest)
+    if response.status_code == 304:
         return response
     posts = blog_services.with_html(rows)
     authority = _tag_authority()
@@ -164,6 +181,34 @@ def _feed(
         title, description, home_url, feed_url, newest or EMPTY_FEED_UPDATED, config["LANGUAGE"]
     )
     response.set_data(WRITERS[kind](feed, entries))
+    return response
+
+
+def _conditional(kind: str, shown: Any, newest: datetime | None) -> Response:
+    """A feed's response with its ETag and Last-Modified set: a 304 when the reader's
+    copy is current, else a 200 for the caller to fill. `shown`: what sets the
+    document apart (its entries' ids and versions, its title...)."""
+    # This process's settings (site name, full content...) hold from its first feed on.
+    started = current_app.extensions.setdefault("flaskr.feeds.started", utcnow())
+    change = blog_queries.find_last_change()
+    # The ETag covers everything that changes the document: what it shows, the
+    # settings, and the content version (a renamed author or a tag changed by plain
+    # SQL leaves post versions alone). An unchanged feed costs two small queries.
+    content_version = None if change is None else change["version"]
+    fingerprint = hashlib.sha256(
+        repr((kind, markup.RENDER_VERSION, content_version, shown)).encode()
+    ).hexdigest()[:32]
+    last_modified = _last_modified(change, started, newest)
+    response = Response(mimetype=MIMETYPES[kind])
+    response.set_etag(fingerprint)
+    if last_modified is not None:
+        # Rounded up to the whole second HTTP can say (the header drops the fraction),
+        # so that date itself matches.
+        response.last_modified = last_modified + timedelta(seconds=bool(last_modified.microsecond))
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    if _not_modified(fingerprint, last_modified):
+        response.status_code = 304
     return response
 
 

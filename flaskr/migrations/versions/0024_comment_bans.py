@@ -1,4 +1,5 @@
-"""Comment bans: an account an editor or admin stopped from commenting.
+"""Comment bans (an account an editor or admin stopped from commenting), and the index
+a post's comment feed reads.
 
 Revision ID: 0024
 Revises: 0023
@@ -19,7 +20,9 @@ def upgrade() -> None:
         "user",
         sa.Column("comments_banned", sa.Boolean, nullable=False, server_default=sa.false()),
     )
+    op.create_index("ix_comment_post_newest", "comment", ["post_id", "status", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_comment_post_newest", "comment")
     op.drop_column("user", "comments_banned")
