@@ -75,6 +75,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         history,
         likes,
         media,
+        notifications,
         search,
         sitemap,
         tags,
@@ -102,6 +103,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         admin.bp,
         recovery_views.bp,
         twofactor_views.bp,
+        notifications.bp,
     ):
         app.register_blueprint(blueprint)
     # The tutorial's url_for("index") names the blog's front page.
@@ -112,6 +114,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     invites.init_app(app)
     likes.init_app(app)
     comments.init_app(app)
+    notifications.init_app(app)
     mail.init_app(app)
     site_settings.init_app(app, app.extensions["flaskr.explicit_settings"])
     csrf.init_app(app)

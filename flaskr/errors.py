@@ -58,8 +58,9 @@ def _http_error(error: HTTPException):
     if code == 400 and error.description and not error.description.startswith("The browser"):
         # Our own 400s carry a message written for people; show it.
         explanation = error.description
-    if code == 403 and error.description and error.description != type(error).description:
-        # So do our own 403s that say why (a post closed to comments).
+    if code in (403, 404) and error.description and error.description != type(error).description:
+        # So do our own 403s and 404s that say why (a post closed to comments, a link
+        # that is not valid).
         explanation = error.description
     response = error.get_response()
     if request_ctx.url_adapter is None:

@@ -32,7 +32,13 @@ URL_VALUES = {
 #: The one form without a token, and why: the theme buttons sit on pages kept for
 #: every anonymous reader, which carry none; the view refuses requests the browser
 #: says came from another site instead (test_appearance.py).
-CSRF_EXEMPT = {"appearance.choose_theme": "/theme"}
+CSRF_EXEMPT = {
+    "appearance.choose_theme": "/theme",
+    # A mail program's one-click unsubscribe (RFC 8058) has no session and no token: the
+    # signed link itself names the one account and kind of email it stops
+    # (test_notifications.py).
+    "notifications.unsubscribe": "/unsubscribe/<token>",
+}
 
 
 def _post_rules(app) -> list:

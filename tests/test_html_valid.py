@@ -183,6 +183,23 @@ def _mail_pages(app, client) -> dict[str, bytes]:
     link, found["mail-password-reset"] = newest()
     found["reset-password"] = anonymous.get(link).data
     found["reset-password-spent"] = anonymous.get("/auth/reset/made-up").data
+    # A comment on ann's post (she has a confirmed address now): its mail and the
+    # unsubscribe link's page, before and after the click.
+    from flaskr.blog import queries as blog_queries
+    from flaskr.notifications import services as notifications
+
+    with app.test_request_context():
+        comment = {"id": 2, "body": "A *comment* <b>", "parent_author_id": None}
+        post = blog_queries.find_post(1)
+        notifications.comment_published(comment, post, {"id": 0, "username": "bob"})
+    with app.app_context():
+        row = mail_queries.find_message(
+            mail_queries.list_messages(None, page=1, per_page=1)[0]["id"]
+        )
+    found["mail-comment-on-post"] = row["body_html"]
+    unsubscribe = row["list_unsubscribe"].removeprefix("http://localhost")
+    found["unsubscribe"] = anonymous.get(unsubscribe).data
+    found["unsubscribed"] = anonymous.post(unsubscribe).data
     return {name: data.encode() if isinstance(data, str) else data for name, data in found.items()}
 
 
@@ -225,7 +242,7 @@ def problems(files: list[Path]) -> list[str]:
 
 
 def test_every_page_type_is_valid_html(pages):
-    assert len(pages) == len(SIGNED_OUT) + len(SIGNED_IN) + 4 + 3 + 8 + 5
+    assert len(pages) == len(SIGNED_OUT) + len(SIGNED_IN) + 4 + 3 + 11 + 5
     assert problems(list(pages.values())) == []
 
 

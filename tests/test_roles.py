@@ -138,6 +138,10 @@ ROUTES: dict[tuple[str, str, str | None], tuple[int, ...]] = {
     # Closing a post's comments: whoever may edit it.
     ("POST", "/<int:post_id>/comments/state", "published"): (302, 403, 303, 403, 303, 303, 302),
     ("POST", "/<int:post_id>/comments/state", "draft"): (302, 403, 303, 403, 303, 303, 302),
+    # Unsubscribing: the signed link is the authority (a made-up one is a 404 for all).
+    ("GET", "/unsubscribe/<token>", None): (404,) * 7,
+    ("POST", "/unsubscribe/<token>", None): (404,) * 7,
+    ("POST", "/auth/account/notifications", None): (302, 303, 303, 303, 303, 303, 302),
     # Stopping bob commenting: editors and admins (bob cannot lift his own ban).
     ("POST", "/comments/users/<int:user_id>/ban", None): EDITORS_POST[:4] + (303, 303, 302),
     # A post: its author, editors and admins.
@@ -225,6 +229,7 @@ FORMS = {
     "/comments/queue": {"action": "approve", "ids": "1"},
     "/<int:post_id>/comments/state": {"open": "0"},
     "/comments/users/<int:user_id>/ban": {"banned": "1"},
+    "/auth/account/notifications": {"comment-reply": "on"},
     "/auth/register": {"username": "", "password": ""},
     "/auth/login": {"username": "", "password": ""},
     "/auth/account/password": {"current": "wrong", "new": "another long pw"},

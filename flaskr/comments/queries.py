@@ -30,6 +30,7 @@ COLUMNS = (
     comment.c.held_reason,
     comment.c.created_at,
     comment.c.edited_at,
+    comment.c.announced,
     user.c.username,
     post.c.author_id.label("post_author_id"),
 )

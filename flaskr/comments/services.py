@@ -9,9 +9,11 @@ from flask import current_app
 from flask_babel import gettext, lazy_gettext, ngettext
 
 from flaskr import markup
+from flaskr.blog import queries as blog_queries
 from flaskr.comments import queries, screening
 from flaskr.comments.tables import COMMENT_MAX
 from flaskr.db import transaction, utcnow
+from flaskr.notifications import services as notifications
 from flaskr.paging import Page, make_page
 from flaskr.policy import Record, can
 from flaskr.security import audit
@@ -97,7 +99,8 @@ def post_comment(post: Record, author: Record, form: NewComment) -> Record:
     `held`: the commenter and the post's moderators see it, nobody else.
     """
     body, body_html = _rendered(form.body)
-    parent_id = _parent(post, form.parent_id)
+    parent = _parent(post, form.parent_id)
+    parent_id = None if parent is None else int(parent["id"])
     with transaction():
         screening.refusal(post["id"], form.stamp, form.honeypot, author["id"], body)
         moderator = can(author, "comment:moderate", post)
@@ -111,13 +114,20 @@ def post_comment(post: Record, author: Record, form: NewComment) -> Record:
             "status": "held" if reason else "published",
             "held_reason": reason,
             "created_at": utcnow(),
+            # A held comment is announced to the post's and parent's authors when approved.
+            "announced": not reason,
         }
         values["id"] = queries.insert(**values)
         values["thread_id"] = parent_id or values["id"]
+        about = {**values, "parent_author_id": parent and parent["author_id"]}
+        if reason:
+            notifications.comment_held(about, post, author)
+        else:
+            notifications.comment_published(about, post, author)
     return values
 
 
-def _parent(post: Record, raw: str) -> int | None:
+def _parent(post: Record, raw: str) -> Record | None:
     """The comment a reply answers: a top-level comment readers see, under this post."""
     if not raw:
         return None
@@ -131,7 +141,7 @@ def _parent(post: Record, raw: str) -> int | None:
         raise ValidationError(
             gettext("The comment you are replying to is gone. Reload the page to see the thread.")
         )
-    return int(parent["id"])
+    return parent
 
 
 def edit_comment(comment: Record, author: Record, body: str) -> str:
@@ -199,11 +209,22 @@ def moderate(comments: list[Record], action: str, moderator_id: int) -> int:
                 _remove(comment)
             elif comment["status"] != MODERATION[action]:
                 queries.update([comment["id"]], status=MODERATION[action], held_reason=None)
+                if MODERATION[action] == "published" and not comment["announced"]:
+                    _announce(comment)
             else:
                 continue
             changed += 1
             audit("comment-moderated", action=action, comment_id=comment["id"], by=moderator_id)
     return changed
+
+
+def _announce(comment: Record) -> None:
+    """Mail the post's and parent's authors about a comment readers see at last (once)."""
+    post = blog_queries.find_post(comment["post_id"])
+    queries.update([comment["id"]], announced=True)
+    if post is not None and comment["author_id"] is not None:
+        commenter = {"id": comment["author_id"], "username": comment["username"]}
+        notifications.comment_published(comment, post, commenter)
 
 
 def count_text(count: int) -> str:

@@ -33,6 +33,9 @@ comment = sa.Table(
     sa.Column("held_reason", sa.String(40)),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("edited_at", sa.DateTime),
+    # Whether the post's author and the parent's author were mailed about it (once,
+    # when it was first published: a held comment waits for its approval).
+    sa.Column("announced", sa.Boolean, nullable=False, server_default=sa.true()),
     # A post's comments in the order pages show them.
     sa.Index("ix_comment_post", "post_id", "thread_id", "id"),
     sa.Index("ix_comment_parent", "parent_id", "id"),

@@ -57,6 +57,11 @@ def build_message(row: Any) -> EmailMessage:
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = row["message_id"]
     message["Auto-Submitted"] = "auto-generated"
+    if row.get("list_unsubscribe"):
+        # RFC 8058: a mail program may POST "List-Unsubscribe=One-Click" to the
+        # address to stop this kind of message, without the reader logging in.
+        message["List-Unsubscribe"] = f"<{row['list_unsubscribe']}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(row["body_text"])
     message.add_alternative(row["body_html"], subtype="html")
     return message

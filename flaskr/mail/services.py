@@ -12,9 +12,10 @@ from email.utils import make_msgid
 from typing import Any
 
 from flask import Flask, current_app, g, render_template
-from flask_babel import force_locale, gettext, lazy_gettext
+from flask_babel import gettext, lazy_gettext
 
 from flaskr.db import transaction, utcnow
+from flaskr.i18n import speaking
 from flaskr.mail import queries
 from flaskr.mail.addresses import check_address
 from flaskr.paging import Page, make_page
@@ -25,6 +26,9 @@ KINDS = {
     "verify-email": lazy_gettext("Address to confirm"),
     "email-changed": lazy_gettext("Address changed notice"),
     "password-reset": lazy_gettext("Password reset"),
+    "comment-reply": lazy_gettext("Reply to a comment"),
+    "comment-on-post": lazy_gettext("Comment on a post"),
+    "comment-queue": lazy_gettext("Comment waiting for approval"),
 }
 #: The outbox's states, as the admin area names them.
 STATUSES = {
@@ -83,16 +87,24 @@ def sender_address() -> str:
 
 
 def queue_message(
-    to: str, kind: str, template: str, *, language: str | None = None, **context: Any
+    to: str,
+    kind: str,
+    template: str,
+    *,
+    language: str | None = None,
+    unsubscribe: str | None = None,
+    **context: Any,
 ) -> int:
     """Queue a message to `to` (already checked), rendered from mail/<template>.txt and
     .html in `language` (the site's when None or empty); returns its id. Joins the caller's
-    transaction (or makes one)."""
+    transaction (or makes one). `unsubscribe`: the address that stops this kind of
+    message with one click (List-Unsubscribe), also given to the templates."""
     assert kind in KINDS, kind  # noqa: S101 - a programming error, not input
     language = language or current_app.config["LANGUAGE"]
-    with force_locale(language):
+    with speaking(language):
         context.setdefault("site_name", current_app.config["SITE_NAME"])
         context["lang"] = language
+        context["unsubscribe"] = unsubscribe
         subject = render_template(f"mail/{template}.subject.txt", **context)
         text = render_template(f"mail/{template}.txt", **context)
         html = render_template(f"mail/{template}.html", **context)
@@ -111,6 +123,7 @@ def queue_message(
             status="queued",
             attempts=0,
             next_attempt_at=now,
+            list_unsubscribe=unsubscribe,
         )
     g.mail_queued = True
     return message_id

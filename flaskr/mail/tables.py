@@ -26,6 +26,8 @@ outbox = sa.Table(
     sa.Column("next_attempt_at", sa.DateTime, nullable=False),
     sa.Column("sent_at", sa.DateTime, nullable=True),
     sa.Column("last_error", sa.Text, nullable=True),
+    # The one-click unsubscribe address of a notification (List-Unsubscribe, RFC 8058).
+    sa.Column("list_unsubscribe", sa.Text, nullable=True),
     sa.Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
     sa.Index("ix_outbox_status_id", "status", "id"),
     sqlite_autoincrement=True,

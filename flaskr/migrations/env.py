@@ -7,11 +7,13 @@ from alembic import context
 from flaskr.admin import tables as _admin  # noqa: F401
 from flaskr.auth import tables as _auth  # noqa: F401
 from flaskr.blog import tables as _blog  # noqa: F401
+from flaskr.comments import tables as _comments  # noqa: F401
 from flaskr.db import metadata
 from flaskr.invites import tables as _invites  # noqa: F401
 from flaskr.likes import tables as _likes  # noqa: F401
 from flaskr.mail import tables as _mail  # noqa: F401
 from flaskr.media import tables as _media  # noqa: F401
+from flaskr.notifications import tables as _notifications  # noqa: F401
 from flaskr.recovery import tables as _recovery  # noqa: F401
 from flaskr.schema import comparison_options
 from flaskr.search import tables as _search  # noqa: F401
