@@ -1,0 +1,77 @@
+"""An author hears of a comment by email (a real SMTP server), and stops that kind of
+email with the link in it, without logging in; the account page shows the choice."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+
+from playwright.sync_api import expect
+
+LINK = re.compile(r"http://127\.0\.0\.1:\d+(/[a-z/-]+/[A-Za-z0-9_.-]+)")
+
+
+def _links(message) -> list[str]:
+    """The site-relative addresses in a message's plain text."""
+    return LINK.findall(message.get_body(("plain",)).get_content())
+
+
+def test_the_author_hears_of_a_comment_and_unsubscribes_with_one_click(
+    page, auth, write_post, live_server, smtp_inbox, events
+):
+    address = f"{auth.username}@example.com"
+    auth.register()
+    auth.login()
+    auth.add_email(address)
+    [confirm] = [link for link in _links(smtp_inbox.wait_for(address)) if "confirm" in link]
+    page.goto(confirm)
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_text("Your email address is confirmed.")).to_be_visible()
+    title = f"Mailed {uuid.uuid4().hex[:6]}"
+    write_post(title, "Tell me by email.")
+    post_url = page.url
+    auth.logout()
+
+    # A reader's first comment waits for approval: the author is mailed about it.
+    reader, password = f"rita-{uuid.uuid4().hex[:6]}", secrets.token_urlsafe(12)
+    live_server.cli("create-user", reader, "--password", password)
+    live_server.cli("set-role", reader, "reader")
+    page.goto("/auth/login")
+    page.get_by_label("Username").fill(reader)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log In").click()
+    page.wait_for_url(re.compile(r"/$"))
+    page.goto(post_url)
+    page.get_by_label("Your comment").fill("Does this reach you?")
+    page.wait_for_timeout(1100)  # COMMENTS_MIN_SECONDS on the live server
+    page.get_by_role("button", name="Post comment").click()
+    expect(page.locator(".flash")).to_contain_text("waits for a moderator")
+    page.get_by_role("button", name="Log Out").click()
+
+    mail = smtp_inbox.wait_for(address, count=2)
+    assert mail["Subject"] == f"A comment on “{title}” waits for your approval"
+    assert "Does this reach you?" in mail.get_body(("plain",)).get_content()
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    unsubscribe = re.search(
+        r"<http://127\.0\.0\.1:\d+(/unsubscribe/\S+)>", mail["List-Unsubscribe"]
+    )
+    assert unsubscribe and unsubscribe[1] in _links(mail)
+
+    # Signed out, from the mail: one button, and that kind of email stops.
+    page.goto(unsubscribe[1])
+    page.get_by_role("button", name="Stop these emails").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        f"{auth.username} gets no more emails when: A comment waits for my approval."
+    )
+    auth.login()
+    page.goto("/auth/account#notifications")
+    expect(page.get_by_label("A comment waits for my approval")).not_to_be_checked()
+    expect(page.get_by_label("Someone comments on my post")).to_be_checked()
+    # Switched back on from the account page, by keyboard.
+    page.get_by_label("A comment waits for my approval").focus()
+    page.keyboard.press("Space")
+    page.get_by_role("button", name="Save email choices").click()
+    expect(page.locator(".flash")).to_have_text("Your email choices are saved.")
+    expect(page.get_by_label("A comment waits for my approval")).to_be_checked()
+    assert events.console_errors() == []
