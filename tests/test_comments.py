@@ -937,3 +937,116 @@ def test_a_draft_has_no_comment_feed(app, make_user, make_post):
     assert app.test_client().get(f"/{draft}/comments/feed.atom").status_code == 404
     assert login(app, "author").get(f"/{draft}/comments/feed.atom").status_code == 404
     assert app.test_client().get("/999999/comments/feed.atom").status_code == 404
+
+
+# --- search -------------------------------------------------------------------
+
+
+def test_the_search_finds_comments_every_reader_sees_and_no_others(
+    app, make_user, make_post, post_id
+):
+    client = approved_reader(app, make_user)
+    shown = comment_id_of(send(app, client, post_id, "The zeppelin flew over <b>Berlin</b>"))
+    hidden = comment_id_of(send(app, client, post_id, "A zeppelin nobody should find"))
+    send(app, client, post_id, "Zeppelin reply under the hidden one", parent_id=str(hidden))
+    app.config["COMMENTS_MAX_LINKS"] = 0
+    send(app, client, post_id, "Held zeppelin [link](https://spam.example)")
+    author = login(app, "author")
+    author.post(f"/comments/{hidden}/moderate", data={"action": "hide"})
+    # A comment under a post that became a draft is found by nobody either.
+    other = make_post(1, "Another", "Text")
+    under_draft = comment_id_of(send(app, client, other, "Zeppelin under a draft"))
+    with app.app_context(), transaction():
+        connection().execute(
+            sa.text("UPDATE post SET status = 'draft' WHERE id = :id"), {"id": other}
+        )
+    for who in (app.test_client(), client, author):  # the same for everyone
+        page = who.get("/search?q=zeppelin&in=comments").get_data(as_text=True)
+        assert f'href="/comments/{shown}"' in page
+        assert "<mark>zeppelin</mark>" in page.lower()
+        assert "&lt;b&gt;" in page and "<b>Berlin" not in page  # text, never markup
+        for absent in ("nobody should", "under the hidden", "Held zeppelin", "under a draft"):
+            assert absent not in page
+        assert f"/comments/{under_draft}" not in page
+    # The posts' search shows the comments found after the posts.
+    page = app.test_client().get("/search?q=zeppelin").get_data(as_text=True)
+    assert 'id="comments-found"' in page and f'href="/comments/{shown}"' in page
+
+
+def test_a_comment_leaves_the_search_when_edited_hidden_or_deleted(app, make_user, post_id):
+    client = approved_reader(app, make_user)
+    comment_id = comment_id_of(send(app, client, post_id, "Quokka sightings"))
+    visitor = app.test_client()
+
+    def found(word: str) -> bool:
+        page = visitor.get(f"/search?q={word}&in=comments").get_data(as_text=True)
+        return f'href="/comments/{comment_id}"' in page
+
+    assert found("quokka")
+    client.post(f"/comments/{comment_id}/edit", data={"body": "Wombat sightings"})
+    assert found("wombat") and not found("quokka")
+    author = login(app, "author")
+    author.post(f"/comments/{comment_id}/moderate", data={"action": "hide"})
+    assert not found("wombat")
+    author.post(f"/comments/{comment_id}/moderate", data={"action": "unhide"})
+    assert found("wombat")
+    client.post(f"/comments/{comment_id}/delete")
+    assert not found("wombat")
+    empty = visitor.get("/search?q=wombat&in=comments").get_data(as_text=True)
+    assert "No comments found for “wombat”." in empty
+
+
+def test_found_comments_are_paged(app, make_user, post_id):
+    app.config["POSTS_PER_PAGE"] = 2
+    app.config["COMMENTS_DUPLICATE_MINUTES"] = 0
+    client = approved_reader(app, make_user)
+    ids = [comment_id_of(send(app, client, post_id, f"Capybara number {n}")) for n in range(5)]
+    visitor = app.test_client()
+    first = visitor.get("/search?q=capybara&in=comments").get_data(as_text=True)
+    assert [int(i) for i in re.findall(r'href="/comments/(\d+)"', first)] == ids[::-1][:2]
+    third = visitor.get("/search?q=capybara&in=comments&page=3").get_data(as_text=True)
+    assert [int(i) for i in re.findall(r'href="/comments/(\d+)"', third)] == [ids[0]]
+    assert visitor.get("/search?q=capybara&in=comments&page=4").status_code == 404
+    # Under the posts: three, and a link to the rest.
+    posts = visitor.get("/search?q=capybara").get_data(as_text=True)
+    assert len(re.findall(r'href="/comments/\d+"', posts)) == 3
+    assert "in=comments" in posts
+
+
+def test_migrations_0024_to_0026_round_trip(make_app, empty_database):
+    from alembic import command
+
+    from flaskr.db import engine
+    from flaskr.schema import alembic_config, upgrade_db
+
+    app = make_app(AUTO_MIGRATE=False, **empty_database)
+    with app.app_context():
+        upgrade_db()
+        now = utcnow()
+        with transaction() as conn:
+            conn.execute(sa.text("INSERT INTO \"user\" (username, password) VALUES ('u', 'x')"))
+            conn.execute(sa.text("INSERT INTO post (title, body, author_id) VALUES ('t', 'b', 1)"))
+            for status in ("held", "published"):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO comment (post_id, author_id, body, body_html, status, "
+                        "created_at) VALUES (1, 1, 'kiwi', '<p>kiwi</p>', :status, :at)"
+                    ),
+                    {"status": status, "at": now},
+                )
+        with engine().connect() as conn, conn.begin():
+            command.downgrade(alembic_config(conn), "0023")
+        with engine().connect() as conn:
+            inspector = sa.inspect(conn)
+            tables = set(inspector.get_table_names())
+            assert not tables & {"notification_optout", "comment_fts", "comment_search"}
+            assert "comments_banned" not in {c["name"] for c in inspector.get_columns("user")}
+            assert "announced" not in {c["name"] for c in inspector.get_columns("comment")}
+        upgrade_db()  # the index is filled from the comments already there: published only
+        with app.test_request_context():
+            from flaskr.search.queries import search_comments
+
+            assert [row["id"] for row in search_comments("kiwi", page=1, per_page=10)] == [2]
+        with engine().connect() as conn:
+            announced = conn.execute(sa.text("SELECT announced FROM comment ORDER BY id"))
+            assert [bool(a) for a in announced.scalars()] == [True, True]  # nobody mailed now

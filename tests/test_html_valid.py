@@ -34,6 +34,8 @@ SIGNED_OUT = {
     "search": "/search?q=paragraph",
     "search-nothing-found": "/search?q=zzzzqqq",
     "search-form": "/search",
+    "search-comments": "/search?q=comment&in=comments",
+    "search-with-comments": "/search?q=comment",
     "login": "/auth/login",
     "register": "/auth/register",
     "forgot-password": "/auth/forgot",

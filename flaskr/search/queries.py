@@ -12,9 +12,10 @@ from sqlalchemy.engine import RowMapping
 
 from flaskr.auth.tables import user
 from flaskr.blog.tables import post
+from flaskr.comments.tables import comment
 from flaskr.db import connection, is_sqlite, planned_for_its_values, utcnow
 from flaskr.db.prepared import Prepared, once_per_app
-from flaskr.policy import public_posts
+from flaskr.policy import public_posts, visible_comments
 from flaskr.search import terms
 from flaskr.tags.tables import post_tag, tag
 
@@ -265,5 +266,92 @@ def _shielded(text: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
 def _unshielded(row: RowMapping) -> dict[str, Any]:
     result = dict(row)
     for key in ("title_marked", "snippet"):
-        result[key] = (result[key] or "").replace(_LT, "<").replace(_GT, ">")
+        if key in result:
+            result[key] = (result[key] or "").replace(_LT, "<").replace(_GT, ">")
     return result
+
+
+# --- comments ------------------------------------------------------------------
+
+#: What a comment result shows: who wrote it, when, under which post.
+COMMENT_COLUMNS = (
+    comment.c.id,
+    comment.c.created_at,
+    user.c.username,
+    post.c.id.label("post_id"),
+    post.c.title,
+    post.c.slug,
+    post.c.language,
+)
+_PARENT = comment.alias("parent")
+
+
+def _comment_from(index: sa.FromClause, index_id: sa.ColumnElement[int]) -> sa.FromClause:
+    """The index joined to each comment, its author, its post and its parent."""
+    return (
+        index.join(comment, comment.c.id == index_id)
+        .join(user, user.c.id == comment.c.author_id)
+        .join(post, post.c.id == comment.c.post_id)
+        .outerjoin(_PARENT, _PARENT.c.id == comment.c.parent_id)
+    )
+
+
+def _comment_seen(now: Any) -> list[sa.ColumnElement[bool]]:
+    """The comments every reader sees (policy.visible_comments for a visitor, of the
+    comment and of the comment it answers) under a post every reader sees."""
+    return [
+        # The index holds published comments only (its triggers): "[deleted]" is not in it.
+        visible_comments(comment, None, False),
+        sa.or_(comment.c.parent_id.is_(None), visible_comments(_PARENT, None, False)),
+        public_posts(post, now),
+    ]
+
+
+def search_comments(text: str, *, page: int, per_page: int) -> list[Mapping[Any, Any]]:
+    """A page of matching comments that every reader sees, newest first (one more than
+    per_page), each with a snippet of its text around the words found."""
+    offset = (page - 1) * per_page
+    if is_sqlite():
+        match = terms.fts5_query(text)
+        if match is None:
+            return []
+        fts = sa.table("comment_fts", sa.column("rowid"), sa.column("comment_fts"))
+        marks = (sa.literal(START), sa.literal(STOP))
+        snippet = sa.func.snippet(sa.literal_column("comment_fts"), 0, *marks, "\u2026", 24)
+        # FTS5 walks its matches newest first and stops once the page is full.
+        query = (
+            sa.select(*COMMENT_COLUMNS, snippet.label("snippet"))
+            .select_from(_comment_from(fts, fts.c.rowid))
+            .where(fts.c.comment_fts.op("MATCH")(match), *_comment_seen(utcnow()))
+            .order_by(fts.c.rowid.desc())
+            .limit(per_page + 1)
+            .offset(offset)
+        )
+        return list(connection().execute(query).mappings())
+    websearch = terms.websearch_text(text)
+    if websearch is None:
+        return []
+    search = sa.table("comment_search", sa.column("comment_id"), sa.column("document"))
+    tsquery = sa.func.websearch_to_tsquery("english", sa.bindparam("q", websearch))
+    ids = (
+        sa.select(comment.c.id)
+        .select_from(_comment_from(search, search.c.comment_id))
+        .where(search.c.document.op("@@")(tsquery), *_comment_seen(utcnow()))
+        .order_by(search.c.comment_id.desc())
+        .limit(per_page + 1)
+        .offset(offset)
+    )
+    found = list(connection().execute(ids).scalars())
+    if not found:
+        return []
+    # Headlines for the page's comments only: ts_headline re-reads each text.
+    headline = f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=2"
+    snippet = sa.func.ts_headline("english", _shielded(comment.c.body), tsquery, headline)
+    details = (
+        sa.select(*COMMENT_COLUMNS, snippet.label("snippet"))
+        .select_from(comment.join(user, user.c.id == comment.c.author_id))
+        .join(post, post.c.id == comment.c.post_id)
+        .where(comment.c.id.in_(found))
+        .order_by(comment.c.id.desc())
+    )
+    return [_unshielded(row) for row in connection().execute(details).mappings()]

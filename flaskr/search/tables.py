@@ -32,3 +32,28 @@ post_search = sa.Table(
     sa.Index("ix_post_search_document", "document", postgresql_using="gin"),
     info={"dialect": "postgresql"},
 )
+
+
+#: SQLite: the published comments' text (migration 0026); rowid is the comment id.
+comment_fts = sa.Table(
+    "comment_fts",
+    metadata,
+    sa.Column("body", sa.Text),
+    info={"dialect": "sqlite", "fts5": True},
+)
+
+#: PostgreSQL: each published comment's search document.
+comment_search = sa.Table(
+    "comment_search",
+    metadata,
+    sa.Column(
+        "comment_id",
+        sa.Integer,
+        sa.ForeignKey("comment.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("document", postgresql.TSVECTOR, nullable=False),
+    sa.Index("ix_comment_search_document", "document", postgresql_using="gin"),
+    info={"dialect": "postgresql"},
+)

@@ -23,20 +23,40 @@ def marked(text: str | None) -> Markup:
     )
 
 
+#: Comments shown under the first page of posts found; "More comments" lists them all.
+COMMENTS_SHOWN = 3
+
+
 @bp.route("/search")
 @public
 @cached_page
 def search():
-    """Posts matching the words typed, best first; filter by tag or author."""
+    """Posts matching the words typed, best first; filter by tag or author. The comments
+    found come after the posts (in=comments: only comments, newest first)."""
     text = request.args.get("q", "")[:QUERY_MAX]
     tag_name = request.args.get("tag", "")[:40].strip().lower() or None
     author = request.args.get("author", "")[:150] or None
+    in_comments = request.args.get("in") == "comments"
     number = page_number()
     per_page = current_app.config["POSTS_PER_PAGE"]
-    page = None
-    if text.strip():
+    page = comments = None
+    if text.strip() and in_comments:
+        rows = queries.search_comments(text, page=number, per_page=per_page)
+        comments = existing(make_page(rows, number, per_page))
+    elif text.strip():
         rows = queries.search_posts(
             text, page=number, per_page=per_page, tag_name=tag_name, author=author
         )
         page = existing(make_page(rows, number, per_page))
-    return render_template("search/search.html", q=text, tag=tag_name, author=author, page=page)
+        if number == 1 and not tag_name and not author:
+            found = queries.search_comments(text, page=1, per_page=COMMENTS_SHOWN)
+            comments = make_page(found, 1, COMMENTS_SHOWN)
+    return render_template(
+        "search/search.html",
+        q=text,
+        tag=tag_name,
+        author=author,
+        page=page,
+        comments=comments,
+        in_comments=in_comments,
+    )

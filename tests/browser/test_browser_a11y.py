@@ -193,6 +193,7 @@ def test_every_page_type_passes_axe(page, auth, axe_source, live_server):
     checker.check("profile", f"/u/{auth.username}")
     checker.check("search", "/search?q=paragraph")
     checker.check("search-nothing-found", "/search?q=zzzzqqqq")
+    checker.check("search-comments", "/search?q=reply&in=comments")
     checker.check("not-found", "/no/such/page", status=404)
     checker.check("forgot-password", "/auth/forgot")
     checker.check("mailed-link-spent", "/auth/reset/made-up", status=400)
@@ -204,7 +205,7 @@ def test_every_page_type_passes_axe(page, auth, axe_source, live_server):
     page.locator(".archive-months a").first.click()
     checker.check("archive-month")
     checker.check("archive-year", "/archive/" + page.url.split("/archive/")[1].split("/")[0] + "/")
-    assert len(checker.checked) == 42
+    assert len(checker.checked) == 43
     assert not checker.found, "\n".join(checker.found)
 
 
