@@ -88,6 +88,7 @@ DEFAULTS: dict[str, Any] = {
     "COMMENTS_PER_PAGE": 50,  # top-level comments on one page of a thread (replies go with them)
     "COMMENTS_EDIT_MINUTES": 15,  # how long a commenter may edit a comment
     "COMMENTS_CLOSE_AFTER_DAYS": 0,  # posts older than this take no new comments (0: never)
+    "COMMENTS_GUESTS": False,  # visitors comment under a name and a confirmed address
     "COMMENTS_HOLD_FIRST": True,  # hold an account's comments until one has been approved
     "COMMENTS_MAX_LINKS": 2,  # hold a comment with more links than this
     "COMMENTS_BANNED_WORDS": "",  # comma-separated words or phrases that hold a comment

@@ -176,6 +176,12 @@ def _comment_editable(user: User | None, comment: Record) -> bool:
     )
 
 
+def _guests_welcome() -> bool:
+    from flask import current_app
+
+    return bool(current_app.config["COMMENTS_GUESTS"])
+
+
 def _banned(user: User | None) -> bool:
     # An account an editor or admin banned writes no comment and edits none it wrote
     # (it may still delete its own).
@@ -271,7 +277,9 @@ def _can_comment(user: User | None, action: str, resource: Record | None) -> boo
             and _RANK.get(resource["role"], 0) < _RANK[user["role"]]
         )
     if action == "comment:create":
-        return user is not None and not _banned(user) and comments_open(resource)
+        # A visitor too, where the site takes guests' comments (COMMENTS_GUESTS).
+        may = not _banned(user) if user is not None else _guests_welcome()
+        return may and comments_open(resource)
     if action == "comment:moderate":
         return _moderates(user, resource["author_id"])
     moderator = _moderates(user, resource["post_author_id"])

@@ -1050,3 +1050,109 @@ def test_migrations_0024_to_0026_round_trip(make_app, empty_database):
         with engine().connect() as conn:
             announced = conn.execute(sa.text("SELECT announced FROM comment ORDER BY id"))
             assert [bool(a) for a in announced.scalars()] == [True, True]  # nobody mailed now
+
+
+# --- guests -------------------------------------------------------------------
+
+
+def outbox_rows(app) -> list[dict]:
+    with app.app_context():
+        found = connection().execute(sa.text("SELECT * FROM outbox ORDER BY id"))
+        return [dict(row) for row in found.mappings()]
+
+
+def guest_send(app, client, post_id: int, body: str, **fields):
+    data = {"body": body, "stamp": stamp(app, post_id), "name": "Gus", "email": "Gus@Example.com"}
+    return client.post(f"/{post_id}/comments/guest", data={**data, **fields})
+
+
+def test_guests_are_sent_to_log_in_unless_the_site_takes_their_comments(app, post_id):
+    visitor = app.test_client()
+    assert visitor.get(f"/{post_id}/comments").headers["Location"] == "/auth/login"
+    assert visitor.get(f"/{post_id}/comments/guest").status_code == 404
+    assert guest_send(app, visitor, post_id, "Hi").status_code == 404
+    page = visitor.get(f"/{post_id}/", follow_redirects=True).get_data(as_text=True)
+    assert "Comment as a guest" not in page
+    assert rows(app, post_id) == [] and outbox_rows(app) == []
+
+
+def test_a_guest_comment_waits_for_its_address_then_for_a_moderator(app, make_user, post_id):
+    app.config["COMMENTS_GUESTS"] = True
+    visitor = app.test_client()
+    page = visitor.get(f"/{post_id}/", follow_redirects=True).get_data(as_text=True)
+    assert "Comment as a guest" in page and 'name="body"' not in page  # kept page: no form
+    form = visitor.get(f"/{post_id}/comments/guest")
+    assert form.status_code == 200 and 'name="email"' in form.get_data(as_text=True)
+    assert f'action="/{post_id}/comments/guest"' in form.get_data(as_text=True)
+    response = guest_send(app, visitor, post_id, "A guest's *thoughts*")
+    assert response.status_code == 303
+    [row] = rows(app, post_id)
+    assert (row["status"], row["author_id"], row["guest_name"]) == ("unverified", None, "Gus")
+    assert row["guest_email"] == "gus@example.com"
+    # Nobody sees it yet: not visitors, not the post's author, not the queue.
+    author = login(app, "author")
+    for client in (visitor, author):
+        assert "thoughts" not in client.get(f"/{post_id}/", follow_redirects=True).get_data(
+            as_text=True
+        )
+    assert "thoughts" not in author.get("/comments/queue").get_data(as_text=True)
+    [mail] = outbox_rows(app)
+    assert (mail["recipient"], mail["kind"]) == ("Gus@example.com", "comment-confirm")
+    link = re.search(r"http://localhost(/comments/confirm/\S+)", mail["body_text"])[1]
+    # Opening the link only asks; the button confirms.
+    asked = visitor.get(link)
+    assert asked.status_code == 200 and "thoughts" in asked.get_data(as_text=True)
+    assert rows(app, post_id)[0]["status"] == "unverified"
+    assert visitor.post(link).status_code == 303
+    assert rows(app, post_id)[0]["status"] == "held"  # the first comment from this address
+    assert visitor.post(link).status_code == 404  # a link works once
+    queue = author.get("/comments/queue").get_data(as_text=True)
+    assert "thoughts" in queue and "First comment from this guest address" in queue
+    comment_id = rows(app, post_id)[0]["id"]
+    author.post(f"/comments/{comment_id}/moderate", data={"action": "approve"})
+    page = visitor.get(f"/{post_id}/", follow_redirects=True).get_data(as_text=True)
+    assert "<em>thoughts</em>" in page and "Gus</span> <span>(guest)" in page
+    assert "/u/Gus" not in page  # a guest has no profile
+    # The same address again: shown as soon as it is confirmed.
+    guest_send(app, visitor, post_id, "Back again", email="gus@example.com")
+    link = re.search(r"http://localhost(/comments/confirm/\S+)", outbox_rows(app)[-1]["body_text"])
+    response = visitor.post(link[1])
+    assert response.status_code == 303 and "#comment-" in response.headers["Location"]
+    assert "Back again" in visitor.get(f"/{post_id}/", follow_redirects=True).get_data(as_text=True)
+
+
+def test_a_guest_form_that_cannot_be_saved_comes_back_with_what_was_typed(app, post_id):
+    app.config["COMMENTS_GUESTS"] = True
+    visitor = app.test_client()
+    visitor.get(f"/{post_id}/comments/guest")
+    for fields, message in (
+        ({"name": ""}, "Name is required."),
+        ({"email": "not an address"}, "address"),
+        ({"website": "http://bot.example"}, "Leave the field"),
+    ):
+        response = guest_send(app, visitor, post_id, "Kept text", **fields)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 400 and message in page and "Kept text" in page
+    assert rows(app, post_id) == [] and outbox_rows(app) == []
+
+
+def test_a_guest_link_that_is_made_up_or_expired_does_nothing(app, post_id, monkeypatch):
+    app.config["COMMENTS_GUESTS"] = True
+    visitor = app.test_client()
+    guest_send(app, visitor, post_id, "Never confirmed")
+    link = re.search(r"http://localhost(/comments/confirm/\S+)", outbox_rows(app)[0]["body_text"])
+    assert visitor.post("/comments/confirm/made-up").status_code == 404
+    # EMAIL_CONFIRM_HOURS (48) and a second later: the link's signed time is too old.
+    import itsdangerous.timed
+
+    later = time.time() + 48 * 3600 + 1
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: later)
+    response = visitor.post(link[1])
+    monkeypatch.undo()
+    assert response.status_code == 404 and "expired" in response.get_data(as_text=True)
+    assert rows(app, post_id)[0]["status"] == "unverified"
+    app.config["EMAIL_CONFIRM_HOURS"] = 0
+    # Unconfirmed comments are removed once their link expired, when the next guest writes.
+    app.config["COMMENTS_DUPLICATE_MINUTES"] = 0
+    guest_send(app, visitor, post_id, "Another", email="other@example.com")
+    assert [r["body"] for r in rows(app, post_id)] == ["Another"]

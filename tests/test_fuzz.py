@@ -36,6 +36,8 @@ FORMS = {
     "comments.queue": ["action", "ids", "item"],
     "comments.state": ["open"],
     "comments.ban": ["banned"],
+    "comments.confirm": [],
+    "comments.guest": ["body", "parent_id", "stamp", "website", "name", "email"],
     "notifications.update": ["comment-reply", "comment-on-post", "comment-queue"],
     "notifications.unsubscribe": ["List-Unsubscribe"],
     "blog.autosave": ["title", "body", "tags", "publish_at", "version", "slug", "excerpt"],

@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -202,6 +203,33 @@ def _mail_pages(app, client) -> dict[str, bytes]:
     unsubscribe = row["list_unsubscribe"].removeprefix("http://localhost")
     found["unsubscribe"] = anonymous.get(unsubscribe).data
     found["unsubscribed"] = anonymous.post(unsubscribe).data
+    # A guest's comment: the form, sent back with what was wrong, and the mailed link's page.
+    app.config["COMMENTS_GUESTS"] = True
+    guest = app.test_client()
+    found["comment-guest"] = guest.get("/1/comments/guest").data
+    found["comment-guest-with-errors"] = guest.post(
+        "/1/comments/guest", data={"body": "Hello", "name": "", "email": "x"}
+    ).data
+    with app.app_context():
+        from flaskr.comments.screening import form_stamp
+
+        stamp = form_stamp(1, at=time.time() - 60)
+    guest.post(
+        "/1/comments/guest",
+        data={
+            "body": "A guest's *words*",
+            "name": "Gus",
+            "email": "gus@example.com",
+            "stamp": stamp,
+        },
+    )
+    with app.app_context():
+        row = mail_queries.find_message(
+            mail_queries.list_messages(None, page=1, per_page=1)[0]["id"]
+        )
+    found["mail-comment-confirm"] = row["body_html"]
+    confirm = re.search(r"http://localhost(/comments/confirm/\S+)", row["body_text"])[1]
+    found["comment-confirm"] = guest.get(confirm).data
     return {name: data.encode() if isinstance(data, str) else data for name, data in found.items()}
 
 
@@ -244,7 +272,7 @@ def problems(files: list[Path]) -> list[str]:
 
 
 def test_every_page_type_is_valid_html(pages):
-    assert len(pages) == len(SIGNED_OUT) + len(SIGNED_IN) + 4 + 3 + 11 + 5
+    assert len(pages) == len(SIGNED_OUT) + len(SIGNED_IN) + 4 + 3 + 15 + 5
     assert problems(list(pages.values())) == []
 
 

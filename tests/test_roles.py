@@ -138,6 +138,14 @@ ROUTES: dict[tuple[str, str, str | None], tuple[int, ...]] = {
     # Closing a post's comments: whoever may edit it.
     ("POST", "/<int:post_id>/comments/state", "published"): (302, 403, 303, 403, 303, 303, 302),
     ("POST", "/<int:post_id>/comments/state", "draft"): (302, 403, 303, 403, 303, 303, 302),
+    # Guests' comments: off unless COMMENTS_GUESTS (test_comments.py has them on).
+    ("GET", "/<int:post_id>/comments/guest", "published"): (404,) * 7,
+    ("GET", "/<int:post_id>/comments/guest", "draft"): (404,) * 7,
+    ("POST", "/<int:post_id>/comments/guest", "published"): (404,) * 7,
+    ("POST", "/<int:post_id>/comments/guest", "draft"): (404,) * 7,
+    # A guest's comment confirmed: the signed link is the authority, as above.
+    ("GET", "/comments/confirm/<token>", None): (404,) * 7,
+    ("POST", "/comments/confirm/<token>", None): (404,) * 7,
     # Unsubscribing: the signed link is the authority (a made-up one is a 404 for all).
     ("GET", "/unsubscribe/<token>", None): (404,) * 7,
     ("POST", "/unsubscribe/<token>", None): (404,) * 7,

@@ -31,7 +31,9 @@ COLUMNS = (
     comment.c.created_at,
     comment.c.edited_at,
     comment.c.announced,
-    user.c.username,
+    comment.c.guest_name,
+    # A guest's comment shows the name it was written under.
+    sa.func.coalesce(user.c.username, comment.c.guest_name).label("username"),
     post.c.author_id.label("post_author_id"),
 )
 _FROM = comment.outerjoin(user, user.c.id == comment.c.author_id).join(
@@ -58,6 +60,7 @@ def _with_parent() -> sa.Select[Any]:
         *COLUMNS,
         _parent.c.status.label("parent_status"),
         _parent.c.author_id.label("parent_author_id"),
+        comment.c.guest_email,  # for the guest rules; never shown
     ).select_from(_FROM.outerjoin(_parent, _parent.c.id == comment.c.parent_id))
 
 
@@ -176,12 +179,31 @@ def approved_count(author_id: int) -> int:
     return len(connection().execute(query).all())
 
 
-def same_text_since(author_id: int, body: str, since: datetime) -> bool:
-    """True when the account sent this very text since then (in any state)."""
+def approved_guest(email: str) -> bool:
+    """True when readers see a comment written under this guest address."""
+    query = sa.select(comment.c.id).where(
+        comment.c.guest_email == email, comment.c.status == "published"
+    )
+    return connection().execute(query.limit(1)).first() is not None
+
+
+def delete_unverified(before: datetime) -> None:
+    """Remove guests' comments whose address was never confirmed, written before then."""
+    connection().execute(
+        sa.delete(comment).where(comment.c.status == "unverified", comment.c.created_at < before)
+    )
+
+
+def same_text_since(
+    author_id: int | None, body: str, since: datetime, guest_email: str = ""
+) -> bool:
+    """True when the account (or, author_id None, the guest address) sent this very text
+    since then (in any state)."""
+    who = comment.c.author_id == author_id if author_id else comment.c.guest_email == guest_email
     query = (
         sa.select(comment.c.id)
         .where(
-            comment.c.author_id == author_id,
+            who,
             comment.c.created_at >= since,
             comment.c.body == body,
         )

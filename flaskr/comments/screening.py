@@ -31,10 +31,11 @@ STAMP_MAX_AGE = 2 * 24 * 3600
 
 #: Why a comment was held (comment.held_reason), as the queue shows it.
 FIRST = "first-comment"
+GUEST = "guest"
 LINKS = "links"
 WORDS = "banned-words"
 NEW_ACCOUNT = "new-account"
-REASONS = (FIRST, LINKS, WORDS, NEW_ACCOUNT)
+REASONS = (FIRST, LINKS, WORDS, NEW_ACCOUNT, GUEST)
 
 _LINK = re.compile(r"<a\s")
 
@@ -48,8 +49,11 @@ def form_stamp(post_id: int, at: float | None = None) -> str:
     return str(_serializer().dumps([post_id, int(time.time() if at is None else at)]))
 
 
-def refusal(post_id: int, stamp: str, honeypot: str, author_id: int, body: str) -> None:
-    """Raise ValidationError, with a message a person understands, for a comment a bot sent."""
+def refusal(
+    post_id: int, stamp: str, honeypot: str, author_id: int | None, body: str, guest_email: str = ""
+) -> None:
+    """Raise ValidationError, with a message a person understands, for a comment a bot sent.
+    author_id None: a guest's, known by guest_email."""
     if honeypot:
         raise ValidationError(
             gettext("Leave the field “Leave this empty” empty, then send your comment again.")
@@ -68,7 +72,8 @@ def refusal(post_id: int, stamp: str, honeypot: str, author_id: int, body: str) 
             gettext("That was quicker than anyone writes. Wait a few seconds, then send it again.")
         )
     minutes = current_app.config["COMMENTS_DUPLICATE_MINUTES"]
-    if minutes and queries.same_text_since(author_id, body, utcnow() - timedelta(minutes=minutes)):
+    since = utcnow() - timedelta(minutes=minutes)
+    if minutes and queries.same_text_since(author_id, body, since, guest_email):
         raise ValidationError(gettext("You have already posted this comment."))
 
 
@@ -107,4 +112,15 @@ def hold_reason(author: Record, moderator: bool, body: str, body_html: str) -> s
         return NEW_ACCOUNT
     if current_app.config["COMMENTS_HOLD_FIRST"] and not queries.approved_count(author["id"]):
         return FIRST
+    return None
+
+
+def guest_hold_reason(email: str, body: str, body_html: str) -> str | None:
+    """Why a guest's confirmed comment waits for a moderator, or None to publish it:
+    the content rules, and (COMMENTS_HOLD_FIRST) until one from that address was approved."""
+    reason = content_hold(body, body_html)
+    if reason is not None:
+        return reason
+    if current_app.config["COMMENTS_HOLD_FIRST"] and not queries.approved_guest(email):
+        return GUEST
     return None

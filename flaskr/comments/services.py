@@ -83,12 +83,14 @@ def _rendered(body: str) -> tuple[str, str]:
 
 @dataclass
 class NewComment:
-    """What the comment form sent."""
+    """What the comment form sent (a guest's also sends a name and an address)."""
 
     body: str
     parent_id: str = ""
     stamp: str = ""
     honeypot: str = ""
+    name: str = ""
+    email: str = ""
 
 
 def post_comment(post: Record, author: Record, form: NewComment) -> Record:
@@ -222,7 +224,8 @@ def _announce(comment: Record) -> None:
     """Mail the post's and parent's authors about a comment readers see at last (once)."""
     post = blog_queries.find_post(comment["post_id"])
     queries.update([comment["id"]], announced=True)
-    if post is not None and comment["author_id"] is not None:
+    # username: the account's, or the name a guest wrote under (None: "[deleted]").
+    if post is not None and comment["username"] is not None:
         commenter = {"id": comment["author_id"], "username": comment["username"]}
         notifications.comment_published(comment, post, commenter)
 
@@ -246,6 +249,7 @@ REASON_TEXT = {
     screening.LINKS: lazy_gettext("Many links"),
     screening.WORDS: lazy_gettext("Banned word"),
     screening.NEW_ACCOUNT: lazy_gettext("New account"),
+    screening.GUEST: lazy_gettext("First comment from this guest address"),
 }
 
 

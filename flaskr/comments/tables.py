@@ -9,16 +9,23 @@ COMMENT_MAX = 5000
 
 #: A comment's status. Readers see `published` ones, and `deleted` ones as
 #: "[deleted]" (kept only while replies hang under them). The others are seen
-#: by the commenter (`held`) and by those who moderate the post.
-STATUSES = ("published", "held", "hidden", "spam", "deleted")
+#: by the commenter (`held`) and by those who moderate the post, except
+#: `unverified`: a guest's comment whose address is not confirmed yet, seen by nobody.
+STATUSES = ("published", "held", "hidden", "spam", "deleted", "unverified")
+#: Longest guest name.
+GUEST_NAME_MAX = 60
 
 comment = sa.Table(
     "comment",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("post_id", sa.Integer, sa.ForeignKey("post.id", ondelete="CASCADE"), nullable=False),
-    # NULL only for "[deleted]": a removed comment that replies still hang under.
+    # NULL for "[deleted]" (a removed comment that replies still hang under) and for a
+    # guest's comment (guest_name and guest_email say who wrote it).
     sa.Column("author_id", sa.Integer, sa.ForeignKey("user.id", ondelete="CASCADE")),
+    sa.Column("guest_name", sa.String(GUEST_NAME_MAX)),
+    # The address a guest confirmed (or must confirm, while `unverified`).
+    sa.Column("guest_email", sa.String(254)),
     # One level of replies: a reply's parent is a comment with no parent.
     sa.Column("parent_id", sa.Integer, sa.ForeignKey("comment.id", ondelete="CASCADE")),
     # The thread it is in: its own id for a top-level comment, its parent's for a
@@ -43,6 +50,8 @@ comment = sa.Table(
     sa.Index("ix_comment_post_newest", "post_id", "status", "id"),
     # An account's comments: the first-comment rule, duplicates, cascades.
     sa.Index("ix_comment_author", "author_id", "status", "created_at"),
+    # A guest's earlier comments: the first-comment rule, by address.
+    sa.Index("ix_comment_guest_email", "guest_email", "status"),
     # The moderation queue: what waits, oldest first.
     sa.Index("ix_comment_status", "status", "id"),
     sqlite_autoincrement=True,

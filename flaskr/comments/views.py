@@ -20,7 +20,7 @@ from flask_babel import gettext
 from flaskr.auth.views import login_required
 from flaskr.blog import queries as blog_queries
 from flaskr.blog.urls import post_url
-from flaskr.comments import queries, screening, services
+from flaskr.comments import guests, queries, screening, services
 from flaskr.paging import existing, make_page, page_number
 from flaskr.policy import authorize, can, post_is_public, public, require
 from flaskr.ratelimit import config_value, limit, signed_in_user, signed_out, write_limit
@@ -79,12 +79,7 @@ def create(post_id: int):
         if g.user["comments_banned"]:
             abort(403, description=gettext("An editor stopped your account from commenting."))
         abort(403, description=gettext("This post is closed to new comments."))
-    form = services.NewComment(
-        body=request.form.get("body", ""),
-        parent_id=request.form.get("parent_id", ""),
-        stamp=request.form.get("stamp", ""),
-        honeypot=request.form.get(screening.HONEYPOT, ""),
-    )
+    form = _sent()
     try:
         comment = services.post_comment(post, g.user, form)
     except ValidationError as error:
@@ -98,17 +93,87 @@ def create(post_id: int):
     return redirect(comment_url(post, comment, number), code=303)
 
 
-def _write_again(post: Any, form: services.NewComment, error: str):
-    """The comment form again, with the text as sent and what to change (400)."""
+def _sent() -> services.NewComment:
+    """The comment form as sent."""
+    return services.NewComment(
+        body=request.form.get("body", ""),
+        parent_id=request.form.get("parent_id", ""),
+        stamp=request.form.get("stamp", ""),
+        honeypot=request.form.get(screening.HONEYPOT, ""),
+        name=request.form.get("name", ""),
+        email=request.form.get("email", ""),
+    )
+
+
+@bp.route("/<int:post_id>/comments/guest", methods=("GET", "POST"))
+@public
+@per_address
+def guest(post_id: int):
+    """A visitor's comment, where the site takes guests' comments (COMMENTS_GUESTS; else
+    404): the guest form (GET), or the comment saved until its address is confirmed."""
+    if not current_app.config["COMMENTS_GUESTS"]:
+        abort(404)
+    post = _readable_post(post_id)
+    if g.user is not None:  # signed in: the account's own form
+        return redirect(post_url(post) + "#comments", code=303)
+    if not can(None, "comment:create", post):
+        abort(403, description=gettext("This post is closed to new comments."))
+    if request.method == "GET":
+        form = services.NewComment(body="", parent_id=request.args.get("parent_id", ""))
+        return _write_again(post, form, "", status=200)
+    form = _sent()
+    try:
+        guests.post_guest_comment(post, form)
+    except ValidationError as error:
+        return _write_again(post, form, str(error))
+    flash(
+        gettext(
+            "Thank you: we sent a link to %(address)s. Your comment shows once you follow it.",
+            address=form.email.strip(),
+        )
+    )
+    return redirect(post_url(post) + "#comments", code=303)
+
+
+@bp.route("/comments/confirm/<token>", methods=("GET", "POST"))
+@public
+@per_address
+def confirm(token: str):
+    """A guest confirms the address of their comment: a GET asks (mail scanners open
+    links), a POST shows the comment (or hands it to a moderator)."""
+    comment = guests.unverified_comment(token)
+    if comment is None:
+        abort(
+            404,
+            description=gettext(
+                "This link does not work: it has expired or was used already. "
+                "Write the comment again to get a new one."
+            ),
+        )
+    post = _readable_post(comment["post_id"])
+    if request.method == "GET":
+        return render_template("comments/confirm.html", comment=comment, post=post)
+    status = guests.confirm(comment)
+    if status == "held":
+        flash(gettext("Thank you: your comment waits for a moderator, and shows once approved."))
+        return redirect(post_url(post) + "#comments", code=303)
+    number = services.page_of({**comment, "status": status}, None, False)
+    return redirect(comment_url(post, comment, number), code=303)
+
+
+def _write_again(post: Any, form: services.NewComment, error: str, status: int = 400):
+    """The comment form again, with the text as sent and what to change (400); for a
+    guest, with their name and address too."""
     page = render_template(
         "comments/write.html",
         post=post,
+        sent=form,
         body=form.body,
         parent_id=form.parent_id,
         error=error,
         stamp=screening.form_stamp(post["id"]),
     )
-    return page, 400
+    return page, status
 
 
 @bp.route("/comments/<int:comment_id>")

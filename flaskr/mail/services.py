@@ -29,6 +29,7 @@ KINDS = {
     "comment-reply": lazy_gettext("Reply to a comment"),
     "comment-on-post": lazy_gettext("Comment on a post"),
     "comment-queue": lazy_gettext("Comment waiting for approval"),
+    "comment-confirm": lazy_gettext("Guest comment to confirm"),
 }
 #: The outbox's states, as the admin area names them.
 STATUSES = {

@@ -277,7 +277,7 @@ def _unshielded(row: RowMapping) -> dict[str, Any]:
 COMMENT_COLUMNS = (
     comment.c.id,
     comment.c.created_at,
-    user.c.username,
+    sa.func.coalesce(user.c.username, comment.c.guest_name).label("username"),
     post.c.id.label("post_id"),
     post.c.title,
     post.c.slug,
@@ -290,7 +290,7 @@ def _comment_from(index: sa.FromClause, index_id: sa.ColumnElement[int]) -> sa.F
     """The index joined to each comment, its author, its post and its parent."""
     return (
         index.join(comment, comment.c.id == index_id)
-        .join(user, user.c.id == comment.c.author_id)
+        .outerjoin(user, user.c.id == comment.c.author_id)  # a guest's comment has no account
         .join(post, post.c.id == comment.c.post_id)
         .outerjoin(_PARENT, _PARENT.c.id == comment.c.parent_id)
     )
@@ -349,7 +349,7 @@ def search_comments(text: str, *, page: int, per_page: int) -> list[Mapping[Any,
     snippet = sa.func.ts_headline("english", _shielded(comment.c.body), tsquery, headline)
     details = (
         sa.select(*COMMENT_COLUMNS, snippet.label("snippet"))
-        .select_from(comment.join(user, user.c.id == comment.c.author_id))
+        .select_from(comment.outerjoin(user, user.c.id == comment.c.author_id))
         .join(post, post.c.id == comment.c.post_id)
         .where(comment.c.id.in_(found))
         .order_by(comment.c.id.desc())
