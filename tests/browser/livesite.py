@@ -89,6 +89,8 @@ def _server_env(folder: Path, database_url: str | None) -> dict[str, str]:
         # A comment form may be sent a second after it was shown, not three (the
         # rule itself is tested in test_comments.py).
         FLASKR_COMMENTS_MIN_SECONDS="1",
+        # Guests' comments on (off by default): their pages are walked too.
+        FLASKR_COMMENTS_GUESTS="true",
     )
     if database_url:
         env["FLASKR_DATABASE_URL"] = database_url
