@@ -167,8 +167,10 @@ def test_highlight_stylesheet_styles_the_classes_render_emits(client):
         "text <span style='color:red'>inline</span> html",
     ],
 )
-def test_raw_html_is_escaped_not_rendered(source):
-    html = markup.render(source)
+@pytest.mark.parametrize("render", [markup.render, markup.render_comment], ids=["post", "comment"])
+def test_raw_html_is_escaped_not_rendered(source, render):
+    # Posts and comments: hostile text gets the same treatment from both renderers.
+    html = render(source)
     assert [tag for tag, _ in elements(html)] == ["p"], html
     assert "&lt;" in html
 
@@ -188,8 +190,9 @@ def test_raw_html_is_escaped_not_rendered(source):
         "[x](file:///etc/passwd)",
     ],
 )
-def test_links_with_unsafe_schemes_are_dropped(source):
-    html = markup.render(source)
+@pytest.mark.parametrize("render", [markup.render, markup.render_comment], ids=["post", "comment"])
+def test_links_with_unsafe_schemes_are_dropped(source, render):
+    html = render(source)
     for _tag, attrs in elements(html):
         for name in ("href", "src"):
             # Browsers drop tabs and newlines and leading blanks before reading the scheme.

@@ -56,7 +56,7 @@ def thread(post: Record, viewer: Record | None, number: int) -> Thread:
     moderator = can(viewer, "comment:moderate", post)
     per_page = current_app.config["COMMENTS_PER_PAGE"]
     rows = queries.thread_page(post["id"], viewer, moderator, page=number, per_page=per_page)
-    page = make_page([dict(row) for row in rows], number, per_page)
+    page = make_page(list(rows), number, per_page)  # dicts already (db.prepared)
     groups: list[Group] = []
     for row in page.items:
         if row["parent_id"] is None:
