@@ -36,6 +36,11 @@ COLUMNS = (
     sa.func.coalesce(user.c.username, comment.c.guest_name).label("username"),
     post.c.author_id.label("post_author_id"),
 )
+#: What a thread page shows of each comment: not the Markdown it was written in (the
+#: HTML is made when it is saved), nor what only the mail and the rules read.
+THREAD_COLUMNS = tuple(
+    column for column in COLUMNS if column.key not in ("body", "announced", "guest_name")
+)
 _FROM = comment.outerjoin(user, user.c.id == comment.c.author_id).join(
     post, post.c.id == comment.c.post_id
 )
@@ -97,7 +102,7 @@ def _thread_statement(kind: str) -> Prepared:
     much as the SQL."""
     viewer: Record | None = {"id": sa.bindparam("viewer_id")} if kind == "reader" else None
     return Prepared(
-        sa.select(*COLUMNS, _parent.c.status.label("parent_status"))
+        sa.select(*THREAD_COLUMNS, _parent.c.status.label("parent_status"))
         .select_from(_FROM.outerjoin(_parent, _parent.c.id == comment.c.parent_id))
         .where(comment.c.post_id == sa.bindparam("post_id"), _seen(viewer, kind == "moderator"))
         .order_by(comment.c.thread_id, comment.c.id)
