@@ -67,6 +67,14 @@ def approved_reader(app, make_user, name: str = "reader"):
     return login(app, name)
 
 
+def user_id(app, username: str) -> int:
+    with app.app_context():
+        found = connection().execute(
+            sa.text('SELECT id FROM "user" WHERE username = :name'), {"name": username}
+        )
+        return int(found.scalar_one())
+
+
 def comment_id_of(response) -> int:
     match = re.search(r"#comment-(\d+)$", response.headers["Location"])
     assert match, response.headers["Location"]
@@ -627,12 +635,8 @@ def test_deleted_accounts_and_posts_take_their_comments_and_counts(app, make_use
     send(app, client, post_id, "By reader")
     other = approved_reader(app, make_user, "other")
     send(app, other, post_id, "By other")
+    reader_id = user_id(app, "reader")
     with app.app_context(), transaction():
-        reader_id = (
-            connection()
-            .execute(sa.text("SELECT id FROM \"user\" WHERE username = 'reader'"))
-            .scalar_one()
-        )
         auth_queries.delete_user(reader_id)
     assert [row["body"] for row in rows(app, post_id)] == ["By other"]
     assert count(app, post_id) == 1
@@ -652,12 +656,8 @@ def test_a_post_back_from_the_trash_has_its_comments_back_with_their_ids(app, ma
     author = login(app, "author")
     assert author.post(f"/{post_id}/delete").status_code == 302
     assert rows(app, post_id) == []
+    reader_id = user_id(app, "reader")
     with app.app_context(), transaction():
-        reader_id = (
-            connection()
-            .execute(sa.text("SELECT id FROM \"user\" WHERE username = 'reader'"))
-            .scalar_one()
-        )
         auth_queries.delete_user(reader_id)
     assert author.post(f"/me/trash/{post_id}/restore").status_code == 302
     # The deleted account's comment stays gone, and the reply under it with it.
@@ -811,12 +811,7 @@ def test_an_editor_stops_a_reader_commenting_and_lets_them_again(app, make_user,
     comment_id = comment_id_of(send(app, client, post_id, "Before the ban"))
     editor_id = make_user("ed", PW, role="editor")
     editor = login(app, "ed")
-    with app.app_context():
-        reader_id = (
-            connection()
-            .execute(sa.text("SELECT id FROM \"user\" WHERE username = 'reader'"))
-            .scalar()
-        )
+    reader_id = user_id(app, "reader")
     assert 'value="1">Stop them commenting' in editor.get("/u/reader").get_data(as_text=True)
     response = editor.post(f"/comments/users/{reader_id}/ban", data={"banned": "1"})
     assert response.status_code == 303 and response.headers["Location"].endswith("/u/reader")
@@ -844,19 +839,13 @@ def test_a_ban_is_for_editors_on_lesser_roles_and_says_what_it_needs(app, make_u
     make_user("ed", PW, role="editor")
     admin_id = make_user("ada", PW, role="admin")
     editor = login(app, "ed")
-    with app.app_context():
-        ids = dict(connection().execute(sa.text('SELECT username, id FROM "user"')).all())
     assert editor.post(f"/comments/users/{admin_id}/ban", data={"banned": "1"}).status_code == 403
-    assert editor.post(f"/comments/users/{ids['ed']}/ban", data={"banned": "1"}).status_code == 403
+    ed_id = user_id(app, "ed")
+    assert editor.post(f"/comments/users/{ed_id}/ban", data={"banned": "1"}).status_code == 403
     # The post's author moderates its comments but bans nobody.
     author = login(app, "author")
     make_user("reader", PW, role="reader")
-    with app.app_context():
-        reader_id = (
-            connection()
-            .execute(sa.text("SELECT id FROM \"user\" WHERE username = 'reader'"))
-            .scalar()
-        )
+    reader_id = user_id(app, "reader")
     assert author.post(f"/comments/users/{reader_id}/ban", data={"banned": "1"}).status_code == 403
     assert "Stop them commenting" not in author.get("/u/reader").get_data(as_text=True)
     bad = editor.post(f"/comments/users/{reader_id}/ban", data={"banned": "yes"})

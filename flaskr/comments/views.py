@@ -290,11 +290,9 @@ def _moderate_many():
 def state(post_id: int):
     """Open the post to new comments (open=1) or close it (open=0)."""
     post = authorize("post:update", blog_queries.find_post(post_id))
-    choice = request.form.get("open", "")
-    if choice not in ("0", "1"):
-        abort(400, description=gettext("Say whether comments are open: open=1 or open=0."))
-    services.set_open(post["id"], choice == "1")
-    flash(gettext("Comments are open.") if choice == "1" else gettext("Comments are closed."))
+    is_open = _yes_or_no("open", gettext("Say whether comments are open: open=1 or open=0."))
+    services.set_open(post["id"], is_open)
+    flash(gettext("Comments are open.") if is_open else gettext("Comments are closed."))
     return redirect(post_url(post) + "#comments", code=303)
 
 
@@ -304,10 +302,7 @@ def state(post_id: int):
 def ban(user_id: int):
     """Stop an account commenting (banned=1) or let it again (banned=0); back to its profile."""
     account = authorize("comment:ban", queries.find_account(user_id))
-    choice = request.form.get("banned", "")
-    if choice not in ("0", "1"):
-        abort(400, description=gettext("Say whether to ban: banned=1 or banned=0."))
-    banned = choice == "1"
+    banned = _yes_or_no("banned", gettext("Say whether to ban: banned=1 or banned=0."))
     services.set_banned(account, banned)
     name = account["username"]
     if banned:
@@ -315,3 +310,11 @@ def ban(user_id: int):
     else:
         flash(gettext("%(name)s may comment again.", name=name))
     return redirect(url_for("users.profile", username=name), code=303)
+
+
+def _yes_or_no(field: str, explanation: str) -> bool:
+    """A form's switch: True for "1", False for "0", else a 400 that explains it."""
+    choice = request.form.get(field, "")
+    if choice not in ("0", "1"):
+        abort(400, description=explanation)
+    return choice == "1"
