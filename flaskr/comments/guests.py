@@ -14,7 +14,7 @@ from flask_babel import gettext
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from flaskr.comments import queries, screening
-from flaskr.comments.services import NewComment, _announce, _parent, _rendered
+from flaskr.comments.services import NewComment, announce, rendered, replied_to
 from flaskr.comments.tables import GUEST_NAME_MAX
 from flaskr.db import transaction, utcnow
 from flaskr.mail.addresses import address_key, check_address
@@ -39,8 +39,8 @@ def post_guest_comment(post: Record, form: NewComment) -> Record:
     """
     name = require_text(form.name, gettext("Name"), max_len=GUEST_NAME_MAX).strip()
     email = check_address(form.email)
-    body, body_html = _rendered(form.body)
-    parent = _parent(post, form.parent_id)
+    body, body_html = rendered(form.body)
+    parent = replied_to(post, form.parent_id)
     hours = current_app.config["EMAIL_CONFIRM_HOURS"]
     key = address_key(email)
     with transaction():
@@ -99,7 +99,7 @@ def confirm(comment: Record) -> str:
         status = "held" if reason else "published"
         queries.update([comment["id"]], status=status, held_reason=reason)
         if status == "published":
-            _announce(comment)
+            announce(comment)
         else:
             post = blog_queries.find_post(comment["post_id"])
             guest = {"id": None, "username": comment["guest_name"]}

@@ -75,7 +75,7 @@ def page_of(comment: Record, viewer: Record | None, moderator: bool) -> int:
     return before // current_app.config["COMMENTS_PER_PAGE"] + 1
 
 
-def _rendered(body: str) -> tuple[str, str]:
+def rendered(body: str) -> tuple[str, str]:
     """The text as stored, and its HTML; ValidationError for an empty or too long text."""
     text = require_text(body, gettext("Comment"), max_len=COMMENT_MAX, multiline=True).strip()
     return text, markup.render_comment(text)
@@ -100,8 +100,8 @@ def post_comment(post: Record, author: Record, form: NewComment) -> Record:
     bot's (screening.refusal). A comment a screening rule holds is saved as
     `held`: the commenter and the post's moderators see it, nobody else.
     """
-    body, body_html = _rendered(form.body)
-    parent = _parent(post, form.parent_id)
+    body, body_html = rendered(form.body)
+    parent = replied_to(post, form.parent_id)
     parent_id = None if parent is None else int(parent["id"])
     with transaction():
         screening.refusal(post["id"], form.stamp, form.honeypot, author["id"], body)
@@ -129,7 +129,7 @@ def post_comment(post: Record, author: Record, form: NewComment) -> Record:
     return values
 
 
-def _parent(post: Record, raw: str) -> Record | None:
+def replied_to(post: Record, raw: str) -> Record | None:
     """The comment a reply answers: a top-level comment readers see, under this post."""
     if not raw:
         return None
@@ -152,7 +152,7 @@ def edit_comment(comment: Record, author: Record, body: str) -> str:
     An approved comment edited to say what would have held it is held again:
     an edit must not slip past the rules a new comment meets.
     """
-    text, html = _rendered(body)
+    text, html = rendered(body)
     reason = None
     post = {"id": comment["post_id"], "author_id": comment["post_author_id"]}
     if comment["status"] == "published" and not can(author, "comment:moderate", post):
@@ -203,6 +203,7 @@ def moderate(comments: list[Record], action: str, moderator_id: int) -> int:
     if action not in ACTIONS:
         raise ValidationError(gettext("Choose approve, reject, hide, unhide or spam."))
     changed = 0
+    posts: dict[int, Record | None] = {}  # a bulk approval mostly concerns one post
     with transaction():
         for comment in comments:
             if comment["status"] == "deleted":
@@ -212,7 +213,7 @@ def moderate(comments: list[Record], action: str, moderator_id: int) -> int:
             elif comment["status"] != MODERATION[action]:
                 queries.update([comment["id"]], status=MODERATION[action], held_reason=None)
                 if MODERATION[action] == "published" and not comment["announced"]:
-                    _announce(comment)
+                    announce(comment, posts)
             else:
                 continue
             changed += 1
@@ -220,9 +221,13 @@ def moderate(comments: list[Record], action: str, moderator_id: int) -> int:
     return changed
 
 
-def _announce(comment: Record) -> None:
-    """Mail the post's and parent's authors about a comment readers see at last (once)."""
-    post = blog_queries.find_post(comment["post_id"])
+def announce(comment: Record, posts: dict[int, Record | None] | None = None) -> None:
+    """Mail the post's and parent's authors about a comment readers see at last (once).
+    `posts`: posts already looked up, by id (filled in here)."""
+    posts = {} if posts is None else posts
+    if comment["post_id"] not in posts:
+        posts[comment["post_id"]] = blog_queries.find_post(comment["post_id"])
+    post = posts[comment["post_id"]]
     queries.update([comment["id"]], announced=True)
     # username: the account's, or the name a guest wrote under (None: "[deleted]").
     if post is not None and comment["username"] is not None:
