@@ -87,11 +87,9 @@ def unverified_comment(token: str) -> Record | None:
     return found if found is not None and found["status"] == "unverified" else None
 
 
-def confirm(comment: Record) -> str:
-    """The guest followed the link: the comment is shown, or held for a moderator (its
-    status). Those it concerns are mailed as for any comment."""
-    from flaskr.blog import queries as blog_queries
-
+def confirm(comment: Record, post: Record) -> str:
+    """The guest followed the link: the comment (under `post`) is shown, or held for a
+    moderator (its status). Those it concerns are mailed as for any comment."""
     reason = screening.guest_hold_reason(
         comment["guest_email"], comment["body"], comment["body_html"]
     )
@@ -99,10 +97,8 @@ def confirm(comment: Record) -> str:
         status = "held" if reason else "published"
         queries.update([comment["id"]], status=status, held_reason=reason)
         if status == "published":
-            announce(comment)
+            announce(comment, {post["id"]: post})
         else:
-            post = blog_queries.find_post(comment["post_id"])
             guest = {"id": None, "username": comment["guest_name"]}
-            if post is not None:
-                notifications.comment_held(comment, post, guest)
+            notifications.comment_held(comment, post, guest)
     return status

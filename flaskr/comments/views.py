@@ -153,7 +153,7 @@ def confirm(token: str):
     post = _readable_post(comment["post_id"])
     if request.method == "GET":
         return render_template("comments/confirm.html", comment=comment, post=post)
-    status = guests.confirm(comment)
+    status = guests.confirm(comment, post)
     if status == "held":
         flash(gettext("Thank you: your comment waits for a moderator, and shows once approved."))
         return redirect(post_url(post) + "#comments", code=303)

@@ -37,7 +37,7 @@ QUOTE = 1000
 
 
 def _signer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt=_SALT)  # type: ignore[arg-type]
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
 
 
 def unsubscribe_url(user_id: int, kind: str) -> str:
@@ -113,8 +113,6 @@ def _send(
     roles: tuple[str, ...] = (),
 ) -> set[int]:
     """Queue `kind` of email about the comment to those accounts that get it; their ids."""
-    from flaskr.blog.urls import post_url
-
     people = [
         p for p in queries.recipients(kind, ids=ids, roles=roles) if p["id"] != commenter["id"]
     ]
@@ -125,7 +123,6 @@ def _send(
         "title": post["title"],
         "text": _quote(comment["body"]),
         "link": url_for("comments.permalink", comment_id=comment["id"], _external=True),
-        "post_link": post_url(post, _external=True),
         "queue_link": url_for("comments.queue", _external=True),
         "settings_link": url_for("auth.account", _external=True) + "#notifications",
     }
