@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 
 from flaskr.blog import services
 from flaskr.blog.tables import post, post_revision
-from flaskr.db import connection, utcnow
+from flaskr.db import connection, transaction, utcnow
 
 PW = "a long enough pw"
 CONFLICT = (
@@ -122,3 +124,27 @@ def test_the_kept_version_keeps_its_tags_as_the_editor_field_shows_them(app, ali
     assert [(row["version"], row["tags"]) for row in revisions(app, post_id)] == [
         (1, "alpha, beta, gamma")
     ]
+
+
+def test_an_edit_sending_back_the_shown_minute_keeps_the_exact_publish_time(app, alice, make_post):
+    """The editor shows the publish time to the minute; sending it back unchanged must not
+    move the post to the start of that minute, below posts published later in it."""
+    post_id = make_post(alice, title="Exact")
+    published = stored(app, post_id)["published_at"].replace(second=42, microsecond=123456)
+    with app.app_context():
+        with transaction() as conn:
+            conn.execute(sa.update(post).where(post.c.id == post_id).values(published_at=published))
+        shown = published.replace(second=0, microsecond=0)
+        services.revise_post(post_id, services.Draft(title="Edited", body="b", publish_at=shown))
+    assert stored(app, post_id)["published_at"] == published
+
+
+def test_an_edit_with_a_new_publish_time_moves_the_post_to_it(app, alice, make_post):
+    post_id = make_post(alice, title="Moved")
+    published = stored(app, post_id)["published_at"].replace(second=42, microsecond=0)
+    with app.app_context():
+        with transaction() as conn:
+            conn.execute(sa.update(post).where(post.c.id == post_id).values(published_at=published))
+        earlier = published.replace(second=0) - timedelta(minutes=1)
+        services.revise_post(post_id, services.Draft(title="Edited", body="b", publish_at=earlier))
+    assert stored(app, post_id)["published_at"] == earlier

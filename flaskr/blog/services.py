@@ -223,7 +223,7 @@ def _store_revision(
                 saved_at=current["updated"] or current["created"],
                 saved_by=current["saved_by"],
             )
-        publish_at = draft.publish_at or current["published_at"] or utcnow()
+        publish_at = _kept_time(draft.publish_at, current["published_at"]) or utcnow()
         if current["status"] == "draft" and draft.status == "published" and not draft.publish_at:
             publish_at = utcnow()  # publishing a draft makes it new
         version = current["version"] + 1
@@ -242,6 +242,20 @@ def _store_revision(
             post_id, current["author_id"], values["body"], values["cover"] or ""
         )
     return version
+
+
+def _kept_time(sent: datetime | None, saved: datetime | None) -> datetime | None:
+    """The publish time an edit leaves: the one sent, or the saved one when none was sent.
+
+    The editor shows the saved time to the minute, so sending it back unchanged
+    keeps the saved seconds: otherwise every edit would move the post back to
+    the start of its minute, below posts published later in that minute.
+    """
+    if sent is None:
+        return saved
+    if saved is not None and saved.replace(second=0, microsecond=0) == sent:
+        return saved
+    return sent
 
 
 def draft_of(post: Row | dict[str, Any], **changes: Any) -> Draft:
