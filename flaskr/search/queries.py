@@ -307,6 +307,22 @@ def _comment_seen(now: Any) -> list[sa.ColumnElement[bool]]:
     ]
 
 
+def _sqlite_comment_search() -> Prepared:
+    """Built once per app; the words, time and page are bound when it runs."""
+    fts = sa.table("comment_fts", sa.column("rowid"), sa.column("comment_fts"))
+    marks = (sa.literal(START), sa.literal(STOP))
+    snippet = sa.func.snippet(sa.literal_column("comment_fts"), 0, *marks, "\u2026", 24)
+    # FTS5 walks its matches newest first and stops once the page is full.
+    return Prepared(
+        sa.select(*COMMENT_COLUMNS, snippet.label("snippet"))
+        .select_from(_comment_from(fts, fts.c.rowid))
+        .where(fts.c.comment_fts.op("MATCH")(sa.bindparam("match")), *_comment_seen(_NOW))
+        .order_by(fts.c.rowid.desc())
+        .limit(sa.bindparam("limit"))
+        .offset(sa.bindparam("offset"))
+    )
+
+
 def search_comments(text: str, *, page: int, per_page: int) -> list[Mapping[Any, Any]]:
     """A page of matching comments that every reader sees, newest first (one more than
     per_page), each with a snippet of its text around the words found."""
@@ -315,19 +331,8 @@ def search_comments(text: str, *, page: int, per_page: int) -> list[Mapping[Any,
         match = terms.fts5_query(text)
         if match is None:
             return []
-        fts = sa.table("comment_fts", sa.column("rowid"), sa.column("comment_fts"))
-        marks = (sa.literal(START), sa.literal(STOP))
-        snippet = sa.func.snippet(sa.literal_column("comment_fts"), 0, *marks, "\u2026", 24)
-        # FTS5 walks its matches newest first and stops once the page is full.
-        query = (
-            sa.select(*COMMENT_COLUMNS, snippet.label("snippet"))
-            .select_from(_comment_from(fts, fts.c.rowid))
-            .where(fts.c.comment_fts.op("MATCH")(match), *_comment_seen(utcnow()))
-            .order_by(fts.c.rowid.desc())
-            .limit(per_page + 1)
-            .offset(offset)
-        )
-        return list(connection().execute(query).mappings())
+        params = {"match": match, "now": utcnow(), "limit": per_page + 1, "offset": offset}
+        return once_per_app(_sqlite_comment_search).rows(params)
     websearch = terms.websearch_text(text)
     if websearch is None:
         return []
