@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.engine import RowMapping
+from sqlalchemy.dialects import postgresql
 
 from flaskr.auth.tables import user
 from flaskr.blog.tables import post
@@ -196,25 +196,65 @@ def _search_sqlite(text, page, per_page, tag_name, author) -> list[Mapping[Any, 
     return [rows[i] for i in ids if i in rows]
 
 
-def _search_postgres(text, page, per_page, tag_name, author) -> list[Mapping[Any, Any]]:
-    websearch = terms.websearch_text(text)
-    if websearch is None:
-        return []
+@dataclass(frozen=True)
+class _PostgresSearch:
+    """The statements of one kind of PostgreSQL search (with or without tag and author filters)."""
+
+    count: Prepared
+    newest: Prepared
+    ranked: Prepared
+    details: Prepared
+
+
+def _postgres_search(by_tag: bool, by_author: bool) -> _PostgresSearch:
+    """Built once per kind and app; the words, filters, time and page are bound when they run.
+    Run on the driver (db.prepared), each planned for its words (planned_for_its_values)."""
     search = sa.table("post_search", sa.column("post_id"), sa.column("document"))
-    query = sa.func.websearch_to_tsquery("english", sa.bindparam("q", websearch))
+    query = sa.func.websearch_to_tsquery("english", sa.bindparam("q"))
     matches = search.c.document.op("@@")(query)
+    narrowing = _narrowing(
+        search.c.post_id,
+        sa.bindparam("tag_name") if by_tag else None,
+        sa.bindparam("author") if by_author else None,
+        _NOW,
+    )
+    limit: sa.BindParameter[int] = sa.bindparam("limit")
+    offset: sa.BindParameter[int] = sa.bindparam("offset")
+    # Counting stops after the limit: cheap for rare and common words alike.
+    first = sa.select(search.c.post_id).where(matches).limit(sa.bindparam("count_to")).subquery()
+    newest = (
+        sa.select(post.c.id)
+        .select_from(search.join(post, post.c.id == search.c.post_id))
+        .where(matches, *narrowing, public_posts(post, _NOW))
+        .order_by(search.c.post_id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
     candidates = (
         sa.select(
             search.c.post_id.label("id"), sa.func.ts_rank(search.c.document, query).label("score")
         )
-        .where(matches, *_narrowing(search.c.post_id, tag_name, author))
+        .where(matches, *narrowing)
         .order_by(search.c.post_id.desc())
-        .limit(_candidates())
+        .limit(sa.bindparam("candidates"))
         .subquery("candidates")
     )
-    ids = _rank_page(candidates, candidates.c.score.desc(), page, per_page)
-    if not ids:
-        return []
+    # Each candidate's visibility is looked up by its id (a LATERAL subquery is run
+    # per row): joined as a table, PostgreSQL preferred hashing every visible
+    # post's index entry, a cost that grows with the blog (milliseconds at 20,000 posts).
+    visible = (
+        sa.select(sa.literal(1).label("visible"))
+        .where(post.c.id == candidates.c.id, public_posts(post, _NOW))
+        .limit(1)
+        .lateral("visible")
+    )
+    ranked = (
+        sa.select(candidates.c.id)
+        .select_from(candidates.join(visible, sa.true()))
+        .order_by(candidates.c.score.desc(), candidates.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
     marks = f"StartSel={START}, StopSel={STOP}"
     # The whole title (MaxFragments would cut it to the matching words), a snippet of the body.
     title = sa.func.ts_headline(
@@ -226,44 +266,57 @@ def _search_postgres(text, page, per_page, tag_name, author) -> list[Mapping[Any
         query,
         f"{marks}, MaxWords=30, MinWords=12, MaxFragments=2",
     )
+    ids = sa.bindparam("ids", type_=postgresql.ARRAY(sa.Integer))
     details = (
         sa.select(*COLUMNS, title.label("title_marked"), snippet.label("snippet"))
         .select_from(post.join(user, user.c.id == post.c.author_id))
-        .where(post.c.id.in_(ids))
+        .where(post.c.id == sa.any_(ids))
     )
-    rows = {row["id"]: _unshielded(row) for row in connection().execute(details).mappings()}
+    return _PostgresSearch(
+        count=Prepared(sa.select(sa.func.count().label("count")).select_from(first)),
+        newest=Prepared(newest),
+        ranked=Prepared(ranked),
+        details=Prepared(details),
+    )
+
+
+def _search_postgres(text, page, per_page, tag_name, author) -> list[Mapping[Any, Any]]:
+    websearch = terms.websearch_text(text)
+    if websearch is None:
+        return []
+    statements = once_per_app(_postgres_search, bool(tag_name), bool(author))
+    params: dict[str, Any] = {
+        "q": websearch,
+        "now": utcnow(),
+        "limit": per_page + 1,
+        "offset": (page - 1) * per_page,
+    }
+    if tag_name:
+        params["tag_name"] = tag_name
+    if author:
+        params["author"] = author
+    rank_max = current_app.config["SEARCH_RANK_MAX_MATCHES"]
+    with planned_for_its_values(connection()):
+        if statements.count.scalar({**params, "count_to": rank_max + 1}) > rank_max:
+            # As on SQLite: a word in very many posts lists the newest first (ts_rank
+            # would read and unpack each candidate's whole document to rank them).
+            found = statements.newest.rows(params)
+        else:
+            found = statements.ranked.rows({**params, "candidates": _candidates()})
+    ids = [row["id"] for row in found]
+    if not ids:
+        return []
+    rows = {
+        row["id"]: _unshielded(row) for row in statements.details.rows({"q": websearch, "ids": ids})
+    }
     return [rows[i] for i in ids if i in rows]
-
-
-def _rank_page(
-    candidates: sa.Subquery, best_first: sa.ColumnElement[Any], page: int, per_page: int
-) -> list[int]:
-    """Ids of one page of the visible candidates, best first, plus one to tell if more exist."""
-    # Each candidate's visibility is looked up by its id (a LATERAL subquery is run
-    # per row): joined as a table, PostgreSQL preferred hashing every visible
-    # post's index entry, a cost that grows with the blog (milliseconds at 20,000 posts).
-    visible = (
-        sa.select(sa.literal(1).label("visible"))
-        .where(post.c.id == candidates.c.id, public_posts(post))
-        .limit(1)
-        .lateral("visible")
-    )
-    query = (
-        sa.select(candidates.c.id)
-        .select_from(candidates.join(visible, sa.true()))
-        .order_by(best_first, candidates.c.id.desc())
-        .limit(per_page + 1)
-        .offset((page - 1) * per_page)
-    )
-    with planned_for_its_values(connection()) as conn:
-        return list(conn.execute(query).scalars())
 
 
 def _shielded(text: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
     return sa.func.replace(sa.func.replace(text, "<", _LT), ">", _GT)
 
 
-def _unshielded(row: RowMapping) -> dict[str, Any]:
+def _unshielded(row: Mapping[Any, Any]) -> dict[str, Any]:
     result = dict(row)
     for key in ("title_marked", "snippet"):
         if key in result:
@@ -336,19 +389,35 @@ def search_comments(text: str, *, page: int, per_page: int) -> list[Mapping[Any,
     websearch = terms.websearch_text(text)
     if websearch is None:
         return []
+    statements = once_per_app(_postgres_comment_search)
+    params = {"q": websearch, "now": utcnow(), "limit": per_page + 1, "offset": offset}
+    with planned_for_its_values(connection()):
+        found = [row["id"] for row in statements.ids.rows(params)]
+    if not found:
+        return []
+    return [_unshielded(row) for row in statements.details.rows({"q": websearch, "ids": found})]
+
+
+@dataclass(frozen=True)
+class _PostgresCommentSearch:
+    """A page of matching comment ids, then their headlines."""
+
+    ids: Prepared
+    details: Prepared
+
+
+def _postgres_comment_search() -> _PostgresCommentSearch:
+    """Built once per app; the words, time and page are bound when they run."""
     search = sa.table("comment_search", sa.column("comment_id"), sa.column("document"))
-    tsquery = sa.func.websearch_to_tsquery("english", sa.bindparam("q", websearch))
+    tsquery = sa.func.websearch_to_tsquery("english", sa.bindparam("q"))
     ids = (
         sa.select(comment.c.id)
         .select_from(_comment_from(search, search.c.comment_id))
-        .where(search.c.document.op("@@")(tsquery), *_comment_seen(utcnow()))
+        .where(search.c.document.op("@@")(tsquery), *_comment_seen(_NOW))
         .order_by(search.c.comment_id.desc())
-        .limit(per_page + 1)
-        .offset(offset)
+        .limit(sa.bindparam("limit"))
+        .offset(sa.bindparam("offset"))
     )
-    found = list(connection().execute(ids).scalars())
-    if not found:
-        return []
     # Headlines for the page's comments only: ts_headline re-reads each text.
     headline = f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=2"
     snippet = sa.func.ts_headline("english", _shielded(comment.c.body), tsquery, headline)
@@ -356,7 +425,7 @@ def search_comments(text: str, *, page: int, per_page: int) -> list[Mapping[Any,
         sa.select(*COMMENT_COLUMNS, snippet.label("snippet"))
         .select_from(comment.outerjoin(user, user.c.id == comment.c.author_id))
         .join(post, post.c.id == comment.c.post_id)
-        .where(comment.c.id.in_(found))
+        .where(comment.c.id == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(sa.Integer))))
         .order_by(comment.c.id.desc())
     )
-    return [_unshielded(row) for row in connection().execute(details).mappings()]
+    return _PostgresCommentSearch(ids=Prepared(ids), details=Prepared(details))
