@@ -143,3 +143,108 @@ def test_literals_in_a_statement_are_bound_like_sqlalchemy_binds_them(app, posts
         mine = Prepared(statement).rows()
         theirs = [dict(row) for row in connection().execute(statement).mappings()]
     assert mine == theirs and [row["id"] for row in mine] == [2, 3, 4, 5]
+
+
+def _statements_seen(app, run) -> list[str]:
+    """The SQL texts run() sends to the database."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, params, context, executemany):
+        seen.append(statement)
+
+    engine = app.extensions["flaskr.engine"]
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        with app.app_context():
+            run()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_inline_limit_and_offset_are_written_into_the_sql_with_the_same_rows(app, posts):
+    statement = (
+        sa.select(post.c.id)
+        .order_by(post.c.id)
+        .limit(sa.bindparam("limit"))
+        .offset(sa.bindparam("offset"))
+    )
+    paged = Prepared(statement, inline=("limit", "offset"))
+    got = {}
+
+    def run():
+        got["rows"] = paged.rows({"limit": 2, "offset": 1})
+        got["theirs"] = [
+            dict(row)
+            for row in connection().execute(statement, {"limit": 2, "offset": 1}).mappings()
+        ]
+
+    seen = _statements_seen(app, run)
+    assert got["rows"] == got["theirs"] and [row["id"] for row in got["rows"]] == [2, 3]
+    assert "LIMIT 2 OFFSET 1" in seen[0]
+
+
+def test_whole_numbers_fixed_when_built_are_written_into_the_sql(app, posts):
+    latest = Prepared(sa.select(post.c.id).order_by(post.c.id.desc()).limit(1))
+    got = {}
+    seen = _statements_seen(app, lambda: got.setdefault("rows", latest.rows()))
+    assert got["rows"] == [{"id": 5}]
+    assert "LIMIT 1" in seen[0]
+
+
+def test_past_max_texts_other_values_are_bound_and_rows_stay_right(app, posts):
+    from flaskr.db.prepared import MAX_TEXTS
+
+    paged = Prepared(
+        sa.select(post.c.id).order_by(post.c.id).limit(sa.bindparam("limit")),
+        inline=("limit",),
+    )
+    got: dict[int, list] = {}
+
+    def run():
+        for limit in range(1, MAX_TEXTS + 3):
+            got[limit] = [row["id"] for row in paged.rows({"limit": limit})]
+
+    seen = _statements_seen(app, run)
+    assert all(got[limit] == list(range(1, min(limit, 5) + 1)) for limit in got)
+    assert len(set(seen)) == MAX_TEXTS + 1  # one text per value, then one bound text
+    assert "LIMIT 1 " in seen[0] + " " and f"LIMIT {MAX_TEXTS + 2}" not in seen[-1]
+
+
+def test_a_value_that_is_not_a_whole_number_is_bound(app, posts):
+    paged = Prepared(
+        sa.select(post.c.id).order_by(post.c.id).limit(sa.bindparam("limit")),
+        inline=("limit",),
+    )
+    got = {}
+    seen = _statements_seen(app, lambda: got.setdefault("rows", paged.rows({"limit": "2"})))
+    assert [row["id"] for row in got["rows"]] == [1, 2]
+    assert "LIMIT 2" not in seen[0]
+
+
+def test_a_reader_list_is_one_text_with_its_numbers_planned_once(app, posts, db_kind):
+    """With LIMIT bound as $1 PostgreSQL cannot price a generic plan, so it planned the
+    list anew on every page view (twice the time of running it)."""
+    plans = {}
+
+    def run():
+        for _ in range(12):
+            queries.list_reader_posts(limit=3)
+        if db_kind == "postgresql":
+            plans["pg"] = (
+                connection()
+                .exec_driver_sql(
+                    "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                    "WHERE strpos(statement, 'post_like_count') > 0"
+                )
+                .one()
+            )
+
+    seen = {
+        text
+        for text in _statements_seen(app, run)
+        if "post_like_count" in text and "pg_prepared_statements" not in text
+    }
+    assert len(seen) == 1 and "LIMIT 3 OFFSET 0" in seen.pop()
+    if db_kind == "postgresql":
+        assert plans["pg"].generic_plans > 0 and plans["pg"].custom_plans < 6

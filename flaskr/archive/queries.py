@@ -63,7 +63,8 @@ def _month_posts() -> Prepared:
         sa.select(*COLUMNS)
         .select_from(WITH_AUTHOR)
         .where(post.c.id.in_(ids.scalar_subquery()))
-        .order_by(*NEWEST_FIRST)
+        .order_by(*NEWEST_FIRST),
+        inline=("limit", "offset"),
     )
 
 

@@ -101,7 +101,7 @@ def _full_rows(ids: sa.Select) -> sa.Select:
 
 
 def _reader_list(kind: str, seek: bool) -> Prepared:
-    return Prepared(_full_rows(_reader_ids(kind, seek=seek)))
+    return Prepared(_full_rows(_reader_ids(kind, seek=seek)), inline=("limit", "offset"))
 
 
 def list_reader_posts(

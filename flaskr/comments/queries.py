@@ -107,7 +107,8 @@ def _thread_statement(kind: str) -> Prepared:
         .where(comment.c.post_id == sa.bindparam("post_id"), _seen(viewer, kind == "moderator"))
         .order_by(comment.c.thread_id, comment.c.id)
         .limit(sa.bindparam("limit"))
-        .offset(sa.bindparam("offset"))
+        .offset(sa.bindparam("offset")),
+        inline=("limit", "offset"),
     )
 
 

@@ -8,6 +8,13 @@ SQLAlchemy uses, so the values are the same as from connection().execute().
 Listeners of before/after_cursor_execute still see every statement, errors come
 as SQLAlchemy's exceptions (what outages.is_outage() reads), and the statement
 runs in the connection's transaction like any other.
+
+Whole numbers fixed when a statement is built (`.limit(1)`), and the values of
+the parameters a statement names as `inline` (LIMIT and OFFSET), are written
+into the SQL rather than bound. PostgreSQL cannot estimate a generic plan for
+`LIMIT $1` (it assumes a tenth of the table), so it planned such statements
+anew on every run: twice the cost of running them. With the numbers in the
+text, each kind of page gets one plan, made once per connection.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from flaskr.db import connection
 
@@ -42,28 +50,57 @@ class _Plan:
     keys: list[str]
     #: (column index, result processor) for the columns that need converting.
     results: list[tuple[int, Processor]]
+    #: Parameters whose values are written into `sql`, not bound.
+    inlined: tuple[str, ...] = ()
+
+
+#: At most this many texts of one statement, one per combination of inline values;
+#: past it, other combinations are bound as parameters (one more text).
+MAX_TEXTS = 8
 
 
 class Prepared:
-    """A SELECT built once; rows() gives its rows as dicts of column key -> value."""
+    """A SELECT built once; rows() gives its rows as dicts of column key -> value.
 
-    def __init__(self, statement: sa.Select[Any]) -> None:
+    `inline`: parameters whose whole-number values are written into the SQL (one
+    text per combination of values, at most MAX_TEXTS), for values that take few
+    forms and decide the plan, such as a page's LIMIT and OFFSET.
+    """
+
+    def __init__(self, statement: sa.Select[Any], inline: tuple[str, ...] = ()) -> None:
         self.statement = statement
-        self._plans: dict[str, _Plan] = {}
+        self.inline = inline
+        self._plans: dict[tuple[str, tuple[int, ...]], _Plan] = {}
 
-    def _plan(self, dialect: sa.Dialect) -> _Plan:
-        plan = self._plans.get(dialect.name)
+    def _plan(self, dialect: sa.Dialect, written: tuple[int, ...]) -> _Plan:
+        key = (dialect.name, written)
+        plan = self._plans.get(key)
         if plan is None:
-            plan = self._plans[dialect.name] = _compile(self.statement, dialect)
+            if written and len(self._plans) >= MAX_TEXTS:
+                return self._plan(dialect, ())
+            literals = dict(zip(self.inline, written, strict=True)) if written else {}
+            plan = self._plans[key] = _compile(self.statement, dialect, literals)
         return plan
+
+    def _written(self, params: Mapping[str, Any] | None) -> tuple[int, ...]:
+        """The inline parameters' values, or () when any is missing or not a whole number."""
+        if not self.inline or not params:
+            return ()
+        found = tuple(params.get(name) for name in self.inline)
+        if all(type(value) is int for value in found):
+            return cast(tuple[int, ...], found)
+        return ()
 
     def rows(self, params: Mapping[str, Any] | None = None) -> list[Row]:
         """Every row, as {column key: value}."""
         conn = connection()
-        plan = self._plan(conn.dialect)
+        written = self._written(params)
+        plan = self._plan(conn.dialect, written)
         values = dict(plan.constants)
         if params:
             values.update(params)
+        for name in plan.inlined:
+            del values[name]  # in the SQL text
         for name, process in plan.binds.items():
             values[name] = process(values[name])
         if plan.order is not None:
@@ -93,8 +130,26 @@ class Prepared:
         return None if row is None else next(iter(row.values()))
 
 
-def _compile(statement: sa.Select[Any], dialect: sa.Dialect) -> _Plan:
-    compiled = statement.compile(dialect=dialect)
+def _with_numbers(statement: sa.Select[Any], literals: Mapping[str, int]) -> sa.Select[Any]:
+    """The statement with `literals` and its own whole-number constants written as numbers."""
+
+    def number(element: Any, **_: Any) -> Any:
+        if not isinstance(element, sa.BindParameter):
+            return None
+        if element.key in literals:
+            value = literals[element.key]
+        elif element.unique and type(element.value) is int:
+            value = element.value  # fixed when built (.limit(1), a literal 0)
+        else:
+            return None
+        return sa.literal_column(str(int(value)), type_=sa.Integer())
+
+    copy = replacement_traverse(cast(Any, statement), {}, number)
+    return cast(sa.Select[Any], copy)
+
+
+def _compile(statement: sa.Select[Any], dialect: sa.Dialect, literals: Mapping[str, int]) -> _Plan:
+    compiled = _with_numbers(statement, literals).compile(dialect=dialect)
     if compiled.literal_execute_params or compiled.post_compile_params:
         # Those are rendered into the SQL at each execution: not for a plan made once.
         raise ValueError("Prepared statements take no literal-execute or expanding parameters")
@@ -124,6 +179,7 @@ def _compile(statement: sa.Select[Any], dialect: sa.Dialect) -> _Plan:
         escaped=dict(compiled.escaped_bind_names or {}),
         keys=[str(column.key) for column in columns],
         results=results,
+        inlined=tuple(literals),
     )
 
 
