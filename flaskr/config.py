@@ -47,7 +47,7 @@ DEFAULTS: dict[str, Any] = {
     "FEED_ITEMS": 20,
     "TRASH_DAYS": 30,  # deleted posts can be restored this long (0: deleted for good at once)
     "SEARCH_CANDIDATES": 500,  # search ranks among at most this many newest matches
-    "SEARCH_RANK_MAX_MATCHES": 200,  # SQLite: more matching posts than this, newest first
+    "SEARCH_RANK_MAX_MATCHES": 200,  # more matching posts than this: newest first
     "PAGE_CACHE_SECONDS": 60,  # keep anonymous pages this long at most (0: no page cache)
     "SITE_NAME": "Flaskr",
     "SITE_DESCRIPTION": "A blog",

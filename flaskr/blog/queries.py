@@ -201,36 +201,39 @@ def list_own_posts(author_id: int, *, page: int, per_page: int) -> list[Row]:
     return list(connection().execute(query).mappings())
 
 
-def _newer() -> Prepared:
+def _neighbours() -> Prepared:
+    """The posts just newer and just older than one post, in one statement (one round
+    trip on PostgreSQL, where each trip cost as much as a lookup); `side` says which."""
     key, here = sa.tuple_(post.c.published_at, post.c.id), sa.tuple_(START_AT, START_ID)
+    shown = (post.c.id, post.c.title, post.c.slug, post.c.language)
     # One explicit bound at the post's time lets the index walk start there, not at
     # the newest post of the blog (two bounds cost SQLite 50x).
-    return Prepared(
-        sa.select(post.c.id, post.c.title, post.c.slug, post.c.language)
+    newer = (
+        sa.select(*shown, sa.literal("newer").label("side"))
         .where(public_posts(post, NOW), post.c.published_at >= START_AT, key > here)
         .order_by(post.c.published_at, post.c.id)
         .limit(1)
+        .subquery("newer")
     )
-
-
-def _older() -> Prepared:
-    key, here = sa.tuple_(post.c.published_at, post.c.id), sa.tuple_(START_AT, START_ID)
     # Older than a visible post is visible at that post's time already.
-    return Prepared(
-        sa.select(post.c.id, post.c.title, post.c.slug, post.c.language)
+    older = (
+        sa.select(*shown, sa.literal("older").label("side"))
         .where(public_posts(post, START_AT), key < here)
         .order_by(*NEWEST_FIRST)
         .limit(1)
+        .subquery("older")
     )
+    both = sa.union_all(sa.select(newer), sa.select(older)).subquery("neighbours")
+    return Prepared(sa.select(both))
 
 
 def find_neighbours(row: Row, now: datetime | None = None) -> dict[str, Row | None]:
     """The visible posts just newer and just older than this one (two indexed lookups)."""
     params = {"now": now or utcnow(), "start_at": row["published_at"], "start_id": row["id"]}
-    return {
-        "newer": once_per_app(_newer).first(params),
-        "older": once_per_app(_older).first(params),
-    }
+    found: dict[str, Row | None] = {"newer": None, "older": None}
+    for neighbour in once_per_app(_neighbours).rows(params):
+        found[neighbour["side"]] = {k: v for k, v in neighbour.items() if k != "side"}
+    return found
 
 
 def insert_revision(**values: Any) -> None:
