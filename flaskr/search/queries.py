@@ -75,6 +75,46 @@ def _candidates() -> int:
     return current_app.config["SEARCH_CANDIDATES"]
 
 
+def _count_and_newest(
+    index: sa.FromClause,
+    index_id: sa.ColumnElement[int],
+    matches: sa.ColumnElement[bool],
+    narrowing: list[sa.ColumnElement[bool]],
+) -> tuple[Prepared, Prepared]:
+    """How many posts match, counted up to `count_to`; and a page of the newest visible
+    matches (ids), what a word in very many posts lists. Both full-text indexes alike."""
+    # Counting stops after the limit: cheap for rare and common words alike.
+    first = sa.select(index_id).where(matches).limit(sa.bindparam("count_to")).subquery()
+    newest = (
+        sa.select(post.c.id)
+        .select_from(index.join(post, post.c.id == index_id))
+        .where(matches, *narrowing, public_posts(post, _NOW))
+        .order_by(index_id.desc())
+        .limit(sa.bindparam("limit"))
+        .offset(sa.bindparam("offset"))
+    )
+    count = sa.select(sa.func.count().label("count")).select_from(first)
+    return Prepared(count), Prepared(newest)
+
+
+def _page_params(
+    words: dict[str, Any], page: int, per_page: int, tag_name: str | None, author: str | None
+) -> dict[str, Any]:
+    """The values a search statement binds: the words, the time, the page, the filters."""
+    params = {**words, "now": utcnow(), "limit": per_page + 1, "offset": (page - 1) * per_page}
+    if tag_name:
+        params["tag_name"] = tag_name
+    if author:
+        params["author"] = author
+    return params
+
+
+def _common(count: Prepared, params: dict[str, Any]) -> bool:
+    """True when more posts match than SEARCH_RANK_MAX_MATCHES: listed newest first."""
+    rank_max = current_app.config["SEARCH_RANK_MAX_MATCHES"]
+    return bool(count.scalar({**params, "count_to": rank_max + 1}) > rank_max)
+
+
 _FTS = sa.table("post_fts", sa.column("rowid"), sa.column("post_fts"))
 _NOW = sa.bindparam("now", type_=sa.DateTime())
 
@@ -102,20 +142,9 @@ def _sqlite_search(by_tag: bool, by_author: bool) -> _SqliteSearch:
         sa.bindparam("author") if by_author else None,
         _NOW,
     )
-    limit: sa.BindParameter[int] = sa.bindparam("limit")
-    offset: sa.BindParameter[int] = sa.bindparam("offset")
-    # Counting stops after the limit: cheap for rare and common words alike.
-    first = sa.select(fts.c.rowid).where(matches).limit(sa.bindparam("count_to")).subquery()
     # rowid + 0 in the filters: a bare rowid IN (...) would drive FTS5 (one
     # full-text query per listed post, seconds for a big tag); the MATCH walk drives.
-    newest = (
-        sa.select(post.c.id)
-        .select_from(fts.join(post, post.c.id == fts.c.rowid))
-        .where(matches, *narrowing, public_posts(post, _NOW))
-        .order_by(fts.c.rowid.desc())
-        .limit(limit)
-        .offset(offset)
-    )
+    count, newest = _count_and_newest(fts, fts.c.rowid, matches, narrowing)
     score = sa.func.bm25(sa.literal_column("post_fts"), 10.0, 1.0, 5.0, 3.0)
     # FTS5 walks its index newest-first and stops after N rows; bm25 is computed
     # only for those (a LIMITed subquery is materialized, never flattened).
@@ -131,8 +160,8 @@ def _sqlite_search(by_tag: bool, by_author: bool) -> _SqliteSearch:
         .select_from(candidates.join(post, post.c.id == candidates.c.id))
         .where(public_posts(post, _NOW))
         .order_by(candidates.c.score, post.c.id.desc())  # bm25: lower is better
-        .limit(limit)
-        .offset(offset)
+        .limit(sa.bindparam("limit"))
+        .offset(sa.bindparam("offset"))
     )
     marks = (sa.literal(START), sa.literal(STOP))
     details = sa.select(
@@ -143,8 +172,8 @@ def _sqlite_search(by_tag: bool, by_author: bool) -> _SqliteSearch:
         fts.join(post, post.c.id == fts.c.rowid).join(user, user.c.id == post.c.author_id)
     )
     return _SqliteSearch(
-        count=Prepared(sa.select(sa.func.count().label("count")).select_from(first)),
-        newest=Prepared(newest),
+        count=count,
+        newest=newest,
         ranked=Prepared(ranked),
         details_in=details.where(matches, fts.c.rowid.in_(sa.bindparam("ids", expanding=True))),
         # One walk over the page's rowid range, not one index seek per post (a
@@ -166,19 +195,9 @@ def _search_sqlite(text, page, per_page, tag_name, author) -> list[Mapping[Any, 
         if narrowed:
             match = f"({match}) AND {column} : {narrowed}"
     statements = once_per_app(_sqlite_search, bool(tag_name), bool(author))
-    params: dict[str, Any] = {
-        "match": match,
-        "now": utcnow(),
-        "limit": per_page + 1,
-        "offset": (page - 1) * per_page,
-    }
-    if tag_name:
-        params["tag_name"] = tag_name
-    if author:
-        params["author"] = author
-    rank_max = current_app.config["SEARCH_RANK_MAX_MATCHES"]
+    params = _page_params({"match": match}, page, per_page, tag_name, author)
     found: list[Mapping[Any, Any]]
-    if statements.count.scalar({**params, "count_to": rank_max + 1}) > rank_max:
+    if _common(statements.count, params):
         # Words found in many posts: bm25 would read each match's entry in a long
         # doclist (milliseconds) to tell apart posts that all have the word; the
         # newest come first instead, straight off the index.
@@ -218,18 +237,7 @@ def _postgres_search(by_tag: bool, by_author: bool) -> _PostgresSearch:
         sa.bindparam("author") if by_author else None,
         _NOW,
     )
-    limit: sa.BindParameter[int] = sa.bindparam("limit")
-    offset: sa.BindParameter[int] = sa.bindparam("offset")
-    # Counting stops after the limit: cheap for rare and common words alike.
-    first = sa.select(search.c.post_id).where(matches).limit(sa.bindparam("count_to")).subquery()
-    newest = (
-        sa.select(post.c.id)
-        .select_from(search.join(post, post.c.id == search.c.post_id))
-        .where(matches, *narrowing, public_posts(post, _NOW))
-        .order_by(search.c.post_id.desc())
-        .limit(limit)
-        .offset(offset)
-    )
+    count, newest = _count_and_newest(search, search.c.post_id, matches, narrowing)
     candidates = (
         sa.select(
             search.c.post_id.label("id"), sa.func.ts_rank(search.c.document, query).label("score")
@@ -252,8 +260,8 @@ def _postgres_search(by_tag: bool, by_author: bool) -> _PostgresSearch:
         sa.select(candidates.c.id)
         .select_from(candidates.join(visible, sa.true()))
         .order_by(candidates.c.score.desc(), candidates.c.id.desc())
-        .limit(limit)
-        .offset(offset)
+        .limit(sa.bindparam("limit"))
+        .offset(sa.bindparam("offset"))
     )
     marks = f"StartSel={START}, StopSel={STOP}"
     # The whole title (MaxFragments would cut it to the matching words), a snippet of the body.
@@ -273,8 +281,8 @@ def _postgres_search(by_tag: bool, by_author: bool) -> _PostgresSearch:
         .where(post.c.id == sa.any_(ids))
     )
     return _PostgresSearch(
-        count=Prepared(sa.select(sa.func.count().label("count")).select_from(first)),
-        newest=Prepared(newest),
+        count=count,
+        newest=newest,
         ranked=Prepared(ranked),
         details=Prepared(details),
     )
@@ -285,19 +293,9 @@ def _search_postgres(text, page, per_page, tag_name, author) -> list[Mapping[Any
     if websearch is None:
         return []
     statements = once_per_app(_postgres_search, bool(tag_name), bool(author))
-    params: dict[str, Any] = {
-        "q": websearch,
-        "now": utcnow(),
-        "limit": per_page + 1,
-        "offset": (page - 1) * per_page,
-    }
-    if tag_name:
-        params["tag_name"] = tag_name
-    if author:
-        params["author"] = author
-    rank_max = current_app.config["SEARCH_RANK_MAX_MATCHES"]
+    params = _page_params({"q": websearch}, page, per_page, tag_name, author)
     with planned_for_its_values(connection()):
-        if statements.count.scalar({**params, "count_to": rank_max + 1}) > rank_max:
+        if _common(statements.count, params):
             # As on SQLite: a word in very many posts lists the newest first (ts_rank
             # would read and unpack each candidate's whole document to rank them).
             found = statements.newest.rows(params)
