@@ -212,7 +212,8 @@ def test_one_level_of_replies(app, make_user, post_id):
         page,
         re.S,
     )
-    for parent in (str(reply), "999999", "abc", str(top) + "0"):
+    huge = ("2147483648", "99999999999", "0" * 4301, "0")
+    for parent in (str(reply), "999999", "abc", str(top) + "0", *huge):
         response = send(app, client, post_id, f"Deeper {parent}", parent_id=parent)
         assert response.status_code == 400, parent
         assert "replying to is gone" in response.get_data(as_text=True)

@@ -133,7 +133,10 @@ def replied_to(post: Record, raw: str) -> Record | None:
     """The comment a reply answers: a top-level comment readers see, under this post."""
     if not raw:
         return None
-    parent = queries.find_comment(int(raw)) if raw.isascii() and raw.isdigit() else None
+    # An id column holds at most 2**31 - 1: longer digit strings name no comment (and
+    # int() refuses strings of over 4,300 digits).
+    number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 10 else 0
+    parent = queries.find_comment(number) if 0 < number < 2**31 else None
     if (
         parent is None
         or parent["post_id"] != post["id"]
