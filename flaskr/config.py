@@ -85,7 +85,7 @@ DEFAULTS: dict[str, Any] = {
     "MEDIA_S3_SECRET_ACCESS_KEY": None,
     "MEDIA_S3_PUBLIC_URL": None,  # where readers' browsers fetch public files, e.g. https://cdn.example.org
     # Comments (see the README's "Comments"): when they close, what is held for a moderator.
-    "COMMENTS_PER_PAGE": 50,  # top-level comments on one page of a thread (replies go with them)
+    "COMMENTS_PER_PAGE": 50,  # comments on one page of a thread, replies counted
     "COMMENTS_EDIT_MINUTES": 15,  # how long a commenter may edit a comment
     "COMMENTS_CLOSE_AFTER_DAYS": 0,  # posts older than this take no new comments (0: never)
     "COMMENTS_GUESTS": False,  # visitors comment under a name and a confirmed address

@@ -328,6 +328,18 @@ def test_hide_and_unhide_change_what_readers_see_at_once(app, make_user, post_id
     assert count(app, post_id) == 1
 
 
+def test_a_new_comment_reaches_a_kept_page_at_once(app, make_user, post_id):
+    assert app.config["PAGE_CACHE_SECONDS"] > 0  # visitors' pages are kept
+    visitor = app.test_client()
+    url = f"/{post_id}/talked-about"
+    kept = visitor.get(url).get_data(as_text=True)
+    assert visitor.get(url).get_data(as_text=True) == kept  # served from the kept page
+    assert "First!" not in kept
+    send(app, approved_reader(app, make_user), post_id, "First!")
+    page = visitor.get(url).get_data(as_text=True)
+    assert "First!" in page and "1 comment" in page
+
+
 def test_an_unknown_moderation_action_is_a_400(app, make_user, post_id):
     client = approved_reader(app, make_user)
     comment_id = comment_id_of(send(app, client, post_id, "Hi"))
@@ -549,6 +561,11 @@ def test_the_per_address_rate_limit_catches_many_accounts_on_one_address(
     app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_COMMENT_IP="2 per minute")
     clients = [approved_reader(app, make_user, f"sock{n}") for n in range(3)]
     assert [send(app, c, post_id, "same bot").status_code for c in clients] == [303, 303, 429]
+    # A person at another address is not held back by the bot's.
+    person = approved_reader(app, make_user, "person")
+    person.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    assert send(app, person, post_id, "a person").status_code == 303
+    assert [row["body"] for row in rows(app, post_id)] == ["same bot", "same bot", "a person"]
 
 
 # --- threads: pages, permalinks, counts, cache ---------------------------------
@@ -1146,3 +1163,90 @@ def test_a_guest_link_that_is_made_up_or_expired_does_nothing(app, post_id, monk
     app.config["COMMENTS_DUPLICATE_MINUTES"] = 0
     guest_send(app, visitor, post_id, "Another", email="other@example.com")
     assert [r["body"] for r in rows(app, post_id)] == ["Another"]
+
+
+# --- guests meet the same rules -----------------------------------------------
+
+
+def confirm_last(app, visitor, post_id: int) -> str:
+    """Follow the newest mailed confirmation link; the newest comment's status after it."""
+    link = re.search(r"http://localhost(/comments/confirm/\S+)", outbox_rows(app)[-1]["body_text"])
+    assert visitor.post(link[1]).status_code == 303
+    return rows(app, post_id)[-1]["status"]
+
+
+def guest_visitor(app, address: str = "203.0.113.5"):
+    """A visitor at `address` on a site that takes guests' comments, without the
+    first-comment rule (so what holds a comment is the rule under test)."""
+    app.config["COMMENTS_GUESTS"] = True
+    app.config["COMMENTS_HOLD_FIRST"] = False
+    visitor = app.test_client()
+    visitor.environ_base["REMOTE_ADDR"] = address
+    return visitor
+
+
+def test_a_guest_form_sent_faster_than_a_person_writes_is_refused(app, post_id):
+    visitor = guest_visitor(app)
+    response = guest_send(app, visitor, post_id, "Instant", stamp=stamp(app, post_id, age=0))
+    assert response.status_code == 400
+    assert "Wait a few seconds" in response.get_data(as_text=True)
+    assert rows(app, post_id) == [] and outbox_rows(app) == []
+    assert guest_send(app, visitor, post_id, "Instant").status_code == 303  # a minute later
+    assert [row["body"] for row in rows(app, post_id)] == ["Instant"]
+
+
+def test_a_guest_sending_the_same_text_twice_is_refused_and_another_address_is_not(app, post_id):
+    visitor = guest_visitor(app)
+    assert guest_send(app, visitor, post_id, "Great post!").status_code == 303
+    response = guest_send(app, visitor, post_id, "Great post!", email="GUS@example.com")
+    assert response.status_code == 400
+    assert "already posted" in response.get_data(as_text=True)
+    other = guest_send(app, visitor, post_id, "Great post!", email="ann@example.com")
+    assert other.status_code == 303
+    assert [row["guest_email"] for row in rows(app, post_id)] == [
+        "gus@example.com",
+        "ann@example.com",
+    ]
+
+
+def test_a_guests_links_and_banned_words_hold_the_comment_once_confirmed(app, post_id):
+    visitor = guest_visitor(app)
+    app.config["COMMENTS_MAX_LINKS"] = 1
+    app.config["COMMENTS_BANNED_WORDS"] = "casino"
+    guest_send(app, visitor, post_id, "[a](https://a.example) [b](https://b.example)")
+    assert confirm_last(app, visitor, post_id) == "held"
+    guest_send(app, visitor, post_id, "Visit my Casino")
+    assert confirm_last(app, visitor, post_id) == "held"
+    guest_send(app, visitor, post_id, "A kind word and [one link](https://a.example)")
+    assert confirm_last(app, visitor, post_id) == "published"
+    assert [(row["status"], row["held_reason"]) for row in rows(app, post_id)] == [
+        ("held", "links"),
+        ("held", "banned-words"),
+        ("published", None),
+    ]
+
+
+def test_the_per_address_rate_limit_catches_a_guest_flood_and_lets_another_address_through(
+    make_app, make_user, post_id
+):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_COMMENT_IP="2 per minute")
+    bot = guest_visitor(app)
+    sent = [
+        guest_send(app, bot, post_id, f"flood {n}", email=f"bot{n}@example.com").status_code
+        for n in range(3)
+    ]
+    assert sent == [303, 303, 429]
+    person = guest_visitor(app, "198.51.100.7")
+    assert guest_send(app, person, post_id, "a person").status_code == 303
+    assert [row["body"] for row in rows(app, post_id)] == ["flood 0", "flood 1", "a person"]
+
+
+def test_a_hostile_guest_name_is_text_on_the_page_and_in_the_mail(app, make_user, post_id):
+    visitor = guest_visitor(app)
+    name = '<img src=x onerror="alert(1)">'
+    guest_send(app, visitor, post_id, "Hello", name=name)
+    [mail] = outbox_rows(app)
+    assert name not in mail["body_html"] and "&lt;img src=x" in mail["body_html"]
+    assert confirm_last(app, visitor, post_id) == "published"
+    page = visitor.get(f"/{post_id}/talked-about").get_data(as_text=True)
+    assert name not in page and "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in page

@@ -96,13 +96,20 @@ def test_only_a_confirmed_address_of_an_enabled_account_is_mailed(app, site, mak
     bobs = make_post(site["bob"], "Bob writes", "No address here")
     send(app, login(app, "rita"), bobs, "Bob has no address")
     assert mails(app) == []
+    # An address Bob asked for and has not confirmed yet is not mailed either.
+    bob = login(app, "bob")
+    data = {"email": "bob@example.com", "password": PW}
+    assert bob.post("/auth/account/email", data=data).status_code == 302
+    assert mails(app) == [("bob@example.com", "verify-email")]
+    send(app, login(app, "rita"), bobs, "Bob's address waits")
+    assert mails(app) == [("bob@example.com", "verify-email")]
     with app.app_context(), transaction():
         connection().execute(
             sa.text('UPDATE "user" SET disabled = :yes WHERE id = :id'),
             {"yes": True, "id": site["alice"]},
         )
     send(app, login(app, "rita"), site["post"], "Alice is disabled")
-    assert mails(app) == []
+    assert mails(app) == [("bob@example.com", "verify-email")]
 
 
 def test_a_held_comment_mails_moderators_only_and_the_rest_on_approval(app, site):

@@ -232,6 +232,7 @@ FORMS = {
     "/theme": {"theme": "dark", "next": "/"},
     "/<int:post_id>/like": {"like": "1"},
     "/<int:post_id>/comments": {"body": "A comment"},  # and a stamp: see _check()
+    "/<int:post_id>/comments/guest": {"body": "A guest's", "name": "Gus", "email": "g@example.com"},
     "/comments/<int:comment_id>/edit": {"body": "Changed"},
     "/comments/<int:comment_id>/moderate": {"action": "hide"},
     "/comments/queue": {"action": "approve", "ids": "1"},
@@ -352,8 +353,10 @@ def test_each_route_answers_each_kind_of_user_as_the_policy_says(
     _check(app, client, site, method, rule, which, who)
 
 
-def _check(app, client, site, method: str, rule: str, which: str | None, who: str) -> None:
-    """Ask for the route as `who` in `client`; assert the row's status for them."""
+def _check(
+    app, client, site, method: str, rule: str, which: str | None, who: str, table=ROUTES
+) -> None:
+    """Ask for the route as `who` in `client`; assert the row's status in `table` for them."""
     if who != "visitor":
         username = ACCOUNTS[who][0]
         client.post("/auth/login", data={"username": username, "password": PW})
@@ -365,16 +368,35 @@ def _check(app, client, site, method: str, rule: str, which: str | None, who: st
     data = None
     if method == "POST":
         data = FORMS.get(rule, {**POST_FORM, "version": "2" if which == "published" else "1"})
-        if rule == "/<int:post_id>/comments":
+        if rule in ("/<int:post_id>/comments", "/<int:post_id>/comments/guest"):
             data = {**data, "stamp": _stamp(app, site[which or "published"])}
     with client.open(url, method=method, data=data) as response:
-        expected = ROUTES[(method, rule, which)][USERS.index(who)]
+        expected = table[(method, rule, which)][USERS.index(who)]
         assert response.status_code == expected, (who, method, url)
         if who in ("visitor", "disabled") and response.status_code == 302:
             location = response.headers["Location"]
             # A signed-in page sends visitors to log in; public POSTs go where they go.
             signed_in = policy.access_rule(_view(app, method, url)) == policy.SIGNED_IN
             assert (location == "/auth/login") == signed_in, (who, method, url, location)
+
+
+#: The guest routes where the site takes guests' comments (COMMENTS_GUESTS): visitors
+#: get the form and send it; whoever is signed in is sent to their account's own form.
+GUEST_ROUTES = {
+    ("GET", "/<int:post_id>/comments/guest", "published"): (200, 303, 303, 303, 303, 303, 200),
+    ("GET", "/<int:post_id>/comments/guest", "draft"): (404,) * 7,
+    ("POST", "/<int:post_id>/comments/guest", "published"): (303,) * 7,
+    ("POST", "/<int:post_id>/comments/guest", "draft"): (404,) * 7,
+}
+
+
+@pytest.mark.parametrize(("method", "rule", "which"), list(GUEST_ROUTES))
+@pytest.mark.parametrize("who", USERS)
+def test_with_guests_comments_on_the_guest_form_is_for_visitors(
+    app, client, site, method, rule, which, who
+):
+    app.config["COMMENTS_GUESTS"] = True
+    _check(app, client, site, method, rule, which, who, table=GUEST_ROUTES)
 
 
 def _stamp(app, post_id: int) -> str:

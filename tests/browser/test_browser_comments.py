@@ -29,10 +29,12 @@ def _sign_in(page, username: str, password: str) -> None:
     page.wait_for_url(re.compile(r"/$"))
 
 
-def _comment(page, label: str, text: str, button: str) -> None:
-    page.get_by_label(label).fill(text)
+def _comment(page, label: str, text: str, button: str, within=None) -> None:
+    """Write and send a comment with the form labelled `label` (in `within`, if given)."""
+    form = within or page
+    form.get_by_label(label).fill(text)
     page.wait_for_timeout(1100)  # COMMENTS_MIN_SECONDS on the live server: a person's pace
-    page.get_by_role("button", name=button, exact=True).click()
+    form.get_by_role("button", name=button, exact=True).click()
     page.wait_for_url(re.compile(r"#comment-\d+$"))
 
 
@@ -60,6 +62,10 @@ def test_a_reader_comments_the_author_approves_and_the_reader_replies(
     mine = page.locator("article.comment").filter(has_text="I think it is good.")
     expect(mine).to_contain_text("Waiting for approval")
     expect(mine.locator("strong")).to_have_text("good")
+    _comment(page, "Your comment", "And one more.", "Post comment")
+    expect(page.locator("article.comment").filter(has_text="And one more.")).to_contain_text(
+        "Waiting for approval"
+    )
     page.get_by_role("button", name="Log Out").click()
     page.goto(post_url)
     expect(page.get_by_text("I think it is good.")).to_have_count(0)  # held: nobody else
@@ -69,22 +75,27 @@ def test_a_reader_comments_the_author_approves_and_the_reader_replies(
     expect(page.get_by_role("heading", name="Comments waiting for approval")).to_be_visible()
     waiting = page.locator(".queue-list > li").filter(has_text="I think it is good.")
     expect(waiting).to_contain_text("First comment")
-    waiting.get_by_role("button", name="Approve").click()
-    expect(page.locator(".flash")).to_have_text("Approved: 1.")
+    expect(page.locator(".queue-list > li")).to_have_count(2)
+    # Both at once: tick them, then the bulk button.
+    for box in page.locator(".queue-list input[type=checkbox]").all():
+        box.check()
+    page.locator("fieldset.bulk").get_by_role("button", name="Approve").click()
+    expect(page.locator(".flash")).to_have_text("Approved: 2.")
     expect(page.get_by_text("Nothing is waiting.")).to_be_visible()
     page.get_by_role("button", name="Log Out").click()
 
     page.goto(post_url)
-    expect(page.get_by_role("heading", name="1 comment")).to_be_visible()
+    expect(page.get_by_role("heading", name="2 comments")).to_be_visible()
     expect(page.get_by_text("I think it is good.")).to_be_visible()
 
     _sign_in(page, reader, password)
     page.goto(post_url)
-    page.locator("details.reply summary").first.click()
-    _comment(page, "Your reply", "And a second thought.", "Reply")
+    first_reply = page.locator("details.reply").first
+    first_reply.locator("summary").click()
+    _comment(page, "Your reply", "And a second thought.", "Reply", within=first_reply)
     reply = page.locator("ol.replies article.comment")
     expect(reply).to_contain_text("And a second thought.")  # approved once: shown at once
     expect(reply).not_to_contain_text("Waiting for approval")
     page.goto("/")
     article = page.locator("article").filter(has=page.get_by_role("link", name=title))
-    expect(article.locator(".about")).to_contain_text("2 comments")
+    expect(article.locator(".about")).to_contain_text("3 comments")

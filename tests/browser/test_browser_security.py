@@ -65,11 +65,23 @@ def test_stored_script_payloads_show_as_text_and_never_run(page, events, auth):
     expect(article).to_contain_text("<script>window.__xss=3</script>")
     expect(article).to_contain_text("<img src=x onerror=alert(document.domain)>")
     assert_nothing_ran(page, events)
+    post_url = page.url
 
     article.get_by_role("link", name="Edit").click()
     # The editor puts the raw text back into the form, escaped in attributes too.
     expect(page.get_by_label("Title")).to_have_value(TITLE)
     expect(page.get_by_label("Body")).to_have_value(BODY)
+    assert_nothing_ran(page, events)
+
+    # A comment made of the same payload is text under the post too.
+    page.goto(post_url)
+    page.get_by_label("Your comment").fill(BODY)
+    page.wait_for_timeout(1100)  # COMMENTS_MIN_SECONDS on the live server: a person's pace
+    page.get_by_role("button", name="Post comment", exact=True).click()
+    page.wait_for_url(re.compile(r"#comment-\d+$"))
+    comment = page.locator("article.comment").filter(has_text="window.__xss=3")
+    expect(comment).to_contain_text("<img src=x onerror=alert(document.domain)>")
+    expect(comment.locator("script, img, a[href^='javascript:']")).to_have_count(0)
     assert_nothing_ran(page, events)
 
 
