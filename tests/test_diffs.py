@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from flaskr.history.diffs import CONTEXT, MAX_WORD_TOKENS, word_diff
+
+# What these tests check is the same on every database: CI runs them once, on SQLite.
+pytestmark = pytest.mark.db_independent
 
 
 def rendered(old: str, new: str) -> str:

@@ -10,6 +10,9 @@ from datetime import datetime
 
 import pytest
 
+# What these tests check is the same on every database: CI runs them once, on SQLite.
+pytestmark = pytest.mark.db_independent
+
 PW = "a long enough pw"
 
 

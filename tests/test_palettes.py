@@ -9,6 +9,9 @@ import pytest
 
 from flaskr import palettes
 
+# What these tests check is the same on every database: CI runs them once, on SQLite.
+pytestmark = pytest.mark.db_independent
+
 STYLE_CSS = Path(__file__).resolve().parent.parent / "flaskr" / "static" / "style.css"
 
 

@@ -15,6 +15,9 @@ import pytest
 import redis
 from servers import FLASKR, free_port, servers_for
 
+# What these tests check is the same on every database: CI runs them once, on SQLite.
+pytestmark = pytest.mark.db_independent
+
 PW = "a long enough pw"
 REDIS_URL = "redis://127.0.0.1:6379/13"
 

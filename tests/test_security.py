@@ -13,6 +13,9 @@ from flask.logging import default_handler
 from flaskr.policy import public
 from flaskr.security import CSP, audit, is_own_navigation, safe_path
 
+# What these tests check is the same on every database: CI runs them once, on SQLite.
+pytestmark = pytest.mark.db_independent
+
 PW = "a long enough pw"
 
 

@@ -23,6 +23,9 @@ import pytest
 from babel.messages.pofile import read_po
 from jinja2 import Environment
 
+# What these tests check is the same on every database: CI runs them once, on SQLite.
+pytestmark = pytest.mark.db_independent
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "flaskr"
 TEMPLATES = PACKAGE / "templates"

@@ -13,6 +13,9 @@ from PIL import Image
 from flaskr.media import pipeline
 from flaskr.media.pipeline import FORMATS, MAX_SIDE, ImageRefused, probe, variants
 
+# What these tests check is the same on every database: CI runs them once, on SQLite.
+pytestmark = pytest.mark.db_independent
+
 MAX = 40_000_000
 
 

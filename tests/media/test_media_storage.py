@@ -37,6 +37,9 @@ from flaskr.media.storage import (
     open_store,
 )
 
+# What these tests check is the same on every database: CI runs them once, on SQLite.
+pytestmark = pytest.mark.db_independent
+
 #: Every way a name could escape the store, or be one flaskr never gives.
 BAD_NAMES = [
     "../../etc/passwd",
