@@ -93,6 +93,15 @@ def test_the_site_language_and_registration_follow_the_page(app, admin):
         ({"REGISTRATION": "everyone", "SITE_DESCRIPTION": "New"}, "Choose a value"),
         ({"DEFAULT_ROLE": "admin", "SITE_DESCRIPTION": "New"}, "Choose a value"),
         ({"SITE_NAME": "x" * 101}, "Site name"),
+        ({"COMMENTS_GUESTS": "yes", "SITE_DESCRIPTION": "New"}, "Choose a value"),
+        ({"COMMENTS_MAX_LINKS": "", "SITE_DESCRIPTION": "New"}, "from 0 to 100."),
+        ({"COMMENTS_MAX_LINKS": "two", "SITE_DESCRIPTION": "New"}, "from 0 to 100."),
+        ({"COMMENTS_MAX_LINKS": "-1", "SITE_DESCRIPTION": "New"}, "from 0 to 100."),
+        ({"COMMENTS_MAX_LINKS": "101", "SITE_DESCRIPTION": "New"}, "from 0 to 100."),
+        ({"COMMENTS_MAX_LINKS": "1.5", "SITE_DESCRIPTION": "New"}, "from 0 to 100."),
+        ({"COMMENTS_MAX_LINKS": "٣", "SITE_DESCRIPTION": "New"}, "from 0 to 100."),  # Arabic 3
+        ({"COMMENTS_CLOSE_AFTER_DAYS": "9" * 5000}, "from 0 to 36500."),
+        ({"COMMENTS_BANNED_WORDS": "x" * 2001}, "Words that hold a comment"),
     ],
 )
 def test_a_value_flaskr_cannot_use_is_refused_and_nothing_is_stored(app, admin, form, message):
@@ -132,3 +141,94 @@ def test_a_change_is_audited_with_the_names_of_what_changed(app, admin):
     with app.app_context():
         rows = connection().execute(sa.select(audit_log.c.event, audit_log.c.details)).all()
     assert [tuple(row) for row in rows] == [("settings-changed", "names=SITE_DESCRIPTION")]
+
+
+# --- comments -------------------------------------------------------------------
+
+
+def _stamp(app, post_id: int) -> str:
+    import time
+
+    from flaskr.comments.screening import form_stamp
+
+    with app.app_context():
+        return form_stamp(post_id, at=time.time() - 60)
+
+
+def test_the_comment_settings_are_a_section_of_the_page(admin):
+    page = admin.get("/admin/settings").text
+    section = page.split("<legend>Comments</legend>", 1)[1].split("</fieldset>", 1)[0]
+    for name in (
+        "COMMENTS_GUESTS",
+        "COMMENTS_HOLD_FIRST",
+        "COMMENTS_CLOSE_AFTER_DAYS",
+        "COMMENTS_EDIT_MINUTES",
+        "COMMENTS_MAX_LINKS",
+        "COMMENTS_NEW_ACCOUNT_HOURS",
+        "COMMENTS_BANNED_WORDS",
+    ):
+        assert f'name="{name}"' in section, name
+    assert '<option value="off" selected>Off</option>' in section  # guests: off by default
+    assert 'name="COMMENTS_MAX_LINKS" id="setting-COMMENTS_MAX_LINKS" value="2"' in section
+
+
+def test_guest_comments_turned_on_and_off_here_change_kept_pages_at_once(
+    app, admin, make_user, make_post
+):
+    post_id = make_post(make_user("alice", PW, role="author"), "Open to all", "Hi")
+    visitor = app.test_client()
+    url = f"/{post_id}/open-to-all"
+    assert "Comment as a guest" not in visitor.get(url).text  # now a kept page
+    assert admin.post("/admin/settings", data={"COMMENTS_GUESTS": "on"}).status_code == 302
+    assert app.config["COMMENTS_GUESTS"] is True and _stored(app) == {"COMMENTS_GUESTS": "on"}
+    assert "Comment as a guest" in visitor.get(url).text
+    assert visitor.get(f"/{post_id}/comments/guest").status_code == 200
+    admin.post("/admin/settings", data={"COMMENTS_GUESTS": "off"})
+    assert app.config["COMMENTS_GUESTS"] is False
+    assert "Comment as a guest" not in visitor.get(url).text
+    assert visitor.get(f"/{post_id}/comments/guest").status_code == 404
+
+
+def test_another_process_applies_the_comment_rules_as_numbers_and_switches(
+    app, admin, make_app, make_user, make_post
+):
+    post_id = make_post(make_user("alice", PW, role="author"), "Rules", "Hi")
+    admin.post(
+        "/admin/settings",
+        data={
+            "COMMENTS_HOLD_FIRST": "off",
+            "COMMENTS_MAX_LINKS": " 0 ",
+            "COMMENTS_BANNED_WORDS": "casino, cheap pills",
+        },
+    )
+    other = make_app()  # a second worker on the same database
+    make_user("rita", PW, role="reader")
+    rita = other.test_client()
+    rita.post("/auth/login", data={"username": "rita", "password": PW})
+    for body in ("Plain words", "A [link](https://a.example)", "Cheap Pills here"):
+        data = {"body": body, "stamp": _stamp(other, post_id)}
+        assert rita.post(f"/{post_id}/comments", data=data).status_code == 303
+    assert (other.config["COMMENTS_HOLD_FIRST"], other.config["COMMENTS_MAX_LINKS"]) == (False, 0)
+    with app.app_context():
+        found = (
+            connection()
+            .execute(sa.text("SELECT status, held_reason FROM comment ORDER BY id"))
+            .all()
+        )
+    assert [tuple(row) for row in found] == [
+        ("published", None),  # no first-comment hold: switched off
+        ("held", "links"),
+        ("held", "banned-words"),
+    ]
+
+
+def test_a_comment_setting_the_server_sets_is_shown_and_never_changed_here(make_app, make_user):
+    app = make_app(COMMENTS_GUESTS=True)
+    make_user("ada", PW, role="admin")
+    client = app.test_client()
+    client.post("/auth/login", data={"username": "ada", "password": PW})
+    page = client.get("/admin/settings").text
+    assert "<strong>Comments from guests</strong>: On" in page
+    assert 'name="COMMENTS_GUESTS"' not in page
+    client.post("/admin/settings", data={"COMMENTS_GUESTS": "off"})
+    assert _stored(app) == {} and app.config["COMMENTS_GUESTS"] is True

@@ -324,8 +324,9 @@ def delete_user(user_id: int):
 @login_required
 @admin_limit
 def settings():
-    """The site's name, description, language, time zone, registration and new accounts'
-    role; those the server's configuration sets are shown, not editable."""
+    """The site's name, description, language, time zone, registration, new accounts'
+    role, two-factor login and comment rules; those the server's configuration sets are
+    shown, not editable."""
     status = 200
     if request.method == "POST":
         try:

@@ -55,15 +55,34 @@ def _time_zone(value: str) -> str:
         ) from None
 
 
+#: A yes/no setting's two values, as the form sends them and as they are stored.
+SWITCH = ("on", "off")
+
+
 @dataclass(frozen=True)
 class Setting:
-    """One setting the admin page edits."""
+    """One setting the admin page edits: `check` turns what the form sent (or what was
+    stored) into the value flaskr uses, or raises ValidationError."""
 
     name: str
     label: Any
-    check: Callable[[str], str]
+    check: Callable[[str], Any]
     choices: tuple[str, ...] = ()
     max_len: int = 0
+    #: "text", "switch" (on/off: True/False) or "number" (a whole number in `bounds`).
+    kind: str = "text"
+    bounds: tuple[int, int] = (0, 0)
+    hint: Any = ""
+    #: The page's section: "" (the site) or "comments".
+    group: str = ""
+
+    def text(self, value: Any) -> str:
+        """The value as the form shows it and the database stores it."""
+        if self.kind == "switch":
+            return SWITCH[0] if value else SWITCH[1]
+        if isinstance(value, list | tuple):  # banned words given as a list in config.py
+            return ", ".join(str(item) for item in value)
+        return str(value)
 
 
 def _text(label: Any, max_len: int, required: bool) -> Callable[[str], str]:
@@ -71,6 +90,45 @@ def _text(label: Any, max_len: int, required: bool) -> Callable[[str], str]:
         return require_text(value, str(label), max_len=max_len, required=required).strip()
 
     return check
+
+
+def _switch(value: str) -> bool:
+    if value not in SWITCH:
+        raise ValidationError(gettext("Choose a value from the list."))
+    return value == SWITCH[0]
+
+
+def _number(label: Any, low: int, high: int) -> Callable[[str], int]:
+    def check(value: str) -> int:
+        value = value.strip()
+        # At most seven digits: int() of a huge string is slow, and no bound is that big.
+        if not (value.isascii() and value.isdigit() and len(value) <= 7) or not (
+            low <= int(value) <= high
+        ):
+            raise ValidationError(
+                gettext(
+                    "%(label)s: enter a whole number from %(low)s to %(high)s.",
+                    label=label,
+                    low=low,
+                    high=high,
+                )
+            )
+        return int(value)
+
+    return check
+
+
+def _count(name: str, label: Any, high: int, hint: Any) -> Setting:
+    """A whole-number comment setting from 0 to `high`."""
+    return Setting(
+        name,
+        label,
+        _number(label, 0, high),
+        kind="number",
+        bounds=(0, high),
+        hint=hint,
+        group="comments",
+    )
 
 
 #: The settings admins may change, in the page's order.
@@ -99,6 +157,57 @@ SETTINGS = (
         _one_of(TWO_FACTOR_MODES),
         TWO_FACTOR_MODES,
     ),
+    Setting(
+        "COMMENTS_GUESTS",
+        lazy_gettext("Comments from guests"),
+        _switch,
+        SWITCH,
+        kind="switch",
+        hint=lazy_gettext(
+            "Visitors comment under a name; it shows once they follow a mailed link."
+        ),
+        group="comments",
+    ),
+    Setting(
+        "COMMENTS_HOLD_FIRST",
+        lazy_gettext("Hold a commenter's comments until one is approved"),
+        _switch,
+        SWITCH,
+        kind="switch",
+        group="comments",
+    ),
+    _count(
+        "COMMENTS_CLOSE_AFTER_DAYS",
+        lazy_gettext("Close comments on posts older than (days)"),
+        36500,
+        lazy_gettext("0: never"),
+    ),
+    _count(
+        "COMMENTS_EDIT_MINUTES",
+        lazy_gettext("Commenters may edit a comment for (minutes)"),
+        10080,
+        lazy_gettext("0: not at all"),
+    ),
+    _count(
+        "COMMENTS_MAX_LINKS",
+        lazy_gettext("Hold comments with more links than"),
+        100,
+        "",
+    ),
+    _count(
+        "COMMENTS_NEW_ACCOUNT_HOURS",
+        lazy_gettext("Hold comments from accounts younger than (hours)"),
+        8760,
+        lazy_gettext("0: off"),
+    ),
+    Setting(
+        "COMMENTS_BANNED_WORDS",
+        lazy_gettext("Words that hold a comment"),
+        _text(lazy_gettext("Words that hold a comment"), 2000, False),
+        max_len=2000,
+        hint=lazy_gettext("Separated by commas; each a whole word or phrase, in any case."),
+        group="comments",
+    ),
 )
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -109,6 +218,8 @@ class _Loaded:
 
     defaults: dict[str, Any]
     operator: frozenset[str]
+    #: The names this process last took from the database.
+    applied: frozenset[str] = frozenset()
     version: int | None = None
     checked: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -167,25 +278,33 @@ def ensure_current(version: int | None) -> None:
 
 def _apply(stored: dict[str, str], state: _Loaded) -> None:
     config = current_app.config
+    applied = set()
     for setting in SETTINGS:
         if setting.name in state.operator:
             continue
         value = stored.get(setting.name)
+        if value is None and setting.name not in state.applied:
+            # Never stored: the value stays the one the app started with (its default).
+            continue
         try:
             config[setting.name] = (
                 setting.check(value) if value is not None else state.defaults[setting.name]
             )
+            applied.add(setting.name)
         except ValidationError:
             # A value written by hand that flaskr cannot use: the default, as if unset.
             config[setting.name] = state.defaults[setting.name]
+    state.applied = frozenset(applied)
     config["BABEL_DEFAULT_LOCALE"] = config["LANGUAGE"]
 
 
 def current() -> list[dict[str, Any]]:
-    """Every editable setting with its value now and whether the operator set it."""
+    """Every editable setting with its value now (as the form shows it) and whether the
+    operator set it."""
     config = current_app.config
     return [
-        {"setting": s, "value": config[s.name], "fixed": set_by_operator(s.name)} for s in SETTINGS
+        {"setting": s, "value": s.text(config[s.name]), "fixed": set_by_operator(s.name)}
+        for s in SETTINGS
     ]
 
 
@@ -198,13 +317,13 @@ def save(form: dict[str, str], by: int) -> list[str]:
         if set_by_operator(setting.name) or setting.name not in form:
             continue
         value = setting.check(form[setting.name])
-        if value != config[setting.name]:
-            changes[setting.name] = value
+        if setting.text(value) != setting.text(config[setting.name]):
+            changes[setting.name] = setting.text(value)
     if changes:
         now = utcnow()
         with transaction():
-            for name, value in changes.items():
-                queries.save(name, value, now, by)
+            for name, text in changes.items():
+                queries.save(name, text, now, by)
         # This process at once; the others when they see the new version.
         ensure_current(None)
     return sorted(changes)
