@@ -240,6 +240,24 @@ def auth(page: object) -> BrowserAuth:
 
 
 @pytest.fixture
+def reader(page: object, live_server: LiveServer) -> Callable[[], str]:
+    """Sign the page in as a new account with the reader role (made by the CLI); its name."""
+
+    def sign_in() -> str:
+        name, password = f"rita-{uuid.uuid4().hex[:6]}", secrets.token_urlsafe(12)
+        live_server.cli("create-user", name, "--password", password)
+        live_server.cli("set-role", name, "reader")
+        page.goto("/auth/login")
+        page.get_by_label("Username").fill(name)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log In").click()
+        page.wait_for_url(re.compile(r"/$"))
+        return name
+
+    return sign_in
+
+
+@pytest.fixture
 def write_post(page: object) -> Callable[[str, str], None]:
     """Write and publish a post through the editor; the page ends where saving leads."""
 

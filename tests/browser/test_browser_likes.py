@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 import uuid
 
 import pytest
@@ -19,22 +18,14 @@ def context_options(request):
     }
 
 
-def test_a_reader_likes_and_unlikes_a_post(page, auth, write_post, live_server, context_options):
+def test_a_reader_likes_and_unlikes_a_post(page, auth, write_post, reader, context_options):
     auth.register()
     auth.login()
     title = f"Likeable {uuid.uuid4().hex[:6]}"
     write_post(title, "A post worth a like.")
     post_url = page.url
     auth.logout()
-    # Someone else likes it: a reader, the least role that may.
-    reader, password = f"rita-{uuid.uuid4().hex[:6]}", secrets.token_urlsafe(12)
-    live_server.cli("create-user", reader, "--password", password)
-    live_server.cli("set-role", reader, "reader")
-    page.goto("/auth/login")
-    page.get_by_label("Username").fill(reader)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log In").click()
-    page.wait_for_url(re.compile(r"/$"))
+    reader()  # someone else likes it: a reader, the least role that may
     page.goto(post_url)
     like = page.get_by_role("button", name="Like")
     count = page.locator("#likes-count")

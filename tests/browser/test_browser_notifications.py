@@ -5,7 +5,6 @@ A guest comments, confirms the address by the mailed link, and the author approv
 from __future__ import annotations
 
 import re
-import secrets
 import uuid
 
 from playwright.sync_api import expect
@@ -19,7 +18,7 @@ def _links(message) -> list[str]:
 
 
 def test_the_author_hears_of_a_comment_and_unsubscribes_with_one_click(
-    page, auth, write_post, live_server, smtp_inbox, events
+    page, auth, write_post, reader, smtp_inbox, events
 ):
     address = f"{auth.username}@example.com"
     auth.register()
@@ -35,14 +34,7 @@ def test_the_author_hears_of_a_comment_and_unsubscribes_with_one_click(
     auth.logout()
 
     # A reader's first comment waits for approval: the author is mailed about it.
-    reader, password = f"rita-{uuid.uuid4().hex[:6]}", secrets.token_urlsafe(12)
-    live_server.cli("create-user", reader, "--password", password)
-    live_server.cli("set-role", reader, "reader")
-    page.goto("/auth/login")
-    page.get_by_label("Username").fill(reader)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log In").click()
-    page.wait_for_url(re.compile(r"/$"))
+    reader()
     page.goto(post_url)
     page.get_by_label("Your comment").fill("Does this reach you?")
     page.wait_for_timeout(1100)  # COMMENTS_MIN_SECONDS on the live server
