@@ -10,9 +10,6 @@ from werkzeug.exceptions import HTTPException
 
 from flaskr.db import connection
 
-# What these tests check is the same on every database: CI runs them once, on SQLite.
-pytestmark = pytest.mark.db_independent
-
 PW = "a long enough pw"
 
 #: Values for URL parameters when a test visits every rule.

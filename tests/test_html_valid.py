@@ -22,9 +22,6 @@ from flaskr.blog import services
 from flaskr.db import utcnow
 from flaskr.media import services as media_services
 
-# What these tests check is the same on every database: CI runs them once, on SQLite.
-pytestmark = pytest.mark.db_independent
-
 ROOT = Path(__file__).resolve().parent.parent
 HTML_VALIDATE = ROOT / "node_modules" / ".bin" / "html-validate"
 

@@ -10,9 +10,6 @@ import pytest
 from flaskr.config import ConfigError
 from flaskr.i18n import negotiate
 
-# What these tests check is the same on every database: CI runs them once, on SQLite.
-pytestmark = pytest.mark.db_independent
-
 
 def html_lang(page: bytes) -> str:
     found = re.search(rb'<html lang="([^"]+)"', page)

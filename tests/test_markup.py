@@ -11,9 +11,6 @@ import sqlalchemy as sa
 from flaskr import markup
 from flaskr.db import connection, get_db, transaction
 
-# What these tests check is the same on every database: CI runs them once, on SQLite.
-pytestmark = pytest.mark.db_independent
-
 PW = "a long enough pw"
 
 

@@ -178,7 +178,8 @@ def test_guest_comments_turned_on_and_off_here_change_kept_pages_at_once(
     post_id = make_post(make_user("alice", PW, role="author"), "Open to all", "Hi")
     visitor = app.test_client()
     url = f"/{post_id}/open-to-all"
-    assert "Comment as a guest" not in visitor.get(url).text  # now a kept page
+    assert "Comment as a guest" not in visitor.get(url).text
+    assert app.extensions["flaskr.pagecache"].entries  # now a kept page
     assert admin.post("/admin/settings", data={"COMMENTS_GUESTS": "on"}).status_code == 302
     assert app.config["COMMENTS_GUESTS"] is True and _stored(app) == {"COMMENTS_GUESTS": "on"}
     assert "Comment as a guest" in visitor.get(url).text
@@ -232,3 +233,56 @@ def test_a_comment_setting_the_server_sets_is_shown_and_never_changed_here(make_
     assert 'name="COMMENTS_GUESTS"' not in page
     client.post("/admin/settings", data={"COMMENTS_GUESTS": "off"})
     assert _stored(app) == {} and app.config["COMMENTS_GUESTS"] is True
+
+
+def test_comment_switches_and_numbers_the_server_sets_as_text_are_read_as_the_page_reads_them(
+    make_app, monkeypatch
+):
+    monkeypatch.setenv("FLASKR_COMMENTS_GUESTS", "off")  # not JSON: a string
+    app = make_app(COMMENTS_MAX_LINKS="03", COMMENTS_HOLD_FIRST="on")
+    assert app.config["COMMENTS_GUESTS"] is False
+    assert app.config["COMMENTS_HOLD_FIRST"] is True
+    assert app.config["COMMENTS_MAX_LINKS"] == 3
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("COMMENTS_GUESTS", "yes"), ("COMMENTS_MAX_LINKS", "many"), ("COMMENTS_EDIT_MINUTES", "-5")],
+)
+def test_a_comment_setting_the_server_sets_that_cannot_be_read_stops_the_app(
+    make_app, setting, value
+):
+    from flaskr.config import ConfigError
+
+    with pytest.raises(ConfigError, match=setting):
+        make_app(**{setting: value})
+
+
+def test_a_fixed_setting_shows_its_value_not_what_a_refused_form_sent(make_app, make_user):
+    app = make_app(COMMENTS_GUESTS=True, COMMENTS_BANNED_WORDS="open")
+    make_user("ada", PW, role="admin")
+    client = app.test_client()
+    client.post("/auth/login", data={"username": "ada", "password": PW})
+    page = client.post(
+        "/admin/settings", data={"COMMENTS_GUESTS": "off", "COMMENTS_MAX_LINKS": "x"}
+    ).text
+    assert "<strong>Comments from guests</strong>: On" in page
+    # A fixed text is shown as written, not as a choice of another setting ("open to anyone").
+    assert "<strong>Words that hold a comment</strong>: open <span" in page
+
+
+def test_a_stored_setting_that_goes_away_returns_to_the_default(app, admin):
+    admin.post("/admin/settings", data={"COMMENTS_MAX_LINKS": "9"})
+    assert app.config["COMMENTS_MAX_LINKS"] == 9
+    with app.app_context():
+        with connection().begin():
+            connection().execute(sa.delete(site_setting))
+        services.ensure_current(None)  # as a worker does at the next version
+    assert app.config["COMMENTS_MAX_LINKS"] == 2
+
+
+def test_a_setting_never_stored_keeps_the_value_the_app_has(app, admin):
+    app.config["COMMENTS_MAX_LINKS"] = 5  # as a test or the app itself set it
+    admin.post("/admin/settings", data={"SITE_NAME": "Harbour Notes"})
+    assert app.config["SITE_NAME"] == "Harbour Notes"
+    assert app.config["COMMENTS_MAX_LINKS"] == 5

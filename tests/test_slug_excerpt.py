@@ -7,9 +7,6 @@ import pytest
 from flaskr.blog import services
 from flaskr.blog.slugs import clean_slug
 
-# What these tests check is the same on every database: CI runs them once, on SQLite.
-pytestmark = pytest.mark.db_independent
-
 PW = "a long enough pw"
 
 

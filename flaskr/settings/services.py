@@ -82,7 +82,7 @@ class Setting:
             return SWITCH[0] if value else SWITCH[1]
         if isinstance(value, list | tuple):  # banned words given as a list in config.py
             return ", ".join(str(item) for item in value)
-        return str(value)
+        return "" if value is None else str(value)
 
 
 def _text(label: Any, max_len: int, required: bool) -> Callable[[str], str]:
@@ -101,6 +101,8 @@ def _switch(value: str) -> bool:
 def _number(label: Any, low: int, high: int) -> Callable[[str], int]:
     def check(value: str) -> int:
         value = value.strip()
+        if value.isascii() and value.isdigit():
+            value = value.lstrip("0") or "0"
         # At most seven digits: int() of a huge string is slow, and no bound is that big.
         if not (value.isascii() and value.isdigit() and len(value) <= 7) or not (
             low <= int(value) <= high
@@ -227,7 +229,22 @@ class _Loaded:
 
 def init_app(app: Flask, operator_set: set[str]) -> None:
     """Remember each setting's default and which ones the operator set; check for new
-    settings before requests."""
+    settings before requests.
+
+    A switch or number the operator wrote as text (FLASKR_COMMENTS_GUESTS=off,
+    "3" in instance/config.py) is read as the page would read it: the app must
+    not take "off" for true. One it cannot read stops the app with ConfigError.
+    """
+    from flaskr.config import ConfigError
+
+    with app.app_context():
+        for setting in SETTINGS:
+            value = app.config[setting.name]
+            if setting.kind in ("switch", "number") and isinstance(value, str):
+                try:
+                    app.config[setting.name] = setting.check(value)
+                except ValidationError as error:
+                    raise ConfigError(f"{setting.name}={value!r}: {error}") from None
     app.extensions["flaskr.settings"] = _Loaded(
         defaults={s.name: app.config[s.name] for s in SETTINGS},
         operator=frozenset(name for name in _BY_NAME if name in operator_set),
