@@ -239,7 +239,7 @@ def test_comment_switches_and_numbers_the_server_sets_as_text_are_read_as_the_pa
     make_app, monkeypatch
 ):
     monkeypatch.setenv("FLASKR_COMMENTS_GUESTS", "off")  # not JSON: a string
-    app = make_app(COMMENTS_MAX_LINKS="03", COMMENTS_HOLD_FIRST="on")
+    app = make_app(COMMENTS_MAX_LINKS="03", COMMENTS_HOLD_FIRST="True")
     assert app.config["COMMENTS_GUESTS"] is False
     assert app.config["COMMENTS_HOLD_FIRST"] is True
     assert app.config["COMMENTS_MAX_LINKS"] == 3

@@ -92,10 +92,15 @@ def _text(label: Any, max_len: int, required: bool) -> Callable[[str], str]:
     return check
 
 
+#: What a switch reads as on and as off: the form's on/off, and an operator's true/false.
+_SWITCH_TEXT = {"on": True, "true": True, "off": False, "false": False}
+
+
 def _switch(value: str) -> bool:
-    if value not in SWITCH:
+    found = _SWITCH_TEXT.get(value.strip().lower())
+    if found is None:
         raise ValidationError(gettext("Choose a value from the list."))
-    return value == SWITCH[0]
+    return found
 
 
 def _number(label: Any, low: int, high: int) -> Callable[[str], int]:
