@@ -64,6 +64,14 @@ FORMS = {
         "TIMEZONE",
         "REGISTRATION",
         "DEFAULT_ROLE",
+        "TWO_FACTOR",
+        "COMMENTS_GUESTS",
+        "COMMENTS_HOLD_FIRST",
+        "COMMENTS_CLOSE_AFTER_DAYS",
+        "COMMENTS_EDIT_MINUTES",
+        "COMMENTS_MAX_LINKS",
+        "COMMENTS_NEW_ACCOUNT_HOURS",
+        "COMMENTS_BANNED_WORDS",
     ],
 }
 #: GET forms: the search box and list paging.
