@@ -23,7 +23,7 @@ only. Babel still finds every `_("...")` in the template's source.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
 from babel.support import NullTranslations
@@ -52,7 +52,23 @@ class LanguageEnvironment(Environment):
     Jinja keys its cache of compiled templates by (loader, name): the loader
     seen here is a stand-in for the app's, one per language, so each language's
     copy has its own key. Everything else about loading stays Jinja's.
+
+    It also gives templates the environment's globals themselves rather than
+    Jinja's ChainMap over them (see make_globals).
     """
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        """The environment's own globals for a template that has none of its own.
+
+        Every render copies its template's globals into a new context: from a
+        ChainMap that copy looks up each of the 40-odd globals in Python, about
+        20 microseconds a page; from a dict it is one C-level copy. flaskr loads
+        no template with globals of its own; one that has them gets Jinja's
+        ChainMap, so they never leak into the environment.
+        """
+        if not d:
+            return self.globals
+        return super().make_globals(d)
 
     @property
     def loader(self) -> BaseLoader | None:
