@@ -118,6 +118,15 @@ class ConstantLinks(Extension):
         yield from pending
 
 
+#: The token types allowed after the endpoint, in turn: `, name = 'value'` or `)`.
+_AFTER_ENDPOINT: tuple[tuple[str, ...], ...] = (
+    ("comma", "rparen"),
+    ("name",),
+    ("assign",),
+    ("string",),
+)
+
+
 def _not_attribute(previous: Token | None) -> bool:
     return previous is None or previous.type != "dot"
 
@@ -127,13 +136,13 @@ def _shape(tokens: list[Token]) -> str:
     still become one, else 'other'."""
     # After `link`: lparen, string, then groups of comma name assign string, then rparen.
     for index, token in enumerate(tokens[1:], start=1):
+        expected: tuple[str, ...]
         if index == 1:
             expected = ("lparen",)
         elif index == 2:
             expected = ("string",)
         else:
-            step = (index - 3) % 4
-            expected = (("comma", "rparen"), ("name",), ("assign",), ("string",))[step]
+            expected = _AFTER_ENDPOINT[(index - 3) % 4]
         if token.type not in expected:
             return "other"
         if token.type == "rparen":
@@ -160,7 +169,7 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
     app.add_template_global(link, "link")
     app.extensions["flaskr.link_tables"] = {}
-    app.add_template_global(_EveryRoot(app), TABLE)
+    app.jinja_env.globals[TABLE] = _EveryRoot(app)
     app.jinja_env.add_extension(ConstantLinks)
     # Per render, the table itself: a lookup in it is a plain dict lookup.
     app.context_processor(lambda: {TABLE: link_table(app)})
