@@ -162,6 +162,25 @@ def test_a_constant_message_is_markup_as_gettext_returns_it(app):
     assert escaped == "A & B" and plain == "A & B"
 
 
+@pytest.mark.parametrize(
+    ("language", "count", "expected"),
+    [
+        ("en", 1, "1 comment"),
+        ("en", 2, "2 comments"),
+        ("de", 1, "1 Kommentar"),
+        ("de", 2, "2 Kommentare"),
+    ],
+)
+def test_counts_on_readers_pages_are_said_in_the_reader_s_language(app, language, count, expected):
+    from flaskr.comments.services import count_text
+    from flaskr.i18n import speaking
+
+    with app.test_request_context("/", headers={"Accept-Language": language}):
+        assert count_text(count) == expected
+    with app.app_context(), speaking(language):  # mail and feeds: the language they are in
+        assert count_text(count) == expected
+
+
 def test_error_pages_speak_the_reader_s_language(client):
     page = client.get("/no/such/page", headers={"Accept-Language": "de"})
     assert page.status_code == 404

@@ -6,13 +6,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext, lazy_gettext, ngettext
+from flask_babel import gettext, lazy_gettext
 
 from flaskr import markup
 from flaskr.blog import queries as blog_queries
 from flaskr.comments import queries, screening
 from flaskr.comments.tables import COMMENT_MAX
 from flaskr.db import transaction, utcnow
+from flaskr.i18n.languages import ngettext
 from flaskr.notifications import services as notifications
 from flaskr.paging import Page, make_page
 from flaskr.policy import Record, can

@@ -182,6 +182,14 @@ def chosen() -> tuple[str, NullTranslations]:
     return code, catalogue(code)
 
 
+def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+    """Flask-Babel's ngettext() (the count goes in as `num`), through chosen(): for
+    strings on every reader's page, where Flask-Babel's own lookup costs about 15
+    microseconds a call."""
+    text = chosen()[1].ungettext(singular, plural, num)
+    return text % {"num": num, **variables}
+
+
 @cache
 def catalogue(code: str) -> NullTranslations:
     """The compiled messages of a language (English, the source, has none: its own words)."""

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import ngettext
-
 from flaskr.db import transaction, utcnow
+from flaskr.i18n.languages import ngettext
 from flaskr.likes import queries
 
 
