@@ -1144,6 +1144,7 @@ def test_text_that_is_not_utf8_reads_as_replacement_characters(app, client, blog
         assert "a\ufffd\ufffd\ufffd\ufffdb" in titles, kind
     for path in ("/", f"/{blog['first']}/", "/search?q=sparrow"):
         assert client.get(path, follow_redirects=True).status_code == 200, path
+    assert "a\ufffd\ufffd\ufffd\ufffdb" in client.get("/").get_data(as_text=True)
 
 
 # --- entries kept as written ------------------------------------------------------------

@@ -248,3 +248,24 @@ def test_a_reader_list_is_one_text_with_its_numbers_planned_once(app, posts, db_
     assert len(seen) == 1 and "LIMIT 3 OFFSET 0" in seen.pop()
     if db_kind == "postgresql":
         assert plans["pg"].generic_plans > 0 and plans["pg"].custom_plans < 6
+
+
+def test_text_that_is_not_utf8_reads_forgivingly_and_the_connection_stays_forgiving(
+    app, posts, db_kind
+):
+    if db_kind != "sqlite":
+        return  # PostgreSQL stores no such text (test_feeds shows it refuses it)
+    title = Prepared(sa.select(post.c.title).where(post.c.id == sa.bindparam("id")))
+    with app.app_context():
+        conn = connection()
+        conn.execute(sa.text("UPDATE post SET title = 'a' || CAST(x'ff' AS TEXT) WHERE id = 1"))
+        assert title.scalar({"id": 2}) == "P1"  # valid text: the driver's own decoding
+        assert title.scalar({"id": 1}) == "a\ufffd"
+        # The next read through SQLAlchemy decodes forgivingly too.
+        odd = conn.execute(sa.text("SELECT title FROM post WHERE id = 1")).scalar()
+        assert odd == "a\ufffd"
+
+
+def test_other_database_errors_are_not_taken_for_bad_text(app, posts):
+    with app.app_context(), pytest.raises(sa.exc.DBAPIError, match="nowhere"):
+        Prepared(sa.select(sa.literal_column("nowhere")).select_from(post)).rows()

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.sql.visitors import replacement_traverse
 
-from flaskr.db import connection
+from flaskr.db import connection, sqlite
 
 #: A row of a Prepared statement: {column key: value}, like a RowMapping.
 Row = Mapping[Any, Any]
@@ -194,8 +194,11 @@ def _execute(conn: sa.Connection, sql: str, arguments: Any) -> list[Any]:
     try:
         for listener in before:
             listener(conn, cursor, sql, arguments, None, False)
-        cursor.execute(sql, arguments)
-        rows = cursor.fetchall()
+        if conn.dialect.name == "sqlite":
+            rows = sqlite.fetch_all(dbapi_connection, cursor, sql, arguments)  # type: ignore[arg-type]
+        else:
+            cursor.execute(sql, arguments)
+            rows = cursor.fetchall()
         for listener in after:
             listener(conn, cursor, sql, arguments, None, False)
         return rows

@@ -76,6 +76,26 @@ def _decode_text(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
 
+def fetch_all(
+    dbapi_connection: sqlite3.Connection, cursor: sqlite3.Cursor, sql: str, arguments: Any
+) -> list[Any]:
+    """The rows of a SELECT, its text decoded by the driver's C code.
+
+    _decode_text is a Python call per text value: a tenth of the time of a list
+    page's query. Rows with text that is not UTF-8 (the driver refuses the
+    whole query) are read again, forgivingly, in the same transaction.
+    """
+    dbapi_connection.text_factory = str
+    try:
+        return cursor.execute(sql, arguments).fetchall()
+    except sqlite3.OperationalError as error:
+        if not str(error).startswith("Could not decode to UTF-8"):
+            raise
+    finally:
+        dbapi_connection.text_factory = _decode_text
+    return cursor.execute(sql, arguments).fetchall()
+
+
 def _sqlite_on_begin(conn: sa.Connection) -> None:
     # Writers take the write lock up front, so a reader never has to upgrade to
     # a writer mid-transaction (the cause of instant "database is locked").
