@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from flask import Flask, request
+from flask import Flask, g, request
 from jinja2 import Template
 from markupsafe import Markup
 
@@ -24,7 +24,7 @@ from flaskr.blog.excerpts import reading
 from flaskr.fragments import Fragments
 from flaskr.i18n import current_language
 from flaskr.i18n.dates import reader_zone
-from flaskr.policy import can_template
+from flaskr.policy import can
 
 #: The macro file and the macro in it.
 TEMPLATE = "macros/posts.html"
@@ -51,6 +51,7 @@ def init_app(app: Flask) -> None:
                         app.jinja_env.get_template(TEMPLATE),
                         request.script_root,
                         (current_language(), reader_zone()),
+                        g.get("user"),
                     )
                 )
             return article(kept, page[0], post, full)
@@ -68,6 +69,8 @@ class Page(NamedTuple):
     script_root: str
     #: The reader's language and time zone.
     reader: tuple[str, str]
+    #: The signed-in user (None: a visitor), whose rights decide the edit link.
+    user: Any
 
 
 def article(
@@ -87,7 +90,7 @@ def article(
         # (auto-reload) renders anew.
         template,
         full,
-        can_template("post:update", post),
+        can(page.user, "post:update", post),
         page.script_root,
         # The words around the post and how its dates are written are the
         # reader's: their language and time zone.

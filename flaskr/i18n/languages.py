@@ -18,7 +18,8 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.support import NullTranslations, Translations
-from flask import Flask, current_app, g, has_app_context, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
+from flask.globals import _cv_app
 from flask.wrappers import Response
 from flask_babel import Babel, force_locale
 from markupsafe import Markup
@@ -172,10 +173,12 @@ def chosen() -> tuple[str, NullTranslations]:
     spoken = _SPOKEN.get()
     if spoken is not None:
         return spoken, catalogue(spoken)
-    if not has_app_context():
+    # The app context itself rather than has_app_context() and the `g` proxy:
+    # templates ask this several times a page, and each proxy lookup costs.
+    context = _cv_app.get(None)
+    if context is None:
         return "en", catalogue("en")  # no app, no settings: the source language
-    # The object behind `g`, fetched once: each lookup through the proxy costs.
-    state = g._get_current_object()
+    state = context.g
     code = state.__dict__.get("_flaskr_language")
     if code is None:
         code = state._flaskr_language = _selected()
