@@ -354,6 +354,30 @@ def test_html_from_an_older_renderer_is_rebuilt(app, client, make_user, make_pos
     assert stored["render_version"] == markup.RENDER_VERSION
 
 
+def test_lists_rebuild_html_from_an_older_renderer_from_the_source_they_fetch(
+    app, client, make_user, make_post
+):
+    """Lists read no Markdown source; a stale row's is fetched for it alone."""
+    from flaskr.blog import queries
+
+    stale = make_post(make_user("ann"), title="Old", body="Now *new*")
+    current = make_post(make_user("bea"), title="Fresh", body="Still *here*")
+    with app.app_context():
+        assert "body" not in queries.list_reader_posts(limit=2)[0]
+    with app.app_context(), transaction() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE post SET body_html = '<p>stale</p>', render_version = :v WHERE id = :id"
+            ),
+            {"v": markup.RENDER_VERSION - 1, "id": stale},
+        )
+    page = client.get("/").get_data(as_text=True)
+    assert "stale" not in page
+    assert "Now <em>new</em>" in page and "Still <em>here</em>" in page
+    assert _stored(app, stale)["body_html"] == "<p>Now <em>new</em></p>\n"
+    assert _stored(app, current)["body_html"] == "<p>Still <em>here</em></p>\n"
+
+
 def test_html_from_the_current_renderer_is_served_as_cached(app, client, make_user, make_post):
     """The cache is really used: a current row is not rendered again."""
     post_id = make_post(make_user(), title="Cached", body="source text")

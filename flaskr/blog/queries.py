@@ -44,6 +44,8 @@ COLUMNS = (
     user.c.username,
     names_column(post.c.id),
 )
+#: What lists read: not the Markdown source, which only a stale row needs (post_bodies()).
+LIST_COLUMNS = tuple(column for column in COLUMNS if column is not post.c.body)
 NEWEST_FIRST = (post.c.published_at.desc(), post.c.id.desc())
 WITH_AUTHOR = post.join(user, user.c.id == post.c.author_id)
 
@@ -93,7 +95,7 @@ def _full_rows(ids: sa.Select) -> sa.Select:
     # Page through the narrow index first, then fetch the few full rows: deep
     # pages skip index entries, not post bodies.
     return (
-        sa.select(*COLUMNS)
+        sa.select(*LIST_COLUMNS)
         .select_from(WITH_AUTHOR)
         .where(post.c.id.in_(ids.scalar_subquery()))
         .order_by(*NEWEST_FIRST)
@@ -161,6 +163,12 @@ def find_post(post_id: int, *, for_update: bool = False) -> Row | None:
         query = once_per_app(_post_by_id_for_update)
         return connection().execute(query, {"id": post_id}).mappings().first()
     return once_per_app(_find_post).first({"id": post_id})
+
+
+def post_bodies(post_ids: list[int]) -> dict[int, str]:
+    """The Markdown source of each of the posts, by id."""
+    query = sa.select(post.c.id, post.c.body).where(post.c.id.in_(post_ids))
+    return {row.id: row.body for row in connection().execute(query)}
 
 
 def insert_post(**values: Any) -> int:

@@ -326,11 +326,16 @@ def with_html(posts: Iterable[Row]) -> list[dict[str, Any]]:
     for row in posts:
         item = dict(row)
         if item["body_html"] is None or item["render_version"] != markup.RENDER_VERSION:
-            # Rows written by plain SQL (or by an older renderer) get rendered now.
-            item["body_html"] = markup.render_stored(item["body"])
-            item["summary"] = markup.summarize_html(item["body_html"])
             stale.append(item)
         result.append(item)
+    # Rows written by plain SQL (or by an older renderer) get rendered now. Lists
+    # read no Markdown source (queries.LIST_COLUMNS): it is fetched for these only.
+    missing = [item["id"] for item in stale if "body" not in item]
+    sources = queries.post_bodies(missing) if missing else {}
+    for item in stale:
+        source = item["body"] if "body" in item else sources.get(item["id"], "")
+        item["body_html"] = markup.render_stored(source)
+        item["summary"] = markup.summarize_html(item["body_html"])
     for item in result:
         item["tags"] = tag_queries.split_names(item.pop("tag_names"))
     if stale:
