@@ -139,3 +139,20 @@ def test_a_kept_article_counts_its_html_and_the_body_in_its_key(client, app, pos
         body = conn.execute(sa.text("SELECT body_html FROM post")).scalar_one()
     ((html, size),) = _kept(app).entries.values()
     assert size == len(html) + len(body) and _kept(app).size == size
+
+
+@pytest.mark.parametrize("path", ["/", "/tag/shared", "/u/ann", "/archive/{year}/{month}/"])
+def test_every_list_puts_one_rule_between_articles_and_none_after(
+    client, make_user, make_post, path
+):
+    from flaskr.db import utcnow
+
+    author = make_user("ann")
+    for n in range(3):
+        make_post(author, title=f"Listed {n}", body=f"words {n}", tags="shared")
+    now = utcnow()
+    page = client.get(path.format(year=now.year, month=now.month)).get_data(as_text=True)
+    main = page[page.index("<main") : page.index("</main>")]
+    assert main.count("<article") == 3
+    assert main.count("<hr>") == 2
+    assert main.rindex("<hr>") < main.rindex("<article")

@@ -32,6 +32,8 @@ TEMPLATE = "macros/posts.html"
 MAX_BYTES = 16 * 1024 * 1024
 #: A post whose rendered body is longer than this is rendered each time, never kept.
 MAX_BODY = 256 * 1024
+#: Between two articles of a list.
+SEPARATOR = Markup("\n<hr>\n")
 
 
 def init_app(app: Flask) -> None:
@@ -56,7 +58,12 @@ def init_app(app: Flask) -> None:
                 )
             return article(kept, page[0], post, full)
 
-        return {"article": article_for_this_page}
+        def articles(posts: list[dict[str, Any]]) -> Markup:
+            # A list's articles in one call, a rule between each: a Jinja loop with
+            # a call per post cost a list page about 2 microseconds a post more.
+            return SEPARATOR.join(article_for_this_page(post) for post in posts)
+
+        return {"article": article_for_this_page, "articles": articles}
 
     app.context_processor(bound)
 
