@@ -16,6 +16,7 @@ from typing import Any
 from flask import Flask, request, url_for
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
+from markupsafe import Markup, escape
 from werkzeug.routing import IntegerConverter
 
 #: The largest id the databases store (a 32-bit signed INTEGER on PostgreSQL).
@@ -59,7 +60,13 @@ class LinkTable(dict[str, str]):
 
     def __missing__(self, key: str) -> str:
         endpoint, items = json.loads(key)
-        built = self[key] = url_for(endpoint, **dict(items))
+        built: str = url_for(endpoint, **dict(items))
+        if escape(built) == built:
+            # Nothing in it to escape: kept as markup, which an autoescaping page
+            # writes as it is instead of escaping it again on every render (and
+            # which reads the same where a template does not escape).
+            built = Markup(built)  # noqa: S704  # nosec B704 - checked just above
+        self[key] = built
         return built
 
 

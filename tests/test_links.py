@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask, url_for
+from markupsafe import Markup
 
 from flaskr import links
 
@@ -116,3 +117,15 @@ def test_a_templates_own_globals_never_reach_the_environment(app: Flask) -> None
     assert "only_here" not in app.jinja_env.globals
     with app.test_request_context("/"):
         assert app.jinja_env.from_string("{{ only_here }}").render() == ""
+
+
+def test_a_link_with_characters_to_escape_is_escaped_where_pages_escape_and_only_there(app):
+    source = "{{ link('search.search', q='a', tag='b') }}"
+    assert _render(app, source) == "/search?q=a&amp;tag=b"
+    plain = app.jinja_env.overlay(autoescape=False)
+    with app.test_request_context("/"):
+        assert plain.from_string(source).render(**_processed(app)) == "/search?q=a&tag=b"
+        table = _processed(app)[links.TABLE]
+        # A link with nothing to escape is kept as markup: pages write it as it is.
+        assert type(table['["tags.index", []]']) is Markup
+        assert type(table['["search.search", [["q", "a"], ["tag", "b"]]]']) is str
