@@ -53,14 +53,15 @@ MAX_ROOTS = 64
 
 
 class LinkTable(dict[str, str]):
-    """The constant links of one script root, each built by url_for() on first use.
+    """The constant links of one script root, each built by link() on first use.
 
     Keys are what ConstantLinks writes: the JSON of [endpoint, [[name, value], ...]].
+    (The table belongs to one script root, as link()'s cache entries do.)
     """
 
     def __missing__(self, key: str) -> str:
         endpoint, items = json.loads(key)
-        built: str = url_for(endpoint, **dict(items))
+        built: str = link(endpoint, **dict(items))
         if escape(built) == built:
             # Nothing in it to escape: kept as markup, which an autoescaping page
             # writes as it is instead of escaping it again on every render (and
@@ -97,7 +98,7 @@ class ConstantLinks(Extension):
     """Compiles `link('endpoint', name='value', ...)` with only quoted strings in it
     into `site_links["<key>"]`: a dict lookup instead of a function call, which
     costs a list page about 3 microseconds a link through Jinja's call machinery.
-    The link is built by the same url_for() the first time a script root needs it.
+    The link is built by link() itself the first time a script root needs it.
     Every template's `link` is this module's (none names a variable `link`); a
     call it cannot read as constant stays a call, so the output is the same either way.
     """
