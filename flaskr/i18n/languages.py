@@ -62,6 +62,7 @@ def init_app(app: Flask) -> None:
         text_direction=text_direction,
         foreign_language=foreign_language,
         link_language=link_language,
+        text_language=text_language,
     )
 
 
@@ -113,17 +114,22 @@ def foreign_language(post: Mapping[str, Any]) -> str | None:
     return None if written == current_language() else str(written)
 
 
+def text_language(post: Mapping[str, Any]) -> Markup:
+    """The attributes of an element holding a post's own words: lang and dir when the
+    post is written in another language than the page's, else nothing."""
+    written = foreign_language(post)
+    if written is None:
+        return Markup("")
+    return Markup(' lang="%s" dir="%s"') % (written, text_direction(written))
+
+
 def link_language(post: Mapping[str, Any]) -> Markup:
     """The attributes of a link whose text is a post's title: lang, dir and hreflang when
     the post is written in another language than the page's, else nothing."""
     written = foreign_language(post)
     if written is None:
         return Markup("")
-    return Markup(' lang="%s" dir="%s" hreflang="%s"') % (
-        written,
-        text_direction(written),
-        written,
-    )
+    return text_language(post) + Markup(' hreflang="%s"') % written
 
 
 def negotiate(accept_language: str, default: str) -> str:

@@ -9,7 +9,7 @@ from markupsafe import Markup, escape
 
 from flaskr.blog.urls import post_url
 from flaskr.i18n.dates import day
-from flaskr.i18n.languages import foreign_language, link_language, text_direction
+from flaskr.i18n.languages import link_language, text_language
 from flaskr.links import link
 from flaskr.pagecache import cached_page
 from flaskr.paging import existing, make_page, page_number
@@ -79,13 +79,10 @@ def search():
 def _post_shown(row: Any) -> dict[str, Any]:
     """A post found, with its address, date and marked title and snippet as shown."""
     post = dict(row)
-    written = foreign_language(post)
     post["url"] = post_url(post)
     # A post in another language than the page's says so, on its links and its text.
     post["link_language"] = link_language(post)
-    post["text_language"] = (
-        Markup(' lang="%s" dir="%s"') % (written, text_direction(written)) if written else ""
-    )
+    post["text_language"] = text_language(post)
     post["title_html"] = marked(post["title_marked"])
     post["snippet_html"] = marked(post["snippet"])
     post["day"] = day(post["published_at"])
