@@ -96,11 +96,12 @@ def post_is_public(post: Record, now: datetime | None = None) -> bool:
 
 
 def public_posts(
-    table: sa.FromClause, now: datetime | sa.BindParameter[datetime] | None = None
+    table: sa.FromClause, now: datetime | sa.ColumnElement[datetime] | None = None
 ) -> sa.ColumnElement[bool]:
     """post_is_public() as an SQL condition on `table` (post, or a copy of its status columns).
 
-    `now` may be a bound parameter: statements built once take the time when they run.
+    `now` may be a bound parameter (statements built once take the time when they
+    run) or another SQL expression (a post's own time).
     """
     return sa.and_(
         table.c.status == PUBLISHED, table.c.published_at <= (utcnow() if now is None else now)

@@ -314,12 +314,36 @@ def test_a_lone_post_has_no_neighbours(client, make_user, make_post):
     assert _neighbours(client, 1, "alone") == {"prev": [], "next": []}
 
 
+def test_a_drafts_page_shows_its_author_no_neighbours(app, client, alice, make_post):
+    for title in ("Before", "Draft", "After"):
+        make_post(alice, title=title, status="draft" if title == "Draft" else "published")
+    set_times(app, p1=datetime(2024, 1, 1), p2=datetime(2024, 1, 2), p3=datetime(2024, 1, 3))
+    assert _neighbours(client, 2, "draft") == {"prev": [], "next": []}
+    # Its place in time is known (the middle post's neighbours skip it).
+    assert _neighbours(client, 3, "after") == {"prev": ["/1/before"], "next": []}
+
+
+def test_a_post_page_reads_the_post_and_its_neighbours_in_one_statement(
+    make_app, make_user, make_post
+):
+    """On PostgreSQL each statement is a round trip, which costs more than the lookups:
+    the post with its neighbours is one, its comments the other."""
+    app = make_app(PAGE_CACHE_SECONDS=0)
+    client = app.test_client()
+    alice = make_user("alice", PW)
+    for title in ("One", "Two", "Three"):
+        make_post(alice, title=title)
+    client.get("/hello")  # the first request checks migrations; not a page cost
+    assert _neighbours(client, 2, "two") == {"prev": ["/1/one"], "next": ["/3/three"]}
+    assert _count_queries(app, client, "/2/two") == 2
+
+
 def _neighbour_ids(app, post_id: int) -> dict[str, int | None]:
     """What the query itself answers for a post: the ids of its newer and older neighbours."""
     from flaskr.blog import queries
 
     with app.app_context():
-        found = queries.find_neighbours(queries.find_post(post_id))
+        found = queries.find_post_page(post_id)[1]
     return {side: row["id"] if row else None for side, row in found.items()}
 
 

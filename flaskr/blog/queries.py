@@ -209,39 +209,63 @@ def list_own_posts(author_id: int, *, page: int, per_page: int) -> list[Row]:
     return list(connection().execute(query).mappings())
 
 
-def _neighbours() -> Prepared:
-    """The posts just newer and just older than one post, in one statement (one round
-    trip on PostgreSQL, where each trip cost as much as a lookup); `side` says which."""
-    key, here = sa.tuple_(post.c.published_at, post.c.id), sa.tuple_(START_AT, START_ID)
-    shown = (post.c.id, post.c.title, post.c.slug, post.c.language)
-    # One explicit bound at the post's time lets the index walk start there, not at
-    # the newest post of the blog (two bounds cost SQLite 50x).
-    newer = (
-        sa.select(*shown, sa.literal("newer").label("side"))
-        .where(public_posts(post, NOW), post.c.published_at >= START_AT, key > here)
-        .order_by(post.c.published_at, post.c.id)
-        .limit(1)
-        .subquery("newer")
-    )
-    # Older than a visible post is visible at that post's time already.
-    older = (
-        sa.select(*shown, sa.literal("older").label("side"))
-        .where(public_posts(post, START_AT), key < here)
-        .order_by(*NEWEST_FIRST)
-        .limit(1)
-        .subquery("older")
-    )
-    both = sa.union_all(sa.select(newer), sa.select(older)).subquery("neighbours")
-    return Prepared(sa.select(both))
+#: What a post page shows of the posts just older and newer than it.
+NEIGHBOUR_COLUMNS = ("id", "title", "slug", "language")
+#: The two neighbours: "newer" is the page's next link, "older" its previous one.
+SIDES = ("newer", "older")
 
 
-def find_neighbours(row: Row, now: datetime | None = None) -> dict[str, Row | None]:
-    """The visible posts just newer and just older than this one (two indexed lookups)."""
-    params = {"now": now or utcnow(), "start_at": row["published_at"], "start_id": row["id"]}
-    found: dict[str, Row | None] = {"newer": None, "older": None}
-    for neighbour in once_per_app(_neighbours).rows(params):
-        found[neighbour["side"]] = {k: v for k, v in neighbour.items() if k != "side"}
-    return found
+def _neighbour(side: str, post_id: sa.BindParameter[int]) -> sa.Subquery:
+    """The visible post just newer (or just older) than the post `post_id`: at most one row."""
+    here = post.alias("here")
+    at = sa.select(here.c.published_at).where(here.c.id == post_id).scalar_subquery()
+    other = post.alias(f"{side}_post")
+    key, start = sa.tuple_(other.c.published_at, other.c.id), sa.tuple_(at, post_id)
+    shown = sa.select(*(other.c[name] for name in NEIGHBOUR_COLUMNS))
+    if side == "newer":
+        # One explicit bound at the post's time lets the index walk start there, not
+        # at the newest post of the blog (two bounds cost SQLite 50x).
+        found = shown.where(public_posts(other, NOW), other.c.published_at >= at, key > start)
+        found = found.order_by(other.c.published_at, other.c.id)
+    else:
+        # Older than a visible post is visible at that post's time already.
+        found = shown.where(public_posts(other, at), key < start)
+        found = found.order_by(other.c.published_at.desc(), other.c.id.desc())
+    return found.limit(1).subquery(side)
+
+
+def _post_page() -> Prepared:
+    """A post as _post_by_id() reads it, with its two neighbours' columns beside it
+    (`newer_id`, `older_title`...): a post page's reads in one statement, one round
+    trip on PostgreSQL, where each trip costs more than the lookups themselves."""
+    post_id = sa.bindparam("id", type_=sa.Integer())
+    joined = WITH_AUTHOR
+    beside = []
+    for side in SIDES:
+        found = _neighbour(side, post_id)
+        joined = joined.outerjoin(found, sa.true())
+        beside += [found.c[name].label(f"{side}_{name}") for name in NEIGHBOUR_COLUMNS]
+    return Prepared(sa.select(*COLUMNS, *beside).select_from(joined).where(post.c.id == post_id))
+
+
+def find_post_page(
+    post_id: int, now: datetime | None = None
+) -> tuple[Row | None, dict[str, Row | None]]:
+    """A post (as find_post() gives it), whatever its status, and the visible posts
+    just newer and just older than it ({"newer": row or None, "older": ...}).
+
+    The neighbours are those of the post's place in time: only a visible post's
+    page shows them.
+    """
+    found = once_per_app(_post_page).first({"id": post_id, "now": now or utcnow()})
+    neighbours: dict[str, Row | None] = dict.fromkeys(SIDES)
+    if found is None:
+        return None, neighbours
+    row = dict(found)
+    for side in SIDES:
+        columns = {name: row.pop(f"{side}_{name}") for name in NEIGHBOUR_COLUMNS}
+        neighbours[side] = columns if columns["id"] is not None else None
+    return row, neighbours
 
 
 def insert_revision(**values: Any) -> None:

@@ -104,13 +104,15 @@ def index():
 def detail(post_id: int, slug: str | None = None):
     """One post on its own page, at its canonical address; authors also see their drafts."""
     # hide: a draft's address must look like nothing is there.
-    row = authorize("post:read", queries.find_post(post_id), hide=True)
+    found, neighbours = queries.find_post_page(post_id)
+    row = authorize("post:read", found, hide=True)
     canonical = post_slug(row)
     if slug != canonical:
         return redirect(url_for("blog.detail", post_id=post_id, slug=canonical), 301)
     (post,) = services.with_html([row])  # its addresses are made with its article
     public = post_is_public(row)
-    neighbours = queries.find_neighbours(row) if public else {}
+    if not public:
+        neighbours = {}  # a draft's place in time is nobody's business
     thread = comment_services.thread(post, g.user, page_number("comments")) if public else None
     if thread is not None:
         existing(thread.page)
