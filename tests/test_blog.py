@@ -479,10 +479,8 @@ def test_reader_lists_are_newest_first_by_publish_time_a_page_at_a_time(
 def test_the_reader_list_query_gives_a_page_and_one_more_row(app, listed_posts):
     """The query on its own: per_page rows of the page, plus the first of the next if any."""
     from flaskr.blog import queries
-    from flaskr.tags import queries as tag_queries
 
     with app.app_context():
-        shared = tag_queries.find_tag("shared")["id"]
 
         def ids(page: int, per_page: int, **only) -> list[int]:
             rows = queries.list_posts(page=page, per_page=per_page, **only)
@@ -495,8 +493,8 @@ def test_the_reader_list_query_gives_a_page_and_one_more_row(app, listed_posts):
         assert ids(1, 6) == [2, 4, 8, 1, 7, 3]
         assert ids(2, 3, author_id=listed_posts["alice"]) == [3]
         assert ids(1, 3, author_id=listed_posts["alice"]) == [4, 8, 1, 3]
-        assert ids(1, 1, tag_id=shared) == [2, 8]
-        assert ids(2, 2, tag_id=shared) == [1, 7, 3]
+        assert ids(1, 1, tag="shared") == [2, 8]
+        assert ids(2, 2, tag="shared") == [1, 7, 3]
         row = queries.list_posts(page=1, per_page=1, author_id=listed_posts["bob"])[0]
     assert (row["id"], row["username"], row["title"]) == (2, "bob", "Post 2")
 

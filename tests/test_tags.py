@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
@@ -205,6 +206,41 @@ def test_a_tag_page_is_paged(client, make_user, make_post):
 def test_a_bad_page_number_is_404(client, make_user, make_post, page):
     make_post(make_user(), tags="many")
     assert client.get(f"/tag/many?page={page}").status_code == 404
+
+
+def test_a_tag_only_hidden_posts_carry_does_not_exist_for_readers(app, make_user, make_post):
+    author = make_user()
+    make_post(author, title="Draft", tags="secret", status="draft")
+    make_post(author, title="Scheduled", tags="secret", publish_at=datetime(2999, 1, 1))
+    visitor = app.test_client()
+    for path in ("/tag/secret", "/tag/secret/feed.atom", "/tag/secret/feed.json"):
+        assert visitor.get(path).status_code == 404, path
+    make_post(author, title="Public", tags="secret")
+    page = visitor.get("/tag/secret").get_data(as_text=True)
+    assert "Public" in page and "Draft" not in page and "Scheduled" not in page
+    assert visitor.get("/tag/secret/feed.atom").status_code == 200
+
+
+def test_a_tag_page_is_one_statement(make_app, make_user, make_post):
+    """The tag is looked up inside the list's statement: on PostgreSQL, one round trip."""
+    statements: list[str] = []
+    app = make_app(PAGE_CACHE_SECONDS=0)
+    make_post(make_user(), title="Tagged", tags="one")
+    client = app.test_client()
+    client.get("/hello")  # the first request checks migrations; not a page cost
+    with app.app_context():
+        engine = connection().engine
+
+    def record(_conn, _cursor, statement, *_args):
+        if "content_version" not in statement and "site_setting" not in statement:
+            statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/tag/one").status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert len(statements) == 1, statements
 
 
 @pytest.mark.parametrize("name", ["nosuchtag", "Many", "%3Cscript%3E", "a" * 300, "%F0%9F%99%82"])

@@ -24,7 +24,8 @@ MAX_LISTS = 1024
 MAX_PAGES = 4096
 
 Start = tuple[datetime, int]
-ListKey = tuple[int, int | None, int | None]
+#: (posts per page, author id, tag name)
+ListKey = tuple[int, int | None, str | None]
 
 
 @dataclass
@@ -49,24 +50,22 @@ class Starts:
 
 
 def page_rows(
-    number: int, per_page: int, *, author_id: int | None = None, tag_id: int | None = None
+    number: int, per_page: int, *, author_id: int | None = None, tag: str | None = None
 ) -> list[Row]:
     """Page `number` of a reader list plus one row telling if more exist, by seek where known."""
     now = utcnow()
     if number == 1:
         # The first page starts at the newest post: nothing to seek.
-        return queries.list_reader_posts(
-            limit=per_page + 1, author_id=author_id, tag_id=tag_id, now=now
-        )
+        return queries.list_reader_posts(limit=per_page + 1, author_id=author_id, tag=tag, now=now)
     starts = _current(now)
-    key: ListKey = (per_page, author_id, tag_id)
+    key: ListKey = (per_page, author_id, tag)
     start = starts.lists.get(key, {}).get(number)
     rows = queries.list_reader_posts(
         limit=per_page + 1,
         offset=0 if start else (number - 1) * per_page,
         start=start,
         author_id=author_id,
-        tag_id=tag_id,
+        tag=tag,
         now=now,
     )
     if rows:

@@ -17,7 +17,7 @@ from flaskr.db.prepared import Prepared, Row, once_per_app
 from flaskr.likes.queries import count_column
 from flaskr.policy import PUBLISHED, public_posts
 from flaskr.tags.queries import names_column
-from flaskr.tags.tables import post_tag
+from flaskr.tags.tables import post_tag, tag
 
 COLUMNS = (
     post.c.id,
@@ -73,9 +73,12 @@ def _reader_ids(kind: str, *, seek: bool) -> sa.Select:
     now = START_AT if seek else NOW
     if kind == "tag":
         # Straight off the tag's index, which carries copies of the visibility columns.
+        # The tag is named, not numbered: a tag page needs no lookup of its own (on
+        # PostgreSQL a round trip), and a name no visible post carries lists nothing.
         key = (post_tag.c.published_at, post_tag.c.post_id)
+        tag_id = sa.select(tag.c.id).where(tag.c.name == sa.bindparam("tag_name"))
         ids = sa.select(post_tag.c.post_id).where(
-            post_tag.c.tag_id == sa.bindparam("tag_id"), public_posts(post_tag, now)
+            post_tag.c.tag_id == tag_id.scalar_subquery(), public_posts(post_tag, now)
         )
     else:
         key = (post.c.published_at, post.c.id)
@@ -112,34 +115,34 @@ def list_reader_posts(
     offset: int = 0,
     start: tuple[datetime, int] | None = None,
     author_id: int | None = None,
-    tag_id: int | None = None,
+    tag: str | None = None,
     now: datetime | None = None,
 ) -> list[Row]:
-    """`limit` posts readers see (of one author, or with one tag), newest first.
+    """`limit` posts readers see (of one author, or with the tag named `tag`), newest first.
 
     They start `offset` posts after the newest, or after the post `start` (its
     publish time and id, itself included) when given.
     """
-    kind = "tag" if tag_id is not None else "author" if author_id is not None else "all"
+    kind = "tag" if tag is not None else "author" if author_id is not None else "all"
     params: dict[str, Any] = {"limit": limit, "offset": offset, "now": now or utcnow()}
     if start is not None:
         params["start_at"], params["start_id"] = min(start[0], params["now"]), start[1]
     if kind == "tag":
-        params["tag_id"] = tag_id
+        params["tag_name"] = tag
     elif kind == "author":
         params["author_id"] = author_id
     return once_per_app(_reader_list, kind, start is not None).rows(params)
 
 
 def list_posts(
-    *, page: int, per_page: int, author_id: int | None = None, tag_id: int | None = None
+    *, page: int, per_page: int, author_id: int | None = None, tag: str | None = None
 ) -> list[Row]:
     """One page of the posts readers see, newest first, plus one extra row telling if more exist.
 
-    Optionally only one author's posts, or only the posts carrying one tag.
+    Optionally only one author's posts, or only the posts carrying the tag named `tag`.
     """
     return list_reader_posts(
-        limit=per_page + 1, offset=(page - 1) * per_page, author_id=author_id, tag_id=tag_id
+        limit=per_page + 1, offset=(page - 1) * per_page, author_id=author_id, tag=tag
     )
 
 

@@ -303,13 +303,14 @@ def delete_post(post_id: int) -> None:
     trash_services.move_to_trash(post_id)
 
 
-def readers_page(number: int, *, author_id: int | None = None, tag_id: int | None = None) -> Page:
-    """Page `number` of the posts readers see (of one author, or with one tag), newest first.
+def readers_page(number: int, *, author_id: int | None = None, tag: str | None = None) -> Page:
+    """Page `number` of the posts readers see (of one author, or with the tag named `tag`),
+    newest first.
 
     The posts come with their tags and current rendered HTML.
     """
     per_page = current_app.config["POSTS_PER_PAGE"]
-    rows = page_starts.page_rows(number, per_page, author_id=author_id, tag_id=tag_id)
+    rows = page_starts.page_rows(number, per_page, author_id=author_id, tag=tag)
     page = make_page(rows, number, per_page)
     page.items = with_html(page.items)
     return page

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,8 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.compiler import compiles
 
-from flaskr.db import connection, utcnow
-from flaskr.db.prepared import Prepared, Row
+from flaskr.db import connection
 from flaskr.policy import public_posts
 from flaskr.tags.tables import post_tag, tag
 
@@ -22,24 +20,6 @@ def _shown() -> sa.Exists:
     # A tag that only drafts or scheduled posts carry must not give them away:
     # to readers it does not exist yet.
     return sa.exists().where(post_tag.c.tag_id == tag.c.id, public_posts(post_tag))
-
-
-#: Built once (tag pages run it); the time visibility is judged at is bound per call.
-_FIND_TAG = Prepared(
-    sa.select(tag).where(
-        tag.c.name == sa.bindparam("name"),
-        sa.exists().where(
-            post_tag.c.tag_id == tag.c.id,
-            public_posts(post_tag, sa.bindparam("now", type_=sa.DateTime())),
-        ),
-    )
-)
-
-
-def find_tag(name: str, now: datetime | None = None) -> Row | None:
-    """A tag by name, if at least one visible post carries it."""
-    params = {"name": name, "now": now or utcnow()}
-    return _FIND_TAG.first(params)
 
 
 #: Separates a post's tag names in one column: names never hold control characters.

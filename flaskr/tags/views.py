@@ -31,8 +31,9 @@ def index():
 @cached_page
 def tag(name: str):
     """The posts carrying one tag, newest first."""
-    found = queries.find_tag(name)
-    if found is None:
+    page = blog_services.readers_page(page_number(), tag=name)
+    if not page.items:
+        # No such tag, one only drafts and scheduled posts carry (to readers it does
+        # not exist yet), or a page past the end.
         abort(404)
-    page = existing(blog_services.readers_page(page_number(), tag_id=found["id"]))
-    return render_template("tags/tag.html", tag=found, posts=page.items, page=page)
+    return render_template("tags/tag.html", tag={"name": name}, posts=page.items, page=page)
