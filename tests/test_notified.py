@@ -243,3 +243,34 @@ def test_the_listener_reaches_the_database_the_url_names_options_included():
         "options": "-csearch_path=x -csynchronous_commit=off",
         "sslmode": "require",
     }
+
+
+def test_a_feed_learns_the_last_change_from_the_listener(
+    client, app, db_kind, make_user, make_post
+):
+    """Its ETag and Last-Modified need the content version and its time: on PostgreSQL
+    the listener knows both, so a feed is one statement (one round trip), its list."""
+    make_post(make_user("ann"), title="Listed")
+    if db_kind == "sqlite":
+        return
+    client.get("/hello")  # the first request checks migrations
+    wait_until_vouched(app)
+    with app.app_context():
+        from flaskr.db.prepared import once_per_app
+
+        asked = dict(once_per_app(queries._content_version).first())
+        assert queries.find_last_change() == asked  # the same values, the same types
+        assert queries.content_version() == asked["version"]
+        engine = app.extensions["flaskr.engine"]
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.get("/feed.atom")
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 200 and b"Listed" in response.data
+    assert not [s for s in statements if "content_version" in s], statements

@@ -302,7 +302,11 @@ CONTENT_CHANNEL = "flaskr_content"
 
 
 def _content_version_sql() -> str:
-    statement = sa.select(content_version_table.c.version).where(content_version_table.c.id == 1)
+    # Both columns: a page's freshness check needs the version, a feed's Last-Modified
+    # the time too, and one listener per process watches them.
+    statement = sa.select(
+        content_version_table.c.version, content_version_table.c.changed_at
+    ).where(content_version_table.c.id == 1)
     return str(
         statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
     )
@@ -313,14 +317,30 @@ def content_version() -> int | None:
 
     On PostgreSQL it is usually known without a query: see flaskr.db.notified.
     """
-    watch = notified_value(CONTENT_CHANNEL, once_per_app(_content_version_sql))
-    if watch is not None:
-        known, version = watch.get()
-        if known:
-            return version
+    change = _notified_change()
+    if change is not None:
+        found = change[1]
+        return None if found is None else int(found["version"])
     return once_per_app(_content_version).scalar()
 
 
 def find_last_change() -> Row | None:
-    """The content version and when a write readers could see last bumped it (plain SQL too)."""
+    """The content version and when a write readers could see last bumped it (plain SQL too).
+
+    On PostgreSQL it is usually known without a query, as content_version() is.
+    """
+    change = _notified_change()
+    if change is not None:
+        return change[1]
     return once_per_app(_content_version).first()
+
+
+def _notified_change() -> tuple[bool, Row | None] | None:
+    """(True, the last change's row or None) while the listener vouches for it; else None."""
+    watch = notified_value(CONTENT_CHANNEL, once_per_app(_content_version_sql))
+    if watch is None:
+        return None
+    known, found = watch.get()
+    if not known:
+        return None
+    return True, None if found is None else {"version": found[0], "changed_at": found[1]}

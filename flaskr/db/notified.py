@@ -55,7 +55,8 @@ _SETTINGS = ("DATABASE_CONNECT_TIMEOUT", "DATABASE_STATEMENT_TIMEOUT")
 
 
 class NotifiedValue:
-    """One value (the result of a one-row, one-column query) kept current by NOTIFY."""
+    """One value kept current by NOTIFY: a one-row query's column, or its columns as a
+    tuple when it selects several."""
 
     def __init__(self, conninfo: str, channel: str, query: str, config: Any) -> None:
         self.conninfo = conninfo
@@ -103,7 +104,8 @@ class NotifiedValue:
         """Read the value on conn, noting when the read started."""
         started = time.monotonic()
         row = conn.execute(self.query).fetchone()
-        self.read = (started, None if row is None else row[0])
+        value = None if row is None else row[0] if len(row) == 1 else tuple(row)
+        self.read = (started, value)
 
 
 def _listen(watch: NotifiedValue) -> None:
