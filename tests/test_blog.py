@@ -327,7 +327,8 @@ def test_a_post_page_reads_the_post_and_its_neighbours_in_one_statement(
     make_app, make_user, make_post
 ):
     """On PostgreSQL each statement is a round trip, which costs more than the lookups:
-    the post with its neighbours is one, its comments the other."""
+    the post with its neighbours (and whether it has comments) is one; its comments,
+    when it has any, the other."""
     app = make_app(PAGE_CACHE_SECONDS=0)
     client = app.test_client()
     alice = make_user("alice", PW)
@@ -335,6 +336,16 @@ def test_a_post_page_reads_the_post_and_its_neighbours_in_one_statement(
         make_post(alice, title=title)
     client.get("/hello")  # the first request checks migrations; not a page cost
     assert _neighbours(client, 2, "two") == {"prev": ["/1/one"], "next": ["/3/three"]}
+    assert _count_queries(app, client, "/2/two") == 1
+    with app.app_context(), transaction() as conn:
+        # A comment nobody but moderators sees still makes the thread worth reading.
+        conn.execute(
+            sa.text(
+                "INSERT INTO comment (post_id, author_id, body, body_html, status, created_at)"
+                " VALUES (2, :alice, 'Held', '<p>Held</p>', 'held', :now)"
+            ),
+            {"alice": alice, "now": datetime(2024, 1, 1)},
+        )
     assert _count_queries(app, client, "/2/two") == 2
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql
 from flaskr.auth.tables import user
 from flaskr.blog.tables import content_version as content_version_table
 from flaskr.blog.tables import post, post_revision
+from flaskr.comments.queries import any_column as any_comment_column
 from flaskr.comments.queries import count_column as comment_count_column
 from flaskr.db import connection, notified_value, utcnow
 from flaskr.db.prepared import Prepared, Row, once_per_app
@@ -239,8 +240,9 @@ def _neighbour(side: str, post_id: sa.BindParameter[int]) -> sa.Subquery:
 
 def _post_page() -> Prepared:
     """A post as _post_by_id() reads it, with its two neighbours' columns beside it
-    (`newer_id`, `older_title`...): a post page's reads in one statement, one round
-    trip on PostgreSQL, where each trip costs more than the lookups themselves."""
+    (`newer_id`, `older_title`...) and whether it has any comment (`has_comments`): a
+    post page's reads in one statement, one round trip on PostgreSQL, where each trip
+    costs more than the lookups themselves."""
     post_id = sa.bindparam("id", type_=sa.Integer())
     joined = WITH_AUTHOR
     beside = []
@@ -248,14 +250,15 @@ def _post_page() -> Prepared:
         found = _neighbour(side, post_id)
         joined = joined.outerjoin(found, sa.true())
         beside += [found.c[name].label(f"{side}_{name}") for name in NEIGHBOUR_COLUMNS]
-    return Prepared(sa.select(*COLUMNS, *beside).select_from(joined).where(post.c.id == post_id))
+    columns = (*COLUMNS, any_comment_column(post.c.id), *beside)
+    return Prepared(sa.select(*columns).select_from(joined).where(post.c.id == post_id))
 
 
 def find_post_page(
     post_id: int, now: datetime | None = None
 ) -> tuple[Row | None, dict[str, Row | None]]:
-    """A post (as find_post() gives it), whatever its status, and the visible posts
-    just newer and just older than it ({"newer": row or None, "older": ...}).
+    """A post (as find_post() gives it, and `has_comments`), whatever its status, and
+    the visible posts just newer and just older than it ({"newer": row or None, ...}).
 
     The neighbours are those of the post's place in time: only a visible post's
     page shows them.

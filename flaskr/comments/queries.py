@@ -59,6 +59,12 @@ def count_column(post_id: sa.ColumnElement[int]) -> sa.Label[int]:
     return sa.func.coalesce(comments, 0).label("comment_count")
 
 
+def any_column(post_id: sa.ColumnElement[int]) -> sa.Label[bool]:
+    """Whether a post has any comment at all, in any state (held, spam, deleted too), as a
+    column named has_comments: one probe of the post's comment index."""
+    return sa.exists().where(comment.c.post_id == post_id).label("has_comments")
+
+
 def _with_parent() -> sa.Select[Any]:
     """COLUMNS, with what the policy asks of a reply's parent (parent_status, parent_author_id)."""
     return sa.select(

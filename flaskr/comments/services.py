@@ -52,11 +52,17 @@ def thread(post: Record, viewer: Record | None, number: int) -> Thread:
     """Page `number` of the post's comments as `viewer` (None: a visitor) sees them.
 
     A page holds COMMENTS_PER_PAGE comments, replies counted: a comment with a
-    thousand replies pages like a thousand comments.
+    thousand replies pages like a thousand comments. A post read with
+    `has_comments` False (no comment in any state: queries.any_column) has an
+    empty thread for everyone, known without asking the database.
     """
     moderator = can(viewer, "comment:moderate", post)
     per_page = current_app.config["COMMENTS_PER_PAGE"]
-    rows = queries.thread_page(post["id"], viewer, moderator, page=number, per_page=per_page)
+    rows = (
+        queries.thread_page(post["id"], viewer, moderator, page=number, per_page=per_page)
+        if post.get("has_comments", True)
+        else []
+    )
     page = make_page(list(rows), number, per_page)  # dicts already (db.prepared)
     groups: list[Group] = []
     for row in page.items:
