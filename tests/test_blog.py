@@ -502,11 +502,11 @@ def test_the_reader_list_query_gives_a_page_and_one_more_row(app, listed_posts):
         assert ids(3, 2) == [7, 3]
         assert ids(4, 2) == []
         assert ids(1, 6) == [2, 4, 8, 1, 7, 3]
-        assert ids(2, 3, author_id=listed_posts["alice"]) == [3]
-        assert ids(1, 3, author_id=listed_posts["alice"]) == [4, 8, 1, 3]
+        assert ids(2, 3, author="alice") == [3]
+        assert ids(1, 3, author="alice") == [4, 8, 1, 3]
         assert ids(1, 1, tag="shared") == [2, 8]
         assert ids(2, 2, tag="shared") == [1, 7, 3]
-        row = queries.list_posts(page=1, per_page=1, author_id=listed_posts["bob"])[0]
+        row = queries.list_posts(page=1, per_page=1, author="bob")[0]
     assert (row["id"], row["username"], row["title"]) == (2, "bob", "Post 2")
 
 

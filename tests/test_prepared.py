@@ -33,7 +33,7 @@ def test_every_reader_list_gives_the_same_rows_as_sqlalchemy(app, posts):
         first = queries.list_reader_posts(limit=2)
         params_by_kind = {
             "all": {},
-            "author": {"author_id": posts},
+            "author": {"author_name": "alice"},
             "tag": {"tag_name": "cats"},
         }
         for kind, seek in [(kind, seek) for kind in queries.LISTS for seek in (False, True)]:

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from flaskr.auth.tables import user
-from flaskr.db import connection
+from flaskr.db import connection, transaction
 
 PW = "a long enough pw"
 
@@ -125,6 +125,56 @@ def test_an_author_without_posts_has_a_profile(client, make_user):
     response = client.get("/u/alice")
     assert response.status_code == 200
     assert "No published posts yet." in response.get_data(as_text=True)
+
+
+def test_an_author_with_only_hidden_posts_has_a_profile_and_an_empty_feed(
+    client, make_user, make_post
+):
+    from datetime import datetime
+
+    alice = make_user("alice", PW)
+    make_post(alice, title="Draft", status="draft")
+    make_post(alice, title="Scheduled", publish_at=datetime(2999, 1, 1))
+    page = client.get("/u/alice").get_data(as_text=True)
+    assert "<h1>alice</h1>" in page and "No published posts yet." in page
+    assert "Draft" not in page and "Scheduled" not in page
+    assert client.get("/u/alice?page=2").status_code == 404
+    feed = client.get("/u/alice/feed.atom")
+    assert feed.status_code == 200 and b"<entry>" not in feed.data
+
+
+def test_a_profile_with_posts_is_one_statement_its_author_read_with_them(
+    make_app, make_user, make_post
+):
+    """On PostgreSQL a statement is a round trip: the author's profile rides on the list."""
+    from flaskr.auth import queries as auth_queries
+    from flaskr.blog import queries as blog_queries
+
+    app = make_app(PAGE_CACHE_SECONDS=0)
+    alice = make_user("alice", PW)
+    make_post(alice, title="Mine")
+    with app.app_context(), transaction() as conn:
+        bio = user.update().where(user.c.id == alice)
+        conn.execute(bio.values(bio="I *write*.", comments_banned=True))
+    with app.app_context():
+        (row,) = blog_queries.list_reader_posts(limit=1, author="alice")
+        assert auth_queries.profile_in(row) == dict(auth_queries.find_user_by_name("alice"))
+        engine = connection().engine
+    client = app.test_client()
+    client.get("/hello")  # the first request checks migrations; not a page cost
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if "content_version" not in statement and "site_setting" not in statement:
+            statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        page = client.get("/u/alice").get_data(as_text=True)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert "I <em>write</em>." in page and "Mine" in page
+    assert len(statements) == 1, statements
 
 
 def test_the_profile_links_its_feeds(client, make_user):

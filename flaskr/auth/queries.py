@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
@@ -22,6 +23,21 @@ PUBLIC_COLUMNS = (
     user.c.language,
     user.c.comments_banned,
 )
+
+#: What a list of one author's posts carries of its author, on each row: their
+#: public columns as profile_id, profile_bio...
+PROFILE_PREFIX = "profile_"
+
+
+def profile_columns() -> tuple[sa.Label[Any], ...]:
+    """The author's public columns, labelled for a list of their posts (PROFILE_PREFIX)."""
+    return tuple(column.label(PROFILE_PREFIX + column.key) for column in PUBLIC_COLUMNS)
+
+
+def profile_in(row: Row) -> dict[str, Any]:
+    """The author's public profile, as find_user_by_name() gives it, from a row of a
+    list of their posts (profile_columns())."""
+    return {column.key: row[PROFILE_PREFIX + column.key] for column in PUBLIC_COLUMNS}
 
 
 def find_credentials(*usernames: str) -> RowMapping | None:

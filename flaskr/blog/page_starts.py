@@ -24,8 +24,8 @@ MAX_LISTS = 1024
 MAX_PAGES = 4096
 
 Start = tuple[datetime, int]
-#: (posts per page, author id, tag name)
-ListKey = tuple[int, int | None, str | None]
+#: (posts per page, author's name, tag's name)
+ListKey = tuple[int, str | None, str | None]
 
 
 @dataclass
@@ -50,21 +50,21 @@ class Starts:
 
 
 def page_rows(
-    number: int, per_page: int, *, author_id: int | None = None, tag: str | None = None
+    number: int, per_page: int, *, author: str | None = None, tag: str | None = None
 ) -> list[Row]:
     """Page `number` of a reader list plus one row telling if more exist, by seek where known."""
     now = utcnow()
     if number == 1:
         # The first page starts at the newest post: nothing to seek.
-        return queries.list_reader_posts(limit=per_page + 1, author_id=author_id, tag=tag, now=now)
+        return queries.list_reader_posts(limit=per_page + 1, author=author, tag=tag, now=now)
     starts = _current(now)
-    key: ListKey = (per_page, author_id, tag)
+    key: ListKey = (per_page, author, tag)
     start = starts.lists.get(key, {}).get(number)
     rows = queries.list_reader_posts(
         limit=per_page + 1,
         offset=0 if start else (number - 1) * per_page,
         start=start,
-        author_id=author_id,
+        author=author,
         tag=tag,
         now=now,
     )

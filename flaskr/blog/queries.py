@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from flaskr.auth.queries import profile_columns
 from flaskr.auth.tables import user
 from flaskr.blog.tables import content_version as content_version_table
 from flaskr.blog.tables import post, post_revision
@@ -85,7 +86,9 @@ def _reader_ids(kind: str, *, seek: bool) -> sa.Select:
         key = (post.c.published_at, post.c.id)
         ids = sa.select(post.c.id).where(public_posts(post, now))
         if kind == "author":
-            ids = ids.where(post.c.author_id == sa.bindparam("author_id"))
+            # Named, as a tag is: the profile's own lookup rides along (_reader_list).
+            author_id = sa.select(user.c.id).where(user.c.username == sa.bindparam("author_name"))
+            ids = ids.where(post.c.author_id == author_id.scalar_subquery())
     if seek:
         ids = ids.where(sa.tuple_(*key) <= sa.tuple_(START_AT, START_ID))
     return (
@@ -95,11 +98,11 @@ def _reader_ids(kind: str, *, seek: bool) -> sa.Select:
     )
 
 
-def _full_rows(ids: sa.Select) -> sa.Select:
+def _full_rows(ids: sa.Select, *extra: sa.ColumnElement[Any]) -> sa.Select:
     # Page through the narrow index first, then fetch the few full rows: deep
     # pages skip index entries, not post bodies.
     return (
-        sa.select(*LIST_COLUMNS)
+        sa.select(*LIST_COLUMNS, *extra)
         .select_from(WITH_AUTHOR)
         .where(post.c.id.in_(ids.scalar_subquery()))
         .order_by(*NEWEST_FIRST)
@@ -107,7 +110,10 @@ def _full_rows(ids: sa.Select) -> sa.Select:
 
 
 def _reader_list(kind: str, seek: bool) -> Prepared:
-    return Prepared(_full_rows(_reader_ids(kind, seek=seek)), inline=("limit", "offset"))
+    # An author's list carries the author's public profile on each row: their page
+    # needs no lookup of its own while they have posts to show (auth.queries.profile_in).
+    extra = profile_columns() if kind == "author" else ()
+    return Prepared(_full_rows(_reader_ids(kind, seek=seek), *extra), inline=("limit", "offset"))
 
 
 def list_reader_posts(
@@ -115,35 +121,36 @@ def list_reader_posts(
     limit: int,
     offset: int = 0,
     start: tuple[datetime, int] | None = None,
-    author_id: int | None = None,
+    author: str | None = None,
     tag: str | None = None,
     now: datetime | None = None,
 ) -> list[Row]:
-    """`limit` posts readers see (of one author, or with the tag named `tag`), newest first.
+    """`limit` posts readers see (of the author named `author`, with their profile on each
+    row, or with the tag named `tag`), newest first.
 
     They start `offset` posts after the newest, or after the post `start` (its
     publish time and id, itself included) when given.
     """
-    kind = "tag" if tag is not None else "author" if author_id is not None else "all"
+    kind = "tag" if tag is not None else "author" if author is not None else "all"
     params: dict[str, Any] = {"limit": limit, "offset": offset, "now": now or utcnow()}
     if start is not None:
         params["start_at"], params["start_id"] = min(start[0], params["now"]), start[1]
     if kind == "tag":
         params["tag_name"] = tag
     elif kind == "author":
-        params["author_id"] = author_id
+        params["author_name"] = author
     return once_per_app(_reader_list, kind, start is not None).rows(params)
 
 
 def list_posts(
-    *, page: int, per_page: int, author_id: int | None = None, tag: str | None = None
+    *, page: int, per_page: int, author: str | None = None, tag: str | None = None
 ) -> list[Row]:
     """One page of the posts readers see, newest first, plus one extra row telling if more exist.
 
-    Optionally only one author's posts, or only the posts carrying the tag named `tag`.
+    Optionally only the posts of the author named `author`, or carrying the tag named `tag`.
     """
     return list_reader_posts(
-        limit=per_page + 1, offset=(page - 1) * per_page, author_id=author_id, tag=tag
+        limit=per_page + 1, offset=(page - 1) * per_page, author=author, tag=tag
     )
 
 

@@ -303,14 +303,15 @@ def delete_post(post_id: int) -> None:
     trash_services.move_to_trash(post_id)
 
 
-def readers_page(number: int, *, author_id: int | None = None, tag: str | None = None) -> Page:
-    """Page `number` of the posts readers see (of one author, or with the tag named `tag`),
-    newest first.
+def readers_page(number: int, *, author: str | None = None, tag: str | None = None) -> Page:
+    """Page `number` of the posts readers see (of the author named `author`, or with the
+    tag named `tag`), newest first.
 
-    The posts come with their tags and current rendered HTML.
+    The posts come with their tags and current rendered HTML (an author's, with the
+    author's profile: auth.queries.profile_in).
     """
     per_page = current_app.config["POSTS_PER_PAGE"]
-    rows = page_starts.page_rows(number, per_page, author_id=author_id, tag=tag)
+    rows = page_starts.page_rows(number, per_page, author=author, tag=tag)
     page = make_page(rows, number, per_page)
     page.items = with_html(page.items)
     return page

@@ -114,9 +114,6 @@ def _comment_updated(row: Row) -> datetime:
 @cached_page
 def author(username: str, kind: str) -> Response:
     """The newest posts of one author."""
-    found = auth_queries.find_user_by_name(username)
-    if found is None:
-        abort(404)
     config = current_app.config
     with speaking(config["LANGUAGE"]):  # a feed is in the site's language, for everyone
         description = gettext("Posts by %(author)s", author=username)
@@ -125,7 +122,7 @@ def author(username: str, kind: str) -> Response:
         f"{config['SITE_NAME']}: {username}",
         description,
         url_for("users.profile", username=username, _external=True),
-        author_id=found["id"],
+        author=username,
     )
 
 
@@ -135,15 +132,16 @@ def _feed(
     description: str,
     home_url: str,
     *,
-    author_id: int | None = None,
+    author: str | None = None,
     tag: str | None = None,
 ) -> Response:
     config = current_app.config
-    rows = blog_queries.list_posts(
-        page=1, per_page=config["FEED_ITEMS"], author_id=author_id, tag=tag
-    )
-    if tag is not None and not rows:
-        abort(404)  # no visible post carries it: to readers the tag does not exist
+    rows = blog_queries.list_posts(page=1, per_page=config["FEED_ITEMS"], author=author, tag=tag)
+    if not rows:
+        if tag is not None:
+            abort(404)  # no visible post carries it: to readers the tag does not exist
+        if author is not None and auth_queries.find_user_by_name(author) is None:
+            abort(404)  # an author with nothing published yet has an empty feed
     rows = rows[: config["FEED_ITEMS"]]
     full = config["FEED_FULL_CONTENT"]
     newest = max((_entry_updated(r) for r in rows), default=None)

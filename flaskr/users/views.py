@@ -18,8 +18,15 @@ bp = Blueprint("users", __name__)
 @cached_page
 def profile(username: str):
     """An author's bio and posts, newest first."""
-    author = auth_queries.find_user_by_name(username)
+    page = blog_services.readers_page(page_number(), author=username)
+    # Each of their posts carries the author's profile; an author with none to show
+    # on this page is looked up on their own.
+    author = (
+        auth_queries.profile_in(page.items[0])
+        if page.items
+        else auth_queries.find_user_by_name(username)
+    )
     if author is None:
         abort(404)
-    page = existing(blog_services.readers_page(page_number(), author_id=author["id"]))
+    existing(page)
     return render_template("users/profile.html", author=author, posts=page.items, page=page)
