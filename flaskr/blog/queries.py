@@ -327,10 +327,9 @@ def content_version() -> int | None:
 
     On PostgreSQL it is usually known without a query: see flaskr.db.notified.
     """
-    change = _notified_change()
-    if change is not None:
-        found = change[1]
-        return None if found is None else int(found["version"])
+    vouched, change = _vouched_change()
+    if vouched:
+        return None if change is None else int(change["version"])
     return once_per_app(_content_version).scalar()
 
 
@@ -339,18 +338,17 @@ def find_last_change() -> Row | None:
 
     On PostgreSQL it is usually known without a query, as content_version() is.
     """
-    change = _notified_change()
-    if change is not None:
-        return change[1]
-    return once_per_app(_content_version).first()
+    vouched, change = _vouched_change()
+    return change if vouched else once_per_app(_content_version).first()
 
 
-def _notified_change() -> tuple[bool, Row | None] | None:
-    """(True, the last change's row or None) while the listener vouches for it; else None."""
+def _vouched_change() -> tuple[bool, Row | None]:
+    """(True, the last change, or None when its row is gone) while PostgreSQL's listener
+    vouches for it; (False, None) when the database must be asked."""
     watch = notified_value(CONTENT_CHANNEL, once_per_app(_content_version_sql))
     if watch is None:
-        return None
+        return False, None
     known, found = watch.get()
     if not known:
-        return None
+        return False, None
     return True, None if found is None else {"version": found[0], "changed_at": found[1]}

@@ -141,7 +141,7 @@ def _feed(
         if tag is not None:
             abort(404)  # no visible post carries it: to readers the tag does not exist
         if author is not None and auth_queries.find_user_by_name(author) is None:
-            abort(404)  # an author with nothing published yet has an empty feed
+            abort(404)  # no such author (one with nothing published yet: an empty feed)
     rows = rows[: config["FEED_ITEMS"]]
     full = config["FEED_FULL_CONTENT"]
     newest = max((_entry_updated(r) for r in rows), default=None)
