@@ -118,8 +118,10 @@ def text_language(post: Mapping[str, Any]) -> Markup:
     """The attributes of an element holding a post's own words: lang and dir when the
     post is written in another language than the page's, else nothing."""
     written = foreign_language(post)
-    if written is None:
-        return Markup("")
+    return Markup("") if written is None else _lang_dir(written)
+
+
+def _lang_dir(written: str) -> Markup:
     return Markup(' lang="%s" dir="%s"') % (written, text_direction(written))
 
 
@@ -129,7 +131,7 @@ def link_language(post: Mapping[str, Any]) -> Markup:
     written = foreign_language(post)
     if written is None:
         return Markup("")
-    return text_language(post) + Markup(' hreflang="%s"') % written
+    return _lang_dir(written) + Markup(' hreflang="%s"') % written
 
 
 def negotiate(accept_language: str, default: str) -> str:
