@@ -170,7 +170,7 @@ def _pg_database(db_kind: str) -> Iterator[dict[str, Any] | None]:
 def _drop_abandoned_schemas(conn: sa.Connection) -> None:
     """Drop schemas of earlier runs on this machine whose process is gone (killed runs)."""
     names = conn.exec_driver_sql(
-        "SELECT nspname FROM pg_namespace WHERE nspname ~ '^flaskr_t_[0-9]+(_empty)?$'"
+        "SELECT nspname FROM pg_namespace WHERE nspname ~ '^flaskr_t_[0-9]+(_empty|_snap_\\w+)?$'"
     ).scalars()
     for name in list(names):
         pid = int(name.split("_")[2])
@@ -301,6 +301,123 @@ def empty_database(db_kind: str, tmp_path: Any) -> Iterator[dict[str, Any]]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         admin.dispose()
+
+
+# --- snapshots of an expensive setup -------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _snapshots(
+    _pg_database: dict[str, Any] | None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    """Where `snapshot` keeps what it saved: files on SQLite, schemas on PostgreSQL."""
+    store: dict[str, Any] = {"folder": tmp_path_factory.mktemp("snapshots"), "saved": {}}
+    store["enabled"] = True
+    if _pg_database is not None:
+        # The restore pauses foreign keys, which takes a superuser; others build each time.
+        with _pg_database["engine"].connect() as conn:
+            store["enabled"] = bool(
+                conn.exec_driver_sql(
+                    "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+                ).scalar()
+            )
+    yield store
+    if _pg_database is not None:
+        with _pg_database["engine"].connect() as conn:
+            for saved in store["saved"].values():
+                conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{saved["schema"]}" CASCADE')
+            conn.commit()
+
+
+@pytest.fixture
+def snapshot(
+    app: Flask, _snapshots: dict[str, Any], _pg_database: dict[str, Any] | None
+) -> Callable[[str, Callable[[], Any]], Any]:
+    """snapshot(name, build): build() the first time in a run, then save the database and
+    the media folder; later tests get that saved state back instead of building it again.
+
+    For a setup that many tests repeat unchanged (test_roles builds the same site for
+    each of ~400 tests): restoring costs a file copy on SQLite and one INSERT per table
+    on PostgreSQL, building it tens of milliseconds. What build() returns must be data
+    (ids, names): each test gets its own copy.
+    """
+    import copy
+
+    def restore_or_build(name: str, build: Callable[[], Any]) -> Any:
+        if not _snapshots["enabled"]:
+            return build()
+        saved = _snapshots["saved"].get(name)
+        if saved is None:
+            value = build()
+            saved = _save_snapshot(app, name, _snapshots["folder"], _pg_database)
+            saved["value"] = copy.deepcopy(value)
+            _snapshots["saved"][name] = saved
+            return value
+        _restore_snapshot(app, saved, _pg_database)
+        return copy.deepcopy(saved["value"])
+
+    return restore_or_build
+
+
+def _media_folder(app: Flask) -> Path:
+    return Path(app.config.get("MEDIA_FOLDER") or Path(app.instance_path) / "media")
+
+
+def _save_snapshot(
+    app: Flask, name: str, folder: Path, pg: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Copy the app's database and media folder aside, under name."""
+    saved: dict[str, Any] = {"media": folder / f"{name}-media"}
+    media = _media_folder(app)
+    if media.exists():
+        shutil.copytree(media, saved["media"])
+    if pg is None:
+        # Closing the last connection checkpoints the WAL into the file.
+        app.extensions["flaskr.engine"].dispose()
+        saved["file"] = folder / f"{name}.sqlite"
+        shutil.copy(app.config["DATABASE"], saved["file"])
+        return saved
+    saved["schema"] = schema = f"{pg['schema']}_snap_{name}"
+    with pg["engine"].connect() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        for table in sorted(pg["tables"]):
+            conn.exec_driver_sql(f'CREATE TABLE "{schema}"."{table}" AS TABLE "{table}"')
+        saved["sequences"] = conn.execute(
+            sa.text(
+                "SELECT sequencename, last_value FROM pg_sequences"
+                " WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+            )
+        ).all()
+        conn.commit()
+    return saved
+
+
+def _restore_snapshot(app: Flask, saved: dict[str, Any], pg: dict[str, Any] | None) -> None:
+    """Put the saved database and media folder back in place of the app's."""
+    if saved["media"].exists():
+        shutil.copytree(saved["media"], _media_folder(app), dirs_exist_ok=True)
+    if pg is None:
+        app.extensions["flaskr.engine"].dispose()
+        database = app.config["DATABASE"]
+        for suffix in ("-wal", "-shm"):
+            Path(database + suffix).unlink(missing_ok=True)
+        shutil.copy(saved["file"], database)
+        return
+    schema = saved["schema"]
+    statements = ["SET LOCAL session_replication_role = replica;"]
+    for table in sorted(pg["tables"]):
+        statements.append(f'DELETE FROM "{table}";')
+        statements.append(f'INSERT INTO "{table}" SELECT * FROM "{schema}"."{table}";')
+    with pg["engine"].connect() as conn:
+        conn.exec_driver_sql(" ".join(statements))
+        for sequence, value in saved["sequences"]:
+            conn.execute(
+                sa.text("SELECT setval(:name, :value)"), {"name": f'"{sequence}"', "value": value}
+            )
+        conn.commit()
+    # The content version changed with no trigger to say so.
+    notified.committed()
 
 
 # --- environment isolation ----------------------------------------------------

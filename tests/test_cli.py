@@ -12,7 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from flaskr import demo
-from flaskr.db import connection, init_db
+from flaskr.db import connection, engine, init_db
+from flaskr.schema import current_revision
 
 FLASKR = str(Path(sys.executable).with_name("flaskr"))
 STRONG_KEY = "0123456789abcdef" * 3
@@ -499,3 +500,41 @@ def test_check_reports_a_weak_secret_key(make_app):
     result = make_app(SECRET_KEY="dev").test_cli_runner().invoke(args=["check"])
     assert result.exit_code == 1
     assert "SECRET_KEY is weak" in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["set-role", "root", "reader"], ["disable-user", "root"], ["reset-password", "root"]],
+    ids=lambda args: args[0],
+)
+def test_an_account_command_on_a_database_never_set_up_says_so_in_one_sentence(
+    make_app, empty_database, args
+):
+    app = make_app(**empty_database)
+    result = app.test_cli_runner().invoke(args=args, input="a long enough pw\n" * 2)
+    assert result.exit_code == 1, result.output
+    assert "has no flaskr tables yet" in result.output
+    assert "run `flaskr upgrade` first" in result.output
+    assert "Traceback" not in result.output and result.exception is not None
+    assert isinstance(result.exception, SystemExit)
+
+
+def test_create_user_on_a_new_site_sets_the_database_up_first(make_app, empty_database):
+    # The first admin is made before the site ever started: no table yet.
+    app = make_app(**empty_database)
+    result = app.test_cli_runner().invoke(
+        args=["create-user", "--admin", "root"], input="a long enough pw\n" * 2
+    )
+    assert result.exit_code == 0, result.output
+    assert "Created admin 'root'" in result.output
+    assert _rows(app, 'SELECT username, role FROM "user"') == [("root", "admin")]
+
+
+def test_create_user_leaves_the_schema_alone_when_auto_migrate_is_off(make_app, empty_database):
+    app = make_app(AUTO_MIGRATE=False, **empty_database)
+    result = app.test_cli_runner().invoke(
+        args=["create-user", "root"], input="a long enough pw\n" * 2
+    )
+    assert result.exit_code == 1 and "has no flaskr tables yet" in result.output
+    with app.app_context(), engine().connect() as conn:
+        assert current_revision(conn) is None

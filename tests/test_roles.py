@@ -271,9 +271,13 @@ def test_every_route_has_a_row(app):
 
 
 @pytest.fixture
-def site(app, make_user, make_post) -> dict[str, int]:
-    """The accounts, alice's published post (with a second version), her draft, and a
-    post of hers in the trash."""
+def site(app, make_user, make_post, snapshot) -> dict[str, int]:
+    """The accounts, alice's published post (with a second version), her draft, a post
+    of hers in the trash, her picture and bob's comment (built once, then restored)."""
+    return snapshot("roles_site", lambda: _build_site(app, make_user, make_post))
+
+
+def _build_site(app, make_user, make_post) -> dict[str, int]:
     ids = {name: make_user(username, PW, role=role) for name, (username, role) in ACCOUNTS.items()}
     published = make_post(ids["author"], title="Published", body="b", tags="shared")
     draft = make_post(ids["author"], title="Draft", body="d", status="draft")

@@ -131,6 +131,7 @@ def wait_for(url: str, process: subprocess.Popen, log: Path, seconds: float = 30
     pytest.fail(f"no answer from {url} within {seconds} s:\n{log.read_text()}")
 
 
+@pytest.mark.db_independent
 def test_wheel_ships_templates_static_files_and_migrations(wheel: Path):
     """Everything the app reads at run time is inside the wheel; the tests are not."""
     names = set(zipfile.ZipFile(wheel).namelist())
@@ -188,6 +189,7 @@ def test_installed_wheel_inits_db_and_serves_with_waitress(venv, deploy_env, tmp
     assert key.stat().st_mode & 0o777 == 0o600
 
 
+@pytest.mark.db_independent
 def test_installed_console_script_lists_the_operations(venv, tmp_path):
     """`flaskr --help` works from the wheel and names every operational command."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLASKR_")}

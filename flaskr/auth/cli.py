@@ -9,11 +9,13 @@ names the account by username, says what it did, and writes an audit line
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from flaskr.auth import services
 from flaskr.db.outages import reports_outages
 from flaskr.policy import ROLES
+from flaskr.schema import upgrade_db
 from flaskr.security import audit
 from flaskr.validation import ValidationError
 
@@ -45,6 +47,10 @@ def create_user_command(username: str, role: str | None, admin: bool, password: 
     default admin account."""
     if admin and role not in (None, "admin"):
         raise click.UsageError("--admin and --role say different things: give one of them.")
+    if current_app.config["AUTO_MIGRATE"]:
+        # The first admin is often made before the site first starts: set the
+        # database up as `flaskr serve` would, rather than fail on a missing table.
+        upgrade_db()
     try:
         user_id = services.register_user(username, password, role="admin" if admin else role)
     except ValidationError as error:

@@ -64,26 +64,43 @@ def is_outage(error: BaseException) -> bool:
     return False
 
 
-def describe_outage(error: BaseException) -> str:
-    """One sentence saying which database of the current app could not be used, and why."""
+def is_missing_table(error: BaseException) -> bool:
+    """True when error says a table is not there: a database flaskr never set up (or an
+    older schema than this code), not a bug in a query."""
+    cause = error.orig if isinstance(error, sa.exc.DBAPIError) else error
+    if isinstance(cause, sqlite3.OperationalError):
+        return str(cause).startswith("no such table")
+    return isinstance(cause, psycopg.Error) and cause.sqlstate == "42P01"  # undefined_table
+
+
+def _where() -> str:
     config = current_app.config
     if config["DATABASE_URL"]:
-        where = sa.make_url(config["DATABASE_URL"]).render_as_string(hide_password=True)
-    else:
-        where = str(config["DATABASE"])
+        return sa.make_url(config["DATABASE_URL"]).render_as_string(hide_password=True)
+    return str(config["DATABASE"])
+
+
+def describe_outage(error: BaseException) -> str:
+    """One sentence saying which database of the current app could not be used, and why."""
     reason = error.orig if isinstance(error, sa.exc.DBAPIError) else error
     lines = str(reason).strip().splitlines() or [type(reason).__name__]
-    return f"Cannot use the database {where}: {lines[0].rstrip('.')}."
+    return f"Cannot use the database {_where()}: {lines[0].rstrip('.')}."
 
 
 def reports_outages(command: Callable[P, R]) -> Callable[P, R]:
-    """Make a CLI command print one sentence, not a traceback, when the database is unusable."""
+    """Make a CLI command print one sentence, not a traceback, when the database is
+    unusable or has no flaskr tables yet."""
 
     @functools.wraps(command)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return command(*args, **kwargs)
         except ERRORS as error:
+            if is_missing_table(error):
+                raise click.ClickException(
+                    f"The database {_where()} has no flaskr tables yet (or older ones):"
+                    " run `flaskr upgrade` first."
+                ) from None
             if not is_outage(error):
                 raise
             raise click.ClickException(describe_outage(error)) from None
