@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 
 from babel import Locale
 from babel import dates as cldr
-from flask import Flask, current_app, g, has_request_context
+from flask import Flask, current_app
+from flask.globals import _cv_app, _cv_request
 from flask_babel import gettext, ngettext
 
 from flaskr.config import ConfigError
@@ -27,10 +28,16 @@ _ISO = frozenset({"en"})
 
 def reader_zone() -> str:
     """The IANA time zone this request's reader sees times in."""
-    user = g.get("user") if has_request_context() else None
+    # The contexts themselves rather than has_request_context(), `g` and
+    # current_app: a list page asks once per post, and each proxy lookup costs
+    # (2.2 us a call through the proxies, a fifth of that without).
+    context = _cv_app.get(None)
+    if context is None:
+        return str(current_app.config["TIMEZONE"])  # raises: outside an app, no setting
+    user = context.g.__dict__.get("user") if _cv_request.get(None) is not None else None
     if user is not None:
         return str(user["timezone"])
-    return str(current_app.config["TIMEZONE"])
+    return str(context.app.config["TIMEZONE"])
 
 
 def _for_reader(value: datetime) -> tuple[datetime, str | None]:
@@ -45,7 +52,7 @@ def day(value: datetime) -> str:
     """The date of a stored time, in the reader's zone and language."""
     local, language = _for_reader(value)
     if language is None:
-        return local.strftime("%Y-%m-%d")
+        return local.date().isoformat()  # "%Y-%m-%d", without strftime's cost
     return cldr.format_date(local.date(), "medium", locale=language)
 
 
