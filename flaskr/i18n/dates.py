@@ -30,7 +30,7 @@ def reader_zone() -> str:
     """The IANA time zone this request's reader sees times in."""
     # The contexts themselves rather than has_request_context(), `g` and
     # current_app: a list page asks once per post, and each proxy lookup costs
-    # (2.2 us a call through the proxies, a fifth of that without).
+    # (2.2 us a call through the proxies, a tenth of that without).
     context = _cv_app.get(None)
     if context is None:
         return str(current_app.config["TIMEZONE"])  # raises: outside an app, no setting
@@ -52,7 +52,8 @@ def day(value: datetime) -> str:
     """The date of a stored time, in the reader's zone and language."""
     local, language = _for_reader(value)
     if language is None:
-        return local.date().isoformat()  # "%Y-%m-%d", without strftime's cost
+        # ISO 8601, as strftime's "%Y-%m-%d" writes it from the year 1000 on, at a sixth the cost.
+        return local.date().isoformat()
     return cldr.format_date(local.date(), "medium", locale=language)
 
 
