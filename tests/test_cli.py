@@ -288,6 +288,28 @@ def test_demo_data_shows_progress_and_leaves_planner_statistics(app, runner, db_
     assert sorted(name for (name,) in _rows(app, analysed)) == ["post", "post_tag"]
 
 
+def test_demo_data_leaves_sqlite_s_full_text_indexes_in_one_segment(
+    app, runner, make_user, make_post, db_kind
+):
+    # Each post written on its own adds a segment to the index, as a live blog's do.
+    author = make_user("alice")
+    for number in range(3):
+        make_post(author, title=f"Written alone {number}")
+    segments = "SELECT count(DISTINCT segid) FROM post_fts_idx"
+    if db_kind == "sqlite":
+        assert _rows(app, segments) > [(1,)]
+    result = runner.invoke(args=["demo-data", "--users", "2", "--posts", "30", "--tags", "5"])
+    assert result.exit_code == 0, result.output
+    if db_kind == "sqlite":
+        assert _rows(app, segments) == [(1,)]
+        found = "SELECT count(*) FROM post_fts WHERE post_fts MATCH 'written AND alone'"
+        assert _rows(app, found) == [(3,)]
+    else:
+        # PostgreSQL has no segments to merge: its text search still finds every post.
+        found = "SELECT count(*) FROM post_search WHERE document @@ to_tsquery('written & alone')"
+        assert _rows(app, found) == [(3,)]
+
+
 def test_demo_data_says_who_to_log_in_as(app, runner, make_user):
     make_user("alice")
     few = runner.invoke(args=["demo-data", "--users", "2", "--posts", "0"]).output

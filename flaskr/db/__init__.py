@@ -144,10 +144,14 @@ def planned_for_its_values(conn: sa.Connection) -> Iterator[sa.Connection]:
 
 
 def refresh_statistics() -> None:
-    """After a bulk load, let the query planner see the new data (ANALYZE)."""
+    """After a bulk load, let the query planner see the new data (ANALYZE), and on
+    SQLite merge the full-text indexes the load has split into many segments."""
     with engine().connect() as conn, unbounded(conn):
-        driver = sqlite if conn.dialect.name == "sqlite" else postgresql
-        driver.refresh_statistics(conn)
+        if conn.dialect.name == "sqlite":
+            fts5 = [table.name for table in metadata.tables.values() if table.info.get("fts5")]
+            sqlite.refresh_statistics(conn, fts5)
+        else:
+            postgresql.refresh_statistics(conn)
 
 
 def notified_value(channel: str, query: str) -> notified.NotifiedValue | None:
