@@ -75,26 +75,29 @@ def _candidates() -> int:
     return current_app.config["SEARCH_CANDIDATES"]
 
 
-def _count_and_newest(
-    index: sa.FromClause,
-    index_id: sa.ColumnElement[int],
-    matches: sa.ColumnElement[bool],
-    narrowing: list[sa.ColumnElement[bool]],
-) -> tuple[Prepared, Prepared]:
-    """How many posts match, counted up to `count_to`; and a page of the newest visible
-    matches (ids), what a word in very many posts lists. Both full-text indexes alike."""
+def _count(index_id: sa.ColumnElement[int], matches: sa.ColumnElement[bool]) -> Prepared:
+    """How many posts match, counted up to `count_to`. Both full-text indexes alike."""
     # Counting stops after the limit: cheap for rare and common words alike.
     first = sa.select(index_id).where(matches).limit(sa.bindparam("count_to")).subquery()
-    newest = (
-        sa.select(post.c.id)
-        .select_from(index.join(post, post.c.id == index_id))
-        .where(matches, *narrowing, public_posts(post, _NOW))
+    return Prepared(sa.select(sa.func.count().label("count")).select_from(first))
+
+
+def _newest(
+    columns: Any,
+    joined: sa.FromClause,
+    index_id: sa.ColumnElement[int],
+    where: list[sa.ColumnElement[bool]],
+) -> Prepared:
+    """A page of the newest visible matches, what a word in very many posts lists:
+    the index walked newest first, stopping once the page is full."""
+    return Prepared(
+        sa.select(*columns)
+        .select_from(joined)
+        .where(*where, public_posts(post, _NOW))
         .order_by(index_id.desc())
         .limit(sa.bindparam("limit"))
         .offset(sa.bindparam("offset"))
     )
-    count = sa.select(sa.func.count().label("count")).select_from(first)
-    return Prepared(count), Prepared(newest)
 
 
 def _page_params(
@@ -124,11 +127,12 @@ class _SqliteSearch:
     """The statements of one kind of SQLite search (with or without tag and author filters)."""
 
     count: Prepared
+    #: The page's rows with their highlights, in one walk of the index: SQLite works
+    #: out highlight() and snippet() only for the rows shown, after the OFFSET.
     newest: Prepared
     ranked: Prepared
     #: SQLAlchemy's: its list of ids is written into the SQL at each run.
     details_in: sa.Select[Any]
-    details_range: Prepared
 
 
 def _sqlite_search(by_tag: bool, by_author: bool) -> _SqliteSearch:
@@ -144,7 +148,7 @@ def _sqlite_search(by_tag: bool, by_author: bool) -> _SqliteSearch:
     )
     # rowid + 0 in the filters: a bare rowid IN (...) would drive FTS5 (one
     # full-text query per listed post, seconds for a big tag); the MATCH walk drives.
-    count, newest = _count_and_newest(fts, fts.c.rowid, matches, narrowing)
+    count = _count(fts.c.rowid, matches)
     score = sa.func.bm25(sa.literal_column("post_fts"), 10.0, 1.0, 5.0, 3.0)
     # FTS5 walks its index newest-first and stops after N rows; bm25 is computed
     # only for those (a LIMITed subquery is materialized, never flattened).
@@ -164,23 +168,19 @@ def _sqlite_search(by_tag: bool, by_author: bool) -> _SqliteSearch:
         .offset(sa.bindparam("offset"))
     )
     marks = (sa.literal(START), sa.literal(STOP))
-    details = sa.select(
+    shown = (
         *COLUMNS,
         sa.func.highlight(sa.literal_column("post_fts"), 0, *marks).label("title_marked"),
         sa.func.snippet(sa.literal_column("post_fts"), 1, *marks, "\u2026", 24).label("snippet"),
-    ).select_from(
-        fts.join(post, post.c.id == fts.c.rowid).join(user, user.c.id == post.c.author_id)
     )
+    joined = fts.join(post, post.c.id == fts.c.rowid).join(user, user.c.id == post.c.author_id)
     return _SqliteSearch(
         count=count,
-        newest=newest,
+        newest=_newest(shown, joined, fts.c.rowid, [matches, *narrowing]),
         ranked=Prepared(ranked),
-        details_in=details.where(matches, fts.c.rowid.in_(sa.bindparam("ids", expanding=True))),
-        # One walk over the page's rowid range, not one index seek per post (a
-        # common word's doclist is long: each seek costs as much as the range).
-        details_range=Prepared(
-            details.where(matches, fts.c.rowid.between(sa.bindparam("low"), sa.bindparam("high")))
-        ),
+        details_in=sa.select(*shown)
+        .select_from(joined)
+        .where(matches, fts.c.rowid.in_(sa.bindparam("ids", expanding=True))),
     )
 
 
@@ -196,21 +196,16 @@ def _search_sqlite(text, page, per_page, tag_name, author) -> list[Mapping[Any, 
             match = f"({match}) AND {column} : {narrowed}"
     statements = once_per_app(_sqlite_search, bool(tag_name), bool(author))
     params = _page_params({"match": match}, page, per_page, tag_name, author)
-    found: list[Mapping[Any, Any]]
     if _common(statements.count, params):
         # Words found in many posts: bm25 would read each match's entry in a long
         # doclist (milliseconds) to tell apart posts that all have the word; the
         # newest come first instead, straight off the index.
-        ids = [row["id"] for row in statements.newest.rows(params)]
-        if not ids:
-            return []
-        found = statements.details_range.rows({**params, "low": min(ids), "high": max(ids)})
-    else:
-        ranked = statements.ranked.rows({**params, "candidates": _candidates()})
-        ids = [row["id"] for row in ranked]
-        if not ids:
-            return []
-        found = list(connection().execute(statements.details_in, {**params, "ids": ids}).mappings())
+        return statements.newest.rows(params)
+    ranked = statements.ranked.rows({**params, "candidates": _candidates()})
+    ids = [row["id"] for row in ranked]
+    if not ids:
+        return []
+    found = connection().execute(statements.details_in, {**params, "ids": ids}).mappings()
     rows = {row["id"]: row for row in found}
     return [rows[i] for i in ids if i in rows]
 
@@ -237,7 +232,9 @@ def _postgres_search(by_tag: bool, by_author: bool) -> _PostgresSearch:
         sa.bindparam("author") if by_author else None,
         _NOW,
     )
-    count, newest = _count_and_newest(search, search.c.post_id, matches, narrowing)
+    count = _count(search.c.post_id, matches)
+    joined = search.join(post, post.c.id == search.c.post_id)
+    newest = _newest((post.c.id,), joined, search.c.post_id, [matches, *narrowing])
     candidates = (
         sa.select(
             search.c.post_id.label("id"), sa.func.ts_rank(search.c.document, query).label("score")
