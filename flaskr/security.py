@@ -167,7 +167,7 @@ class _SessionInterface(SecureCookieSessionInterface):
         if not session and not session.modified:
             # Nothing to set or delete; Flask would only add Vary (as here).
             if session.accessed:
-                response.vary.add("Cookie")
+                vary(response, "Cookie")
             return
         super().save_session(app, session, response)
 
@@ -231,8 +231,24 @@ def _headers(response: Response) -> Response:
         # Pages for a signed-in user must not be kept by shared or browser caches
         # (a file under a name that never changes meaning, a picture, is nobody's own).
         headers["Cache-Control"] = "no-store"
-        headers.add("Vary", "Cookie")
+        vary(response, "Cookie")
     return response
+
+
+def vary(response: Response, name: str) -> None:
+    """Say on the response's Vary line that what it holds depends on the request header
+    `name`, so shared caches keep one copy per value; once, on one line."""
+    # By hand: werkzeug's response.vary parses the line into a set (raising and
+    # catching a KeyError when there is none) and writes it back, for every page.
+    headers = response.headers
+    said = [value for key, value in headers.items() if key.lower() == "vary"]
+    if not said:
+        headers.add("Vary", name)
+        return
+    names = [part.strip() for line in said for part in line.split(",") if part.strip()]
+    if name.lower() not in {each.lower() for each in names}:
+        names.append(name)
+    headers.set("Vary", ", ".join(names))  # one line, whatever the view wrote
 
 
 #: Sec-Fetch-Site values of a request started on this site, or typed by the person.

@@ -7,11 +7,11 @@ import re
 import threading
 
 import pytest
-from flask import g
+from flask import Response, g
 from flask.logging import default_handler
 
 from flaskr.policy import public
-from flaskr.security import CSP, audit, is_own_navigation, safe_path
+from flaskr.security import CSP, audit, is_own_navigation, safe_path, vary
 
 # What these tests check is the same on every database: CI runs them once, on SQLite.
 pytestmark = pytest.mark.db_independent
@@ -149,6 +149,26 @@ PROBE = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", "5")]
 #: the language the browser asks for.
 VARY = ("Vary", "Accept-Language, Cookie")
 NO_STORE = ("Cache-Control", "no-store")
+
+
+@pytest.mark.parametrize(
+    ("written", "said"),
+    [
+        ([], "Accept-Language"),
+        (["Cookie"], "Cookie, Accept-Language"),
+        (["Cookie, accept-language"], "Cookie, accept-language"),
+        (["Origin", "Cookie"], "Origin, Cookie, Accept-Language"),
+        (["Accept-Language", "Cookie"], "Accept-Language, Cookie"),
+    ],
+)
+def test_vary_says_each_header_once_on_one_line(written, said):
+    """What a view wrote stays (in any case), a name already said is not said twice,
+    and several Vary lines become one."""
+    response = Response("page")
+    for line in written:
+        response.headers.add("Vary", line)
+    vary(response, "Accept-Language")
+    assert response.headers.getlist("Vary") == [said]
 
 
 def test_a_visitors_page_carries_each_security_header_once_as_written(probes):

@@ -27,6 +27,7 @@ from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
 from flaskr.config import ConfigError
+from flaskr.security import vary
 
 #: Every language the interface is translated into, named in itself (a reader
 #: looking for their language must recognise it). English is the source.
@@ -221,5 +222,5 @@ def speaking(code: str) -> Iterator[None]:
 
 def _vary(response: Response) -> Response:
     # Shared caches between us and the reader must not hand one language to another.
-    response.vary.add("Accept-Language")
+    vary(response, "Accept-Language")
     return response
