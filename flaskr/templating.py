@@ -18,6 +18,7 @@ from jinja2 import Environment
 #: Macro file -> the macros in it that templates call by name.
 MACROS = {
     "macros/forms.html": ("form", "pager"),
+    "macros/comments.html": ("comment_form",),
 }
 
 
