@@ -310,6 +310,30 @@ def test_demo_data_leaves_sqlite_s_full_text_indexes_in_one_segment(
         assert _rows(app, found) == [(3,)]
 
 
+def test_optimize_merges_a_live_blog_s_search_index_and_keeps_what_it_finds(
+    app, runner, make_user, make_post, db_kind
+):
+    author = make_user("alice")
+    for number in range(3):
+        make_post(author, title=f"Written alone {number}")
+    result = runner.invoke(args=["optimize"])
+    assert result.exit_code == 0, result.output
+    assert "Done." in result.output
+    if db_kind == "sqlite":
+        assert _rows(app, "SELECT count(DISTINCT segid) FROM post_fts_idx") == [(1,)]
+        assert _rows(app, "SELECT DISTINCT tbl FROM sqlite_stat1 WHERE tbl = 'post'") == [("post",)]
+        found = "SELECT count(*) FROM post_fts WHERE post_fts MATCH 'written AND alone'"
+    else:
+        analysed = (
+            "SELECT DISTINCT tablename FROM pg_stats WHERE schemaname = current_schema() "
+            "AND tablename = 'post'"
+        )
+        assert _rows(app, analysed) == [("post",)]
+        found = "SELECT count(*) FROM post_search WHERE document @@ to_tsquery('written & alone')"
+    assert _rows(app, found) == [(3,)]
+    assert runner.invoke(args=["optimize"]).exit_code == 0  # again: nothing left to do
+
+
 def test_demo_data_says_who_to_log_in_as(app, runner, make_user):
     make_user("alice")
     few = runner.invoke(args=["demo-data", "--users", "2", "--posts", "0"]).output
