@@ -168,17 +168,28 @@ def _sqlite_search(by_tag: bool, by_author: bool) -> _SqliteSearch:
         .offset(sa.bindparam("offset"))
     )
     marks = (sa.literal(START), sa.literal(STOP))
-    shown = (
-        *COLUMNS,
+    marked = (
         sa.func.highlight(sa.literal_column("post_fts"), 0, *marks).label("title_marked"),
         sa.func.snippet(sa.literal_column("post_fts"), 1, *marks, "\u2026", 24).label("snippet"),
+    )
+    # The author's name as a result column, looked up only for the rows shown: joined,
+    # it was looked up for every row the OFFSET skips (+22% on a page 3,000 deep).
+    author = (
+        sa.select(user.c.username).where(user.c.id == post.c.author_id).scalar_subquery()
+    ).label("username")
+    columns = [column for column in COLUMNS if column is not user.c.username]
+    newest = _newest(
+        (*columns, author, *marked),
+        fts.join(post, post.c.id == fts.c.rowid),
+        fts.c.rowid,
+        [matches, *narrowing],
     )
     joined = fts.join(post, post.c.id == fts.c.rowid).join(user, user.c.id == post.c.author_id)
     return _SqliteSearch(
         count=count,
-        newest=_newest(shown, joined, fts.c.rowid, [matches, *narrowing]),
+        newest=newest,
         ranked=Prepared(ranked),
-        details_in=sa.select(*shown)
+        details_in=sa.select(*COLUMNS, *marked)
         .select_from(joined)
         .where(matches, fts.c.rowid.in_(sa.bindparam("ids", expanding=True))),
     )
