@@ -21,14 +21,8 @@ from flaskr.tags.tables import post_tag, tag
 
 #: What a result shows besides its highlighted title and snippet (not the bodies:
 #: reading and decoding them for ten results was a fifth of a search's time).
-COLUMNS = (
-    post.c.id,
-    post.c.title,
-    post.c.slug,
-    post.c.language,
-    post.c.published_at,
-    user.c.username,
-)
+POST_COLUMNS = (post.c.id, post.c.title, post.c.slug, post.c.language, post.c.published_at)
+COLUMNS = (*POST_COLUMNS, user.c.username)
 
 #: Highlight markers put around matched words; turned into <mark> after escaping.
 START, STOP = "\x02", "\x03"
@@ -177,9 +171,8 @@ def _sqlite_search(by_tag: bool, by_author: bool) -> _SqliteSearch:
     author = (
         sa.select(user.c.username).where(user.c.id == post.c.author_id).scalar_subquery()
     ).label("username")
-    columns = [column for column in COLUMNS if column is not user.c.username]
     newest = _newest(
-        (*columns, author, *marked),
+        (*POST_COLUMNS, author, *marked),
         fts.join(post, post.c.id == fts.c.rowid),
         fts.c.rowid,
         [matches, *narrowing],
