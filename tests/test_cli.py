@@ -288,49 +288,56 @@ def test_demo_data_shows_progress_and_leaves_planner_statistics(app, runner, db_
     assert sorted(name for (name,) in _rows(app, analysed)) == ["post", "post_tag"]
 
 
-def test_demo_data_leaves_sqlite_s_full_text_indexes_in_one_segment(
-    app, runner, make_user, make_post, db_kind
-):
-    # Each post written on its own adds a segment to the index, as a live blog's do.
+def _write_posts_one_by_one(make_user, make_post) -> None:
+    # Each post written on its own adds a segment to SQLite's index, as a live blog's do.
     author = make_user("alice")
     for number in range(3):
         make_post(author, title=f"Written alone {number}")
-    segments = "SELECT count(DISTINCT segid) FROM post_fts_idx"
+
+
+def _found_written_alone(app, db_kind) -> list:
+    """How many posts the full-text index finds for the words of those posts."""
     if db_kind == "sqlite":
-        assert _rows(app, segments) > [(1,)]
+        return _rows(app, "SELECT count(*) FROM post_fts WHERE post_fts MATCH 'written AND alone'")
+    return _rows(
+        app, "SELECT count(*) FROM post_search WHERE document @@ to_tsquery('written & alone')"
+    )
+
+
+SEGMENTS = "SELECT count(DISTINCT segid) FROM post_fts_idx"
+
+
+def test_demo_data_leaves_sqlite_s_full_text_indexes_in_one_segment(
+    app, runner, make_user, make_post, db_kind
+):
+    _write_posts_one_by_one(make_user, make_post)
+    if db_kind == "sqlite":
+        assert _rows(app, SEGMENTS) > [(1,)]
     result = runner.invoke(args=["demo-data", "--users", "2", "--posts", "30", "--tags", "5"])
     assert result.exit_code == 0, result.output
     if db_kind == "sqlite":
-        assert _rows(app, segments) == [(1,)]
-        found = "SELECT count(*) FROM post_fts WHERE post_fts MATCH 'written AND alone'"
-        assert _rows(app, found) == [(3,)]
-    else:
-        # PostgreSQL has no segments to merge: its text search still finds every post.
-        found = "SELECT count(*) FROM post_search WHERE document @@ to_tsquery('written & alone')"
-        assert _rows(app, found) == [(3,)]
+        assert _rows(app, SEGMENTS) == [(1,)]
+    # PostgreSQL has no segments to merge: on both, the index still finds every post.
+    assert _found_written_alone(app, db_kind) == [(3,)]
 
 
 def test_optimize_merges_a_live_blog_s_search_index_and_keeps_what_it_finds(
     app, runner, make_user, make_post, db_kind
 ):
-    author = make_user("alice")
-    for number in range(3):
-        make_post(author, title=f"Written alone {number}")
+    _write_posts_one_by_one(make_user, make_post)
     result = runner.invoke(args=["optimize"])
     assert result.exit_code == 0, result.output
     assert "Done." in result.output
     if db_kind == "sqlite":
-        assert _rows(app, "SELECT count(DISTINCT segid) FROM post_fts_idx") == [(1,)]
+        assert _rows(app, SEGMENTS) == [(1,)]
         assert _rows(app, "SELECT DISTINCT tbl FROM sqlite_stat1 WHERE tbl = 'post'") == [("post",)]
-        found = "SELECT count(*) FROM post_fts WHERE post_fts MATCH 'written AND alone'"
     else:
         analysed = (
             "SELECT DISTINCT tablename FROM pg_stats WHERE schemaname = current_schema() "
             "AND tablename = 'post'"
         )
         assert _rows(app, analysed) == [("post",)]
-        found = "SELECT count(*) FROM post_search WHERE document @@ to_tsquery('written & alone')"
-    assert _rows(app, found) == [(3,)]
+    assert _found_written_alone(app, db_kind) == [(3,)]
     assert runner.invoke(args=["optimize"]).exit_code == 0  # again: nothing left to do
 
 

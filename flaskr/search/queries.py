@@ -171,19 +171,13 @@ def _sqlite_search(by_tag: bool, by_author: bool) -> _SqliteSearch:
     author = (
         sa.select(user.c.username).where(user.c.id == post.c.author_id).scalar_subquery()
     ).label("username")
-    newest = _newest(
-        (*POST_COLUMNS, author, *marked),
-        fts.join(post, post.c.id == fts.c.rowid),
-        fts.c.rowid,
-        [matches, *narrowing],
-    )
-    joined = fts.join(post, post.c.id == fts.c.rowid).join(user, user.c.id == post.c.author_id)
+    posts = fts.join(post, post.c.id == fts.c.rowid)
     return _SqliteSearch(
         count=count,
-        newest=newest,
+        newest=_newest((*POST_COLUMNS, author, *marked), posts, fts.c.rowid, [matches, *narrowing]),
         ranked=Prepared(ranked),
         details_in=sa.select(*COLUMNS, *marked)
-        .select_from(joined)
+        .select_from(posts.join(user, user.c.id == post.c.author_id))
         .where(matches, fts.c.rowid.in_(sa.bindparam("ids", expanding=True))),
     )
 
