@@ -207,8 +207,8 @@ class Hits:
     the view's wrappers. None of it can change a kept page for a reader without
     a session cookie (no user, no flash, no CSRF token), so such a GET is
     answered here with the status, headers and body exactly as Flask sent them
-    when the page was kept - the security headers included - after the same
-    freshness check. Everything else (signed-in readers, forms, conditional
+    when the page was kept, after the same freshness check (security.ResponseHeaders,
+    outside this, adds the security headers to a hit as to every response). Everything else (signed-in readers, forms, conditional
     requests, HEAD, pages not yet kept) goes through Flask as before.
     """
 

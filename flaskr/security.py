@@ -35,6 +35,8 @@ CSP = (
 
 def init_app(app: Flask) -> None:
     """Trust the configured proxies, limit every body, refuse control characters, add headers."""
+    # Inside ProxyFix: by the time a response starts, the scheme is the one it trusted.
+    app.wsgi_app = ResponseHeaders(app.wsgi_app, app.extensions)  # type: ignore[method-assign]
     if app.config["PROXY_FIX"]:
         # Only as many hops as the operator says: X-Forwarded-* is forgeable otherwise.
         app.wsgi_app = ProxyFix(app.wsgi_app, **app.config["PROXY_FIX"])  # type: ignore[method-assign]
@@ -216,15 +218,57 @@ DEFAULT_HEADERS = (
 HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
 
+#: The headers on every response's Vary line (see vary_always()).
+_VARY_ALWAYS = "flaskr.vary_always"
+
+
+def vary_always(app: Flask, name: str) -> None:
+    """Say on every response's Vary line that it depends on the request header `name`."""
+    app.extensions.setdefault(_VARY_ALWAYS, []).append(name)
+
+
+class ResponseHeaders:
+    """WSGI middleware: every response gets the security headers its view did not set
+    itself (HSTS too over HTTPS) and the names of vary_always() on its Vary line.
+
+    Done on the WSGI header list, after Flask: every response gets them - an error
+    page, a file, a page the page cache answered - for the price of one pass over a
+    short list, where Werkzeug's Headers checks each value it is given.
+    """
+
+    def __init__(self, wsgi_app: Any, extensions: dict[str, Any]) -> None:
+        self.wsgi_app = wsgi_app
+        # Read per response: allow_images_from() and vary_always() may come later.
+        self.extensions = extensions
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        def send(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+            secure = environ.get("wsgi.url_scheme") in ("https", "wss")
+            return start_response(status, self.complete(headers, secure), *exc_info)
+
+        return self.wsgi_app(environ, send)
+
+    def complete(self, headers: list[tuple[str, str]], secure: bool) -> list[tuple[str, str]]:
+        """headers with the missing defaults and Vary names added, as a new list (a
+        list the page cache replays is never changed)."""
+        present = {name.lower() for name, _ in headers}
+        defaults = self.extensions.get("flaskr.default_headers", DEFAULT_HEADERS)
+        added = [
+            (name, value)
+            for name, value in ((*defaults, HSTS) if secure else defaults)
+            if name.lower() not in present
+        ]
+        names = self.extensions.get(_VARY_ALWAYS, ())
+        if "vary" not in present:
+            return [*headers, *added, ("Vary", ", ".join(names))] if names else [*headers, *added]
+        kept = [(name, value) for name, value in headers if name.lower() != "vary"]
+        said = [value for name, value in headers if name.lower() == "vary"]
+        return [*kept, *added, ("Vary", _vary_line(said, names))]
+
+
 def _headers(response: Response) -> Response:
+    """Keep private pages out of caches (ResponseHeaders adds the rest)."""
     headers = response.headers
-    # One pass over the few headers a view set, instead of one per default.
-    present = {name.lower() for name, _ in headers}
-    defaults = current_app.extensions.get("flaskr.default_headers", DEFAULT_HEADERS)
-    wanted = (*defaults, HSTS) if request.is_secure else defaults
-    for name, value in wanted:
-        if name.lower() not in present:
-            headers.add(name, value)
     if (
         g.get("user") is not None or request.path.startswith(("/auth/", "/admin/"))
     ) and "immutable" not in headers.get("Cache-Control", ""):
@@ -245,10 +289,19 @@ def vary(response: Response, name: str) -> None:
     if not said:
         headers.add("Vary", name)
         return
-    names = [part.strip() for line in said for part in line.split(",") if part.strip()]
-    if name.lower() not in {each.lower() for each in names}:
-        names.append(name)
-    headers.set("Vary", ", ".join(names))  # one line, whatever the view wrote
+    headers.set("Vary", _vary_line(said, [name]))
+
+
+def _vary_line(said: list[str], names: Iterable[str]) -> str:
+    """One Vary line: the names of the lines `said` (as written, each once), then
+    those of `names` not said yet."""
+    kept = [part.strip() for line in said for part in line.split(",") if part.strip()]
+    known = {each.lower() for each in kept}
+    for name in names:
+        if name.lower() not in known:
+            kept.append(name)
+            known.add(name.lower())
+    return ", ".join(kept)
 
 
 #: Sec-Fetch-Site values of a request started on this site, or typed by the person.

@@ -14,6 +14,7 @@ from flaskr import pagecache
 from flaskr.db import get_db, utcnow
 from flaskr.pagecache import cached_page
 from flaskr.policy import public
+from flaskr.security import CSP
 from tests.test_notified import wait_until_vouched
 
 
@@ -708,6 +709,14 @@ def dispatches(app):
     return count
 
 
+def _hits(app) -> pagecache.Hits:
+    """The app's Hits middleware, wherever it sits in the WSGI stack."""
+    hits = app.wsgi_app
+    while not isinstance(hits, pagecache.Hits):
+        hits = hits.wsgi_app
+    return hits
+
+
 def _fresh_get(app, path="/", **kwargs):
     """A GET from a new browser: no cookies."""
     return app.test_client().get(path, **kwargs)
@@ -727,6 +736,33 @@ def test_a_kept_page_reaches_a_cookieless_reader_without_flask_and_identical(
     for name in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options"):
         assert hit.headers[name]
     assert "Cookie" in hit.headers["Vary"]
+
+
+def test_a_hit_carries_the_security_headers_and_one_vary_line(
+    app, author, make_post, dispatches
+):
+    make_post(author, title="First post")
+    for base_url in ("http://localhost", "https://localhost"):
+        _fresh_get(app, base_url=base_url)  # kept by Flask
+        hit = _fresh_get(app, base_url=base_url)
+        assert hit.headers["Content-Security-Policy"] == CSP
+        assert hit.headers["X-Frame-Options"] == "DENY"
+        assert hit.headers.getlist("Vary") == ["Cookie, Accept-Language"]
+        assert ("Strict-Transport-Security" in hit.headers) is (base_url.startswith("https"))
+    assert dispatches[0] == 2  # each scheme's second view came from Hits
+
+
+def test_a_hit_never_changes_the_header_list_hits_replays(app, author, make_post, dispatches):
+    """Headers are added to a copy: the kept list stays as Flask sent it, hit after hit."""
+    make_post(author, title="First post")
+    _fresh_get(app)
+    store = _hits(app).store
+    (entry,) = [entry for entry in store.entries.values() if entry.wire is not None]
+    kept = list(entry.wire[1])
+    for base_url in ("http://localhost", "https://localhost", "http://localhost"):
+        _fresh_get(app, base_url=base_url)
+    assert entry.wire[1] == kept
+    assert "Content-Security-Policy" not in dict(kept)
 
 
 def test_a_change_is_seen_at_once_by_hits(app, author, make_post, dispatches):
@@ -784,9 +820,7 @@ def test_hits_leave_an_outage_to_flask(app, author, make_post, dispatches):
     make_post(author, title="First post")
     for _ in range(2):
         _fresh_get(app)
-    hits = app.wsgi_app
-    while not isinstance(hits, pagecache.Hits):
-        hits = hits.wsgi_app
+    hits = _hits(app)
 
     def down() -> int:
         raise sa.exc.OperationalError("SELECT", {}, Exception("server closed the connection"))

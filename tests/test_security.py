@@ -191,6 +191,23 @@ def test_a_header_the_view_set_itself_is_sent_instead_of_the_default(make_app, n
     assert response.headers.getlist(name) == ["the view's own"]
 
 
+@pytest.mark.parametrize("written", [["Origin"], ["Origin", "accept-language"], ["Origin, Cookie"]])
+def test_a_views_own_vary_lines_are_kept_on_the_one_vary_line(make_app, written):
+    app = make_app()
+
+    def own() -> Response:
+        response = Response("own")
+        for line in written:
+            response.headers.add("Vary", line)
+        return response
+
+    app.add_url_rule("/own", "own", public(own))
+    (line,) = app.test_client().get("/own").headers.getlist("Vary")
+    names = line.split(", ")
+    assert names[0] == "Origin"
+    assert sorted(name.lower() for name in names) == ["accept-language", "cookie", "origin"]
+
+
 def test_hsts_is_sent_once_as_written_over_https(probes):
     response = probes.test_client().get("/probe", base_url="https://localhost")
     assert _sent(response) == sorted([*PROBE, *EVERY_RESPONSE, VARY, HSTS])

@@ -20,14 +20,13 @@ from babel import Locale, UnknownLocaleError
 from babel.support import NullTranslations, Translations
 from flask import Flask, current_app, g, has_request_context, request
 from flask.globals import _cv_app
-from flask.wrappers import Response
 from flask_babel import Babel, force_locale
 from markupsafe import Markup
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
+from flaskr import security
 from flaskr.config import ConfigError
-from flaskr.security import vary
 
 #: Every language the interface is translated into, named in itself (a reader
 #: looking for their language must recognise it). English is the source.
@@ -55,7 +54,8 @@ def init_app(app: Flask) -> None:
 
     dates.init_app(app)
     templates.init_app(app)
-    app.after_request(_vary)
+    # Shared caches between us and the reader must not hand one language to another.
+    security.vary_always(app, "Accept-Language")
     app.jinja_env.globals.update(
         languages=LANGUAGES,
         language=current_language,
@@ -218,9 +218,3 @@ def speaking(code: str) -> Iterator[None]:
             yield
     finally:
         _SPOKEN.reset(token)
-
-
-def _vary(response: Response) -> Response:
-    # Shared caches between us and the reader must not hand one language to another.
-    vary(response, "Accept-Language")
-    return response
