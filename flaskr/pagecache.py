@@ -208,8 +208,9 @@ class Hits:
     a session cookie (no user, no flash, no CSRF token), so such a GET is
     answered here with the status, headers and body exactly as Flask sent them
     when the page was kept, after the same freshness check (security.ResponseHeaders,
-    outside this, adds the security headers to a hit as to every response). Everything else (signed-in readers, forms, conditional
-    requests, HEAD, pages not yet kept) goes through Flask as before.
+    outside this, adds the security headers to a hit as to every response).
+    Everything else (signed-in readers, forms, conditional requests, HEAD, pages
+    not yet kept) goes through Flask as before.
     """
 
     def __init__(self, app: Flask, wsgi_app: Any, store: _Store, freshness: Freshness) -> None:
