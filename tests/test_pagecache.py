@@ -738,9 +738,7 @@ def test_a_kept_page_reaches_a_cookieless_reader_without_flask_and_identical(
     assert "Cookie" in hit.headers["Vary"]
 
 
-def test_a_hit_carries_the_security_headers_and_one_vary_line(
-    app, author, make_post, dispatches
-):
+def test_a_hit_carries_the_security_headers_and_one_vary_line(app, author, make_post, dispatches):
     make_post(author, title="First post")
     for base_url in ("http://localhost", "https://localhost"):
         _fresh_get(app, base_url=base_url)  # kept by Flask
