@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+
+from flaskr.contexts import this_request
 
 
 class _CSRFProtect(CSRFProtect):
@@ -24,7 +26,7 @@ class _CSRFProtect(CSRFProtect):
         config = app.config
 
         def csrf_protect() -> None:
-            if request.method in config["WTF_CSRF_METHODS"]:
+            if this_request().method in config["WTF_CSRF_METHODS"]:
                 checked()
 
         hooks[-1] = csrf_protect

@@ -13,11 +13,13 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-from flask import Flask, request, url_for
+from flask import Flask, url_for
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
 from markupsafe import Markup, escape
 from werkzeug.routing import IntegerConverter
+
+from flaskr.contexts import this_request
 
 #: The largest id the databases store (a 32-bit signed INTEGER on PostgreSQL).
 ID_MAX = 2**31 - 1
@@ -43,7 +45,7 @@ def _cached(_script_root: str, endpoint: str, items: tuple[tuple[str, Any], ...]
 
 def link(endpoint: str, **values: Any) -> str:
     """url_for() for a site-relative link, remembered per script root and arguments."""
-    return _cached(request.script_root, endpoint, tuple(sorted(values.items())))
+    return _cached(this_request().script_root, endpoint, tuple(sorted(values.items())))
 
 
 #: The name templates see the constant links' table under.
@@ -74,7 +76,7 @@ class LinkTable(dict[str, str]):
 def link_table(app: Flask) -> LinkTable:
     """The constant links' table of this request's script root."""
     tables: dict[str, LinkTable] = app.extensions["flaskr.link_tables"]
-    root = request.script_root
+    root = this_request().script_root
     found = tables.get(root)
     if found is None:
         found = LinkTable()

@@ -25,6 +25,7 @@ from flask_babel import gettext
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from flaskr.contexts import this_g, this_request
 from flaskr.validation import has_control_characters
 
 CSP = (
@@ -113,11 +114,12 @@ def _body_limit(larger: list[tuple[re.Pattern[str], int]], path: str) -> int | N
 def _larger_body_limit(_endpoint: str | None, _values: dict[str, Any] | None) -> None:
     # URL value preprocessors run before every before_request function: the CSRF
     # check reads the form, and must read it with this path's limit.
-    if request.method not in _BODY_METHODS or not session.get("user_id"):
+    current = this_request()
+    if current.method not in _BODY_METHODS or not session.get("user_id"):
         return  # no body to read (every page view), or nobody signed in to send one
-    larger = _body_limit(current_app.extensions.get("flaskr.body_limits", []), request.path)
+    larger = _body_limit(current_app.extensions.get("flaskr.body_limits", []), current.path)
     if larger:
-        request.max_content_length = larger
+        current.max_content_length = larger
 
 
 def allow_images_from(app: Flask, source: str) -> None:
@@ -181,12 +183,13 @@ class _SessionInterface(SecureCookieSessionInterface):
 
 def _check_request() -> None:
     """Refuse a body that cannot be read safely (411) or control characters (400)."""
-    environ = request.environ
+    current = this_request()  # every request: once, not per use
+    environ = current.environ
     if environ.get(_LENGTH_REQUIRED):
         abort(411)
-    if environ.get("QUERY_STRING") or request.method != "GET":
+    if environ.get("QUERY_STRING") or current.method != "GET":
         _reject_control_characters()
-    elif has_control_characters(request.path):
+    elif has_control_characters(current.path):
         # The common case, a GET without a query, needs only the path checked.
         abort(400, gettext("The address contains characters that are not allowed."))
 
@@ -270,7 +273,7 @@ def _headers(response: Response) -> Response:
     """Keep private pages out of caches (ResponseHeaders adds the rest)."""
     headers = response.headers
     if (
-        g.get("user") is not None or request.path.startswith(("/auth/", "/admin/"))
+        this_g().get("user") is not None or this_request().path.startswith(("/auth/", "/admin/"))
     ) and "immutable" not in headers.get("Cache-Control", ""):
         # Pages for a signed-in user must not be kept by shared or browser caches
         # (a file under a name that never changes meaning, a picture, is nobody's own).

@@ -22,6 +22,7 @@ from flask_babel import gettext
 
 from flaskr.auth import devices, services, usernames
 from flaskr.auth.tables import USERNAME_MAX
+from flaskr.contexts import this_app, this_g, this_session
 from flaskr.invites import services as invite_services
 from flaskr.policy import SIGNED_IN, declare, public
 from flaskr.ratelimit import limit, signed_out
@@ -87,19 +88,21 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
 @bp.before_app_request
 def load_logged_in_user() -> None:
     """Put the signed-in user (or None) in g.user, ending expired or revoked sessions."""
-    g.user = None
-    user_id, token = session.get("user_id"), session.get("sid")
+    state, cookie = this_g(), this_session()  # every request: once, not per use
+    state.user = None
+    user_id = cookie.get("user_id")
     if user_id is None:
         return
+    token = cookie.get("sid")
     now = int(time.time())
-    idle_limit = current_app.config["SESSION_IDLE_MINUTES"] * 60
+    idle_limit = this_app().config["SESSION_IDLE_MINUTES"] * 60
     user = services.session_user(token) if token else None
-    if user is None or user["id"] != user_id or now - session.get("seen", 0) > idle_limit:
-        session.clear()
+    if user is None or user["id"] != user_id or now - cookie.get("seen", 0) > idle_limit:
+        cookie.clear()
         return
-    if now - session.get("seen", 0) > SEEN_GRANULARITY:
-        session["seen"] = now
-    g.user = dict(user)
+    if now - cookie.get("seen", 0) > SEEN_GRANULARITY:
+        cookie["seen"] = now
+    state.user = dict(user)
 
 
 def sign_in(user_id: int) -> None:

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from flask import Flask, g, request
+from flask import Flask
 from jinja2 import Template
 from markupsafe import Markup
 
 from flaskr import markup
 from flaskr.blog import urls
 from flaskr.blog.excerpts import reading
+from flaskr.contexts import this_g, this_request
 from flaskr.fragments import Fragments
 from flaskr.i18n import current_language
 from flaskr.i18n.dates import reader_zone
@@ -51,9 +52,9 @@ def init_app(app: Flask) -> None:
                 page.append(
                     Page(
                         app.jinja_env.get_template(TEMPLATE),
-                        request.script_root,
+                        this_request().script_root,
                         (current_language(), reader_zone()),
-                        g.get("user"),
+                        this_g().get("user"),
                     )
                 )
             return article(kept, page[0], post, full)

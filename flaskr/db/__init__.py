@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, g
 from flask.cli import with_appcontext
 
+from flaskr.contexts import this_app, this_g
 from flaskr.db import notified, postgresql, sqlite
 from flaskr.db.outages import reports_outages
 
@@ -69,7 +70,7 @@ def _forget_write_flag(_dbapi: Any, record: Any, _proxy: Any) -> None:
 
 def engine() -> sa.Engine:
     """The current app's engine."""
-    return current_app.extensions["flaskr.engine"]
+    return this_app().extensions["flaskr.engine"]
 
 
 def is_sqlite() -> bool:
@@ -79,15 +80,18 @@ def is_sqlite() -> bool:
 
 def connection() -> sa.Connection:
     """The Core connection of this request (or app context), opened on first use."""
-    if "sa_conn" not in g:
-        conn = engine().connect()
-        if conn.dialect.name == "postgresql":
-            # Reads need no transaction there: at READ COMMITTED each statement
-            # takes its own snapshot anyway, and BEGIN and ROLLBACK would be two
-            # more round trips per page. transaction() begins a real one to write.
-            conn.execution_options(isolation_level="AUTOCOMMIT")
-        g.sa_conn = conn
-    return g.sa_conn
+    state = this_g()  # several times a page: once, not per use
+    found = state.get("sa_conn")
+    if found is not None:
+        return found
+    conn = engine().connect()
+    if conn.dialect.name == "postgresql":
+        # Reads need no transaction there: at READ COMMITTED each statement
+        # takes its own snapshot anyway, and BEGIN and ROLLBACK would be two
+        # more round trips per page. transaction() begins a real one to write.
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+    state.sa_conn = conn
+    return conn
 
 
 @contextmanager
@@ -186,11 +190,12 @@ def get_db() -> Any:
 
 def close_db(_exc: BaseException | None = None) -> None:
     """Release this app context's connections."""
-    conn = g.pop("sa_conn", None)
+    state = this_g()  # every request: once, not per use
+    conn = state.pop("sa_conn", None)
     if conn is not None:
         conn.close()
-    g.pop("db", None)
-    fairy = g.pop("db_fairy", None)
+    state.pop("db", None)
+    fairy = state.pop("db_fairy", None)
     if fairy is not None:
         fairy.close()
 

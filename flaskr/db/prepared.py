@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.sql.visitors import replacement_traverse
 
+from flaskr.contexts import this_app
 from flaskr.db import connection, sqlite
 
 #: A row of a Prepared statement: {column key: value}, like a RowMapping.
@@ -228,7 +228,7 @@ def once_per_app(build: Callable[..., T], *args: Hashable) -> T:
     server (one app per process), and each test's app runs the builders itself,
     so mutation testing sees them as the code they are.
     """
-    built: dict[Hashable, Any] = current_app.extensions.setdefault("flaskr.statements", {})
+    built: dict[Hashable, Any] = this_app().extensions.setdefault("flaskr.statements", {})
     key = (build, args)
     found = built.get(key)
     if found is None:

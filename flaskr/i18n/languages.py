@@ -18,7 +18,7 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.support import NullTranslations, Translations
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, has_request_context
 from flask.globals import _cv_app
 from flask_babel import Babel, force_locale
 from markupsafe import Markup
@@ -27,6 +27,7 @@ from werkzeug.http import parse_accept_header
 
 from flaskr import security
 from flaskr.config import ConfigError
+from flaskr.contexts import this_app, this_g, this_request
 
 #: Every language the interface is translated into, named in itself (a reader
 #: looking for their language must recognise it). English is the source.
@@ -111,7 +112,7 @@ def text_direction(code: str) -> str:
 
 def foreign_language(post: Mapping[str, Any]) -> str | None:
     """The language a post is written in, if it is not the page's (None if it is)."""
-    written = post["language"] or current_app.config["LANGUAGE"]
+    written = post["language"] or this_app().config["LANGUAGE"]
     return None if written == current_language() else str(written)
 
 
@@ -156,14 +157,14 @@ _remembered_best = lru_cache(maxsize=512)(_best)
 
 def _selected() -> str:
     """Flask-Babel's choice for this request (once per request; Flask-Babel keeps it)."""
-    site = current_app.config["LANGUAGE"]
+    site = this_app().config["LANGUAGE"]
     if not has_request_context():
         return site  # the CLI, and mail sent outside a request
-    user = g.get("user")
+    user = this_g().get("user")
     chosen_by_user = user.get("language") if user is not None else None
     if chosen_by_user in LANGUAGES:
         return str(chosen_by_user)
-    return negotiate(request.headers.get("Accept-Language", ""), site)
+    return negotiate(this_request().headers.get("Accept-Language", ""), site)
 
 
 def current_language() -> str:

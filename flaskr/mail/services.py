@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask, current_app, g, render_template
 from flask_babel import gettext, lazy_gettext
 
+from flaskr.contexts import this_g
 from flaskr.db import transaction, utcnow
 from flaskr.i18n import speaking
 from flaskr.mail import queries
@@ -71,7 +72,7 @@ def init_app(app: Flask) -> None:
 
     @app.teardown_appcontext
     def _wake_sender(_exc: BaseException | None) -> None:
-        if g.pop("mail_queued", False):
+        if this_g().pop("mail_queued", False):
             from flaskr.mail import sender
 
             sender.wake(app)

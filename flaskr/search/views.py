@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, render_template
 from markupsafe import Markup, escape
 
 from flaskr.blog.urls import post_url
+from flaskr.contexts import this_request
 from flaskr.i18n.dates import day
 from flaskr.i18n.languages import link_language, text_language
 from flaskr.links import link
@@ -39,10 +40,11 @@ COMMENTS_SHOWN = 3
 def search():
     """Posts matching the words typed, best first; filter by tag or author. The comments
     found come after the posts (in=comments: only comments, newest first)."""
-    text = request.args.get("q", "")[:QUERY_MAX]
-    tag_name = request.args.get("tag", "")[:40].strip().lower() or None
-    author = request.args.get("author", "")[:150] or None
-    in_comments = request.args.get("in") == "comments"
+    args = this_request().args
+    text = args.get("q", "")[:QUERY_MAX]
+    tag_name = args.get("tag", "")[:40].strip().lower() or None
+    author = args.get("author", "")[:150] or None
+    in_comments = args.get("in") == "comments"
     number = page_number()
     per_page = current_app.config["POSTS_PER_PAGE"]
     page = comments = None

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask_babel import gettext, lazy_gettext
 
+from flaskr.contexts import this_app
 from flaskr.db import transaction, utcnow
 from flaskr.i18n import LANGUAGES
 from flaskr.invites.services import MODES
@@ -258,7 +259,7 @@ def init_app(app: Flask, operator_set: set[str]) -> None:
 
 
 def _state() -> _Loaded:
-    return current_app.extensions["flaskr.settings"]
+    return this_app().extensions["flaskr.settings"]
 
 
 def set_by_operator(name: str) -> bool:

@@ -19,6 +19,7 @@ from flask_babel import gettext
 
 from flaskr.auth import devices
 from flaskr.auth.views import login_required, sign_in
+from flaskr.contexts import this_g
 from flaskr.policy import public
 from flaskr.ratelimit import config_value, limit, signed_in_user, signed_out
 from flaskr.security import audit, safe_path
@@ -59,7 +60,7 @@ def start_second_step(user_id: int, account_key: str) -> None:
 def enrol_first():
     """Send a signed-in user whom the site requires a second factor of to set it up,
     before anything else."""
-    user = g.get("user")
+    user = this_g().get("user")
     if user is None or request.endpoint in _OPEN_BEFORE_ENROLLING:
         return None
     if services.is_required(user) and not services.is_enabled(user["id"]):
