@@ -56,14 +56,18 @@ if (when && publish) {
 // Warn before leaving the editor with changes not saved (saving is not leaving).
 const editor = document.querySelector("form.editor");
 if (editor) {
-  const snapshot = () => {
+  const snapshot = (form = editor) => {
     const fields = [];
-    for (const [name, value] of new FormData(editor)) {
+    for (const [name, value] of new FormData(form)) {
       if (name !== "csrf_token" && name !== "version") fields.push([name, value]);
     }
     return JSON.stringify(fields);
   };
-  let saved = snapshot();
+  // What the server sent, not what the fields hold now: words typed before this
+  // script ran (it loads after the page) are changes too, to warn about and save.
+  const sent = editor.cloneNode(true);
+  sent.reset();
+  let saved = snapshot(sent);
   let submitting = false;
   editor.addEventListener("submit", () => { submitting = true; });
   window.addEventListener("beforeunload", (event) => {

@@ -170,6 +170,37 @@ def test_a_draft_saves_itself_while_the_author_types(page, events, auth):
     assert not any(d.startswith("beforeunload") for d in events.dialogs)
 
 
+def test_words_typed_before_the_script_runs_are_autosaved(page, auth):
+    """The script loads after the page: what was typed before it ran is a change
+    all the same, saved by itself (it once counted as what the server sent)."""
+    held = []
+    hold = {"on": False}
+
+    def script(route):
+        if hold["on"]:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/flaskr.js", script)
+    auth.register()
+    auth.login()
+    page.goto("/create")
+    page.get_by_label("Title").fill(f"Early {uuid.uuid4().hex[:6]}")
+    page.get_by_label("Body").fill("Sent words.")
+    page.get_by_role("button", name="Save draft").click()
+    page.wait_for_load_state()  # the draft's page has its script
+    hold["on"] = True
+    page.get_by_role("article").get_by_role("link", name="Edit").click()
+    page.get_by_label("Body").fill("Typed before the script came.")
+    assert len(held) == 1
+    hold["on"] = False
+    held[0].continue_()
+    expect(page.locator("#autosave-status")).to_contain_text("Draft saved at")
+    page.reload()
+    expect(page.get_by_label("Body")).to_have_value("Typed before the script came.")
+
+
 def test_leaving_the_editor_with_unsaved_changes_asks_first(page, events, auth):
     auth.register()
     auth.login()
