@@ -34,6 +34,8 @@ if (body) {
       }
     }, 400);
   });
+  // Words typed before this script ran are previewed at once, not at the next key.
+  if (body.value !== body.defaultValue) body.dispatchEvent(new Event("input"));
 }
 
 // The publish button says "Schedule" while the time chosen is ahead (the server

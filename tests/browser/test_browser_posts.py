@@ -201,6 +201,20 @@ def test_words_typed_before_the_script_runs_are_autosaved(page, auth):
     expect(page.get_by_label("Body")).to_have_value("Typed before the script came.")
 
 
+def test_words_typed_before_the_script_runs_are_previewed(page, auth):
+    """Markdown typed while the script was still on its way shows in the preview
+    as soon as the script runs, not only after the next key."""
+    held = []
+    auth.register()
+    auth.login()
+    page.route("**/flaskr.js", lambda route: held.append(route))
+    page.goto("/create", wait_until="commit")  # the held script holds the page's load
+    page.get_by_label("Body").fill("Some *early* words")
+    assert len(held) == 1
+    held[0].continue_()
+    expect(page.locator("section#preview em")).to_have_text("early")
+
+
 def test_leaving_the_editor_with_unsaved_changes_asks_first(page, events, auth):
     auth.register()
     auth.login()
