@@ -46,8 +46,23 @@ COLUMNS = (
     user.c.username,
     names_column(post.c.id),
 )
-#: What lists read: not the Markdown source, which only a stale row needs (post_bodies()).
-LIST_COLUMNS = tuple(column for column in COLUMNS if column is not post.c.body)
+#: Columns a reader list never reads: the Markdown source, which only a stale row
+#: needs (post_bodies()), and what only the editor, the history and feeds read.
+#: Every column is read and converted for every row of every list page (see
+#: bench/RESULTS.md for what these cost).
+NOT_LISTED = (
+    post.c.body,
+    post.c.created,
+    post.c.status,
+    post.c.comments_closed,
+    post.c.autosaved_at,
+    post.c.saved_by,
+)
+LIST_COLUMNS = tuple(
+    column for column in COLUMNS if not any(column is left_out for left_out in NOT_LISTED)
+)
+#: What a feed reads besides: an entry's id is made of the post's creation time.
+FEED_COLUMNS = (post.c.created,)
 NEWEST_FIRST = (post.c.published_at.desc(), post.c.id.desc())
 WITH_AUTHOR = post.join(user, user.c.id == post.c.author_id)
 
@@ -109,10 +124,12 @@ def _full_rows(ids: sa.Select, *extra: sa.ColumnElement[Any]) -> sa.Select:
     )
 
 
-def _reader_list(kind: str, seek: bool) -> Prepared:
+def _reader_list(kind: str, seek: bool, feed: bool = False) -> Prepared:
     # An author's list carries the author's public profile on each row: their page
     # needs no lookup of its own while they have posts to show (auth.queries.profile_in).
-    extra = profile_columns() if kind == "author" else ()
+    extra: tuple[sa.ColumnElement[Any], ...] = profile_columns() if kind == "author" else ()
+    if feed:
+        extra = (*extra, *FEED_COLUMNS)
     return Prepared(_full_rows(_reader_ids(kind, seek=seek), *extra), inline=("limit", "offset"))
 
 
@@ -124,9 +141,10 @@ def list_reader_posts(
     author: str | None = None,
     tag: str | None = None,
     now: datetime | None = None,
+    feed: bool = False,
 ) -> list[Row]:
     """`limit` posts readers see (of the author named `author`, with their profile on each
-    row, or with the tag named `tag`), newest first.
+    row, or with the tag named `tag`), newest first, with what a feed needs if `feed`.
 
     They start `offset` posts after the newest, or after the post `start` (its
     publish time and id, itself included) when given.
@@ -139,18 +157,19 @@ def list_reader_posts(
         params["tag_name"] = tag
     elif kind == "author":
         params["author_name"] = author
-    return once_per_app(_reader_list, kind, start is not None).rows(params)
+    return once_per_app(_reader_list, kind, start is not None, feed).rows(params)
 
 
 def list_posts(
     *, page: int, per_page: int, author: str | None = None, tag: str | None = None
 ) -> list[Row]:
-    """One page of the posts readers see, newest first, plus one extra row telling if more exist.
+    """One page of the posts readers see, newest first, plus one extra row telling if more
+    exist, with what a feed needs (FEED_COLUMNS).
 
     Optionally only the posts of the author named `author`, or carrying the tag named `tag`.
     """
     return list_reader_posts(
-        limit=per_page + 1, offset=(page - 1) * per_page, author=author, tag=tag
+        limit=per_page + 1, offset=(page - 1) * per_page, author=author, tag=tag, feed=True
     )
 
 
