@@ -20,6 +20,7 @@ from flaskr.schema import (
     upgrade_db,
 )
 from flaskr.search.queries import search_posts
+from flaskr.tags.queries import split_names
 
 PW = "a long enough pw"
 
@@ -420,3 +421,40 @@ def test_migration_0018_counts_old_entries_once_and_downgrades_keeping_them(
         with engine().connect() as conn:
             rows = conn.execute(sa.text("SELECT id, details FROM audit_log")).all()
         assert [tuple(row) for row in rows] == [(2, "new")]  # ids are still never reused
+
+
+# --- 0028: tag names on the post row ------------------------------------------------
+
+
+def test_migration_0028_writes_the_tag_names_of_posts_already_tagged(make_app, empty_database):
+    app = make_app(AUTO_MIGRATE=False, **empty_database)
+    with app.app_context():
+        _upgrade_to("0027")
+        with transaction() as conn:
+            conn.execute(
+                sa.text("INSERT INTO \"user\" (id, username, password) VALUES (1, 'alice', 'x');")
+            )
+            for post_id in (1, 2):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO post (id, author_id, title, body, published_at)"
+                        " VALUES (:id, 1, 'T', 'B', :at)"
+                    ),
+                    {"id": post_id, "at": datetime(2026, 1, 1)},
+                )
+            conn.execute(sa.text("INSERT INTO tag (id, name) VALUES (1, 'zeta'), (2, 'alpha')"))
+            conn.execute(sa.text("INSERT INTO post_tag (post_id, tag_id) VALUES (1, 1), (1, 2)"))
+        upgrade_db()
+        with engine().connect() as conn:
+            rows = conn.execute(sa.text("SELECT id, tag_names FROM post ORDER BY id")).all()
+        assert [(row[0], split_names(row[1])) for row in rows] == [(1, ["alpha", "zeta"]), (2, [])]
+        with engine().connect() as conn, conn.begin():
+            command.downgrade(alembic_config(conn), "0027")
+        with transaction() as conn:  # no trigger is left writing to a column that is gone
+            conn.execute(sa.text("INSERT INTO post_tag (post_id, tag_id) VALUES (2, 1)"))
+            conn.execute(sa.text("UPDATE tag SET name = 'omega' WHERE id = 1"))
+            conn.execute(sa.text("DELETE FROM post_tag WHERE post_id = 1"))
+        upgrade_db()
+        with engine().connect() as conn:
+            rows = conn.execute(sa.text("SELECT id, tag_names FROM post ORDER BY id")).all()
+        assert [(row[0], split_names(row[1])) for row in rows] == [(1, []), (2, ["omega"])]

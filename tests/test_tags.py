@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from flaskr.blog.tables import post
-from flaskr.db import connection
+from flaskr.db import connection, transaction
+from flaskr.tags.queries import split_names
 from flaskr.tags.services import parse_tags
 from flaskr.tags.tables import post_tag, tag
 from flaskr.validation import ValidationError
@@ -159,6 +160,57 @@ def test_deleting_a_post_removes_its_tags_from_the_lists(app, client, alice, mak
     page = client.get("/tags").get_data(as_text=True)
     assert '<a href="/tag/kept">kept</a> <span class="meta">(1)</span>' in page
     assert "/tag/gone" not in page
+
+
+def listed_tags(app, post_id: int) -> list[str]:
+    """A post's tags as reader lists and its page read them (its tag_names column)."""
+    from flaskr.blog import queries
+
+    with app.app_context():
+        found = queries.find_post(post_id)
+        assert found is not None
+        return split_names(found["tag_names"])
+
+
+def test_a_posts_listed_tags_follow_every_change_made_in_plain_sql(app, make_user, make_post):
+    # The names on the post row are written by triggers (migration 0028): a tag
+    # added, moved, renamed or deleted by hand shows at once, as the editor's do.
+    author = make_user("alice", PW)
+    first = make_post(author, title="First", tags="alpha, beta")
+    second = make_post(author, title="Second", tags="beta")
+    assert listed_tags(app, first) == ["alpha", "beta"]
+    with app.app_context(), transaction() as conn:
+        conn.execute(sa.insert(tag).values(name="gamma"))
+        gamma = conn.execute(sa.select(tag.c.id).where(tag.c.name == "gamma")).scalar_one()
+        conn.execute(sa.insert(post_tag).values(post_id=first, tag_id=gamma))
+    assert listed_tags(app, first) == ["alpha", "beta", "gamma"]
+    with app.app_context(), transaction() as conn:
+        conn.execute(sa.update(tag).where(tag.c.name == "beta").values(name="bravo"))
+    assert listed_tags(app, first) == ["alpha", "bravo", "gamma"]
+    assert listed_tags(app, second) == ["bravo"]
+    with app.app_context(), transaction() as conn:
+        conn.execute(
+            sa.update(post_tag)
+            .where(post_tag.c.post_id == first, post_tag.c.tag_id == gamma)
+            .values(post_id=second)
+        )
+    assert listed_tags(app, first) == ["alpha", "bravo"]
+    assert listed_tags(app, second) == ["bravo", "gamma"]
+    with app.app_context(), transaction() as conn:
+        conn.execute(sa.delete(tag).where(tag.c.name == "bravo"))  # cascades to post_tag
+        conn.execute(sa.delete(post_tag).where(post_tag.c.post_id == second))
+    assert listed_tags(app, first) == ["alpha"]
+    assert listed_tags(app, second) == []
+
+
+def test_a_tag_renamed_in_plain_sql_is_renamed_on_the_list_pages(app, client, make_user, make_post):
+    make_post(make_user("alice", PW), title="Tagged", tags="before")
+    assert '<a href="/tag/before">before</a>' in client.get("/").get_data(as_text=True)
+    with app.app_context(), transaction() as conn:
+        conn.execute(sa.update(tag).where(tag.c.name == "before").values(name="after"))
+    page = client.get("/").get_data(as_text=True)
+    assert '<a href="/tag/after">after</a>' in page
+    assert "/tag/before" not in page
 
 
 # --- pages -----------------------------------------------------------------------

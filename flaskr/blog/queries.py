@@ -18,7 +18,6 @@ from flaskr.db import connection, notified_value, utcnow
 from flaskr.db.prepared import Prepared, Row, once_per_app
 from flaskr.likes.queries import count_column
 from flaskr.policy import PUBLISHED, public_posts
-from flaskr.tags.queries import names_column
 from flaskr.tags.tables import post_tag, tag
 
 COLUMNS = (
@@ -44,7 +43,7 @@ COLUMNS = (
     post.c.author_id,
     post.c.saved_by,
     user.c.username,
-    names_column(post.c.id),
+    post.c.tag_names,
 )
 #: Columns a reader list never reads: the Markdown source, which only a stale row
 #: needs (post_bodies()), and what only the editor, the history and feeds read.

@@ -54,6 +54,10 @@ post = sa.Table(
     # The author closed the post to new comments (comments/: the site may also
     # close old posts, COMMENTS_CLOSE_AFTER_DAYS).
     sa.Column("comments_closed", sa.Boolean, nullable=False, server_default=sa.false()),
+    # The post's tag names, separated by tags.queries.NAME_SEPARATOR (NULL: none),
+    # written by database triggers whenever its tags change (migration 0028):
+    # lists read them off the row instead of joining post_tag and tag per post.
+    sa.Column("tag_names", sa.Text),
     sa.Index("ix_post_published", "status", "published_at", "id"),
     sa.Index("ix_post_author", "author_id", "published_at", "id"),
     sa.Index("ix_post_status_author", "author_id", "status", "id"),

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.compiler import compiles
 
 from flaskr.db import connection
 from flaskr.policy import public_posts
@@ -26,40 +24,8 @@ def _shown() -> sa.Exists:
 NAME_SEPARATOR = "\x1f"
 
 
-class _JoinedNames(sa.sql.functions.FunctionElement[str]):
-    """The names joined by NAME_SEPARATOR (aggregate_strings(), but with no literal-execute
-    parameter, so a statement holding it can be compiled once: db.prepared)."""
-
-    type = sa.Text()
-    inherit_cache = True
-
-
-@compiles(_JoinedNames, "sqlite")
-def _joined_names_sqlite(element: _JoinedNames, compiler: Any, **kw: Any) -> str:
-    return f"group_concat({compiler.process(element.clauses, **kw)}, char(31))"
-
-
-@compiles(_JoinedNames, "postgresql")
-def _joined_names_postgresql(element: _JoinedNames, compiler: Any, **kw: Any) -> str:
-    return f"string_agg({compiler.process(element.clauses, **kw)}, chr(31))"
-
-
-def names_column(post_id: sa.ColumnElement[int]) -> sa.Label[str]:
-    """A post's tag names as one column named tag_names, so lists need no second query.
-
-    split_names() turns it into the sorted list of names.
-    """
-    names = (
-        sa.select(_JoinedNames(tag.c.name))
-        .select_from(post_tag.join(tag, tag.c.id == post_tag.c.tag_id))
-        .where(post_tag.c.post_id == post_id)
-        .scalar_subquery()
-    )
-    return names.label("tag_names")
-
-
 def split_names(value: str | None) -> list[str]:
-    """The sorted tag names of a names_column() value."""
+    """The sorted tag names of a post's tag_names column."""
     return sorted(value.split(NAME_SEPARATOR)) if value else []
 
 
