@@ -123,13 +123,30 @@ def _full_rows(ids: sa.Select, *extra: sa.ColumnElement[Any]) -> sa.Select:
     )
 
 
-def _reader_list(kind: str, seek: bool, feed: bool = False) -> Prepared:
+def _rows_off_the_index(kind: str, seek: bool, *extra: sa.ColumnElement[Any]) -> sa.Select:
+    # A list that skips nothing (a first page, a seek) joins the full rows to the
+    # index entries as the index yields them, in its order: no IN list to match
+    # and sort again. A tag page took half the time (bench/RESULTS.md).
+    source = WITH_AUTHOR
+    if kind == "tag":
+        source = post_tag.join(post, post.c.id == post_tag.c.post_id).join(
+            user, user.c.id == post.c.author_id
+        )
+    return _reader_ids(kind, seek=seek).with_only_columns(*LIST_COLUMNS, *extra).select_from(source)
+
+
+def _reader_list(kind: str, seek: bool, feed: bool = False, skips: bool = True) -> Prepared:
+    """The statement of one kind of reader list; `skips`: for an OFFSET past 0."""
     # An author's list carries the author's public profile on each row: their page
     # needs no lookup of its own while they have posts to show (auth.queries.profile_in).
     extra: tuple[sa.ColumnElement[Any], ...] = profile_columns() if kind == "author" else ()
     if feed:
         extra = (*extra, *FEED_COLUMNS)
-    return Prepared(_full_rows(_reader_ids(kind, seek=seek), *extra), inline=("limit", "offset"))
+    if skips:
+        statement = _full_rows(_reader_ids(kind, seek=seek), *extra)
+    else:
+        statement = _rows_off_the_index(kind, seek, *extra)
+    return Prepared(statement, inline=("limit", "offset"))
 
 
 def list_reader_posts(
@@ -156,7 +173,7 @@ def list_reader_posts(
         params["tag_name"] = tag
     elif kind == "author":
         params["author_name"] = author
-    return once_per_app(_reader_list, kind, start is not None, feed).rows(params)
+    return once_per_app(_reader_list, kind, start is not None, feed, offset > 0).rows(params)
 
 
 def list_posts(
