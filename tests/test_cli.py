@@ -12,8 +12,9 @@ import pytest
 import sqlalchemy as sa
 
 from flaskr import demo
-from flaskr.db import connection, engine, init_db
+from flaskr.db import connection, engine, init_db, transaction
 from flaskr.schema import current_revision
+from flaskr.tags.queries import split_names
 
 FLASKR = str(Path(sys.executable).with_name("flaskr"))
 STRONG_KEY = "0123456789abcdef" * 3
@@ -357,6 +358,42 @@ def test_demo_data_posts_show_on_the_index_and_demo_users_can_log_in(app, runner
     assert client.get("/?page=3").status_code == 404
     response = client.post("/auth/login", data={"username": "demo1", "password": "demo-password-1"})
     assert response.headers["Location"] == "/"
+
+
+def test_demo_data_posts_list_the_tags_they_carry(app, runner):
+    # demo-data writes each post's tag names itself (on SQLite its tags go in before
+    # the post); they must be the ones its tag links name, on every post.
+    result = runner.invoke(args=["demo-data", "--users", "2", "--posts", "40", "--tags", "12"])
+    assert result.exit_code == 0, result.output
+    linked: dict[int, list[str]] = {}
+    query = "SELECT pt.post_id, t.name FROM post_tag pt JOIN tag t ON t.id = pt.tag_id"
+    for post_id, name in _rows(app, query):
+        linked.setdefault(post_id, []).append(name)
+    listed = {
+        post_id: split_names(names)
+        for post_id, names in _rows(app, "SELECT id, tag_names FROM post")
+    }
+    assert linked and len(listed) == 40
+    assert listed == {post_id: sorted(linked.get(post_id, [])) for post_id in listed}
+
+
+def test_tags_given_before_their_post_are_listed_with_it(app, db_kind):
+    # Deferred foreign keys (SQLite) let a post's tags come first, as demo-data's
+    # bulk load does: the post picks them up when it has no names of its own.
+    # PostgreSQL's foreign keys are never deferred here: there the post comes first.
+    user_row = "INSERT INTO \"user\" (id, username, password) VALUES (1, 'a', 'x')"
+    post_row = "INSERT INTO post (id, author_id, title, body) VALUES (7, 1, 'T', 'B')"
+    links = "INSERT INTO post_tag (post_id, tag_id) VALUES (7, 1), (7, 2)"
+    first, then = (links, post_row) if db_kind == "sqlite" else (post_row, links)
+    with app.app_context(), transaction() as conn:
+        if db_kind == "sqlite":
+            conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+        conn.execute(sa.text(user_row))
+        conn.execute(sa.text("INSERT INTO tag (id, name) VALUES (1, 'late'), (2, 'early')"))
+        conn.execute(sa.text(first))
+        conn.execute(sa.text(then))
+    rows = _rows(app, "SELECT id, tag_names FROM post")
+    assert [(post_id, split_names(names)) for post_id, names in rows] == [(7, ["early", "late"])]
 
 
 def test_demo_data_adds_to_existing_data(app, runner, make_user):
