@@ -257,7 +257,9 @@ def _insert_batch(conn: sa.Connection, rows: Rows, links: Rows) -> None:
         return
     conn.execute(sa.insert(post), rows)
     if links:
-        conn.execute(sa.insert(post_tag), links)
+        # One statement for the batch's links (not one per row, as executemany sends
+        # them): PostgreSQL's tag-names trigger runs once per statement.
+        conn.execute(sa.insert(post_tag).values(links))
 
 
 def _add_users_and_tags(
