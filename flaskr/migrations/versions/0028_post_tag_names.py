@@ -24,12 +24,16 @@ AGGREGATE = {
 }
 
 
-def _set_names(dialect: str, post: str, where: str) -> str:
-    """UPDATE post's tag_names to the names of the post `post` (an SQL expression) for
-    the rows `where` selects. Only this module's constant text goes in."""
+def _names_of(dialect: str, post: str) -> str:
+    """The tag names of the post `post` (an SQL expression). Only this module's
+    constant text goes in."""
     aggregate = AGGREGATE[dialect]
-    names = f"(SELECT {aggregate} FROM post_tag pt JOIN tag t ON t.id = pt.tag_id WHERE pt.post_id = {post})"  # noqa: S608, E501  # nosec B608
-    return f"UPDATE post SET tag_names = {names} WHERE {where};"  # noqa: S608  # nosec B608 - constants
+    return f"(SELECT {aggregate} FROM post_tag pt JOIN tag t ON t.id = pt.tag_id WHERE pt.post_id = {post})"  # noqa: S608, E501  # nosec B608
+
+
+def _set_names(dialect: str, post: str, where: str) -> str:
+    """UPDATE post's tag_names to the names of the post `post` for the rows `where` selects."""
+    return f"UPDATE post SET tag_names = {_names_of(dialect, post)} WHERE {where};"  # noqa: S608  # nosec B608 - constants
 
 
 def _one(dialect: str, post: str) -> str:
@@ -61,13 +65,11 @@ SQLITE = [
 #: `changed`), their names written where they differ: one UPDATE per statement,
 #: so a bulk load of 5,000 posts' tags is one statement, not 7,500 (a trigger
 #: per row made demo-data's PostgreSQL load 75% slower).
-_CHANGED_POSTS = (
-    "UPDATE post SET tag_names = changed_posts.names FROM (SELECT c.post_id, "
-    "(SELECT string_agg(t.name, chr(31)) FROM post_tag pt JOIN tag t ON t.id = pt.tag_id "
-    "WHERE pt.post_id = c.post_id) AS names FROM (SELECT DISTINCT post_id FROM changed) c) "
-    "AS changed_posts WHERE post.id = changed_posts.post_id "
-    "AND post.tag_names IS DISTINCT FROM changed_posts.names;"
+_CHANGED = f"SELECT c.post_id, {_names_of('postgresql', 'c.post_id')} AS names FROM (SELECT DISTINCT post_id FROM changed) c"  # noqa: S608, E501  # nosec B608
+_DIFFERENT = (
+    "post.id = changed_posts.post_id AND post.tag_names IS DISTINCT FROM changed_posts.names"
 )
+_CHANGED_POSTS = f"UPDATE post SET tag_names = changed_posts.names FROM ({_CHANGED}) AS changed_posts WHERE {_DIFFERENT};"  # noqa: S608, E501  # nosec B608
 
 POSTGRESQL = [
     f"""CREATE FUNCTION flaskr_post_tag_names_changed() RETURNS trigger AS $$
