@@ -1,4 +1,4 @@
-"""Page numbers from the query string, and the page of rows a list shows."""
+"""Page numbers from the query string, the page of rows a list shows, and its pager."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, request
+from markupsafe import Markup, escape
+
+from flaskr.i18n.languages import chosen
+from flaskr.links import link
 
 #: No list goes deeper than this; beyond it a page number is a 404, not a slow scan.
 MAX_PAGE = 1_000_000
@@ -60,3 +64,35 @@ def existing(page: Page) -> Page:
     if page.past_the_end:
         abort(404)
     return page
+
+
+def pager(page: Page, endpoint: str, **values: Any) -> Markup:
+    """The links to the list's newer and older pages around "Page N" (or "Page N of M"),
+    each a link to `endpoint` with `values`; nothing when the list has one page.
+
+    Written as text rather than as a macro or with Markup's operators: either
+    cost a list page about 15 microseconds, several times this.
+    """
+    if not (page.has_prev or page.has_next):
+        return Markup("")
+    # The messages are trusted markup, as a template's _() gives them: the
+    # catalogue is ours. The links are escaped; the numbers are digits.
+    _ = chosen()[1].ugettext
+    number = page.number
+    parts = ['\n<nav class="pager" aria-label="', _("Pages"), '">\n  ']
+    if page.has_prev:
+        # Page 1 is the list's own address, without ?page=1.
+        before = {"page": number - 1} if number > 2 else {}
+        newer = link(endpoint, **before, **values)
+        parts += ['<a rel="prev" href="', escape(newer), '">&larr; ', _("Newer"), "</a>"]
+    parts.append('\n  <span class="pager-current">')
+    if page.pages:
+        parts.append(_("Page %(number)d of %(count)d") % {"number": number, "count": page.pages})
+    else:
+        parts.append(_("Page %(number)d") % {"number": number})
+    parts.append("</span>\n  ")
+    if page.has_next:
+        older = link(endpoint, page=number + 1, **values)
+        parts += ['<a rel="next" href="', escape(older), '">', _("Older"), " &rarr;</a>"]
+    parts.append("\n</nav>\n")
+    return Markup("".join(parts))  # noqa: S704  # nosec B704 - escaped above

@@ -1,4 +1,4 @@
-"""Template macros every page may call (form, pager) without importing them.
+"""Template macros and helpers every page may call (form, pager) without importing them.
 
 `{% from "macros/..." import ... %}` in a template costs a list page about a
 tenth of its time: Jinja compares the importing template's globals with the
@@ -15,9 +15,11 @@ from typing import Any
 from flask import Flask
 from jinja2 import Environment
 
+from flaskr.paging import pager
+
 #: Macro file -> the macros in it that templates call by name.
 MACROS = {
-    "macros/forms.html": ("form", "pager"),
+    "macros/forms.html": ("form",),
     "macros/comments.html": ("comment_form",),
 }
 
@@ -36,3 +38,4 @@ def init_app(app: Flask) -> None:
     for path, names in MACROS.items():
         for name in names:
             app.jinja_env.globals[name] = _macro(app.jinja_env, path, name)
+    app.jinja_env.globals["pager"] = pager
