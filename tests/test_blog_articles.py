@@ -156,3 +156,16 @@ def test_every_list_puts_one_rule_between_articles_and_none_after(
     assert main.count("<article") == 3
     assert main.count("<hr>") == 2
     assert main.rindex("<hr>") < main.rindex("<article")
+
+
+def test_articles_are_joined_with_a_rule_and_text_that_is_not_markup_is_escaped():
+    from markupsafe import Markup
+
+    kept = [Markup("<article>one</article>"), Markup("<article>two</article>")]
+    assert articles.joined(kept) == "<article>one</article>\n<hr>\n<article>two</article>"
+    assert type(articles.joined(kept)) is Markup
+    # Were a piece ever plain text (not the macro's markup), it is written as text.
+    mixed = articles.joined([kept[0], "<script>x</script>"])
+    assert "<script>" not in mixed
+    assert mixed.endswith("&lt;script&gt;x&lt;/script&gt;")
+    assert articles.joined([]) == ""
