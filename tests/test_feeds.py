@@ -791,6 +791,9 @@ def test_entry_ids_are_tag_uris_of_creation_time_and_id(app, client, blog):
         ("https://blog.example.", "blog.example"),
         ("http://[::1]:5000", "invalid"),
         ("http://127.0.0.1", "127.0.0.1"),
+        # An IDNA name: entry ids have always said "invalid" for it, and keep to it.
+        ("http://xn--bcher-kva.example", "invalid"),
+        ("http://Blog.xn--bcher-kva.Example:8080", "invalid"),
     ],
 )
 def test_the_tag_uri_authority_is_the_host_name_without_port(client, blog, base_url, authority):

@@ -259,7 +259,14 @@ def _site_origin() -> str:
 
 def _tag_authority() -> str:
     """This site's host name, as a tag: URI's authority (RFC 4151 wants a DNS name)."""
-    host = (urlsplit(request.host_url).hostname or "").rstrip(".")
+    # From the Host header itself: request.host_url builds a whole URL and
+    # decodes it to an IRI, a twenty-fifth of an Atom feed's time.
+    host = urlsplit("//" + request.host).hostname or ""
+    if "xn--" in host:
+        # host_url writes an IDNA name in Unicode, which is no DNS name: such
+        # sites have always had "invalid", and entry ids never change.
+        host = urlsplit(request.host_url).hostname or ""
+    host = host.rstrip(".")
     return host if _DNS_NAME.fullmatch(host) else "invalid"
 
 
