@@ -470,3 +470,50 @@ def test_a_search_is_planned_for_its_words_every_time(app, client, db_kind, make
             "SELECT count(*) FROM pg_prepared_statements WHERE strpos(statement, 'ts_rank') > 0"
         ).scalar()
     assert prepared == 0
+
+
+def test_headlines_are_made_for_the_posts_shown_only(make_app, db_kind, make_user, make_post):
+    # The page's extra row only tells that more follow: no headline is made for it
+    # (PostgreSQL's ts_headline parses a whole text; SQLite's come with its one read).
+    import sqlalchemy as sa
+
+    from flaskr.db import engine
+
+    ann = make_user("ann")
+    ids = [make_post(ann, title=f"Pier {n}", body="gulls and boats") for n in range(4)]
+    app = make_app(POSTS_PER_PAGE=3)
+    client = app.test_client()
+    headlines: list[object] = []
+
+    def note(_conn, _cursor, statement, parameters, *_):
+        if "ts_headline" in statement:
+            headlines.append(parameters)
+
+    with app.app_context():
+        sa.event.listen(engine(), "before_cursor_execute", note)
+    first = results(client, "gulls")
+    assert first == sorted(ids, reverse=True)[:3]
+    page = client.get("/search?q=gulls").get_data(as_text=True)
+    assert "page=2" in page  # the extra row still says that more follow
+    assert results(client, "gulls", page="2") == [min(ids)]
+    if db_kind == "postgresql":
+        shown = [p["ids"] for p in headlines if isinstance(p, dict) and "ids" in p]
+        assert shown and all(len(found) <= 3 for found in shown), shown
+
+
+def test_matches_are_counted_in_each_indexs_cheapest_order(app, db_kind):
+    # Unordered, PostgreSQL counted a common word by scanning the table through a
+    # small ring buffer, reading its pages from the OS on every search; SQLite's
+    # FTS5 counts fastest in its own order.
+    from flaskr.db import engine
+    from flaskr.db.prepared import once_per_app
+    from flaskr.search import queries
+
+    with app.app_context():
+        if db_kind == "postgresql":
+            count = once_per_app(queries._postgres_search, False, False).count
+        else:
+            count = once_per_app(queries._sqlite_search, False, False).count
+        sql = str(count.statement.compile(dialect=engine().dialect))
+    assert ("ORDER BY post_search.post_id DESC" in sql) is (db_kind == "postgresql")
+    assert ("ORDER BY" in sql) is (db_kind == "postgresql")

@@ -57,7 +57,8 @@ def _narrowing(
 def search_posts(
     text: str, *, page: int, per_page: int, tag_name: str | None = None, author: str | None = None
 ) -> list[Mapping[Any, Any]]:
-    """A page of matching visible posts, best first, with highlighted title and snippet."""
+    """A page of matching visible posts, best first, with highlighted title and snippet,
+    and one more row when more follow (on PostgreSQL it holds the post's id only)."""
     if is_sqlite():
         return _search_sqlite(text, page, per_page, tag_name, author)
     return _search_postgres(text, page, per_page, tag_name, author)
@@ -69,11 +70,19 @@ def _candidates() -> int:
     return current_app.config["SEARCH_CANDIDATES"]
 
 
-def _count(index_id: sa.ColumnElement[int], matches: sa.ColumnElement[bool]) -> Prepared:
+def _count(
+    index_id: sa.ColumnElement[int], matches: sa.ColumnElement[bool], *, newest_first: bool = False
+) -> Prepared:
     """How many posts match, counted up to `count_to`. Both full-text indexes alike."""
     # Counting stops after the limit: cheap for rare and common words alike.
-    first = sa.select(index_id).where(matches).limit(sa.bindparam("count_to")).subquery()
-    return Prepared(sa.select(sa.func.count().label("count")).select_from(first))
+    first = sa.select(index_id).where(matches).limit(sa.bindparam("count_to"))
+    if newest_first:
+        # PostgreSQL: as the page is then read. Unordered, a common word's count
+        # scanned the table through a small ring buffer, rereading its pages from
+        # the OS every time (0.32 ms against 0.06 ms for the index walk, whose
+        # pages stay cached). FTS5 counts faster in its own order.
+        first = first.order_by(index_id.desc())
+    return Prepared(sa.select(sa.func.count().label("count")).select_from(first.subquery()))
 
 
 def _newest(
@@ -230,7 +239,7 @@ def _postgres_search(by_tag: bool, by_author: bool) -> _PostgresSearch:
         sa.bindparam("author") if by_author else None,
         _NOW,
     )
-    count = _count(search.c.post_id, matches)
+    count = _count(search.c.post_id, matches, newest_first=True)
     joined = search.join(post, post.c.id == search.c.post_id)
     newest = _newest((post.c.id,), joined, search.c.post_id, [matches, *narrowing])
     candidates = (
@@ -299,10 +308,15 @@ def _search_postgres(text, page, per_page, tag_name, author) -> list[Mapping[Any
     ids = [row["id"] for row in found]
     if not ids:
         return []
-    rows = {
-        row["id"]: _unshielded(row) for row in statements.details.rows({"q": websearch, "ids": ids})
-    }
-    return [rows[i] for i in ids if i in rows]
+    # Headlines for the posts shown only: the page's extra row just tells that more
+    # follow, and ts_headline parses a whole text (about 50 microseconds a post).
+    shown, more = ids[:per_page], ids[per_page:]
+    details = statements.details.rows({"q": websearch, "ids": shown})
+    rows = {row["id"]: _unshielded(row) for row in details}
+    page_rows: list[Mapping[Any, Any]] = [rows[i] for i in shown if i in rows]
+    if more and len(page_rows) == per_page:
+        page_rows.append({"id": more[0]})  # a marker: more follow
+    return page_rows
 
 
 def _shielded(text: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
