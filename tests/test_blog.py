@@ -494,7 +494,9 @@ def test_the_reader_list_query_gives_a_page_and_one_more_row(app, listed_posts):
     with app.app_context():
 
         def ids(page: int, per_page: int, **only) -> list[int]:
-            rows = queries.list_posts(page=page, per_page=per_page, **only)
+            rows = queries.list_reader_posts(
+                limit=per_page + 1, offset=(page - 1) * per_page, feed=True, **only
+            )
             return [row["id"] for row in rows]
 
         assert ids(1, 2) == [2, 4, 8]
@@ -506,7 +508,7 @@ def test_the_reader_list_query_gives_a_page_and_one_more_row(app, listed_posts):
         assert ids(1, 3, author="alice") == [4, 8, 1, 3]
         assert ids(1, 1, tag="shared") == [2, 8]
         assert ids(2, 2, tag="shared") == [1, 7, 3]
-        row = queries.list_posts(page=1, per_page=1, author="bob")[0]
+        row = queries.list_reader_posts(limit=1, author="bob", feed=True)[0]
     assert (row["id"], row["username"], row["title"]) == (2, "bob", "Post 2")
 
 

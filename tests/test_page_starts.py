@@ -39,7 +39,7 @@ def _by_offset(app, number):
     from flaskr.blog import queries
 
     with app.app_context():
-        rows = queries.list_posts(page=number, per_page=PER_PAGE)
+        rows = queries.list_reader_posts(limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
     return [row["title"] for row in rows[:PER_PAGE]]
 
 

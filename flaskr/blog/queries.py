@@ -176,19 +176,6 @@ def list_reader_posts(
     return once_per_app(_reader_list, kind, start is not None, feed, offset > 0).rows(params)
 
 
-def list_posts(
-    *, page: int, per_page: int, author: str | None = None, tag: str | None = None
-) -> list[Row]:
-    """One page of the posts readers see, newest first, plus one extra row telling if more
-    exist, with what a feed needs (FEED_COLUMNS).
-
-    Optionally only the posts of the author named `author`, or carrying the tag named `tag`.
-    """
-    return list_reader_posts(
-        limit=per_page + 1, offset=(page - 1) * per_page, author=author, tag=tag, feed=True
-    )
-
-
 def _post_by_id() -> sa.Select[Any]:
     return sa.select(*COLUMNS).select_from(WITH_AUTHOR).where(post.c.id == sa.bindparam("id"))
 
