@@ -314,8 +314,10 @@ def _search_postgres(text, page, per_page, tag_name, author) -> list[Mapping[Any
     details = statements.details.rows({"q": websearch, "ids": shown})
     rows = {row["id"]: _unshielded(row) for row in details}
     page_rows: list[Mapping[Any, Any]] = [rows[i] for i in shown if i in rows]
+    # A marker that more follow; only behind a full page, or it would be shown as a
+    # result (a post deleted between the two reads leaves the page short).
     if more and len(page_rows) == per_page:
-        page_rows.append({"id": more[0]})  # a marker: more follow
+        page_rows.append({"id": more[0]})
     return page_rows
 
 
