@@ -40,7 +40,7 @@ def _by_offset(app, number):
 
     with app.app_context():
         rows = queries.list_reader_posts(limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
-    return [row["title"] for row in rows[:PER_PAGE]]
+    return [row["title"] for row in rows]
 
 
 def _remembered(app):
