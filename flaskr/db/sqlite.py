@@ -39,7 +39,11 @@ def make_engine(url: sa.URL, config: Any) -> sa.Engine:
     )
     sa.event.listen(engine, "do_connect", _sqlite_prepare_file)
     sa.event.listen(engine, "connect", functools.partial(_sqlite_on_connect, synchronous))
-    sa.event.listen(engine, "begin", _sqlite_on_begin)
+    # The dialect's own begin, not SQLAlchemy's "begin" event (its documented recipe):
+    # one connection-level listener puts every connection of the engine on the
+    # event-dispatching path, 7 microseconds a page view (bench/RESULTS.md).
+    # Errors raised here reach the caller as SQLAlchemy's, as from any statement.
+    engine.dialect.do_begin = _sqlite_begin  # type: ignore[method-assign]
     return engine
 
 
@@ -96,17 +100,14 @@ def fetch_all(
     return cursor.execute(sql, arguments).fetchall()
 
 
-def _sqlite_on_begin(conn: sa.Connection) -> None:
+def _sqlite_begin(dbapi_connection: Any) -> None:
+    """Begin a transaction: IMMEDIATE for a writer, DEFERRED for a reader."""
+    driver = dbapi_connection.driver_connection
     # Writers take the write lock up front, so a reader never has to upgrade to
     # a writer mid-transaction (the cause of instant "database is locked").
-    if conn.info.get("write"):
-        # Through SQLAlchemy, so "database is locked" reaches the outage handling.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        # A deferred BEGIN touches no file and takes no lock; said on the driver's
-        # connection, it costs a page view a few microseconds instead of a tenth
-        # of its queries' time.
-        conn.connection.driver_connection.execute("BEGIN")  # type: ignore[union-attr]
+    # A deferred BEGIN touches no file and takes no lock. (The pooled connection's
+    # info is its Connection's: transaction() sets "write" there.)
+    driver.execute("BEGIN IMMEDIATE" if dbapi_connection.info.get("write") else "BEGIN")
 
 
 #: Pages a bulk load may keep in memory (KiB): its indexes stay cached instead
