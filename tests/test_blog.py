@@ -349,6 +349,39 @@ def test_a_post_page_reads_the_post_and_its_neighbours_in_one_statement(
     assert _count_queries(app, client, "/2/two") == 2
 
 
+def test_the_post_page_statement_finds_the_neighbours_from_the_posts_own_row(
+    make_app, make_user, make_post, db_kind
+):
+    """PostgreSQL's generic plan of the statement with the post looked up again for each
+    neighbour bound ran it four more times and hashed every user for the author's name
+    (0.107 ms against 0.044): there the neighbours join the post's row (LATERAL) and the
+    name is looked up by id. SQLite has no LATERAL and looks the post up by its id."""
+    app = make_app(PAGE_CACHE_SECONDS=0)
+    client = app.test_client()
+    alice = make_user("alice", PW)
+    for title in ("One", "Two", "Three"):
+        make_post(alice, title=title)
+    client.get("/hello")
+    engine = app.extensions["flaskr.engine"]
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert _neighbours(client, 2, "two") == {"prev": ["/1/one"], "next": ["/3/three"]}
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    (page,) = [s for s in statements if "newer_post" in s]
+    if db_kind == "postgresql":
+        assert page.count("LATERAL") == 2
+        assert "AS here" not in page and 'JOIN "user"' not in page
+    else:
+        assert "LATERAL" not in page
+        assert page.count("AS here") == 4
+
+
 def _neighbour_ids(app, post_id: int) -> dict[str, int | None]:
     """What the query itself answers for a post: the ids of its newer and older neighbours."""
     from flaskr.blog import queries
