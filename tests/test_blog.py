@@ -354,7 +354,7 @@ def test_the_post_page_statement_finds_the_neighbours_from_the_posts_own_row(
 ):
     """PostgreSQL's generic plan of the statement with the post looked up again for each
     neighbour bound ran it four more times and hashed every user for the author's name
-    (0.107 ms against 0.044): there the neighbours join the post's row (LATERAL) and the
+    (0.107 ms against 0.076): there the neighbours join the post's row (LATERAL) and the
     name is looked up by id. SQLite has no LATERAL and looks the post up by its id."""
     app = make_app(PAGE_CACHE_SECONDS=0)
     client = app.test_client()

@@ -285,7 +285,7 @@ def _post_page(lateral: bool) -> Prepared:
     `lateral` (PostgreSQL): the neighbours start from the post's own row, and the
     author's name is looked up by id. Its generic plan otherwise looked the post up
     four more times and hashed every user for one post's author: 0.107 ms of
-    execution against 0.044 (bench/RESULTS.md).
+    execution against 0.076 (bench/RESULTS.md).
     """
     post_id = sa.bindparam("id", type_=sa.Integer())
     columns: tuple[sa.ColumnElement[Any], ...] = COLUMNS
