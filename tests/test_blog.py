@@ -362,18 +362,8 @@ def test_the_post_page_statement_finds_the_neighbours_from_the_posts_own_row(
     for title in ("One", "Two", "Three"):
         make_post(alice, title=title)
     client.get("/hello")
-    engine = app.extensions["flaskr.engine"]
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        assert _neighbours(client, 2, "two") == {"prev": ["/1/one"], "next": ["/3/three"]}
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
-    (page,) = [s for s in statements if "newer_post" in s]
+    assert _neighbours(client, 2, "two") == {"prev": ["/1/one"], "next": ["/3/three"]}
+    (page,) = [s for s in _statements(app, client, "/2/two") if "newer_post" in s]
     if db_kind == "postgresql":
         assert page.count("LATERAL") == 2
         assert "AS here" not in page and 'JOIN "user"' not in page
@@ -567,7 +557,8 @@ def test_reader_lists_keep_id_order_within_a_moment_whatever_the_plan(
 # --- queries per page ---------------------------------------------------------------------------
 
 
-def _count_queries(app, client, path: str) -> int:
+def _statements(app, client, path: str) -> list[str]:
+    """The SQL a GET of path ran (it must answer 200)."""
     engine = app.extensions["flaskr.engine"]
     statements: list[str] = []
 
@@ -580,6 +571,11 @@ def _count_queries(app, client, path: str) -> int:
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
     assert response.status_code == 200, path
+    return statements
+
+
+def _count_queries(app, client, path: str) -> int:
+    statements = _statements(app, client, path)
     # The freshness check is one small query, or none on PostgreSQL while its
     # listener vouches for the version (flaskr.db.notified), and the site settings
     # are read again once per process after a write: neither is a cost of the data.
