@@ -34,6 +34,13 @@ def profile_columns() -> tuple[sa.Label[Any], ...]:
     return tuple(column.label(PROFILE_PREFIX + column.key) for column in PUBLIC_COLUMNS)
 
 
+def username_column(user_id: sa.ColumnElement[Any]) -> sa.Label[Any]:
+    """The name of the user `user_id` (a column of the row it is read with), as `username`:
+    looked up by id for each row read, where a join could cost more (see its callers)."""
+    name = sa.select(user.c.username).where(user.c.id == user_id).scalar_subquery()
+    return name.label("username")
+
+
 def profile_in(row: Row) -> dict[str, Any]:
     """The author's public profile, as find_user_by_name() gives it, from a row of a
     list of their posts (profile_columns())."""

@@ -8,13 +8,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from flaskr.auth.queries import profile_columns
+from flaskr.auth.queries import profile_columns, username_column
 from flaskr.auth.tables import user
 from flaskr.blog.tables import content_version as content_version_table
 from flaskr.blog.tables import post, post_revision
 from flaskr.comments.queries import any_column as any_comment_column
 from flaskr.comments.queries import count_column as comment_count_column
-from flaskr.db import connection, notified_value, utcnow
+from flaskr.db import connection, is_sqlite, notified_value, utcnow
 from flaskr.db.prepared import Prepared, Row, once_per_app
 from flaskr.likes.queries import count_column
 from flaskr.policy import PUBLISHED, public_posts
@@ -291,10 +291,9 @@ def _post_page(lateral: bool) -> Prepared:
     columns: tuple[sa.ColumnElement[Any], ...] = COLUMNS
     joined: sa.FromClause = WITH_AUTHOR
     if lateral:
-        author = sa.select(user.c.username).where(user.c.id == post.c.author_id)
         columns = (
             *(column for column in COLUMNS if column is not user.c.username),
-            author.scalar_subquery().label("username"),
+            username_column(post.c.author_id),
         )
         joined = post
     beside = []
@@ -315,7 +314,7 @@ def find_post_page(
     The neighbours are those of the post's place in time: only a visible post's
     page shows them.
     """
-    lateral = connection().dialect.name == "postgresql"
+    lateral = not is_sqlite()  # SQLite has no LATERAL
     found = once_per_app(_post_page, lateral).first({"id": post_id, "now": now or utcnow()})
     neighbours: dict[str, Row | None] = dict.fromkeys(SIDES)
     if found is None:

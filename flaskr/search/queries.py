@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects import postgresql
 
+from flaskr.auth.queries import username_column
 from flaskr.auth.tables import user
 from flaskr.blog.tables import post
 from flaskr.comments.tables import comment
@@ -177,9 +178,7 @@ def _sqlite_search(by_tag: bool, by_author: bool) -> _SqliteSearch:
     )
     # The author's name as a result column, looked up only for the rows shown: joined,
     # it was looked up for every row the OFFSET skips (+22% on a page 3,000 deep).
-    author = (
-        sa.select(user.c.username).where(user.c.id == post.c.author_id).scalar_subquery()
-    ).label("username")
+    author = username_column(post.c.author_id)
     posts = fts.join(post, post.c.id == fts.c.rowid)
     return _SqliteSearch(
         count=count,
