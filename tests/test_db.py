@@ -171,6 +171,25 @@ def test_reads_on_postgresql_open_no_transaction_and_writes_are_atomic(app, db_k
         assert connection().execute(sa.text('SELECT bio FROM "user"')).scalar() != "changed"
 
 
+def test_connections_pages_read_without_transactions_go_back_to_the_pool_with_them(app, make_user):
+    # Page views read in autocommit on PostgreSQL (db.connection()). Whoever
+    # borrows the connection next - a migration, a CLI command - still gets a
+    # transaction that is all or nothing.
+    make_user("alice")
+    assert app.test_client().get("/").status_code == 200
+    with app.app_context():
+        held = [engine().connect() for _ in range(engine().pool.checkedin())]  # type: ignore[attr-defined]
+        assert held
+        for conn in held:
+            with pytest.raises(RuntimeError), conn.begin():
+                conn.execute(sa.text("UPDATE \"user\" SET bio = 'half done'"))
+                raise RuntimeError("the rest of the change fails")
+            conn.close()
+    with app.app_context():
+        half_done = sa.text("SELECT count(*) FROM \"user\" WHERE bio = 'half done'")
+        assert connection().execute(half_done).scalar() == 0
+
+
 def test_a_pooled_connection_the_server_ended_is_replaced_without_an_error(app, db_kind):
     client = app.test_client()
     assert client.get("/").status_code == 200

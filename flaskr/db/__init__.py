@@ -89,7 +89,7 @@ def connection() -> sa.Connection:
         # Reads need no transaction there: at READ COMMITTED each statement
         # takes its own snapshot anyway, and BEGIN and ROLLBACK would be two
         # more round trips per page. transaction() begins a real one to write.
-        conn.execution_options(isolation_level="AUTOCOMMIT")
+        postgresql.autocommit(conn, True)
     state.sa_conn = conn
     return conn
 
@@ -104,8 +104,8 @@ def transaction() -> Iterator[sa.Connection]:
     if conn.in_transaction():
         # End the read snapshot: a write must start from the newest data.
         conn.rollback()
-    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
-        conn.execution_options(isolation_level=conn.default_isolation_level)
+    if conn.dialect.name == "postgresql":
+        postgresql.autocommit(conn, False)
     conn.info["write"] = True
     try:
         with conn.begin():
