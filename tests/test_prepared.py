@@ -85,6 +85,38 @@ def test_cursor_listeners_see_prepared_statements(app, posts):
     assert any("content_version" in statement for statement in seen)
 
 
+def test_a_cursor_of_another_connection_is_never_used(app, posts):
+    # On PostgreSQL each pooled connection keeps the cursor its reads run on
+    # (db.postgresql.kept_cursor); one left over from another connection (as
+    # after a reconnection), or closed, must not serve this one's statements.
+    used = []
+
+    def record(conn, cursor, statement, params, context, executemany):
+        used.append(cursor)
+
+    latest = Prepared(sa.select(post.c.id).order_by(post.c.id.desc()).limit(1))
+    engine = app.extensions["flaskr.engine"]
+    with app.app_context():
+        conn = connection()
+        other = engine.connect()
+        try:
+            sa.event.listen(engine, "before_cursor_execute", record)
+            try:
+                conn.info["flaskr.cursor"] = other.connection.driver_connection.cursor()
+                assert latest.rows() == latest.rows()
+                closed = conn.connection.driver_connection.cursor()
+                closed.close()
+                conn.info["flaskr.cursor"] = closed
+                assert latest.rows()
+            finally:
+                sa.event.remove(engine, "before_cursor_execute", record)
+        finally:
+            other.close()
+        assert len(used) == 3
+        assert all(cursor.connection is conn.connection.driver_connection for cursor in used)
+        assert used[-1] is not closed
+
+
 def test_a_prepared_read_runs_in_the_connections_transaction(app, posts):
     # A statement of its own: content_version() may be answered by PostgreSQL's
     # listener without any query (flaskr.db.notified), which made this test flaky.

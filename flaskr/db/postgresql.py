@@ -217,6 +217,21 @@ def autocommit(conn: sa.Connection, on: bool) -> None:
         driver.autocommit = on  # type: ignore[union-attr]
 
 
+def kept_cursor(conn: sa.Connection) -> Any:
+    """A cursor on conn's connection, made once for the connection's life.
+
+    psycopg builds each new cursor's adapters and transformer anew: 3.6
+    microseconds a statement (bench/RESULTS.md). A cursor can run one statement
+    after another; Prepared reads every row of each before the next.
+    """
+    driver = conn.connection.driver_connection
+    info = conn.connection.info  # SQLAlchemy clears it when it reconnects
+    cursor = info.get("flaskr.cursor")
+    if cursor is None or cursor.closed or cursor.connection is not driver:
+        cursor = info["flaskr.cursor"] = driver.cursor()  # type: ignore[union-attr]
+    return cursor
+
+
 def _end_autocommit(dbapi_connection: Any, _record: Any, _state: Any) -> None:
     # Called as the pool takes a connection back, before its rollback. If the
     # driver refuses (a broken connection), SQLAlchemy closes the connection

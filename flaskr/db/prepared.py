@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.visitors import replacement_traverse
 
 from flaskr.contexts import this_app
-from flaskr.db import connection, sqlite
+from flaskr.db import connection, postgresql, sqlite
 
 #: A row of a Prepared statement: {column key: value}, like a RowMapping.
 Row = Mapping[Any, Any]
@@ -190,11 +190,13 @@ def _execute(conn: sa.Connection, sql: str, arguments: Any) -> list[Any]:
     dbapi_connection = conn.connection.driver_connection
     before = conn.dispatch.before_cursor_execute
     after = conn.dispatch.after_cursor_execute
-    cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
+    on_sqlite = conn.dialect.name == "sqlite"
+    # SQLite's cursors cost next to nothing; psycopg's are kept per connection.
+    cursor = dbapi_connection.cursor() if on_sqlite else postgresql.kept_cursor(conn)  # type: ignore[union-attr]
     try:
         for listener in before:
             listener(conn, cursor, sql, arguments, None, False)
-        if conn.dialect.name == "sqlite":
+        if on_sqlite:
             rows = sqlite.fetch_all(dbapi_connection, cursor, sql, arguments)  # type: ignore[arg-type]
         else:
             cursor.execute(sql, arguments)
@@ -215,7 +217,8 @@ def _execute(conn: sa.Connection, sql: str, arguments: Any) -> list[Any]:
             dialect=conn.dialect,
         ) from error
     finally:
-        cursor.close()
+        if on_sqlite:
+            cursor.close()
 
 
 T = TypeVar("T")
