@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flaskr.blog import queries
 from flaskr.blog.tables import content_version, post
 from flaskr.db import connection, utcnow
+from flaskr.db.postgresql import KEPT_CURSOR
 from flaskr.db.prepared import Prepared
 
 
@@ -102,11 +103,11 @@ def test_a_cursor_of_another_connection_is_never_used(app, posts):
         try:
             sa.event.listen(engine, "before_cursor_execute", record)
             try:
-                conn.info["flaskr.cursor"] = other.connection.driver_connection.cursor()
+                conn.info[KEPT_CURSOR] = other.connection.driver_connection.cursor()
                 assert latest.rows() == latest.rows()
                 closed = conn.connection.driver_connection.cursor()
                 closed.close()
-                conn.info["flaskr.cursor"] = closed
+                conn.info[KEPT_CURSOR] = closed
                 assert latest.rows()
             finally:
                 sa.event.remove(engine, "before_cursor_execute", record)

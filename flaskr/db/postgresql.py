@@ -217,6 +217,10 @@ def autocommit(conn: sa.Connection, on: bool) -> None:
         driver.autocommit = on  # type: ignore[union-attr]
 
 
+#: Where a pooled connection's info keeps its cursor (kept_cursor).
+KEPT_CURSOR = "flaskr.cursor"
+
+
 def kept_cursor(conn: sa.Connection) -> Any:
     """A cursor on conn's connection, made once for the connection's life.
 
@@ -226,9 +230,9 @@ def kept_cursor(conn: sa.Connection) -> Any:
     """
     driver = conn.connection.driver_connection
     info = conn.connection.info  # SQLAlchemy clears it when it reconnects
-    cursor = info.get("flaskr.cursor")
+    cursor = info.get(KEPT_CURSOR)
     if cursor is None or cursor.closed or cursor.connection is not driver:
-        cursor = info["flaskr.cursor"] = driver.cursor()  # type: ignore[union-attr]
+        cursor = info[KEPT_CURSOR] = driver.cursor()  # type: ignore[union-attr]
     return cursor
 
 
