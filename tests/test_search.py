@@ -472,33 +472,22 @@ def test_a_search_is_planned_for_its_words_every_time(app, client, db_kind, make
     assert prepared == 0
 
 
-def test_headlines_are_made_for_the_posts_shown_only(make_app, db_kind, make_user, make_post):
-    # The page's extra row only tells that more follow: no headline is made for it
-    # (PostgreSQL's ts_headline parses a whole text; SQLite's come with its one read).
-    import sqlalchemy as sa
+def test_a_snippet_is_cut_from_the_start_of_a_long_post_only(client, make_user, make_post):
+    # Snippets are looked for in a post's first SNIPPET_SOURCE characters: a longer
+    # text is never read whole, so a page of long posts costs what one of short ones does.
+    from flaskr.search.queries import SNIPPET_SOURCE
 
-    from flaskr.db import engine
-
+    filler = "lorem ipsum dolor " * (SNIPPET_SOURCE // 18 + 100)
     ann = make_user("ann")
-    ids = [make_post(ann, title=f"Pier {n}", body="gulls and boats") for n in range(4)]
-    app = make_app(POSTS_PER_PAGE=3)
-    client = app.test_client()
-    headlines: list[object] = []
-
-    def note(_conn, _cursor, statement, parameters, *_):
-        if "ts_headline" in statement:
-            headlines.append(parameters)
-
-    with app.app_context():
-        sa.event.listen(engine(), "before_cursor_execute", note)
-    first = results(client, "gulls")
-    assert first == sorted(ids, reverse=True)[:3]
-    page = client.get("/search?q=gulls").get_data(as_text=True)
-    assert "page=2" in page  # the extra row still says that more follow
-    assert results(client, "gulls", page="2") == [min(ids)]
-    if db_kind == "postgresql":
-        shown = [p["ids"] for p in headlines if isinstance(p, dict) and "ids" in p]
-        assert shown and all(len(found) <= 3 for found in shown), shown
+    make_post(ann, title="Near", body=f"opening words {filler[:5_000]} otters play {filler}")
+    make_post(ann, title="Far", body=f"opening words {filler} otters play")
+    page = client.get("/search?q=otters").get_data(as_text=True)
+    near, far = (page[page.index(f">{title}</a>") :] for title in ("Near", "Far"))
+    # Each article's snippet is the first <p> after its title.
+    near_snippet = near[near.index("<p") : near.index("</p>")]
+    far_snippet = far[far.index("<p") : far.index("</p>")]
+    assert "<mark>otters</mark> play" in near_snippet
+    assert "<mark>" not in far_snippet and "opening words" in far_snippet
 
 
 def test_matches_are_counted_in_each_indexs_cheapest_order(app, db_kind):
@@ -519,33 +508,16 @@ def test_matches_are_counted_in_each_indexs_cheapest_order(app, db_kind):
     assert ("ORDER BY" in sql) is (db_kind == "postgresql")
 
 
-def test_a_post_deleted_between_a_searchs_reads_is_left_out(
-    make_app, db_kind, make_user, make_post
-):
-    # On PostgreSQL a page's ids and their headlines are two reads: a post deleted in
-    # between is left out, and the page's extra row (which carries only an id) must
-    # then never be shown as a result.
-    import sqlalchemy as sa
-
+def test_a_ranked_page_reads_texts_for_its_own_posts_only(app, db_kind):
+    # Read with the candidates, every candidate's text (up to SEARCH_CANDIDATES of
+    # them) would be sorted along with its score; read after, only the page's are.
     from flaskr.db import engine
+    from flaskr.db.prepared import once_per_app
+    from flaskr.search import queries
 
-    ann = make_user("ann")
-    ids = [make_post(ann, title=f"Quay {n}", body="herons") for n in range(5)]
-    app = make_app(POSTS_PER_PAGE=3)
-    client = app.test_client()
-    deleted: list[int] = []
-
-    def delete_one(_conn, _cursor, statement, *_):
-        if "ts_headline" in statement and not deleted:
-            deleted.append(max(ids))
-            with engine().begin() as other:  # another connection, committed at once
-                other.execute(sa.text("DELETE FROM post WHERE id = :id"), {"id": max(ids)})
-
+    build = queries._postgres_search if db_kind == "postgresql" else queries._sqlite_search
     with app.app_context():
-        sa.event.listen(engine(), "before_cursor_execute", delete_one)
-    shown = results(client, "herons")
-    if db_kind == "postgresql":
-        assert deleted and shown == sorted(ids, reverse=True)[1:3]
-    else:
-        assert not deleted  # SQLite reads a page and its highlights at once
-        assert shown == sorted(ids, reverse=True)[:3]
+        ranked = once_per_app(build, False, False).ranked
+        sql = str(ranked.statement.compile(dialect=engine().dialect))
+    assert sql.count("substr(") == 1
+    assert sql.index("substr(") < sql.index("FROM (")

@@ -1,4 +1,8 @@
-"""Search reads: SQLite FTS5 with bm25, PostgreSQL tsvector with ts_rank."""
+"""Search reads: SQLite FTS5 with bm25, PostgreSQL tsvector with ts_rank.
+
+They return the texts found as they are (a post's body up to SNIPPET_SOURCE
+characters); search.snippets marks the words in them.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects import postgresql
 
 from flaskr.auth.queries import username_column
 from flaskr.auth.tables import user
@@ -20,16 +23,29 @@ from flaskr.policy import public_posts, visible_comments
 from flaskr.search import terms
 from flaskr.tags.tables import post_tag, tag
 
-#: What a result shows besides its highlighted title and snippet (not the bodies:
-#: reading and decoding them for ten results was a fifth of a search's time).
-POST_COLUMNS = (post.c.id, post.c.title, post.c.slug, post.c.language, post.c.published_at)
-COLUMNS = (*POST_COLUMNS, user.c.username)
+#: Where a snippet is looked for: a post's first 20,000 characters (about 3,000
+#: words). Past them its snippet is its start; its title is always whole.
+SNIPPET_SOURCE = 20_000
 
-#: Highlight markers put around matched words; turned into <mark> after escaping.
-START, STOP = "\x02", "\x03"
-#: Stand-ins for < and > while PostgreSQL builds headlines: its parser takes
-#: <...> for markup and drops it from fragments, mangling what the author wrote.
-_LT, _GT = "\x01", "\x04"
+#: What a result shows: its title, its author, and the text its snippet is cut from
+#: (its Markdown source, as the index holds it; not the rendered HTML).
+POST_COLUMNS = (
+    post.c.id,
+    post.c.title,
+    post.c.slug,
+    post.c.language,
+    post.c.published_at,
+    # The author's name looked up only for the rows shown: joined, it was looked
+    # up for every row an OFFSET skips (+22% on a page 3,000 deep).
+    username_column(post.c.author_id),
+    sa.func.substr(post.c.body, 1, SNIPPET_SOURCE).label("body"),
+)
+
+
+def stemming() -> str:
+    """The Snowball algorithm the full-text index stems words with, for marking
+    them: FTS5's porter tokenizer, PostgreSQL's "english" configuration."""
+    return "porter" if is_sqlite() else "english"
 
 
 def _narrowing(
@@ -58,8 +74,8 @@ def _narrowing(
 def search_posts(
     text: str, *, page: int, per_page: int, tag_name: str | None = None, author: str | None = None
 ) -> list[Mapping[Any, Any]]:
-    """A page of matching visible posts, best first, with highlighted title and snippet,
-    and one more row when more follow (on PostgreSQL it holds the post's id only)."""
+    """A page of matching visible posts, best first (POST_COLUMNS), and one more row
+    when more follow."""
     if is_sqlite():
         return _search_sqlite(text, page, per_page, tag_name, author)
     return _search_postgres(text, page, per_page, tag_name, author)
@@ -87,20 +103,29 @@ def _count(
 
 
 def _newest(
-    columns: Any,
-    joined: sa.FromClause,
-    index_id: sa.ColumnElement[int],
-    where: list[sa.ColumnElement[bool]],
+    joined: sa.FromClause, index_id: sa.ColumnElement[int], where: list[sa.ColumnElement[bool]]
 ) -> Prepared:
     """A page of the newest visible matches, what a word in very many posts lists:
     the index walked newest first, stopping once the page is full."""
     return Prepared(
-        sa.select(*columns)
+        sa.select(*POST_COLUMNS)
         .select_from(joined)
         .where(*where, public_posts(post, _NOW))
         .order_by(index_id.desc())
         .limit(sa.bindparam("limit"))
         .offset(sa.bindparam("offset"))
+    )
+
+
+def _best(ranked: sa.Select[Any]) -> Prepared:
+    """The posts of a ranked page (`ranked` gives their id and score, best first) with
+    what they show, read for the page's posts only: read before ranking, every
+    candidate's text would be sorted along with it."""
+    page = ranked.limit(sa.bindparam("limit")).offset(sa.bindparam("offset")).subquery("page")
+    return Prepared(
+        sa.select(*POST_COLUMNS)
+        .select_from(page.join(post, post.c.id == page.c.id))
+        .order_by(page.c.score, page.c.id.desc())
     )
 
 
@@ -127,19 +152,17 @@ _NOW = sa.bindparam("now", type_=sa.DateTime())
 
 
 @dataclass(frozen=True)
-class _SqliteSearch:
-    """The statements of one kind of SQLite search (with or without tag and author filters)."""
+class _Search:
+    """The statements of one kind of search (with or without tag and author filters)."""
 
     count: Prepared
-    #: The page's rows with their highlights, in one walk of the index: SQLite works
-    #: out highlight() and snippet() only for the rows shown, after the OFFSET.
+    #: A page of the newest matches, in one walk of the index.
     newest: Prepared
+    #: A page of the best of the newest SEARCH_CANDIDATES matches.
     ranked: Prepared
-    #: SQLAlchemy's: its list of ids is written into the SQL at each run.
-    details_in: sa.Select[Any]
 
 
-def _sqlite_search(by_tag: bool, by_author: bool) -> _SqliteSearch:
+def _sqlite_search(by_tag: bool, by_author: bool) -> _Search:
     """Built once per kind and app; the words, filters, time and page are bound when they run.
     Run on the driver (db.prepared): SQLAlchemy's execute() cost as much as the SQL."""
     fts = _FTS
@@ -152,7 +175,6 @@ def _sqlite_search(by_tag: bool, by_author: bool) -> _SqliteSearch:
     )
     # rowid + 0 in the filters: a bare rowid IN (...) would drive FTS5 (one
     # full-text query per listed post, seconds for a big tag); the MATCH walk drives.
-    count = _count(fts.c.rowid, matches)
     score = sa.func.bm25(sa.literal_column("post_fts"), 10.0, 1.0, 5.0, 3.0)
     # FTS5 walks its index newest-first and stops after N rows; bm25 is computed
     # only for those (a LIMITed subquery is materialized, never flattened).
@@ -164,29 +186,16 @@ def _sqlite_search(by_tag: bool, by_author: bool) -> _SqliteSearch:
         .subquery("candidates")
     )
     ranked = (
-        sa.select(post.c.id)
+        sa.select(candidates.c.id, candidates.c.score)
         .select_from(candidates.join(post, post.c.id == candidates.c.id))
         .where(public_posts(post, _NOW))
-        .order_by(candidates.c.score, post.c.id.desc())  # bm25: lower is better
-        .limit(sa.bindparam("limit"))
-        .offset(sa.bindparam("offset"))
+        .order_by(candidates.c.score, candidates.c.id.desc())  # bm25: lower is better
     )
-    marks = (sa.literal(START), sa.literal(STOP))
-    marked = (
-        sa.func.highlight(sa.literal_column("post_fts"), 0, *marks).label("title_marked"),
-        sa.func.snippet(sa.literal_column("post_fts"), 1, *marks, "\u2026", 24).label("snippet"),
-    )
-    # The author's name as a result column, looked up only for the rows shown: joined,
-    # it was looked up for every row the OFFSET skips (+22% on a page 3,000 deep).
-    author = username_column(post.c.author_id)
     posts = fts.join(post, post.c.id == fts.c.rowid)
-    return _SqliteSearch(
-        count=count,
-        newest=_newest((*POST_COLUMNS, author, *marked), posts, fts.c.rowid, [matches, *narrowing]),
-        ranked=Prepared(ranked),
-        details_in=sa.select(*COLUMNS, *marked)
-        .select_from(posts.join(user, user.c.id == post.c.author_id))
-        .where(matches, fts.c.rowid.in_(sa.bindparam("ids", expanding=True))),
+    return _Search(
+        count=_count(fts.c.rowid, matches),
+        newest=_newest(posts, fts.c.rowid, [matches, *narrowing]),
+        ranked=_best(ranked),
     )
 
 
@@ -207,26 +216,10 @@ def _search_sqlite(text, page, per_page, tag_name, author) -> list[Mapping[Any, 
         # doclist (milliseconds) to tell apart posts that all have the word; the
         # newest come first instead, straight off the index.
         return statements.newest.rows(params)
-    ranked = statements.ranked.rows({**params, "candidates": _candidates()})
-    ids = [row["id"] for row in ranked]
-    if not ids:
-        return []
-    found = connection().execute(statements.details_in, {**params, "ids": ids}).mappings()
-    rows = {row["id"]: row for row in found}
-    return [rows[i] for i in ids if i in rows]
+    return statements.ranked.rows({**params, "candidates": _candidates()})
 
 
-@dataclass(frozen=True)
-class _PostgresSearch:
-    """The statements of one kind of PostgreSQL search (with or without tag and author filters)."""
-
-    count: Prepared
-    newest: Prepared
-    ranked: Prepared
-    details: Prepared
-
-
-def _postgres_search(by_tag: bool, by_author: bool) -> _PostgresSearch:
+def _postgres_search(by_tag: bool, by_author: bool) -> _Search:
     """Built once per kind and app; the words, filters, time and page are bound when they run.
     Run on the driver (db.prepared), each planned for its words (planned_for_its_values)."""
     search = sa.table("post_search", sa.column("post_id"), sa.column("document"))
@@ -238,9 +231,6 @@ def _postgres_search(by_tag: bool, by_author: bool) -> _PostgresSearch:
         sa.bindparam("author") if by_author else None,
         _NOW,
     )
-    count = _count(search.c.post_id, matches, newest_first=True)
-    joined = search.join(post, post.c.id == search.c.post_id)
-    newest = _newest((post.c.id,), joined, search.c.post_id, [matches, *narrowing])
     candidates = (
         sa.select(
             search.c.post_id.label("id"), sa.func.ts_rank(search.c.document, query).label("score")
@@ -260,34 +250,16 @@ def _postgres_search(by_tag: bool, by_author: bool) -> _PostgresSearch:
         .lateral("visible")
     )
     ranked = (
-        sa.select(candidates.c.id)
+        # ts_rank: higher is better; negated to sort as bm25 does.
+        sa.select(candidates.c.id, (-candidates.c.score).label("score"))
         .select_from(candidates.join(visible, sa.true()))
         .order_by(candidates.c.score.desc(), candidates.c.id.desc())
-        .limit(sa.bindparam("limit"))
-        .offset(sa.bindparam("offset"))
     )
-    marks = f"StartSel={START}, StopSel={STOP}"
-    # The whole title (MaxFragments would cut it to the matching words), a snippet of the body.
-    title = sa.func.ts_headline(
-        "english", _shielded(post.c.title), query, f"{marks}, HighlightAll=true"
-    )
-    snippet = sa.func.ts_headline(
-        "english",
-        _shielded(post.c.body),
-        query,
-        f"{marks}, MaxWords=30, MinWords=12, MaxFragments=2",
-    )
-    ids = sa.bindparam("ids", type_=postgresql.ARRAY(sa.Integer))
-    details = (
-        sa.select(*COLUMNS, title.label("title_marked"), snippet.label("snippet"))
-        .select_from(post.join(user, user.c.id == post.c.author_id))
-        .where(post.c.id == sa.any_(ids))
-    )
-    return _PostgresSearch(
-        count=count,
-        newest=newest,
-        ranked=Prepared(ranked),
-        details=Prepared(details),
+    joined = search.join(post, post.c.id == search.c.post_id)
+    return _Search(
+        count=_count(search.c.post_id, matches, newest_first=True),
+        newest=_newest(joined, search.c.post_id, [matches, *narrowing]),
+        ranked=_best(ranked),
     )
 
 
@@ -301,35 +273,8 @@ def _search_postgres(text, page, per_page, tag_name, author) -> list[Mapping[Any
         if _common(statements.count, params):
             # As on SQLite: a word in very many posts lists the newest first (ts_rank
             # would read and unpack each candidate's whole document to rank them).
-            found = statements.newest.rows(params)
-        else:
-            found = statements.ranked.rows({**params, "candidates": _candidates()})
-    ids = [row["id"] for row in found]
-    if not ids:
-        return []
-    # Headlines for the posts shown only: the page's extra row just tells that more
-    # follow, and ts_headline parses a whole text (about 50 microseconds a post).
-    shown, more = ids[:per_page], ids[per_page:]
-    details = statements.details.rows({"q": websearch, "ids": shown})
-    rows = {row["id"]: _unshielded(row) for row in details}
-    page_rows: list[Mapping[Any, Any]] = [rows[i] for i in shown if i in rows]
-    # A marker that more follow; only behind a full page, or it would be shown as a
-    # result (a post deleted between the two reads leaves the page short).
-    if more and len(page_rows) == per_page:
-        page_rows.append({"id": more[0]})
-    return page_rows
-
-
-def _shielded(text: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
-    return sa.func.replace(sa.func.replace(text, "<", _LT), ">", _GT)
-
-
-def _unshielded(row: Mapping[Any, Any]) -> dict[str, Any]:
-    result = dict(row)
-    for key in ("title_marked", "snippet"):
-        if key in result:
-            result[key] = (result[key] or "").replace(_LT, "<").replace(_GT, ">")
-    return result
+            return statements.newest.rows(params)
+        return statements.ranked.rows({**params, "candidates": _candidates()})
 
 
 # --- comments ------------------------------------------------------------------
@@ -338,20 +283,22 @@ def _unshielded(row: Mapping[Any, Any]) -> dict[str, Any]:
 COMMENT_COLUMNS = (
     comment.c.id,
     comment.c.created_at,
-    sa.func.coalesce(user.c.username, comment.c.guest_name).label("username"),
+    # A guest's comment has no account. Looked up, not joined: one table fewer to
+    # plan, and PostgreSQL plans this statement for its words every time.
+    sa.func.coalesce(username_column(comment.c.author_id), comment.c.guest_name).label("username"),
     post.c.id.label("post_id"),
     post.c.title,
     post.c.slug,
     post.c.language,
+    comment.c.body,
 )
 _PARENT = comment.alias("parent")
 
 
 def _comment_from(index: sa.FromClause, index_id: sa.ColumnElement[int]) -> sa.FromClause:
-    """The index joined to each comment, its author, its post and its parent."""
+    """The index joined to each comment, its post and its parent."""
     return (
         index.join(comment, comment.c.id == index_id)
-        .outerjoin(user, user.c.id == comment.c.author_id)  # a guest's comment has no account
         .join(post, post.c.id == comment.c.post_id)
         .outerjoin(_PARENT, _PARENT.c.id == comment.c.parent_id)
     )
@@ -368,72 +315,45 @@ def _comment_seen(now: Any) -> list[sa.ColumnElement[bool]]:
     ]
 
 
-def _sqlite_comment_search() -> Prepared:
-    """Built once per app; the words, time and page are bound when it runs."""
-    fts = sa.table("comment_fts", sa.column("rowid"), sa.column("comment_fts"))
-    marks = (sa.literal(START), sa.literal(STOP))
-    snippet = sa.func.snippet(sa.literal_column("comment_fts"), 0, *marks, "\u2026", 24)
-    # FTS5 walks its matches newest first and stops once the page is full.
+def _comment_search(
+    index: sa.FromClause, index_id: sa.ColumnElement[int], matches: sa.ColumnElement[bool]
+) -> Prepared:
+    """A page of matching comments every reader sees: the index walked newest first,
+    stopping once the page is full. The words, time and page are bound when it runs."""
     return Prepared(
-        sa.select(*COMMENT_COLUMNS, snippet.label("snippet"))
-        .select_from(_comment_from(fts, fts.c.rowid))
-        .where(fts.c.comment_fts.op("MATCH")(sa.bindparam("match")), *_comment_seen(_NOW))
-        .order_by(fts.c.rowid.desc())
+        sa.select(*COMMENT_COLUMNS)
+        .select_from(_comment_from(index, index_id))
+        .where(matches, *_comment_seen(_NOW))
+        .order_by(index_id.desc())
         .limit(sa.bindparam("limit"))
         .offset(sa.bindparam("offset"))
     )
+
+
+def _sqlite_comment_search() -> Prepared:
+    """Built once per app."""
+    fts = sa.table("comment_fts", sa.column("rowid"), sa.column("comment_fts"))
+    return _comment_search(fts, fts.c.rowid, fts.c.comment_fts.op("MATCH")(sa.bindparam("match")))
+
+
+def _postgres_comment_search() -> Prepared:
+    """Built once per app; planned for its words each time it runs."""
+    search = sa.table("comment_search", sa.column("comment_id"), sa.column("document"))
+    tsquery = sa.func.websearch_to_tsquery("english", sa.bindparam("q"))
+    return _comment_search(search, search.c.comment_id, search.c.document.op("@@")(tsquery))
 
 
 def search_comments(text: str, *, page: int, per_page: int) -> list[Mapping[Any, Any]]:
     """A page of matching comments that every reader sees, newest first (one more than
-    per_page), each with a snippet of its text around the words found."""
-    offset = (page - 1) * per_page
+    per_page), with their text (COMMENT_COLUMNS)."""
+    params = {"now": utcnow(), "limit": per_page + 1, "offset": (page - 1) * per_page}
     if is_sqlite():
         match = terms.fts5_query(text)
         if match is None:
             return []
-        params = {"match": match, "now": utcnow(), "limit": per_page + 1, "offset": offset}
-        return once_per_app(_sqlite_comment_search).rows(params)
+        return once_per_app(_sqlite_comment_search).rows({**params, "match": match})
     websearch = terms.websearch_text(text)
     if websearch is None:
         return []
-    statements = once_per_app(_postgres_comment_search)
-    params = {"q": websearch, "now": utcnow(), "limit": per_page + 1, "offset": offset}
     with planned_for_its_values(connection()):
-        found = [row["id"] for row in statements.ids.rows(params)]
-    if not found:
-        return []
-    return [_unshielded(row) for row in statements.details.rows({"q": websearch, "ids": found})]
-
-
-@dataclass(frozen=True)
-class _PostgresCommentSearch:
-    """A page of matching comment ids, then their headlines."""
-
-    ids: Prepared
-    details: Prepared
-
-
-def _postgres_comment_search() -> _PostgresCommentSearch:
-    """Built once per app; the words, time and page are bound when they run."""
-    search = sa.table("comment_search", sa.column("comment_id"), sa.column("document"))
-    tsquery = sa.func.websearch_to_tsquery("english", sa.bindparam("q"))
-    ids = (
-        sa.select(comment.c.id)
-        .select_from(_comment_from(search, search.c.comment_id))
-        .where(search.c.document.op("@@")(tsquery), *_comment_seen(_NOW))
-        .order_by(search.c.comment_id.desc())
-        .limit(sa.bindparam("limit"))
-        .offset(sa.bindparam("offset"))
-    )
-    # Headlines for the page's comments only: ts_headline re-reads each text.
-    headline = f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=2"
-    snippet = sa.func.ts_headline("english", _shielded(comment.c.body), tsquery, headline)
-    details = (
-        sa.select(*COMMENT_COLUMNS, snippet.label("snippet"))
-        .select_from(comment.outerjoin(user, user.c.id == comment.c.author_id))
-        .join(post, post.c.id == comment.c.post_id)
-        .where(comment.c.id == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(sa.Integer))))
-        .order_by(comment.c.id.desc())
-    )
-    return _PostgresCommentSearch(ids=Prepared(ids), details=Prepared(details))
+        return once_per_app(_postgres_comment_search).rows({**params, "q": websearch})

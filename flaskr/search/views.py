@@ -16,6 +16,7 @@ from flaskr.pagecache import cached_page
 from flaskr.paging import existing, make_page, page_number
 from flaskr.policy import public
 from flaskr.search import queries
+from flaskr.search.snippets import START, STOP, Highlighter
 from flaskr.search.terms import QUERY_MAX
 
 bp = Blueprint("search", __name__)
@@ -26,7 +27,7 @@ def marked(text: str | None) -> Markup:
     """Escape text, then turn the search's match markers into <mark> elements."""
     safe = str(escape(text or ""))
     return Markup(  # noqa: S704  # nosec B704 - built from escaped text and our own fixed tags
-        safe.replace(queries.START, "<mark>").replace(queries.STOP, "</mark>")
+        safe.replace(START, "<mark>").replace(STOP, "</mark>")
     )
 
 
@@ -59,10 +60,11 @@ def search():
         if number == 1 and not tag_name and not author:
             found = queries.search_comments(text, page=1, per_page=COMMENTS_SHOWN)
             comments = make_page(found, 1, COMMENTS_SHOWN)
+    words = Highlighter(text, queries.stemming())
     if page is not None:
-        page.items = [_post_shown(row) for row in page.items]
+        page.items = [_post_shown(row, words) for row in page.items]
     if comments is not None:
-        comments.items = [_comment_shown(row) for row in comments.items]
+        comments.items = [_comment_shown(row, words) for row in comments.items]
     return render_template(
         "search/search.html",
         q=text,
@@ -78,23 +80,23 @@ def search():
 # a dozen calls per result cost the page more than its search.
 
 
-def _post_shown(row: Any) -> dict[str, Any]:
+def _post_shown(row: Any, words: Highlighter) -> dict[str, Any]:
     """A post found, with its address, date and marked title and snippet as shown."""
     post = dict(row)
     post["url"] = post_url(post)
     # A post in another language than the page's says so, on its links and its text.
     post["link_language"] = link_language(post)
     post["text_language"] = text_language(post)
-    post["title_html"] = marked(post["title_marked"])
-    post["snippet_html"] = marked(post["snippet"])
+    post["title_html"] = marked(words.whole(post["title"]))
+    post["snippet_html"] = marked(words.snippet(post.pop("body")))
     post["day"] = day(post["published_at"])
     return post
 
 
-def _comment_shown(row: Any) -> dict[str, Any]:
+def _comment_shown(row: Any, words: Highlighter) -> dict[str, Any]:
     """A comment found, with its address, date and marked snippet as shown."""
     comment = dict(row)
     comment["url"] = link("comments.permalink", comment_id=comment["id"])
-    comment["snippet_html"] = marked(comment["snippet"])
+    comment["snippet_html"] = marked(words.snippet(comment.pop("body")))
     comment["day"] = day(comment["created_at"])
     return comment
