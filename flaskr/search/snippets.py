@@ -53,6 +53,13 @@ _STEMMERS: dict[str, Any] = {}
 _STEMMING = threading.Lock()
 
 
+@lru_cache(maxsize=256)
+def highlighter(query: str, algorithm: str) -> Highlighter:
+    """The Highlighter of a search, kept for the searches made most recently (a
+    popular search, or its next page, finds its words' stems ready)."""
+    return Highlighter(query, algorithm)
+
+
 class Highlighter:
     """The words of one search, ready to be marked in the texts it found."""
 
@@ -65,7 +72,10 @@ class Highlighter:
         # two letters fewer always are, and each candidate is checked by its stem.
         starts = {stem[: max(2, len(stem) - 2)] for stem in self.stems}
         pattern = "|".join(sorted(map(re.escape, starts), key=len, reverse=True))
-        self._candidates = re.compile(rf"\b(?:{pattern})\w*", re.IGNORECASE) if starts else None
+        # Looked for in the lowercased text, with no \b: a case-sensitive literal
+        # start lets the regular expression engine skip ahead to it, three times
+        # faster than IGNORECASE and \b. Where a word starts is checked after.
+        self._candidates = re.compile(f"(?:{pattern})\\w*") if starts else None
         #: candidate word -> its stem if it is one searched for, else None.
         self._seen: dict[str, str | None] = {}
 
@@ -76,27 +86,39 @@ class Highlighter:
             self._seen[word] = stem if stem in self.stems else None
         return self._seen[word]
 
-    def _matches(self, text: str, limit: int) -> list[tuple[int, str]]:
-        """(where, stem) of the first `limit` words in text with a searched stem."""
-        found: list[tuple[int, str]] = []
+    def _matches(self, text: str, limit: int = 0) -> list[tuple[int, int, str]]:
+        """(start, end, stem) of the words in text with a searched stem, the first
+        `limit` of them if limit is set."""
+        found: list[tuple[int, int, str]] = []
         if self._candidates is None:
             return found
-        for candidate in self._candidates.finditer(text):
-            stem = self._stem_of(candidate.group())
+        lower = text.lower()
+        if len(lower) != len(text):
+            # A letter whose lowercase is longer ("İ"): places in `lower` are not
+            # places in text. Rare enough to go letter by letter.
+            lower = "".join(letter.lower()[0] for letter in text)
+        seen = self._seen
+        for candidate in self._candidates.finditer(lower):
+            start, end = candidate.span()
+            if start and (lower[start - 1].isalnum() or lower[start - 1] == "_"):
+                continue  # inside a word, not at its start
+            word = lower[start:end]
+            stem = seen[word] if word in seen else self._stem_of(word)
             if stem is not None:
-                found.append((candidate.start(), stem))
+                found.append((start, end, stem))
                 if len(found) == limit:
                     break
         return found
 
-    def _mark(self, candidate: re.Match[str]) -> str:
-        """The candidate word, between the markers if it has a searched stem."""
-        word = candidate.group()
-        return f"{START}{word}{STOP}" if self._stem_of(word) is not None else word
-
     def _marked(self, text: str) -> str:
         """text with each word that has a searched stem between the markers."""
-        return self._candidates.sub(self._mark, text) if self._candidates else text
+        parts: list[str] = []
+        last = 0
+        for start, end, _ in self._matches(text):
+            parts += (text[last:start], START, text[start:end], STOP)
+            last = end
+        parts.append(text[last:])
+        return "".join(parts)
 
     def whole(self, text: str | None) -> str:
         """All of text, each matching word between the START and STOP markers."""
@@ -145,7 +167,7 @@ def _unmarked(text: str) -> str:
     return text
 
 
-def _best_anchor(matches: list[tuple[int, str]]) -> int:
+def _best_anchor(matches: list[tuple[int, int, str]]) -> int:
     """Where the snippet centres: the match followed by the most different searched
     words within a snippet's reach (the first such), or the start of the text."""
     if not matches:
@@ -154,9 +176,9 @@ def _best_anchor(matches: list[tuple[int, str]]) -> int:
     best, best_count = matches[0][0], 0
     within: dict[str, int] = {}  # stems of the matches in reach of the i-th, counted
     following = 0
-    for start, stem in matches:
+    for start, _, stem in matches:
         while following < len(matches) and matches[following][0] < start + reach:
-            ahead = matches[following][1]
+            ahead = matches[following][2]
             within[ahead] = within.get(ahead, 0) + 1
             following += 1
         if len(within) > best_count:

@@ -16,7 +16,7 @@ from flaskr.pagecache import cached_page
 from flaskr.paging import existing, make_page, page_number
 from flaskr.policy import public
 from flaskr.search import queries
-from flaskr.search.snippets import START, STOP, Highlighter
+from flaskr.search.snippets import START, STOP, Highlighter, highlighter
 from flaskr.search.terms import QUERY_MAX
 
 bp = Blueprint("search", __name__)
@@ -60,7 +60,7 @@ def search():
         if number == 1 and not tag_name and not author:
             found = queries.search_comments(text, page=1, per_page=COMMENTS_SHOWN)
             comments = make_page(found, 1, COMMENTS_SHOWN)
-    words = Highlighter(text, queries.stemming())
+    words = highlighter(text, queries.stemming())
     if page is not None:
         page.items = [_post_shown(row, words) for row in page.items]
     if comments is not None:
