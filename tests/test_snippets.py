@@ -114,3 +114,16 @@ def test_an_ellipsis_ends_a_snippet_whose_text_goes_on():
     text = "fox " + "y" * 235 + "  more words"
     shown = Highlighter("fox", "porter").snippet(text)
     assert shown == f"{START}fox{STOP} {'y' * 235}{ELLIPSIS}"
+
+
+def test_accents_are_folded_where_the_index_folds_them():
+    # SQLite's FTS5 (unicode61) finds "café" for "cafe"; PostgreSQL's "english" does not.
+    text = "Un café à Zürich, a cafe"
+    assert marked_words(Highlighter("cafe zurich", "porter").whole(text)) == [
+        "café",
+        "Zürich",
+        "cafe",
+    ]
+    assert marked_words(Highlighter("cafe zurich", "english").whole(text)) == ["cafe"]
+    # And the other way round: what is searched for is folded too.
+    assert marked_words(Highlighter("Café", "porter").whole(text)) == ["café", "cafe"]

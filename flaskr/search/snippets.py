@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from functools import lru_cache
 from typing import Any
 
@@ -45,9 +46,23 @@ def _stem(algorithm: str, word: str) -> str:
     stemmer = _STEMMERS.get(algorithm) or _STEMMERS.setdefault(
         algorithm, snowballstemmer.stemmer(algorithm)
     )
+    word = word.lower()
+    if algorithm == FOLDING:
+        word = word.translate(_FOLDED)
     with _STEMMING:  # a stemmer keeps its word in itself while it works
-        return str(stemmer.stemWord(word.lower()))
+        return str(stemmer.stemWord(word))
 
+
+#: The stemming whose index folds diacritics, FTS5's unicode61 tokenizer: "cafe"
+#: finds "café" (PostgreSQL's "english" configuration keeps them).
+FOLDING = "porter"
+#: Latin letters with a diacritic -> their base letter, one character for one, so
+#: that places in a folded text are places in the text.
+_FOLDED = {
+    code: base
+    for code in range(0xC0, 0x250)
+    if (base := unicodedata.normalize("NFKD", chr(code))[0]) != chr(code) and base.isascii()
+}
 
 _STEMMERS: dict[str, Any] = {}
 _STEMMING = threading.Lock()
@@ -97,6 +112,8 @@ class Highlighter:
             # A letter whose lowercase is longer ("İ"): places in `lower` are not
             # places in text. Rare enough to go letter by letter.
             lower = "".join(letter.lower()[0] for letter in text)
+        if self.algorithm == FOLDING and not lower.isascii():
+            lower = lower.translate(_FOLDED)
         seen = self._seen
         for candidate in self._candidates.finditer(lower):
             start, end = candidate.span()
