@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import snowballstemmer
@@ -43,9 +43,7 @@ _TEXT = re.compile(r"\S")
 def _stem(algorithm: str, word: str) -> str:
     # Pure-Python Snowball costs 13-20 microseconds a word; a blog's vocabulary
     # repeats, so each word is stemmed once per process.
-    stemmer = _STEMMERS.get(algorithm) or _STEMMERS.setdefault(
-        algorithm, snowballstemmer.stemmer(algorithm)
-    )
+    stemmer = _stemmer(algorithm)
     word = word.lower()
     if algorithm == FOLDING:
         word = word.translate(_FOLDED)
@@ -64,8 +62,12 @@ _FOLDED = {
     if (base := unicodedata.normalize("NFKD", chr(code))[0]) != chr(code) and base.isascii()
 }
 
-_STEMMERS: dict[str, Any] = {}
 _STEMMING = threading.Lock()
+
+
+@cache
+def _stemmer(algorithm: str) -> Any:
+    return snowballstemmer.stemmer(algorithm)
 
 
 @lru_cache(maxsize=256)
@@ -94,13 +96,6 @@ class Highlighter:
         #: candidate word -> its stem if it is one searched for, else None.
         self._seen: dict[str, str | None] = {}
 
-    def _stem_of(self, word: str) -> str | None:
-        """The stem of word if it is one searched for, else None."""
-        if word not in self._seen:
-            stem = _stem(self.algorithm, word)
-            self._seen[word] = stem if stem in self.stems else None
-        return self._seen[word]
-
     def _matches(self, text: str, limit: int = 0) -> list[tuple[int, int, str]]:
         """(start, end, stem) of the words in text with a searched stem, the first
         `limit` of them if limit is set."""
@@ -120,7 +115,10 @@ class Highlighter:
             if start and (lower[start - 1].isalnum() or lower[start - 1] == "_"):
                 continue  # inside a word, not at its start
             word = lower[start:end]
-            stem = seen[word] if word in seen else self._stem_of(word)
+            if word not in seen:
+                stemmed = _stem(self.algorithm, word)
+                seen[word] = stemmed if stemmed in self.stems else None
+            stem = seen[word]
             if stem is not None:
                 found.append((start, end, stem))
                 if len(found) == limit:
