@@ -35,6 +35,7 @@ from jinja2.lexer import Token, TokenStream
 from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
+from flaskr.escaping import QuickEscapeTemplate
 from flaskr.i18n.languages import chosen
 
 
@@ -54,8 +55,11 @@ class LanguageEnvironment(Environment):
     copy has its own key. Everything else about loading stays Jinja's.
 
     It also gives templates the environment's globals themselves rather than
-    Jinja's ChainMap over them (see make_globals).
+    Jinja's ChainMap over them (see make_globals), and escapes their values
+    with flaskr.escaping.
     """
+
+    template_class = QuickEscapeTemplate
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         """The environment's own globals for a template that has none of its own.
