@@ -22,7 +22,6 @@ from flaskr.search.terms import QUERY_MAX
 bp = Blueprint("search", __name__)
 
 
-@bp.app_template_filter("marked")
 def marked(text: str | None) -> Markup:
     """Escape text, then turn the search's match markers into <mark> elements."""
     safe = str(escape(text or ""))
