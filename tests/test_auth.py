@@ -144,9 +144,12 @@ def test_unknown_username_costs_the_same_as_a_wrong_password(app, make_user):
         for _ in range(7):  # interleaved, so load on the machine hits both alike
             unknown.append(attempt("nobody"))
             wrong.append(attempt("alice"))
-        return tuple(  # type: ignore[return-value]
-            statistics.median(u[i] for u in unknown) / statistics.median(w[i] for w in wrong)
-            for i in (0, 1)
+        # Wall time: the fastest of each, since other processes only ever add to it (the
+        # median of a loaded CI run drifted to 1.26 and took up to six rounds, 40 s).
+        # CPU time: the median, which other processes do not inflate.
+        return (
+            min(u[0] for u in unknown) / min(w[0] for w in wrong),
+            statistics.median(u[1] for u in unknown) / statistics.median(w[1] for w in wrong),
         )
 
     attempt("alice")

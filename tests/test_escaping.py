@@ -26,6 +26,7 @@ class Bold(Markup):
     """A Markup subclass: markup still, never escaped again."""
 
 
+@pytest.mark.db_independent  # markupsafe's rules alone: no database
 @given(st.text())
 @example("<script>alert('x')</script>")
 @example('Tom & "Jerry" > cat')
@@ -36,6 +37,7 @@ def test_text_is_escaped_exactly_as_markupsafe_escapes_it(text):
     assert type(escaped) is Markup
 
 
+@pytest.mark.db_independent
 @pytest.mark.parametrize(
     "value",
     [42, 1.5, None, Html(), Word("<b>"), Bold("<b>&amp;</b>"), Markup("<b>&amp;</b>"), Markup("")],
@@ -47,6 +49,7 @@ def test_every_other_kind_of_value_is_escaped_as_markupsafe_escapes_it(value):
     assert type(escaped) is Markup
 
 
+@pytest.mark.db_independent
 def test_markup_is_given_back_itself_never_copied():
     # A rendered post is Markup of many kilobytes: building a new one per
     # {{ post }} was what this module saves.
