@@ -30,6 +30,11 @@ def this_g() -> _AppCtxGlobals:
     return _cv_app.get().g
 
 
+def in_request() -> bool:
+    """Whether a request is being handled here (not a CLI command or a thread's app context)."""
+    return _cv_request.get(None) is not None
+
+
 def this_request() -> Request:
     """The request being handled (`request`)."""
     return _cv_request.get().request

@@ -22,7 +22,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, make_response, request, session
 
 from flaskr.appearance import themes
-from flaskr.db import utcnow
+from flaskr.db import keep_connection, utcnow
 from flaskr.i18n import negotiate
 from flaskr.ratelimit.limiter import APP_WIDE_LIMITS
 
@@ -261,6 +261,9 @@ class Hits:
         try:
             with self.app.app_context():
                 version = self.freshness.content_version()
+                # A reader's request like any other: its connection is kept for
+                # the next one rather than checked back into the pool.
+                keep_connection()
         except Exception:  # noqa: BLE001 - an outage: Flask answers it (503) the usual way
             return None
         # No version (the counter row is gone) matches no entry: _serve keeps none then.

@@ -24,7 +24,7 @@ from jinja2.bccache import Bucket, BytecodeCache
 
 from flaskr import create_app
 from flaskr.auth import passwords
-from flaskr.db import notified
+from flaskr.db import kept, notified
 
 TEST_DATABASE_URL = os.environ.get("FLASKR_TEST_DATABASE_URL", "").strip()
 IN_CI = os.environ.get("FLASKR_CI", "") not in ("", "0", "false")
@@ -448,6 +448,9 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, request: pytest.Fi
     passwords._dummy_hash.cache_clear()
     yield
     passwords._dummy_hash.cache_clear()
+    # Connections its apps' requests kept for a next request go back to their pools,
+    # where they close with the app, as any pooled connection does.
+    kept.close_all()
 
 
 @pytest.fixture

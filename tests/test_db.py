@@ -171,12 +171,20 @@ def test_reads_on_postgresql_open_no_transaction_and_writes_are_atomic(app, db_k
         assert connection().execute(sa.text('SELECT bio FROM "user"')).scalar() != "changed"
 
 
-def test_connections_pages_read_without_transactions_go_back_to_the_pool_with_them(app, make_user):
-    # Page views read in autocommit on PostgreSQL (db.connection()). Whoever
-    # borrows the connection next - a migration, a CLI command - still gets a
-    # transaction that is all or nothing.
+@pytest.mark.parametrize("how", ["over the limit", "closed"])
+def test_connections_pages_read_without_transactions_go_back_to_the_pool_with_them(
+    app, make_user, how
+):
+    # Page views read in autocommit on PostgreSQL (db.connection()), and their
+    # connection is kept for the next page view (db/kept.py). Whoever borrows it
+    # from the pool later - a migration, a CLI command - still gets a transaction
+    # that is all or nothing.
     make_user("alice")
+    kept = app.extensions["flaskr.kept"]
+    if how == "over the limit":
+        kept.limit = 0
     assert app.test_client().get("/").status_code == 200
+    kept.close()
     with app.app_context():
         held = [engine().connect() for _ in range(engine().pool.checkedin())]  # type: ignore[attr-defined]
         assert held

@@ -2,7 +2,8 @@
 
 Only this package knows which driver is underneath: sqlite.py and
 postgresql.py set each one up, outages.py reads their errors, watchdog.py
-bounds waits on a PostgreSQL server that stops answering.
+bounds waits on a PostgreSQL server that stops answering. kept.py keeps a
+request's connection open for the next request.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import sqlalchemy as sa
 from flask import Flask, current_app, g
 from flask.cli import with_appcontext
 
-from flaskr.contexts import this_app, this_g
-from flaskr.db import notified, postgresql, sqlite
+from flaskr.contexts import in_request, this_app, this_g
+from flaskr.db import kept, notified, postgresql, sqlite
 from flaskr.db.outages import reports_outages
 
 #: One MetaData for every capability's tables.py; constraint names are stable
@@ -46,7 +47,8 @@ def database_url(app: Flask) -> str:
 
 def init_app(app: Flask) -> None:
     """Create the app's engine and register teardown and the init-db command."""
-    app.extensions["flaskr.engine"] = _make_engine(database_url(app), app.config)
+    made = app.extensions["flaskr.engine"] = _make_engine(database_url(app), app.config)
+    app.extensions["flaskr.kept"] = kept.Kept(made)
     app.teardown_appcontext(close_db)
     app.cli.add_command(init_db_command)
 
@@ -84,13 +86,18 @@ def connection() -> sa.Connection:
     found = state.get("sa_conn")
     if found is not None:
         return found
-    conn = engine().connect()
+    extensions = this_app().extensions
+    conn = extensions["flaskr.kept"].take() or extensions["flaskr.engine"].connect()
     if conn.dialect.name == "postgresql":
         # Reads need no transaction there: at READ COMMITTED each statement
         # takes its own snapshot anyway, and BEGIN and ROLLBACK would be two
         # more round trips per page. transaction() begins a real one to write.
         postgresql.autocommit(conn, True)
     state.sa_conn = conn
+    if in_request():
+        # A request's connection is kept for the next request (kept.py); a
+        # command's or a thread's goes back to the pool.
+        state.sa_keep = True
     return conn
 
 
@@ -188,12 +195,22 @@ def get_db() -> Any:
     return g.db
 
 
+def keep_connection() -> None:
+    """Keep this app context's connection for the next request when the context ends,
+    as a request's is: for an app context that serves a reader outside Flask's
+    dispatch (pagecache.Hits)."""
+    this_g().sa_keep = True
+
+
 def close_db(_exc: BaseException | None = None) -> None:
-    """Release this app context's connections."""
+    """Release this app context's connections: a request's is kept for the next one."""
     state = this_g()  # every request: once, not per use
     conn = state.pop("sa_conn", None)
     if conn is not None:
-        conn.close()
+        if state.pop("sa_keep", False):
+            this_app().extensions["flaskr.kept"].give(conn)
+        else:
+            conn.close()
     state.pop("db", None)
     fairy = state.pop("db_fairy", None)
     if fairy is not None:

@@ -245,7 +245,25 @@ def _end_autocommit(dbapi_connection: Any, _record: Any, _state: Any) -> None:
 
 
 def _still_connected(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-    """Refuse a pooled connection the server has closed, asking it something only after idling.
+    """Refuse a pooled connection the server has closed (the pool then connects afresh)."""
+    if _server_closed(dbapi_connection, record.info):
+        raise sa.exc.DisconnectionError("the server closed this connection")
+
+
+def still_connected(conn: sa.Connection) -> bool:
+    """Whether conn, kept idle between requests (db/kept.py), is still fit to use:
+    the same check the pool makes of its own connections."""
+    return not _server_closed(conn.connection.dbapi_connection, conn.connection.info)
+
+
+def note_idle(conn: sa.Connection) -> None:
+    """Note that conn goes idle now (its idle time decides whether it is pinged)."""
+    conn.connection.info["checked_in"] = time.monotonic()
+
+
+def _server_closed(dbapi_connection: Any, info: dict[str, Any]) -> bool:
+    """Whether the server has closed this idle connection, asking it something only
+    after idling.
 
     A ping (SELECT 1) on every checkout costs a round trip, a third of a cached
     page's time. An idle connection's socket has nothing to read unless the
@@ -261,14 +279,13 @@ def _still_connected(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
             poller = select.poll()
             poller.register(dbapi_connection.fileno(), select.POLLIN)
             broken = bool(poller.poll(0))
-        idle = time.monotonic() - record.info.get("checked_in", time.monotonic())
+        idle = time.monotonic() - info.get("checked_in", time.monotonic())
         if not broken and idle > IDLE_PING_SECONDS:
             dbapi_connection.execute("SELECT 1")
             dbapi_connection.rollback()
     except (OSError, ValueError, psycopg.Error):
         broken = True
-    if broken:
-        raise sa.exc.DisconnectionError("the server closed this connection")
+    return bool(broken)
 
 
 def libpq_conninfo(url: sa.URL) -> str:
