@@ -13,11 +13,12 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Generic, TypeVar
 
-T = TypeVar("T", bound=str)
+T = TypeVar("T")
 
 
 class Fragments(Generic[T]):
-    """A thread-safe LRU of rendered text, bounded by the bytes it holds."""
+    """A thread-safe LRU of rendered text (or what text is written from), bounded by
+    the bytes it holds."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes

@@ -1200,3 +1200,80 @@ def test_a_kept_entry_is_never_written_for_a_changed_post(kind, field):
     assert write(changed_entry) in changed
     if write(changed_entry) != write(_entry()):
         assert write(_entry()) not in changed
+
+
+# --- entries kept as built --------------------------------------------------------------
+
+
+def _row(**changes):
+    row = {
+        "id": 7,
+        "created": datetime(2026, 1, 2, 3, 4, 5),
+        "title": "One",
+        "slug": None,
+        "username": "ann",
+        "published_at": datetime(2026, 1, 3, 3, 4, 5),
+        "updated": None,
+        "summary": "first words",
+        "tags": ["cats"],
+        "language": "en",  # the site's: not said, until the site speaks another
+        "cover": None,
+        "body_html": '<p><img src="/media/a.webp" alt="a" width="4" height="3"> first words</p>',
+    }
+    row.update(changes)
+    return row
+
+
+ROW_CHANGES = {
+    "id": 8,
+    "created": datetime(2025, 1, 2, 3, 4, 5),
+    "title": "Changed",
+    "slug": "own-address",
+    "username": "bea",
+    "published_at": datetime(2025, 5, 6, 7, 8, 9),
+    "updated": datetime(2027, 5, 6, 7, 8, 9),
+    "summary": "changed summary",
+    "tags": ["dogs"],
+    "language": "de",
+    "cover": "![a cover](https://example.org/cover.png)",
+    "body_html": '<p><img src="/media/b.webp" alt="b" width="4" height="3"> other words</p>',
+}
+#: What the site around a post may change: its address, where it is served, the settings.
+SITE_CHANGES = {
+    "host": {"base_url": "http://other.example"},
+    "scheme": {"base_url": "https://localhost"},
+    "script root": {"base_url": "http://localhost/blog/"},
+    "full content": {"full": False},
+    "site language": {"language": "de"},
+}
+
+
+def _entries_for(app, rows, base_url="http://localhost", full=True, language="en"):
+    """The entries _entries gives, and the ones built afresh, for rows on this site."""
+    from flaskr.feeds import views
+
+    app.config["LANGUAGE"] = language
+    with app.test_request_context("/feed.atom", base_url=base_url):
+        given = views._entries(rows, full)
+        site, authority = views._site_origin(), views._tag_authority()
+        built = [views._entry(row, site, authority, full, language) for row in rows]
+    return given, built
+
+
+@pytest.mark.parametrize("field", sorted(ROW_CHANGES))
+def test_a_kept_feed_entry_is_never_given_for_a_changed_post(app, field):
+    [first], [built_first] = _entries_for(app, [_row()])
+    assert first == built_first
+    [again], _ = _entries_for(app, [_row()])
+    assert again is first  # kept, not built again
+    [changed], [built] = _entries_for(app, [_row(**{field: ROW_CHANGES[field]})])
+    assert built != built_first  # the change shows in the entry
+    assert changed == built
+
+
+@pytest.mark.parametrize("change", sorted(SITE_CHANGES))
+def test_a_kept_feed_entry_is_never_given_for_another_site_address_or_setting(app, change):
+    [first], [built_first] = _entries_for(app, [_row()])
+    [changed], [built] = _entries_for(app, [_row()], **SITE_CHANGES[change])
+    assert built != built_first
+    assert changed == built

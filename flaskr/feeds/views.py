@@ -20,6 +20,7 @@ from flaskr.comments import queries as comment_queries
 from flaskr.db import utcnow
 from flaskr.db.prepared import Row
 from flaskr.feeds.formats import MIMETYPES, WRITERS, Entry, Feed, Picture
+from flaskr.fragments import Fragments
 from flaskr.i18n import speaking
 from flaskr.links import link
 from flaskr.media.pipeline import MIME_TYPES
@@ -30,6 +31,8 @@ bp = Blueprint("feeds", __name__)
 
 #: The `updated` of a feed with no posts yet: fixed, so its ETag is stable.
 EMPTY_FEED_UPDATED = datetime(2000, 1, 1)
+#: Bytes of feed entries kept per worker process (feeds._entries); least recently used go first.
+ENTRY_BYTES = 8 * 1024 * 1024
 KINDS = "<any(atom, rss, json):kind>"
 #: Last-Modified is sent only once the newest change is this old: HTTP dates have
 #: whole seconds, so a later change in the same second would look unchanged.
@@ -152,26 +155,7 @@ def _feed(
     if response.status_code == 304:
         return response
     posts = blog_services.with_html(rows)
-    authority = _tag_authority()
-    site = _site_origin()
-    entries = [
-        Entry(
-            id=_entry_id(p, authority),
-            url=site + blog_urls.post_url(p),
-            title=p["title"],
-            author=p["username"],
-            published=p["published_at"],
-            updated=_entry_updated(p),
-            content_html=markup.absolute_file_urls(html, site) if full else None,
-            summary=p["summary"] or "",
-            tags=p["tags"],
-            # Only a language other than the feed's needs saying.
-            language=p["language"] if p["language"] != config["LANGUAGE"] else None,
-            image=_picture(html, site),
-        )
-        # The cover is rendered once per entry, for its content and its picture.
-        for p, html in ((p, _with_cover(p)) for p in posts)
-    ]
+    entries = _entries(posts, full)
     # Built, not request.base_url: that keeps characters such as < and " that a URI may not hold.
     # (A view always has an endpoint: str() only tells the type checker so.)
     feed_url = url_for(str(request.endpoint), _external=True, **(request.view_args or {}))
@@ -180,6 +164,72 @@ def _feed(
     )
     response.set_data(WRITERS[kind](feed, entries))
     return response
+
+
+def _entries(posts: list[dict[str, Any]], full: bool) -> list[Entry]:
+    """The feed's entries for `posts` (from with_html), each built once per process
+    for as long as nothing it is built from changes.
+
+    An entry is kept under everything its building reads - the post's values
+    themselves, not a version number, and the site's address, the script root,
+    FEED_FULL_CONTENT and the site's language - so a change made any way at all
+    (the editor, a rename, plain SQL, another Host) makes a new key, and a kept
+    entry is never given for a post that has changed. Building one (its address,
+    its tag: id, its picture) was a fifth of a cold feed's time (bench/RESULTS.md).
+    Entries are shared between feeds: nothing may change one once built.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    kept: Fragments[Entry] | None = app.extensions.get("flaskr.feeds.entries")
+    if kept is None:
+        kept = app.extensions.setdefault("flaskr.feeds.entries", Fragments(ENTRY_BYTES))
+    site, authority = _site_origin(), _tag_authority()
+    language = app.config["LANGUAGE"]
+    # The tag: authority is the site's host name: the site's address covers it.
+    context = (site, request.script_root, full, language)
+    entries = []
+    for p in posts:
+        key = (
+            context,
+            p["id"],
+            p["created"],
+            p["title"],
+            p["slug"],
+            p["username"],
+            p["published_at"],
+            p["updated"],
+            p["summary"],
+            tuple(p["tags"]),
+            p["language"],
+            p["cover"],
+            p["body_html"],
+        )
+        entry = kept.get(key)
+        if entry is None:
+            entry = _entry(p, site, authority, full, language)
+            # The body twice (in the key and the content), and the rest.
+            kept.put(key, entry, 2 * len(p["body_html"]) + 1024)
+        entries.append(entry)
+    return entries
+
+
+def _entry(p: dict[str, Any], site: str, authority: str, full: bool, language: str) -> Entry:
+    """A post's feed entry, built."""
+    # The cover is rendered once per entry, for its content and its picture.
+    html = _with_cover(p)
+    return Entry(
+        id=_entry_id(p, authority),
+        url=site + blog_urls.post_url(p),
+        title=p["title"],
+        author=p["username"],
+        published=p["published_at"],
+        updated=_entry_updated(p),
+        content_html=markup.absolute_file_urls(html, site) if full else None,
+        summary=p["summary"] or "",
+        tags=p["tags"],
+        # Only a language other than the feed's needs saying.
+        language=p["language"] if p["language"] != language else None,
+        image=_picture(html, site),
+    )
 
 
 def _conditional(kind: str, shown: Any, newest: datetime | None) -> Response:
