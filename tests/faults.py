@@ -126,3 +126,21 @@ def without_root_file_powers() -> None:
     for capability in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
         if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
             raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+
+
+def end_backend(database_url: str, pid: int) -> None:
+    """End PostgreSQL's session `pid` from the server's side, as a restart or an
+    administrator would, and wait until the server has let it go."""
+    import psycopg
+    import sqlalchemy as sa
+
+    from flaskr.db.postgresql import libpq_conninfo
+
+    conninfo = libpq_conninfo(sa.make_url(database_url))
+    with psycopg.connect(conninfo, autocommit=True) as admin:
+        assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0]
+        gone = "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s)"
+        for _ in range(100):
+            if admin.execute(gone, (pid,)).fetchone()[0]:
+                return
+            time.sleep(0.01)

@@ -8,6 +8,7 @@ import stat
 
 import pytest
 import sqlalchemy as sa
+from faults import end_backend
 
 from flaskr import create_app
 from flaskr.db import connection, engine, get_db, transaction
@@ -205,17 +206,7 @@ def test_a_pooled_connection_the_server_ended_is_replaced_without_an_error(app, 
         return  # no server to end it
     with app.app_context():
         pid = connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
-    import psycopg
-
-    from flaskr.db.postgresql import libpq_conninfo
-
-    url = sa.make_url(app.config["DATABASE_URL"])
-    with psycopg.connect(libpq_conninfo(url), autocommit=True) as admin:
-        assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0]
-        gone = "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s)"
-        for _ in range(100):
-            if admin.execute(gone, (pid,)).fetchone()[0]:
-                break
+    end_backend(app.config["DATABASE_URL"], pid)
     # The pool hands out only live connections: not one reader sees an error.
     for _ in range(3):
         assert client.get("/").status_code == 200

@@ -6,6 +6,7 @@ import time
 
 import pytest
 import sqlalchemy as sa
+from faults import end_backend
 
 from flaskr.db import connection, engine, kept
 
@@ -120,20 +121,8 @@ def test_close_all_gives_back_the_kept_connections_of_every_app(app, make_app):
 
 
 def _terminate(app, conn: sa.Connection) -> None:
-    """End conn's session from the server's side, as a restart or an admin would."""
-    import psycopg
-
-    from flaskr.db.postgresql import libpq_conninfo
-
-    pid = conn.connection.driver_connection.info.backend_pid
-    url = sa.make_url(app.config["DATABASE_URL"])
-    with psycopg.connect(libpq_conninfo(url), autocommit=True) as admin:
-        assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0]
-        gone = "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s)"
-        for _ in range(100):
-            if admin.execute(gone, (pid,)).fetchone()[0]:
-                break
-            time.sleep(0.01)
+    """End conn's session from the server's side."""
+    end_backend(app.config["DATABASE_URL"], conn.connection.driver_connection.info.backend_pid)
 
 
 def test_a_kept_connection_the_server_ended_is_replaced_without_an_error(make_app, db_kind):
