@@ -1,9 +1,9 @@
 """Connections kept open from one request to the next, SQLAlchemy's Connection and all.
 
 Taking a Connection from the pool for each request and giving it back cost a
-cold page view 7-9% of its instructions (bench/RESULTS.md): the Connection
-object, the pool's checkout and checkin with their events, and the allocations
-that come with them, for a page whose SQL is a few indexed reads. A request's
+cold page view 6.5-12% of its time (bench/RESULTS.md): the Connection object,
+the pool's checkout and checkin with their events, and the allocations that
+come with them, for a page whose SQL is a few indexed reads. A request's
 connection is instead made ready for the next request and kept, up to the
 pool's size, for whichever request of the process comes next.
 
