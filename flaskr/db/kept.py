@@ -44,7 +44,6 @@ class Kept:
     """The idle connections of one engine, ready for the next request."""
 
     def __init__(self, engine: sa.Engine) -> None:
-        self.engine = engine
         self.postgresql = engine.dialect.name == "postgresql"
         #: At most as many as the pool keeps idle itself: the rest go back to it.
         self.limit = max(1, engine.pool.size()) if hasattr(engine.pool, "size") else 1
