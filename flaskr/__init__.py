@@ -38,7 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         security,
         templating,
     )
-    from flaskr.blog import articles
+    from flaskr.blog import articles, heads
     from flaskr.blog import queries as blog_queries
     from flaskr.extensions import csrf
     from flaskr.mail import services as mail
@@ -54,6 +54,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     links.init_app(app)  # before any route: it bounds <int:...> URL parts
     templating.init_app(app)
     articles.init_app(app)
+    heads.init_app(app)
     pagecache.init_app(
         app,
         pagecache.Freshness(
