@@ -40,6 +40,13 @@ SETTLE = timedelta(seconds=2)
 _DNS_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
 
 
+@bp.app_template_global()
+def feed_links(endpoint: str, **values: Any) -> dict[str, str]:
+    """The site-relative address of each kind of one feed ('atom', 'rss', 'json'), for a
+    page that links them twice (its <head> and its text): made once a page."""
+    return {kind: link(endpoint, kind=kind, **values) for kind in MIMETYPES}
+
+
 @bp.route(f"/feed.{KINDS}")
 @public
 @cached_page
