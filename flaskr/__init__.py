@@ -44,6 +44,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flaskr.mail import services as mail
     from flaskr.media import services as media_services
     from flaskr.recovery import views as recovery_views
+    from flaskr.search import results as search_results
     from flaskr.settings import services as site_settings
     from flaskr.twofactor import views as twofactor_views
 
@@ -55,6 +56,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     templating.init_app(app)
     articles.init_app(app)
     heads.init_app(app)
+    search_results.init_app(app)
     pagecache.init_app(
         app,
         pagecache.Freshness(

@@ -5,29 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, render_template
-from markupsafe import Markup, escape
 
-from flaskr.blog.urls import post_url
 from flaskr.contexts import this_request
 from flaskr.i18n.dates import day
-from flaskr.i18n.languages import link_language, text_language
 from flaskr.links import link
 from flaskr.pagecache import cached_page
 from flaskr.paging import existing, make_page, page_number
 from flaskr.policy import public
-from flaskr.search import queries
-from flaskr.search.snippets import START, STOP, Highlighter, highlighter
+from flaskr.search import queries, results
+from flaskr.search.results import marked
+from flaskr.search.snippets import Highlighter, highlighter
 from flaskr.search.terms import QUERY_MAX
 
 bp = Blueprint("search", __name__)
-
-
-def marked(text: str | None) -> Markup:
-    """Escape text, then turn the search's match markers into <mark> elements."""
-    safe = str(escape(text or ""))
-    return Markup(  # noqa: S704  # nosec B704 - built from escaped text and our own fixed tags
-        safe.replace(START, "<mark>").replace(STOP, "</mark>")
-    )
 
 
 #: Comments shown under the first page of posts found; "More comments" lists them all.
@@ -60,8 +50,7 @@ def search():
             found = queries.search_comments(text, page=1, per_page=COMMENTS_SHOWN)
             comments = make_page(found, 1, COMMENTS_SHOWN)
     words = highlighter(text, queries.stemming())
-    if page is not None:
-        page.items = [_post_shown(row, words) for row in page.items]
+    shown = results.post_results(page.items, words) if page is not None else None
     if comments is not None:
         comments.items = [_comment_shown(row, words) for row in comments.items]
     return render_template(
@@ -72,24 +61,12 @@ def search():
         page=page,
         comments=comments,
         in_comments=in_comments,
+        results=shown,
     )
 
 
-# What the page shows of each result, made here rather than by template calls:
-# a dozen calls per result cost the page more than its search.
-
-
-def _post_shown(row: Any, words: Highlighter) -> dict[str, Any]:
-    """A post found, with its address, date and marked title and snippet as shown."""
-    post = dict(row)
-    post["url"] = post_url(post)
-    # A post in another language than the page's says so, on its links and its text.
-    post["link_language"] = link_language(post)
-    post["text_language"] = text_language(post)
-    post["title_html"] = marked(words.whole(post["title"]))
-    post["snippet_html"] = marked(words.snippet(post.pop("body")))
-    post["day"] = day(post["published_at"])
-    return post
+# What the page shows of each comment found, made here rather than by template calls:
+# a dozen calls per result cost the page more than its search (posts: search.results).
 
 
 def _comment_shown(row: Any, words: Highlighter) -> dict[str, Any]:
