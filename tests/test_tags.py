@@ -355,3 +355,17 @@ def test_the_tag_list_is_paged_past_two_hundred_tags(client, make_user, make_pos
     second = client.get("/tags?page=2").get_data(as_text=True)
     assert second.count('<a href="/tag/t') == 10 and "/tag/t209" in second
     assert client.get("/tags?page=3").status_code == 404
+
+
+def test_a_tag_page_links_its_feeds_in_its_head_and_its_text(client, make_user, make_post):
+    make_post(make_user(), title="Languages", tags="c#")
+    page = client.get("/tag/c%23").get_data(as_text=True)
+    for kind, mimetype, title in (
+        ("atom", "application/atom+xml", "Tag c# (Atom)"),
+        ("rss", "application/rss+xml", "Tag c# (RSS)"),
+        ("json", "application/feed+json", "Tag c# (JSON Feed)"),
+    ):
+        href = f"/tag/c%23/feed.{kind}"
+        assert f'<link rel="alternate" type="{mimetype}" title="{title}" href="{href}">' in page
+        assert f'<a href="{href}">' in page  # and visible links, without JavaScript
+        assert client.get(href).status_code == 200
