@@ -18,6 +18,7 @@ from werkzeug.http import http_date
 from flaskr import markup
 from flaskr.blog.tables import post
 from flaskr.db import connection, transaction, utcnow
+from flaskr.fragments import Fragments
 
 PW = "a long enough pw"
 A = "{http://www.w3.org/2005/Atom}"
@@ -1202,6 +1203,28 @@ def test_a_kept_entry_is_never_written_for_a_changed_post(kind, field):
         assert write(_entry()) not in changed
 
 
+def test_an_entry_carries_each_writer_s_text_and_is_never_given_another_s(monkeypatch):
+    from flaskr.feeds import formats
+
+    feed = formats.Feed(
+        "Blog", "", "http://example.org/", "http://example.org/f", datetime(2026, 1, 1)
+    )
+    entry = _entry()  # one object, as the feeds keep it, written by each writer in turn
+    atom = formats.atom(feed, [entry]).decode()
+    rss = formats.rss(feed, [entry]).decode()
+    assert formats._atom_entry(_entry()) in atom and formats._rss_item(_entry()) in rss
+    assert entry.written == {
+        formats._atom_entry: formats._atom_entry(_entry()),
+        formats._rss_item: formats._rss_item(_entry()),
+    }
+    # Written again, the text the entry carries is given, for its own writer only.
+    monkeypatch.setattr(formats, "_WRITTEN", Fragments(0))  # nothing kept by value
+    entry.written[formats._atom_entry] = "<entry>as carried</entry>"
+    assert "<entry>as carried</entry>" in formats.atom(feed, [entry]).decode()
+    assert "as carried" not in formats.rss(feed, [entry]).decode()
+    assert entry == _entry()  # the text it carries is no part of what it is
+
+
 # --- entries kept as built --------------------------------------------------------------
 
 
@@ -1254,8 +1277,8 @@ def _entries_for(app, rows, base_url="http://localhost", full=True, language="en
 
     app.config["LANGUAGE"] = language
     with app.test_request_context("/feed.atom", base_url=base_url):
-        given = views._entries(rows, full)
         site, authority = views._site_origin(), views._tag_authority()
+        given = views._entries(rows, full, site)
         built = [views._entry(row, site, authority, full, language) for row in rows]
     return given, built
 

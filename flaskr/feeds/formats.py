@@ -19,7 +19,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
@@ -72,6 +72,10 @@ class Entry:
     tags: list[str]
     language: str | None = None  # the post's own, when it names one other than the site's
     image: Picture | None = None
+    #: The entry as each writer wrote it (_written), for an entry kept and written again.
+    written: dict[Callable[[Entry], str], str] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
 
 def _iso(value: datetime) -> str:
@@ -114,6 +118,12 @@ _WRITTEN: Fragments[str] = Fragments(8 * 1024 * 1024)
 
 def _written(write: Callable[[Entry], str], entry: Entry) -> str:
     """write(entry), kept for the next feed that carries the same entry."""
+    # An entry the feeds keep as built (feeds.views._entries) carries its text:
+    # nothing changes an entry once built, and the lookup below by every field
+    # cost a feed a microsecond and a half an entry.
+    text = entry.written.get(write)
+    if text is not None:
+        return text
     key = (
         write,  # the format
         entry.id,
@@ -132,6 +142,7 @@ def _written(write: Callable[[Entry], str], entry: Entry) -> str:
     if text is None:
         text = write(entry)
         _WRITTEN.put(key, text, 2 * len(text))  # the text, and about as much in the key
+    entry.written[write] = text
     return text
 
 

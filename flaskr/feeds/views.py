@@ -53,9 +53,7 @@ def feed_links(endpoint: str, **values: Any) -> dict[str, str]:
 def site(kind: str) -> Response:
     """The newest posts of the whole blog."""
     config = current_app.config
-    return _feed(
-        kind, config["SITE_NAME"], config["SITE_DESCRIPTION"], url_for("index", _external=True)
-    )
+    return _feed(kind, config["SITE_NAME"], config["SITE_DESCRIPTION"], link("index"))
 
 
 @bp.route(f"/tag/<name>/feed.{KINDS}")
@@ -70,7 +68,7 @@ def tag(name: str, kind: str) -> Response:
         kind,
         f"{config['SITE_NAME']}: {name}",
         description,
-        url_for("tags.tag", name=name, _external=True),
+        link("tags.tag", name=name),
         tag=name,
     )
 
@@ -109,7 +107,7 @@ def comments(post_id: int, kind: str) -> Response:
             for r in rows
         ]
     home_url = site + blog_urls.post_url(post) + "#comments"
-    feed_url = url_for("feeds.comments", post_id=post_id, kind=kind, _external=True)
+    feed_url = site + link("feeds.comments", post_id=post_id, kind=kind)
     feed = Feed(title, title, home_url, feed_url, newest or EMPTY_FEED_UPDATED, config["LANGUAGE"])
     response.set_data(WRITERS[kind](feed, entries))
     return response
@@ -131,7 +129,7 @@ def author(username: str, kind: str) -> Response:
         kind,
         f"{config['SITE_NAME']}: {username}",
         description,
-        url_for("users.profile", username=username, _external=True),
+        link("users.profile", username=username),
         author=username,
     )
 
@@ -140,11 +138,13 @@ def _feed(
     kind: str,
     title: str,
     description: str,
-    home_url: str,
+    home: str,
     *,
     author: str | None = None,
     tag: str | None = None,
 ) -> Response:
+    """The feed of the newest posts (by `author`, or with `tag`) readers see, `home` the
+    site-relative address of the page it follows."""
     config = current_app.config
     # The feed's entries only: no extra row to tell that more follow (feeds have no pager).
     rows = blog_queries.list_reader_posts(
@@ -162,18 +162,21 @@ def _feed(
     if response.status_code == 304:
         return response
     posts = blog_services.with_html(rows)
-    entries = _entries(posts, full)
+    # Every absolute address is the site's origin and a site-relative link: one
+    # url_for(_external=True) a feed, not one per address.
+    site = _site_origin()
+    entries = _entries(posts, full, site)
     # Built, not request.base_url: that keeps characters such as < and " that a URI may not hold.
     # (A view always has an endpoint: str() only tells the type checker so.)
-    feed_url = url_for(str(request.endpoint), _external=True, **(request.view_args or {}))
+    feed_url = site + link(str(request.endpoint), **(request.view_args or {}))
     feed = Feed(
-        title, description, home_url, feed_url, newest or EMPTY_FEED_UPDATED, config["LANGUAGE"]
+        title, description, site + home, feed_url, newest or EMPTY_FEED_UPDATED, config["LANGUAGE"]
     )
     response.set_data(WRITERS[kind](feed, entries))
     return response
 
 
-def _entries(posts: list[dict[str, Any]], full: bool) -> list[Entry]:
+def _entries(posts: list[dict[str, Any]], full: bool, site: str) -> list[Entry]:
     """The feed's entries for `posts` (from with_html), each built once per process
     for as long as nothing it is built from changes.
 
@@ -183,13 +186,15 @@ def _entries(posts: list[dict[str, Any]], full: bool) -> list[Entry]:
     (the editor, a rename, plain SQL, another Host) makes a new key, and a kept
     entry is never given for a post that has changed. Building one (its address,
     its tag: id, its picture) was a fifth of a cold feed's time (bench/RESULTS.md).
-    Entries are shared between feeds: nothing may change one once built.
+    Entries are shared between feeds: nothing may change one once built (each
+    carries its text as each format writes it, formats._written). `site`: the
+    site's origin (_site_origin).
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     kept: Fragments[Entry] | None = app.extensions.get("flaskr.feeds.entries")
     if kept is None:
         kept = app.extensions.setdefault("flaskr.feeds.entries", Fragments(ENTRY_BYTES))
-    site, authority = _site_origin(), _tag_authority()
+    authority = _tag_authority()
     language = app.config["LANGUAGE"]
     # The tag: authority is the site's host name: the site's address covers it.
     context = (site, request.script_root, full, language)
@@ -213,8 +218,9 @@ def _entries(posts: list[dict[str, Any]], full: bool) -> list[Entry]:
         entry = kept.get(key)
         if entry is None:
             entry = _entry(p, site, authority, full, language)
-            # The body twice (in the key and the content), and the rest.
-            kept.put(key, entry, 2 * len(p["body_html"]) + 1024)
+            # The body twice (in the key and the content), about once more for each
+            # writer's text the entry carries (formats._written), and the rest.
+            kept.put(key, entry, (2 + len(WRITERS)) * len(p["body_html"]) + 1024)
         entries.append(entry)
     return entries
 
