@@ -23,7 +23,11 @@ MAX_AGE = 365 * 86400
 
 def theme_of(cookies: Mapping[str, str]) -> str | None:
     """The theme chosen in these cookies ('light' or 'dark'), or None to follow the device."""
-    chosen = cookies.get(COOKIE)
+    # Asked first: werkzeug's get() raises and catches an exception for an absent
+    # key (1.5 us, on every page that shows the theme).
+    if COOKIE not in cookies:
+        return None
+    chosen = cookies[COOKIE]
     return chosen if chosen in CHOSEN else None
 
 

@@ -30,7 +30,9 @@ COMMENTS_SHOWN = 3
 def search():
     """Posts matching the words typed, best first; filter by tag or author. The comments
     found come after the posts (in=comments: only comments, newest first)."""
-    args = this_request().args
+    # A plain dict (each name's first value, as get() gives): werkzeug's get() raises
+    # and catches an exception for each absent name.
+    args = this_request().args.to_dict()
     text = args.get("q", "")[:QUERY_MAX]
     tag_name = args.get("tag", "")[:40].strip().lower() or None
     author = args.get("author", "")[:150] or None
