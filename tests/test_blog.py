@@ -535,19 +535,6 @@ def test_the_reader_list_query_gives_a_page_and_one_more_row(app, listed_posts):
     assert (row["id"], row["username"], row["title"]) == (2, "bob", "Post 2")
 
 
-def test_a_feed_reads_what_its_entries_show_and_not_the_counts_lists_show(app, listed_posts):
-    """A list reads each post's like and comment counts (a lookup each) and its excerpt;
-    a feed shows none of them, and reads the creation time its entry ids are made of."""
-    from flaskr.blog import queries
-
-    with app.app_context():
-        (listed,) = queries.list_reader_posts(limit=1)
-        (fed,) = queries.list_reader_posts(limit=1, feed=True)
-    assert {"like_count", "comment_count", "excerpt"} <= listed.keys()
-    assert "created" not in listed
-    assert fed.keys() == listed.keys() - set(queries.NOT_IN_FEEDS) | {"created"}
-
-
 def test_reader_lists_keep_id_order_within_a_moment_whatever_the_plan(
     app, make_app, app_config, make_user, make_post
 ):

@@ -62,10 +62,6 @@ LIST_COLUMNS = tuple(
 )
 #: What a feed reads besides: an entry's id is made of the post's creation time.
 FEED_COLUMNS = (post.c.created,)
-#: What a list reads that a feed never shows: the counts (a lookup each per post)
-#: and the excerpt, which lists show where a feed has the whole text or the summary.
-NOT_IN_FEEDS = ("like_count", "comment_count", "excerpt", "author_id")
-FEED_LIST_COLUMNS = tuple(column for column in LIST_COLUMNS if column.key not in NOT_IN_FEEDS)
 NEWEST_FIRST = (post.c.published_at.desc(), post.c.id.desc())
 WITH_AUTHOR = post.join(user, user.c.id == post.c.author_id)
 
@@ -116,18 +112,18 @@ def _reader_ids(kind: str, *, seek: bool) -> sa.Select:
     )
 
 
-def _full_rows(ids: sa.Select, *columns: sa.ColumnElement[Any]) -> sa.Select:
+def _full_rows(ids: sa.Select, *extra: sa.ColumnElement[Any]) -> sa.Select:
     # Page through the narrow index first, then fetch the few full rows: deep
     # pages skip index entries, not post bodies.
     return (
-        sa.select(*columns)
+        sa.select(*LIST_COLUMNS, *extra)
         .select_from(WITH_AUTHOR)
         .where(post.c.id.in_(ids.scalar_subquery()))
         .order_by(*NEWEST_FIRST)
     )
 
 
-def _rows_off_the_index(kind: str, seek: bool, *columns: sa.ColumnElement[Any]) -> sa.Select:
+def _rows_off_the_index(kind: str, seek: bool, *extra: sa.ColumnElement[Any]) -> sa.Select:
     # A list that skips nothing (a first page, a seek) joins the full rows to the
     # index entries as the index yields them, in its order: no IN list to match
     # and sort again. A tag page took half the time (bench/RESULTS.md).
@@ -136,7 +132,7 @@ def _rows_off_the_index(kind: str, seek: bool, *columns: sa.ColumnElement[Any]) 
         source = post_tag.join(post, post.c.id == post_tag.c.post_id).join(
             user, user.c.id == post.c.author_id
         )
-    return _reader_ids(kind, seek=seek).with_only_columns(*columns).select_from(source)
+    return _reader_ids(kind, seek=seek).with_only_columns(*LIST_COLUMNS, *extra).select_from(source)
 
 
 def _reader_list(kind: str, seek: bool, feed: bool = False, skips: bool = True) -> Prepared:
@@ -144,11 +140,12 @@ def _reader_list(kind: str, seek: bool, feed: bool = False, skips: bool = True) 
     # An author's list carries the author's public profile on each row: their page
     # needs no lookup of its own while they have posts to show (auth.queries.profile_in).
     extra: tuple[sa.ColumnElement[Any], ...] = profile_columns() if kind == "author" else ()
-    columns = (*FEED_LIST_COLUMNS, *extra, *FEED_COLUMNS) if feed else (*LIST_COLUMNS, *extra)
+    if feed:
+        extra = (*extra, *FEED_COLUMNS)
     if skips:
-        statement = _full_rows(_reader_ids(kind, seek=seek), *columns)
+        statement = _full_rows(_reader_ids(kind, seek=seek), *extra)
     else:
-        statement = _rows_off_the_index(kind, seek, *columns)
+        statement = _rows_off_the_index(kind, seek, *extra)
     return Prepared(statement, inline=("limit", "offset"))
 
 
