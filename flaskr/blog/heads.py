@@ -7,9 +7,9 @@ body, and two dozen escaped values. What it shows is the same for every
 reader of the post, so the rendered HTML is kept under a key made of
 everything it reads - the post's id, title, address, summary, dates, tags,
 cover and rendered body themselves, not a version number, its state, and the
-site's address and name and the page's language - so a change made any way at all (the editor,
-a rename, plain SQL, another Host) makes a new key, and a kept copy is never
-shown for a post that has changed.
+site's address and name and the page's language - so a change made any way
+at all (the editor, a rename, plain SQL, another Host) makes a new key, and a
+kept copy is never shown for a post that has changed.
 """
 
 from __future__ import annotations

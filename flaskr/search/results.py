@@ -3,7 +3,7 @@ as long as nothing a result shows changes.
 
 A result is the post's address, title and date, and a snippet of its text
 with the searched words marked: made in Python and rendered by a macro, about
-30 microseconds a result, a third of a search page's time. The same results
+40 microseconds a result, more than a search's three statements. The same results
 come up again and again (a popular search, its next page, a signed-in
 reader whom the page cache never serves), so each rendered result is kept
 under a key made of everything it shows - the post's title, address, author,
