@@ -116,6 +116,11 @@ _XML_DECLARATION = "<?xml version='1.0' encoding='utf-8'?>\n"
 _WRITTEN: Fragments[str] = Fragments(8 * 1024 * 1024)
 
 
+#: The formats whose text an entry carries once written (_written); a JSON Feed is
+#: written whole each time.
+CARRIED = ("atom", "rss")
+
+
 def _written(write: Callable[[Entry], str], entry: Entry) -> str:
     """write(entry), kept for the next feed that carries the same entry."""
     # An entry the feeds keep as built (feeds.views._entries) carries its text:

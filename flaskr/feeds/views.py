@@ -19,7 +19,7 @@ from flaskr.blog import urls as blog_urls
 from flaskr.comments import queries as comment_queries
 from flaskr.db import utcnow
 from flaskr.db.prepared import Row
-from flaskr.feeds.formats import MIMETYPES, WRITERS, Entry, Feed, Picture
+from flaskr.feeds.formats import CARRIED, MIMETYPES, WRITERS, Entry, Feed, Picture
 from flaskr.fragments import Fragments
 from flaskr.i18n import speaking
 from flaskr.links import link
@@ -219,8 +219,8 @@ def _entries(posts: list[dict[str, Any]], full: bool, site: str) -> list[Entry]:
         if entry is None:
             entry = _entry(p, site, authority, full, language)
             # The body twice (in the key and the content), about once more for each
-            # writer's text the entry carries (formats._written), and the rest.
-            kept.put(key, entry, (2 + len(WRITERS)) * len(p["body_html"]) + 1024)
+            # format's text the entry carries (formats._written), and the rest.
+            kept.put(key, entry, (2 + len(CARRIED)) * len(p["body_html"]) + 1024)
         entries.append(entry)
     return entries
 

@@ -13,7 +13,6 @@ from flaskr.pagecache import cached_page
 from flaskr.paging import existing, make_page, page_number
 from flaskr.policy import public
 from flaskr.search import queries, results
-from flaskr.search.results import marked
 from flaskr.search.snippets import Highlighter, highlighter
 from flaskr.search.terms import QUERY_MAX
 
@@ -75,6 +74,6 @@ def _comment_shown(row: Any, words: Highlighter) -> dict[str, Any]:
     """A comment found, with its address, date and marked snippet as shown."""
     comment = dict(row)
     comment["url"] = link("comments.permalink", comment_id=comment["id"])
-    comment["snippet_html"] = marked(words.snippet(comment.pop("body")))
+    comment["snippet_html"] = results.marked(words.snippet(comment.pop("body")))
     comment["day"] = day(comment["created_at"])
     return comment
