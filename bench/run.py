@@ -231,21 +231,43 @@ def warm_up(args: argparse.Namespace, runs: list[Pass]) -> None:
             measured.endpoint.probe_ms = timed_get(run.base, measured.endpoint.path, times=10)
 
 
+def schedule(runs: list[Pass], round_number: int) -> list[tuple[Pass, Measured]]:
+    """The order one round measures every page of every server in.
+
+    Page by page: one page's runs on every server follow each other, so the
+    ratios between servers (PostgreSQL's cold shares against SQLite's, a million
+    posts against 100,000) compare measurements seconds apart, not minutes.
+    Every other round runs backwards, so each measurement's mean time in the run
+    is the same: a load that rises or falls steadily through the run weighs on
+    every page of every server alike, /hello included.
+    """
+    labels: list[str] = []
+    for run in runs:
+        labels += [m.endpoint.label for m in run.results if m.endpoint.label not in labels]
+    order = [
+        (run, measured)
+        for label in labels
+        for run in runs
+        for measured in run.results
+        if measured.endpoint.label == label
+    ]
+    return order[::-1] if round_number % 2 else order
+
+
 def measure(args: argparse.Namespace, runs: list[Pass]) -> None:
-    """wrk every endpoint of every server, round-robin, `repeat` times.
+    """wrk every endpoint of every server, `repeat` rounds in the order of schedule().
 
     Interleaved, so a slow moment of the shared machine hits every endpoint and
     every server alike, and their ratios compare fairly.
     """
     for round_number in range(args.repeat):
         log(f"round {round_number + 1} of {args.repeat}")
-        for run in runs:
-            for measured in run.results:
-                url = run.base + measured.endpoint.path
-                measured.runs.append(
-                    run_wrk(url, args.duration, args.connections, args.wrk_threads, args.close)
-                )
-                wait_idle(run.pid)
+        for run, measured in schedule(runs, round_number):
+            url = run.base + measured.endpoint.path
+            measured.runs.append(
+                run_wrk(url, args.duration, args.connections, args.wrk_threads, args.close)
+            )
+            wait_idle(run.pid)
 
 
 def _pct(value: float | None) -> str:

@@ -70,6 +70,38 @@ def test_bench_options_choose_sizes_and_durations(argv, sizes, duration, repeat)
     assert (args.sizes, args.duration, args.repeat) == (sizes, duration, repeat)
 
 
+def _order(order: list[tuple[run.Pass, run.Measured]]) -> list[tuple[str, str]]:
+    return [(server.name, measured.endpoint.label) for server, measured in order]
+
+
+def test_a_round_measures_one_page_on_every_server_before_the_next_page():
+    small = _pass("small", "SQLite", True, 100, hello=1, index=1)
+    cold = _pass("cold", "SQLite", False, 100_000, hello=1, index=1, deep=1, search=1)
+    pg = _pass("pg", "PostgreSQL", False, 100_000, hello=1, index=1, search=1)
+    assert _order(run.schedule([small, cold, pg], 0)) == [
+        ("small", "/hello"),
+        ("cold", "/hello"),
+        ("pg", "/hello"),
+        ("small", "/"),
+        ("cold", "/"),
+        ("pg", "/"),
+        ("cold", "deep page"),
+        ("cold", "search"),
+        ("pg", "search"),
+    ]
+
+
+def test_every_other_round_runs_backwards_and_each_round_measures_everything_once():
+    cold = _pass("cold", "SQLite", False, 100_000, hello=1, index=1, deep=1)
+    big = _pass("big", "SQLite", False, 1_000_000, hello=1, index=1, deep=1)
+    first, second, third = (_order(run.schedule([cold, big], n)) for n in range(3))
+    assert second == first[::-1]
+    assert third == first
+    everything = [(s.name, m.endpoint.label) for s in (cold, big) for m in s.results]
+    assert sorted(first) == sorted(everything)
+    assert len(first) == len(set(first))
+
+
 def test_deep_page_is_halfway_down_the_index():
     assert (deep_page(100_000), deep_page(1_000_000), deep_page(10)) == (5000, 50000, 2)
 
