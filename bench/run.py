@@ -231,6 +231,15 @@ def warm_up(args: argparse.Namespace, runs: list[Pass]) -> None:
             measured.endpoint.probe_ms = timed_get(run.base, measured.endpoint.path, times=10)
 
 
+def page_labels(runs: list[Pass]) -> list[str]:
+    """Every page label of these servers, each once, in the order they first come."""
+    labels: list[str] = []
+    for run in runs:
+        labels += [m.endpoint.label for m in run.results if m.endpoint.label not in labels]
+        labels += [e.label for e in run.too_slow if e.label not in labels]
+    return labels
+
+
 def schedule(runs: list[Pass], round_number: int) -> list[tuple[Pass, Measured]]:
     """The order one round measures every page of every server in.
 
@@ -241,12 +250,9 @@ def schedule(runs: list[Pass], round_number: int) -> list[tuple[Pass, Measured]]
     is the same: a load that rises or falls steadily through the run weighs on
     every page of every server alike, /hello included.
     """
-    labels: list[str] = []
-    for run in runs:
-        labels += [m.endpoint.label for m in run.results if m.endpoint.label not in labels]
     order = [
         (run, measured)
-        for label in labels
+        for label in page_labels(runs)
         for run in runs
         for measured in run.results
         if measured.endpoint.label == label
@@ -290,10 +296,7 @@ def overview(runs: list[Pass]) -> str:
         columns.append("PG cold / SQLite cold")
     columns += [f"{r.posts:,} / {base_size:,} cold" for r in bigger]
     extra = len(columns) - len(ours)
-    labels: list[str] = []
-    for run in ours:
-        labels += [m.endpoint.label for m in run.results if m.endpoint.label not in labels]
-        labels += [e.label for e in run.too_slow if e.label not in labels]
+    labels = page_labels(ours)
     lines = [
         "| page | " + " | ".join(columns) + " |",
         "| --- |" + " ---: |" * len(columns),
