@@ -6,6 +6,7 @@ import time
 
 import pytest
 import sqlalchemy as sa
+from dbstate import driver_in_transaction
 from faults import end_backend
 
 from flaskr.db import connection, engine, kept
@@ -19,16 +20,6 @@ def _kept(app) -> kept.Kept:
 
 def _engine(app) -> sa.Engine:
     return app.extensions["flaskr.engine"]
-
-
-def _in_transaction(conn: sa.Connection, db_kind: str) -> bool:
-    """Whether the driver's connection has a transaction open (what holds a snapshot)."""
-    driver = conn.connection.driver_connection
-    if db_kind == "sqlite":
-        return driver.in_transaction
-    import psycopg
-
-    return driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
 
 def test_the_next_request_reuses_the_connection_without_the_pool(app, make_user, make_post):
@@ -49,11 +40,11 @@ def test_a_kept_connection_holds_no_transaction_and_sees_later_writes(app, make_
     with app.test_request_context():
         assert connection().execute(COUNT_USERS).scalar() == 1
         first = connection()
-        assert _in_transaction(first, db_kind) == (db_kind == "sqlite")
+        assert driver_in_transaction(first) == (db_kind == "sqlite")
     [idle] = _kept(app).idle
     assert idle is first
     assert not first.in_transaction()
-    assert not _in_transaction(first, db_kind)
+    assert not driver_in_transaction(first)
     # Someone else writes between the two requests.
     with _engine(app).connect() as other:
         other.execute(sa.text("INSERT INTO \"user\" (username, password) VALUES ('bob', 'x')"))

@@ -130,6 +130,21 @@ def test_each_language_keeps_its_own_compiled_pages_whichever_came_first(client)
         assert html_lang(page.data) == header
 
 
+def test_compiled_pages_are_found_by_language_and_reloaded_when_reloading_is_on(app):
+    env = app.jinja_env
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        german = env.get_template("base.html")
+        assert env.get_template("base.html") is german
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert env.get_template("base.html") is not german
+    # TEMPLATES_AUTO_RELOAD: a template whose file changed is compiled again.
+    env.auto_reload = True
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        german = env.get_template("base.html")
+        german._uptodate = lambda: False  # as Jinja's loader says of an edited file
+        assert env.get_template("base.html") is not german
+
+
 def test_constant_messages_cost_no_call_and_messages_with_values_still_do(app):
     calls = []
 

@@ -6,8 +6,9 @@ of a list page. A Prepared statement is built and compiled once, then each call
 converts the bound values and the result columns with the same type processors
 SQLAlchemy uses, so the values are the same as from connection().execute().
 Listeners of before/after_cursor_execute still see every statement, errors come
-as SQLAlchemy's exceptions (what outages.is_outage() reads), and the statement
-runs in the connection's transaction like any other.
+as SQLAlchemy's exceptions (what outages.is_outage() reads). Inside a
+transaction the statement runs in it like any other; outside one it runs on
+its own, with its own snapshot, on both databases (see _execute).
 
 Whole numbers fixed when a statement is built (`.limit(1)`), and the values of
 the parameters a statement names as `inline` (LIMIT and OFFSET), are written
@@ -184,13 +185,24 @@ def _compile(statement: sa.Select[Any], dialect: sa.Dialect, literals: Mapping[s
 
 
 def _execute(conn: sa.Connection, sql: str, arguments: Any) -> list[Any]:
-    """Run sql in conn's transaction on the driver's cursor; errors as SQLAlchemy's."""
-    if not conn.in_transaction():
-        conn.begin()  # as SQLAlchemy's autobegin would (SQLite's BEGIN event included)
+    """Run sql on the driver's cursor, in conn's transaction when one is open; errors
+    as SQLAlchemy's.
+
+    Outside a transaction the read is a statement of its own, as every read of a
+    request already was on PostgreSQL (at READ COMMITTED each statement takes its
+    own snapshot): SQLite's driver never begins a transaction for a SELECT
+    (isolation_level None, db/sqlite.py), and psycopg does not while autocommit
+    is on (db.connection()). A SQLite read transaction - BEGIN, then a rollback
+    through SQLAlchemy when the request ends - was 4-5% of a cold list page
+    (bench/RESULTS.md). Where psycopg would begin one unseen (autocommit off,
+    after a write in the same request), SQLAlchemy begins it, so it is ended.
+    """
     dbapi_connection = conn.connection.driver_connection
+    on_sqlite = conn.dialect.name == "sqlite"
+    if not (on_sqlite or dbapi_connection.autocommit or conn.in_transaction()):  # type: ignore[union-attr]
+        conn.begin()
     before = conn.dispatch.before_cursor_execute
     after = conn.dispatch.after_cursor_execute
-    on_sqlite = conn.dialect.name == "sqlite"
     # SQLite's cursors cost next to nothing; psycopg's are kept per connection.
     cursor = dbapi_connection.cursor() if on_sqlite else postgresql.kept_cursor(conn)  # type: ignore[union-attr]
     try:

@@ -87,7 +87,7 @@ def fetch_all(
 
     _decode_text is a Python call per text value: a tenth of the time of a list
     page's query. Rows with text that is not UTF-8 (the driver refuses the
-    whole query) are read again, forgivingly, in the same transaction.
+    whole query) are read again, forgivingly (in the same transaction, when there is one).
     """
     dbapi_connection.text_factory = str
     try:
