@@ -60,8 +60,16 @@ NOT_LISTED = (
 LIST_COLUMNS = tuple(
     column for column in COLUMNS if not any(column is left_out for left_out in NOT_LISTED)
 )
-#: What a feed reads besides: an entry's id is made of the post's creation time.
-FEED_COLUMNS = (post.c.created,)
+#: What a feed reads: a list's columns but the excerpt and the author's id, which only
+#: a list page shows (on SQLite 10-30 us less for a feed's 20 rows), and the creation
+#: time an entry's id is made of. The like and comment counts stay, though a feed shows
+#: neither: without their two subqueries PostgreSQL judged planning the statement cheap
+#: enough to plan it anew at every run (no generic plan in 16,000 runs; 140 us more a
+#: feed, bench/RESULTS.md).
+FEED_COLUMNS = (
+    *(column for column in LIST_COLUMNS if column.key not in ("excerpt", "author_id")),
+    post.c.created,
+)
 NEWEST_FIRST = (post.c.published_at.desc(), post.c.id.desc())
 WITH_AUTHOR = post.join(user, user.c.id == post.c.author_id)
 
@@ -112,18 +120,20 @@ def _reader_ids(kind: str, *, seek: bool) -> sa.Select:
     )
 
 
-def _full_rows(ids: sa.Select, *extra: sa.ColumnElement[Any]) -> sa.Select:
+def _full_rows(ids: sa.Select, columns: tuple[sa.ColumnElement[Any], ...]) -> sa.Select:
     # Page through the narrow index first, then fetch the few full rows: deep
     # pages skip index entries, not post bodies.
     return (
-        sa.select(*LIST_COLUMNS, *extra)
+        sa.select(*columns)
         .select_from(WITH_AUTHOR)
         .where(post.c.id.in_(ids.scalar_subquery()))
         .order_by(*NEWEST_FIRST)
     )
 
 
-def _rows_off_the_index(kind: str, seek: bool, *extra: sa.ColumnElement[Any]) -> sa.Select:
+def _rows_off_the_index(
+    kind: str, seek: bool, columns: tuple[sa.ColumnElement[Any], ...]
+) -> sa.Select:
     # A list that skips nothing (a first page, a seek) joins the full rows to the
     # index entries as the index yields them, in its order: no IN list to match
     # and sort again. A tag page took half the time (bench/RESULTS.md).
@@ -132,20 +142,20 @@ def _rows_off_the_index(kind: str, seek: bool, *extra: sa.ColumnElement[Any]) ->
         source = post_tag.join(post, post.c.id == post_tag.c.post_id).join(
             user, user.c.id == post.c.author_id
         )
-    return _reader_ids(kind, seek=seek).with_only_columns(*LIST_COLUMNS, *extra).select_from(source)
+    return _reader_ids(kind, seek=seek).with_only_columns(*columns).select_from(source)
 
 
 def _reader_list(kind: str, seek: bool, feed: bool = False, skips: bool = True) -> Prepared:
     """The statement of one kind of reader list; `skips`: for an OFFSET past 0."""
-    # An author's list carries the author's public profile on each row: their page
-    # needs no lookup of its own while they have posts to show (auth.queries.profile_in).
-    extra: tuple[sa.ColumnElement[Any], ...] = profile_columns() if kind == "author" else ()
-    if feed:
-        extra = (*extra, *FEED_COLUMNS)
+    columns: tuple[sa.ColumnElement[Any], ...] = FEED_COLUMNS if feed else LIST_COLUMNS
+    if kind == "author" and not feed:
+        # An author's list carries the author's public profile on each row: their page
+        # needs no lookup of its own while they have posts to show (auth.queries.profile_in).
+        columns = (*columns, *profile_columns())
     if skips:
-        statement = _full_rows(_reader_ids(kind, seek=seek), *extra)
+        statement = _full_rows(_reader_ids(kind, seek=seek), columns)
     else:
-        statement = _rows_off_the_index(kind, seek, *extra)
+        statement = _rows_off_the_index(kind, seek, columns)
     return Prepared(statement, inline=("limit", "offset"))
 
 
