@@ -243,6 +243,40 @@ def test_every_feed_links_its_home_page_by_its_absolute_address(client, blog, ba
     assert document["home_page_url"] == home
 
 
+def test_one_process_writes_each_request_s_own_site_address(client, blog):
+    # The origin and the tag: authority are kept per scheme and Host: the same
+    # server, asked under each in turn, never writes one for another. Each request
+    # differs from the one before it in one of them only.
+    for options, home, authority in [
+        ({}, "http://localhost/", "localhost"),
+        (
+            {"headers": {"Host": "other.example:8080"}},
+            "http://other.example:8080/",
+            "other.example",
+        ),
+        ({}, "http://localhost/", "localhost"),
+        ({"environ_overrides": {"wsgi.url_scheme": "https"}}, "https://localhost/", "localhost"),
+        ({"base_url": "http://localhost/blog/"}, "http://localhost/blog/", "localhost"),
+        ({}, "http://localhost/", "localhost"),
+    ]:
+        document = json.loads(client.get("/feed.json", **options).data)
+        assert document["home_page_url"] == home
+        assert document["items"][0]["url"].startswith(home)
+        assert document["items"][0]["id"].startswith(f"tag:{authority},")
+
+
+def test_the_site_addresses_a_process_keeps_are_bounded(app, client, blog, monkeypatch):
+    # The Host header is the sender's to choose: past the limit, addresses are made
+    # for each request and not kept.
+    from flaskr.feeds import views
+
+    monkeypatch.setattr(views, "MAX_ADDRESSES", 3)
+    for n in range(6):
+        response = client.get("/feed.json", headers={"Host": f"h{n}.example"})
+        assert json.loads(response.data)["home_page_url"] == f"http://h{n}.example/"
+    assert len(app.extensions["flaskr.feeds.addresses"]) == 3
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_tag_feed_has_only_that_tags_posts(client, blog, kind):
     text = client.get(f"/tag/birds/feed.{kind}").get_data(as_text=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from datetime import datetime, timedelta
@@ -10,6 +11,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
 from flask_babel import gettext
+from werkzeug.http import http_date
 
 from flaskr import markup
 from flaskr.auth import queries as auth_queries
@@ -245,6 +247,11 @@ def _entry(p: dict[str, Any], site: str, authority: str, full: bool, language: s
     )
 
 
+#: werkzeug's HTTP date of a feed's last change, remembered: the same few dates are
+#: written again and again (a fiftieth of a cold feed's time each).
+_http_date = functools.lru_cache(maxsize=256)(http_date)
+
+
 def _conditional(kind: str, shown: Any, newest: datetime | None) -> Response:
     """A feed's response with its ETag and Last-Modified set: a 304 when the reader's
     copy is current, else a 200 for the caller to fill. `shown`: what sets the
@@ -268,7 +275,8 @@ def _conditional(kind: str, shown: Any, newest: datetime | None) -> Response:
     if last_modified is not None:
         # Rounded up to the whole second HTTP can say (the header drops the fraction),
         # so that date itself matches.
-        response.last_modified = last_modified + timedelta(seconds=bool(last_modified.microsecond))
+        rounded = last_modified + timedelta(seconds=bool(last_modified.microsecond))
+        response.headers["Last-Modified"] = _http_date(rounded)
     # Written out: Werkzeug's cache_control object parsed and wrote the header at
     # each assignment, a tenth of what a feed's freshness check cost.
     response.headers["Cache-Control"] = "public, max-age=300"
@@ -317,17 +325,41 @@ def _last_modified(
     return latest
 
 
+#: Site addresses kept per process (_site_address); past this many, made each time.
+MAX_ADDRESSES = 64
+
+
 def _site_origin() -> str:
     """The scheme and host that url_for(_external=True) puts before a site-relative link.
 
-    Taken from one url_for() per feed: each entry's address is then this plus its
-    link(), not a url_for() of its own (a twentieth of the feed's time each).
+    Each entry's address is this plus its link(), not a url_for() of its own (a
+    twentieth of the feed's time each).
     """
-    return url_for("index", _external=True).removesuffix(link("index"))
+    return _site_address()[0]
 
 
 def _tag_authority() -> str:
     """This site's host name, as a tag: URI's authority (RFC 4151 wants a DNS name)."""
+    return _site_address()[1]
+
+
+def _site_address() -> tuple[str, str]:
+    """(origin, tag: authority) as this request names the site, made once per process
+    for each scheme and host it is asked under: making both took a twentieth of a
+    cold Atom feed. (Neither holds the script root, which link() adds.)"""
+    key = (request.scheme, request.host)
+    kept: dict[tuple[str, str], tuple[str, str]] = current_app.extensions.setdefault(
+        "flaskr.feeds.addresses", {}
+    )
+    found = kept.get(key)
+    if found is None:
+        found = (url_for("index", _external=True).removesuffix(link("index")), _authority())
+        if len(kept) < MAX_ADDRESSES:
+            kept[key] = found
+    return found
+
+
+def _authority() -> str:
     # From the Host header itself: request.host_url builds a whole URL and
     # decodes it to an IRI, a twenty-fifth of an Atom feed's time.
     host = urlsplit("//" + request.host).hostname or ""
