@@ -8,7 +8,7 @@ connection is instead made ready for the next request and kept, up to the
 pool's size, for whichever request of the process comes next.
 
 What a request leaves on its connection is taken off when it ends, as the pool
-would on checkin: the open read transaction is rolled back, so the next request
+would on checkin: a transaction left open is rolled back, so the next request
 reads the newest data and SQLite's WAL can be checkpointed. A connection that
 failed (invalidated by an outage) or cannot be rolled back is closed, never
 kept. On PostgreSQL, a kept connection is checked before each reuse as the pool
