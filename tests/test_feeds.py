@@ -1313,8 +1313,8 @@ def _entries_for(app, rows, base_url="http://localhost", full=True, language="en
 
     app.config["LANGUAGE"] = language
     with app.test_request_context("/feed.atom", base_url=base_url):
-        site, authority = views._site_origin(), views._tag_authority()
-        given = views._entries(rows, full, site)
+        site, authority = views._site_address()
+        given = views._entries(rows, full, site, authority)
         built = [views._entry(row, site, authority, full, language) for row in rows]
     return given, built
 

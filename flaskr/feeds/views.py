@@ -90,8 +90,7 @@ def comments(post_id: int, kind: str) -> Response:
     response = _conditional(kind, shown, newest)
     if response.status_code == 304:
         return response
-    site = _site_origin()
-    authority = _tag_authority()
+    site, authority = _site_address()
     with speaking(config["LANGUAGE"]):  # a feed is in the site's language, for everyone
         title = gettext("Comments on “%(title)s”", title=post["title"])
         entries = [
@@ -166,8 +165,8 @@ def _feed(
     posts = blog_services.with_html(rows)
     # Every absolute address is the site's origin and a site-relative link: one
     # url_for(_external=True) a feed, not one per address.
-    site = _site_origin()
-    entries = _entries(posts, full, site)
+    site, authority = _site_address()
+    entries = _entries(posts, full, site, authority)
     # Built, not request.base_url: that keeps characters such as < and " that a URI may not hold.
     # (A view always has an endpoint: str() only tells the type checker so.)
     feed_url = site + link(str(request.endpoint), **(request.view_args or {}))
@@ -178,7 +177,7 @@ def _feed(
     return response
 
 
-def _entries(posts: list[dict[str, Any]], full: bool, site: str) -> list[Entry]:
+def _entries(posts: list[dict[str, Any]], full: bool, site: str, authority: str) -> list[Entry]:
     """The feed's entries for `posts` (from with_html), each built once per process
     for as long as nothing it is built from changes.
 
@@ -189,14 +188,13 @@ def _entries(posts: list[dict[str, Any]], full: bool, site: str) -> list[Entry]:
     entry is never given for a post that has changed. Building one (its address,
     its tag: id, its picture) was a fifth of a cold feed's time (bench/RESULTS.md).
     Entries are shared between feeds: nothing may change one once built (each
-    carries its text as each format writes it, formats._written). `site`: the
-    site's origin (_site_origin).
+    carries its text as each format writes it, formats._written). `site` and
+    `authority`: the site's origin and tag: authority (_site_address).
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     kept: Fragments[Entry] | None = app.extensions.get("flaskr.feeds.entries")
     if kept is None:
         kept = app.extensions.setdefault("flaskr.feeds.entries", Fragments(ENTRY_BYTES))
-    authority = _tag_authority()
     language = app.config["LANGUAGE"]
     # The tag: authority is the site's host name: the site's address covers it.
     context = (site, request.script_root, full, language)
@@ -329,24 +327,17 @@ def _last_modified(
 MAX_ADDRESSES = 64
 
 
-def _site_origin() -> str:
-    """The scheme and host that url_for(_external=True) puts before a site-relative link.
-
-    Each entry's address is this plus its link(), not a url_for() of its own (a
-    twentieth of the feed's time each).
-    """
-    return _site_address()[0]
-
-
-def _tag_authority() -> str:
-    """This site's host name, as a tag: URI's authority (RFC 4151 wants a DNS name)."""
-    return _site_address()[1]
-
-
 def _site_address() -> tuple[str, str]:
     """(origin, tag: authority) as this request names the site, made once per process
     for each scheme and host it is asked under: making both took a twentieth of a
-    cold Atom feed. (Neither holds the script root, which link() adds.)"""
+    cold Atom feed.
+
+    The origin is the scheme and host that url_for(_external=True) puts before a
+    site-relative link: each entry's address is this plus its link(), not a
+    url_for() of its own (a twentieth of the feed's time each). Neither holds the
+    script root, which link() adds. The authority is the site's host name, as a
+    tag: URI's (RFC 4151 wants a DNS name).
+    """
     key = (request.scheme, request.host)
     kept: dict[tuple[str, str], tuple[str, str]] = current_app.extensions.setdefault(
         "flaskr.feeds.addresses", {}

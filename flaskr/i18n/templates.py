@@ -66,7 +66,7 @@ class LanguageEnvironment(Environment):
         #: (language, name) -> compiled template, while templates are not reloaded.
         self._by_language: dict[tuple[str, str], Template] = {}
 
-    def _load_template(self, name: str, globals: MutableMapping[str, Any] | None) -> Template:  # noqa: A002 - Jinja's name
+    def _load_template(self, name: str, globals: MutableMapping[str, Any] | None) -> Template:
         """The template compiled for the language being written in.
 
         Looked up by (language, name) in a dict of this environment's own while
