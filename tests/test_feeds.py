@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import time
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from werkzeug.http import http_date
 
 from flaskr import markup
+from flaskr.blog import services as blog_services
 from flaskr.blog.tables import post
 from flaskr.db import connection, transaction, utcnow
 from flaskr.fragments import Fragments
@@ -1239,6 +1241,38 @@ def test_a_kept_entry_is_never_written_for_a_changed_post(kind, field):
         assert write(_entry()) not in changed
 
 
+#: Each field of a feed changed: what a document's head is written from.
+FEED_CHANGES = {
+    "title": "Other blog",
+    "description": "Other words",
+    "home_url": "http://example.org/other/",
+    "feed_url": "http://example.org/other/f",
+    "updated": datetime(2026, 1, 1, 0, 0, 1),
+    "language": "de",
+}
+
+
+@pytest.mark.parametrize("kind", ["atom", "rss"])
+@pytest.mark.parametrize("field", sorted(FEED_CHANGES))
+def test_a_kept_document_head_is_never_written_for_another_feed(monkeypatch, kind, field):
+    from flaskr.feeds import formats
+
+    head = {"atom": formats._atom_head, "rss": formats._rss_head}[kind]
+    feed = formats.Feed(
+        "Blog", "", "http://example.org/", "http://example.org/f", datetime(2026, 1, 1)
+    )
+    written = []
+    monkeypatch.setattr(formats, f"_{kind}_head", lambda f: written.append(f) or head(f))
+    first = formats.WRITERS[kind](feed, [_entry()]).decode()
+    assert first.startswith(head(feed)) and len(written) == 1
+    assert formats.WRITERS[kind](feed, [_entry()]).decode() == first
+    assert len(written) == 1  # kept: not written again
+    changed_feed = dataclasses.replace(feed, **{field: FEED_CHANGES[field]})
+    assert head(changed_feed) != head(feed)
+    changed = formats.WRITERS[kind](changed_feed, [_entry()]).decode()
+    assert changed.startswith(head(changed_feed)) and len(written) == 2
+
+
 def test_an_entry_carries_each_writer_s_text_and_is_never_given_another_s(monkeypatch):
     from flaskr.feeds import formats
 
@@ -1265,6 +1299,7 @@ def test_an_entry_carries_each_writer_s_text_and_is_never_given_another_s(monkey
 
 
 def _row(**changes):
+    """A feed's row as list_reader_posts reads it (its HTML current)."""
     row = {
         "id": 7,
         "created": datetime(2026, 1, 2, 3, 4, 5),
@@ -1274,10 +1309,11 @@ def _row(**changes):
         "published_at": datetime(2026, 1, 3, 3, 4, 5),
         "updated": None,
         "summary": "first words",
-        "tags": ["cats"],
+        "tag_names": "cats",
         "language": "en",  # the site's: not said, until the site speaks another
         "cover": None,
         "body_html": '<p><img src="/media/a.webp" alt="a" width="4" height="3"> first words</p>',
+        "render_version": markup.RENDER_VERSION,
     }
     row.update(changes)
     return row
@@ -1292,7 +1328,7 @@ ROW_CHANGES = {
     "published_at": datetime(2025, 5, 6, 7, 8, 9),
     "updated": datetime(2027, 5, 6, 7, 8, 9),
     "summary": "changed summary",
-    "tags": ["dogs"],
+    "tag_names": "dogs\x1fowls",
     "language": "de",
     "cover": "![a cover](https://example.org/cover.png)",
     "body_html": '<p><img src="/media/b.webp" alt="b" width="4" height="3"> other words</p>',
@@ -1315,7 +1351,8 @@ def _entries_for(app, rows, base_url="http://localhost", full=True, language="en
     with app.test_request_context("/feed.atom", base_url=base_url):
         site, authority = views._site_address()
         given = views._entries(rows, full, site, authority)
-        built = [views._entry(row, site, authority, full, language) for row in rows]
+        posts = blog_services.with_html(rows)
+        built = [views._entry(post, site, authority, full, language) for post in posts]
     return given, built
 
 
@@ -1328,6 +1365,38 @@ def test_a_kept_feed_entry_is_never_given_for_a_changed_post(app, field):
     [changed], [built] = _entries_for(app, [_row(**{field: ROW_CHANGES[field]})])
     assert built != built_first  # the change shows in the entry
     assert changed == built
+
+
+def test_a_feed_entry_is_never_kept_for_a_row_whose_html_is_not_current(app):
+    """A row whose stored HTML is missing or from an older renderer is rendered from its
+    Markdown, which the row's other values do not show: two such rows alike in all
+    else must never share an entry."""
+    stale = {"body_html": None, "summary": None}
+    old_renderer = {"render_version": markup.RENDER_VERSION - 1}
+    for field_values in (stale, old_renderer):
+        # With the Markdown read along, as the post's own page reads it: nothing
+        # asks the database for it (post 7 exists nowhere), and writing the new
+        # HTML back changes no row.
+        [first], _ = _entries_for(app, [_row(**field_values, body="first text")])
+        [second], [built] = _entries_for(app, [_row(**field_values, body="other text")])
+        assert "first text" in first.content_html
+        assert second == built and "other text" in second.content_html
+    kept = app.extensions["flaskr.feeds.entries"]
+    assert not kept.entries  # nothing kept under such a row
+
+
+def test_kept_feed_entries_are_looked_up_by_the_rows_as_read(app, monkeypatch):
+    """Entries kept come back without with_html() copying their rows; only the posts
+    not kept go through it."""
+    rows = [_row(id=number, title=f"Post {number}") for number in (1, 2, 3)]
+    first, _ = _entries_for(app, rows[:2])
+    seen = []
+    real = blog_services.with_html
+    monkeypatch.setattr(blog_services, "with_html", lambda posts: seen.append(posts) or real(posts))
+    again, built = _entries_for(app, rows)
+    assert again[:2] == first and again[0] is first[0] and again[1] is first[1]
+    assert again[2] == built[2]
+    assert seen[0] == [rows[2]]  # the one post not kept
 
 
 @pytest.mark.parametrize("change", sorted(SITE_CHANGES))

@@ -25,3 +25,16 @@ def test_putting_a_kept_key_again_counts_it_once():
     kept.put(key, Markup("html"), 8)
     kept.put(key, Markup("html"), 8)
     assert kept.size == 8 and len(kept.entries) == 1
+
+
+def test_get_many_gives_each_kept_text_and_makes_it_the_most_recent():
+    kept = Fragments(max_bytes=30)
+    first, second, third = (("x", name * 5) for name in "abc")
+    kept.put(first, Markup("1"), 10)
+    kept.put(second, Markup("2"), 10)
+    kept.put(third, Markup("3"), 10)
+    # None asks nothing: a key the caller would not look up.
+    assert kept.get_many([first, None, ("x", "none"), third]) == ["1", None, None, "3"]
+    kept.put(("x", "new"), Markup("4"), 10)  # drops the least recent: second, not first
+    assert kept.get(second) is None
+    assert kept.get(first) == "1" and kept.get(third) == "3"

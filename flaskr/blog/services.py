@@ -322,12 +322,18 @@ def tag_names(post_id: int) -> list[str]:
     return tag_queries.tags_for_posts([post_id]).get(post_id, [])
 
 
+def rendered(row: Row) -> bool:
+    """Whether the post's stored HTML is current: rendered, by this renderer. Other rows
+    are rendered (and stored) again by with_html()."""
+    return row["body_html"] is not None and row["render_version"] == markup.RENDER_VERSION
+
+
 def with_html(posts: Iterable[Row]) -> list[dict[str, Any]]:
     """The posts with tags and current rendered HTML, rendering (and caching) any that lack it."""
     result, stale = [], []
     for row in posts:
         item = dict(row)
-        if item["body_html"] is None or item["render_version"] != markup.RENDER_VERSION:
+        if not rendered(item):
             stale.append(item)
         result.append(item)
     # Rows written by plain SQL (or by an older renderer) get rendered now. Lists

@@ -6,7 +6,7 @@ import functools
 import hashlib
 import re
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
@@ -162,11 +162,10 @@ def _feed(
     response = _conditional(kind, shown, newest)
     if response.status_code == 304:
         return response
-    posts = blog_services.with_html(rows)
     # Every absolute address is the site's origin and a site-relative link: one
     # url_for(_external=True) a feed, not one per address.
     site, authority = _site_address()
-    entries = _entries(posts, full, site, authority)
+    entries = _entries(rows, full, site, authority)
     # Built, not request.base_url: that keeps characters such as < and " that a URI may not hold.
     # (A view always has an endpoint: str() only tells the type checker so.)
     feed_url = site + link(str(request.endpoint), **(request.view_args or {}))
@@ -177,8 +176,8 @@ def _feed(
     return response
 
 
-def _entries(posts: list[dict[str, Any]], full: bool, site: str, authority: str) -> list[Entry]:
-    """The feed's entries for `posts` (from with_html), each built once per process
+def _entries(rows: list[Row], full: bool, site: str, authority: str) -> list[Entry]:
+    """The feed's entries for `rows` (list_reader_posts), each built once per process
     for as long as nothing it is built from changes.
 
     An entry is kept under everything its building reads - the post's values
@@ -190,6 +189,11 @@ def _entries(posts: list[dict[str, Any]], full: bool, site: str, authority: str)
     Entries are shared between feeds: nothing may change one once built (each
     carries its text as each format writes it, formats._written). `site` and
     `authority`: the site's origin and tag: authority (_site_address).
+
+    Looked up by the rows as read, and only the posts not kept go through
+    with_html(). A row whose stored HTML is not current (blog.services.rendered)
+    is never looked up nor kept: its values do not hold the Markdown it is
+    rendered from, so they could name an entry built from an older text.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     kept: Fragments[Entry] | None = app.extensions.get("flaskr.feeds.entries")
@@ -198,31 +202,38 @@ def _entries(posts: list[dict[str, Any]], full: bool, site: str, authority: str)
     language = app.config["LANGUAGE"]
     # The tag: authority is the site's host name: the site's address covers it.
     context = (site, request.script_root, full, language)
-    entries = []
-    for p in posts:
-        key = (
-            context,
-            p["id"],
-            p["created"],
-            p["title"],
-            p["slug"],
-            p["username"],
-            p["published_at"],
-            p["updated"],
-            p["summary"],
-            tuple(p["tags"]),
-            p["language"],
-            p["cover"],
-            p["body_html"],
-        )
-        entry = kept.get(key)
-        if entry is None:
-            entry = _entry(p, site, authority, full, language)
-            # The body twice (in the key and the content), about once more for each
-            # format's text the entry carries (formats._written), and the rest.
-            kept.put(key, entry, (2 + len(CARRIED)) * len(p["body_html"]) + 1024)
-        entries.append(entry)
-    return entries
+    keys = [_entry_key(context, row) if blog_services.rendered(row) else None for row in rows]
+    entries = kept.get_many(keys)
+    missing = [i for i, entry in enumerate(entries) if entry is None]
+    if missing:
+        posts = blog_services.with_html([rows[i] for i in missing])
+        for i, post in zip(missing, posts, strict=True):
+            entry = entries[i] = _entry(post, site, authority, full, language)
+            key = keys[i]
+            if key is not None:
+                # The body twice (in the key and the content), about once more for
+                # each format's text the entry carries (formats._written), and the rest.
+                kept.put(key, entry, (2 + len(CARRIED)) * len(post["body_html"]) + 1024)
+    return cast(list[Entry], entries)
+
+
+def _entry_key(context: tuple[Any, ...], row: Row) -> tuple[Any, ...]:
+    """What a post's entry is built from, as its row holds it (the tags as one text)."""
+    return (
+        context,
+        row["id"],
+        row["created"],
+        row["title"],
+        row["slug"],
+        row["username"],
+        row["published_at"],
+        row["updated"],
+        row["summary"],
+        row["tag_names"],
+        row["language"],
+        row["cover"],
+        row["body_html"],
+    )
 
 
 def _entry(p: dict[str, Any], site: str, authority: str, full: bool, language: str) -> Entry:
