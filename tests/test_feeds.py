@@ -1257,12 +1257,16 @@ FEED_CHANGES = {
 def test_a_kept_document_head_is_never_written_for_another_feed(monkeypatch, kind, field):
     from flaskr.feeds import formats
 
-    head = {"atom": formats._atom_head, "rss": formats._rss_head}[kind]
+    elements = {"atom": formats._atom_head, "rss": formats._rss_head}[kind]
+
+    def head(feed):
+        return "".join([formats._XML_DECLARATION, *elements(feed)])
+
     feed = formats.Feed(
         "Blog", "", "http://example.org/", "http://example.org/f", datetime(2026, 1, 1)
     )
     written = []
-    monkeypatch.setattr(formats, f"_{kind}_head", lambda f: written.append(f) or head(f))
+    monkeypatch.setattr(formats, f"_{kind}_head", lambda f: written.append(f) or elements(f))
     first = formats.WRITERS[kind](feed, [_entry()]).decode()
     assert first.startswith(head(feed)) and len(written) == 1
     assert formats.WRITERS[kind](feed, [_entry()]).decode() == first
